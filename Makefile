@@ -1,0 +1,54 @@
+# Lakehouse: the common tasks are one word (like DuckDB's own Makefile).
+#   make run     install deps, build, generate demo data if ./data is empty, serve 127.0.0.1:3100
+#   make test    install deps, build, run the whole suite (ctest)
+#   make test-asan   the suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench   benchmarks (see docs/BENCHMARKS.md)
+#   make format / format-check
+
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+ROOT ?= ./data
+CTEST_ARGS ?=
+
+.PHONY: all setup configure build run test test-asan bench format format-check clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD_DIR)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+configure: setup $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	./$(BUILD_DIR)/lakehouse serve --root $(ROOT) --demo
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+test-asan: setup
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLAKEHOUSE_SANITIZE=ON -DLAKEHOUSE_BUILD_BENCH=OFF
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+bench: build
+	bash scripts/bench.sh
+
+FORMAT_FILES = $(shell git ls-files '*.cc' '*.h')
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -1,0 +1,194 @@
+// apps/lakehouse/main.cc: the `lakehouse` command line. Only argument handling lives here;
+// every command is a thin call into the subsystems (server/services.h).
+#include <cstdio>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "query/ingest.h"
+#include "server/app.h"
+#include "server/services.h"
+#include "staffing/generator.h"
+
+namespace lakehouse {
+namespace {
+
+struct GlobalFlags {
+  std::string config_path;
+  std::string root;
+  std::string log_level;
+};
+
+// Config: file and environment first, then the flags given on the command line.
+Result<Config> LoadConfig(const GlobalFlags& g) {
+  LH_ASSIGN_OR_RETURN(Config cfg, Config::Load(g.config_path));
+  if (!g.root.empty()) cfg.root = g.root;
+  if (!g.log_level.empty()) cfg.log_level = g.log_level;
+  LH_RETURN_IF_ERROR(InitLogging(cfg.log_level));
+  return cfg;
+}
+
+int Fail(const Status& st) {
+  std::cerr << "lakehouse: " << st.ToString() << "\n";
+  return st.code() == ErrorCode::kInvalidArgument ? 2 : 1;
+}
+
+void PrintJson(const Json& j) {
+  std::cout << j.dump(2) << "\n";
+}
+
+}  // namespace
+}  // namespace lakehouse
+
+int main(int argc, char** argv) {
+  using namespace lakehouse;
+  CLI::App cli{"lakehouse: the data and AI substrate of a staffing business (see README.md)"};
+  cli.require_subcommand(1);
+  GlobalFlags g;
+  auto add_globals = [&](CLI::App* sub) {
+    sub->add_option("--root", g.root, "data root directory (default ./data, env LAKEHOUSE_ROOT)");
+    sub->add_option("--config", g.config_path,
+                    "TOML config file (default ./lakehouse.toml if present)");
+    sub->add_option("--log-level", g.log_level, "trace, debug, info, warn, error, off");
+  };
+
+  // serve
+  auto* serve = cli.add_subcommand("serve", "run every service in one process: HTTP on host:port");
+  add_globals(serve);
+  std::string host;
+  int64_t port = -1, io_threads = 0, worker_threads = 0;
+  bool demo = false, no_access_log = false;
+  int64_t demo_workers = 10000, demo_orders = 1000;
+  serve->add_option("--host", host, "listen address (default 127.0.0.1)");
+  serve->add_option("--port", port, "listen port (default 3100; 0 picks a free one)");
+  serve->add_option("--io-threads", io_threads, "HTTP I/O threads (default 2)");
+  serve->add_option("--worker-threads", worker_threads,
+                    "threads for blocking handlers (default 4)");
+  serve->add_flag("--demo", demo, "generate demo data first when the root has no datasets");
+  serve->add_option("--demo-workers", demo_workers,
+                    "workers to generate with --demo (default 10000)");
+  serve->add_option("--demo-orders", demo_orders,
+                    "job orders to generate with --demo (default 1000)");
+  serve->add_flag("--no-access-log", no_access_log, "do not log one line per request");
+
+  // gen
+  auto* gen = cli.add_subcommand("gen", "write deterministic synthetic staffing datasets");
+  add_globals(gen);
+  staffing::GenOptions gen_opt;
+  gen->add_option("--workers", gen_opt.workers, "workers to generate")->capture_default_str();
+  gen->add_option("--orders", gen_opt.orders, "job orders to generate")->capture_default_str();
+  gen->add_option("--clients", gen_opt.clients, "clients (default max(10, orders/20))");
+  gen->add_option("--seed", gen_opt.seed, "random seed: same seed, same rows")
+      ->capture_default_str();
+
+  // sql
+  auto* sql = cli.add_subcommand("sql", "run one read-only SQL statement; prints the /v1/sql JSON");
+  add_globals(sql);
+  std::string sql_text;
+  int64_t sql_limit = 0;
+  sql->add_option("statement", sql_text, "the SQL statement")->required();
+  sql->add_option("--limit", sql_limit, "row cap (default sql.max_rows)");
+
+  // ingest
+  auto* ingest =
+      cli.add_subcommand("ingest", "load a CSV, JSONL or Parquet file as a new dataset version");
+  add_globals(ingest);
+  std::string ingest_dataset, ingest_file, ingest_format;
+  ingest->add_option("--dataset", ingest_dataset, "dataset name")->required();
+  ingest->add_option("--format", ingest_format,
+                     "csv, jsonl or parquet (default: from the file extension)");
+  ingest->add_option("file", ingest_file, "input file")->required()->check(CLI::ExistingFile);
+
+  // datasets
+  auto* datasets = cli.add_subcommand("datasets", "list datasets, or show one with its versions");
+  add_globals(datasets);
+  std::string dataset_name;
+  datasets->add_option("name", dataset_name, "a dataset to show in full");
+
+  // config
+  auto* config_cmd =
+      cli.add_subcommand("config", "print the effective configuration keys and variables");
+
+  CLI11_PARSE(cli, argc, argv);
+
+  if (config_cmd->parsed()) {
+    for (const auto& row : Config::Describe()) std::cout << row << "\n";
+    return 0;
+  }
+  auto cfg = LoadConfig(g);
+  if (!cfg.ok()) return Fail(cfg.status());
+
+  if (serve->parsed()) {
+    if (!host.empty()) cfg->host = host;
+    if (port >= 0) cfg->port = port;
+    if (io_threads > 0) cfg->io_threads = io_threads;
+    if (worker_threads > 0) cfg->worker_threads = worker_threads;
+    if (no_access_log) cfg->access_log = false;
+    if (demo) {
+      auto services = Services::Open(*cfg);
+      if (!services.ok()) return Fail(services.status());
+      if ((*services)->catalog->List().empty()) {
+        spdlog::info("no datasets under {}: generating demo data ({} workers, {} orders, seed 42)",
+                     cfg->root, demo_workers, demo_orders);
+        staffing::GenOptions o;
+        o.workers = demo_workers;
+        o.orders = demo_orders;
+        auto rep = staffing::Generate(*(*services)->workspace, o);
+        if (!rep.ok()) return Fail(rep.status());
+        spdlog::info("demo data ready in {:.0f} ms", rep->elapsed_ms);
+      }
+    }
+    auto app = App::Create(*cfg);
+    if (!app.ok()) return Fail(app.status());
+    if (Status st = (*app)->Start(); !st.ok()) return Fail(st);
+    spdlog::info("lakehouse serving {} on http://{}:{} (Ctrl-C stops)", cfg->root, cfg->host,
+                 (*app)->port());
+    (*app)->RunUntilSignal();
+    return 0;
+  }
+
+  auto services = Services::Open(*cfg);
+  if (!services.ok()) return Fail(services.status());
+  Services& s = **services;
+
+  if (gen->parsed()) {
+    auto rep = staffing::Generate(*s.workspace, gen_opt);
+    if (!rep.ok()) return Fail(rep.status());
+    PrintJson(rep->ToJson());
+    return 0;
+  }
+  if (sql->parsed()) {
+    auto r = s.query->Query(
+        sql_text, s.SqlOptions(sql_limit > 0 ? std::optional<int64_t>(sql_limit) : std::nullopt));
+    if (!r.ok()) return Fail(r.status());
+    std::cout << r->ToJsonText() << "\n";
+    return 0;
+  }
+  if (ingest->parsed()) {
+    auto fmt = ingest_format.empty() ? IngestFormatFromFileName(ingest_file)
+                                     : ParseIngestFormat(ingest_format);
+    if (!fmt.ok()) return Fail(fmt.status());
+    auto rep = s.ingestor->Ingest(ingest_dataset, *fmt, ingest_file,
+                                  std::filesystem::path(ingest_file).filename());
+    if (!rep.ok()) return Fail(rep.status());
+    PrintJson(rep->ToJson());
+    return 0;
+  }
+  if (datasets->parsed()) {
+    if (!dataset_name.empty()) {
+      auto m = s.catalog->Get(dataset_name);
+      if (!m.ok()) return Fail(m.status());
+      PrintJson(m->DetailJson());
+      return 0;
+    }
+    Json list = Json::array();
+    for (const auto& m : s.catalog->List()) list.push_back(m.SummaryJson());
+    PrintJson(Json{{"datasets", list}});
+    return 0;
+  }
+  return 0;
+}

@@ -1,0 +1,28 @@
+# cmake/Dependencies.cmake: the one place third-party libraries enter the build.
+# Debian packages are found with their own CMake configs; DuckDB (not in Debian) is the
+# prebuilt library scripts/setup.sh put in third_party/duckdb, imported here with a
+# RUNPATH to that private directory because its SONAME carries no version.
+
+find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(nlohmann_json 3.11 REQUIRED)
+find_package(simdjson REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(CURL REQUIRED)
+find_package(OpenSSL REQUIRED)
+
+set(DUCKDB_DIR ${CMAKE_SOURCE_DIR}/third_party/duckdb)
+if(NOT EXISTS ${DUCKDB_DIR}/lib/libduckdb.so OR NOT EXISTS ${DUCKDB_DIR}/include/duckdb.h)
+  message(FATAL_ERROR "DuckDB not found in ${DUCKDB_DIR}: run scripts/setup.sh (or `make setup`) first")
+endif()
+add_library(duckdb SHARED IMPORTED GLOBAL)
+set_target_properties(duckdb PROPERTIES
+  IMPORTED_LOCATION ${DUCKDB_DIR}/lib/libduckdb.so
+  IMPORTED_NO_SONAME TRUE
+  INTERFACE_INCLUDE_DIRECTORIES ${DUCKDB_DIR}/include)
+# Executables that link DuckDB find it through this RUNPATH, wherever the build tree is.
+set(CMAKE_BUILD_RPATH ${DUCKDB_DIR}/lib)
+set(CMAKE_INSTALL_RPATH ${DUCKDB_DIR}/lib)

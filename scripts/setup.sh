@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# scripts/setup.sh: installs everything Lakehouse needs on a bare Debian 12 machine.
+#
+# Idempotent: a second run checks and returns in about a second. Every third-party
+# dependency enters the project here (SPEC "Dependencies enter through one place"):
+#   - Debian packages (compilers, Boost.Beast, simdjson, hnswlib, GoogleTest, ...);
+#   - DuckDB v1.4.4, which Debian does not ship: the prebuilt libduckdb.so from the npm
+#     package @duckdb/node-bindings-linux-x64 and the matching C API header from the
+#     duckdb npm package, fetched with `npm pack` (no install scripts run) into the
+#     git-ignored third_party/duckdb/, and verified against pinned sha1 sums.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DUCKDB_DIR="$ROOT/third_party/duckdb"
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build git ca-certificates curl
+  clang-format
+  libboost-dev libsimdjson-dev nlohmann-json3-dev libhnswlib-dev
+  libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libsqlite3-dev libssl-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  wrk hyperfine
+)
+
+DUCKDB_BINDINGS_PKG="@duckdb/node-bindings-linux-x64@1.4.4-r.4"
+DUCKDB_HEADER_PKG="duckdb@1.4.4"
+DUCKDB_LIB_SHA1="8e6c51838fb178dfd3257ea4eea7bfdc6e4ee48a"
+DUCKDB_HEADER_SHA1="ab615fdc2b55504eed252aed9283d3c55e7fa1fc"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+install_apt() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    log "Debian packages: all present"
+    return
+  fi
+  log "Debian packages: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# npm may come from Debian's npm package or with a nodejs build that bundles it; only
+# install Debian's when no npm is on PATH at all.
+install_npm() {
+  command -v npm >/dev/null 2>&1 && return
+  log "npm: installing Debian's npm"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq npm >/dev/null
+}
+
+sha1_of() { sha1sum "$1" | cut -d' ' -f1; }
+
+install_duckdb() {
+  if [ -f "$DUCKDB_DIR/lib/libduckdb.so" ] && [ -f "$DUCKDB_DIR/include/duckdb.h" ] &&
+     [ "$(sha1_of "$DUCKDB_DIR/lib/libduckdb.so")" = "$DUCKDB_LIB_SHA1" ] &&
+     [ "$(sha1_of "$DUCKDB_DIR/include/duckdb.h")" = "$DUCKDB_HEADER_SHA1" ]; then
+    log "DuckDB 1.4.4: present, checksums match"
+    return
+  fi
+  log "DuckDB 1.4.4: fetching with npm pack"
+  local tmp
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' RETURN
+  (cd "$tmp" && npm pack --ignore-scripts --silent "$DUCKDB_BINDINGS_PKG" "$DUCKDB_HEADER_PKG" >/dev/null)
+  mkdir -p "$tmp/bindings" "$tmp/header"
+  tar -xzf "$tmp"/duckdb-node-bindings-linux-x64-*.tgz -C "$tmp/bindings" package/libduckdb.so
+  tar -xzf "$tmp"/duckdb-1.4.4.tgz -C "$tmp/header" package/src/duckdb/src/include/duckdb.h
+  local lib="$tmp/bindings/package/libduckdb.so"
+  local hdr="$tmp/header/package/src/duckdb/src/include/duckdb.h"
+  [ "$(sha1_of "$lib")" = "$DUCKDB_LIB_SHA1" ] || { log "libduckdb.so checksum mismatch"; exit 1; }
+  [ "$(sha1_of "$hdr")" = "$DUCKDB_HEADER_SHA1" ] || { log "duckdb.h checksum mismatch"; exit 1; }
+  mkdir -p "$DUCKDB_DIR/lib" "$DUCKDB_DIR/include"
+  install -m 0644 "$lib" "$DUCKDB_DIR/lib/libduckdb.so"
+  install -m 0644 "$hdr" "$DUCKDB_DIR/include/duckdb.h"
+  log "DuckDB 1.4.4: installed into third_party/duckdb"
+}
+
+install_apt
+install_npm
+install_duckdb

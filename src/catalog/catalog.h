@@ -1,0 +1,136 @@
+// src/catalog/catalog.h: datasets, their versions (snapshots) and schemas.
+//
+// A dataset is a named, versioned table stored as Parquet parts. Version N lives under
+// `datasets/<name>/v<N>/part-<k>.parquet`; `catalog/<name>.json` (catalog.v1) is the
+// manifest: every committed version with its schema, files, row count, time and source.
+// Writing the manifest is the commit point: parts written by a version whose manifest was
+// never written are invisible and cleaned up by the next writer of that dataset. Readers
+// see the latest committed version; older versions stay readable.
+//
+// Writers of one dataset are serialised by a per-dataset lock held by PendingVersion;
+// writers of different datasets run in parallel. Listeners are called after each commit
+// (the query engine refreshes its views there).
+//
+// Thread-safety: all methods may be called concurrently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/status.h"
+#include "storage/object_store.h"
+
+namespace lakehouse {
+
+struct ColumnSchema {
+  std::string name;
+  std::string type;  // DuckDB type name: "VARCHAR", "BIGINT", "VARCHAR[]", ...
+  bool operator==(const ColumnSchema&) const = default;
+};
+
+struct DatasetVersion {
+  int64_t version = 0;
+  std::string created_at;  // RFC 3339
+  std::string source;      // "gen --seed 42", "ingest workers.csv (csv)"
+  int64_t row_count = 0;
+  int64_t quarantined_rows = 0;
+  uint64_t bytes = 0;
+  std::vector<std::string> files;  // object keys of the Parquet parts
+  std::vector<ColumnSchema> columns;
+};
+
+struct DatasetManifest {
+  std::string name;
+  int64_t current_version = 0;
+  std::vector<DatasetVersion> versions;  // ascending
+
+  const DatasetVersion* Current() const;
+  const DatasetVersion* Version(int64_t v) const;
+  //! The durable manifest (catalog.v1).
+  Json ToJson() const;
+  static Result<DatasetManifest> FromJson(const Json& j);
+  //! One row of GET /v1/datasets: name, current_version, versions, row_count, bytes,
+  //! updated_at, columns.
+  Json SummaryJson() const;
+  //! GET /v1/datasets/{name}: the manifest plus the SQL views that read it.
+  Json DetailJson() const;
+};
+
+Json ColumnsToJson(const std::vector<ColumnSchema>& columns);
+
+//! Dataset names: [a-z][a-z0-9_]{0,62}; the error says so.
+Status ValidateDatasetName(const std::string& name);
+
+class Catalog;
+
+//! A version being written. Holds the dataset's writer lock until committed or dropped;
+//! dropping it uncommitted deletes its parts.
+class PendingVersion {
+ public:
+  PendingVersion(PendingVersion&&) noexcept;
+  ~PendingVersion();
+  const std::string& dataset() const { return dataset_; }
+  int64_t version() const { return version_; }
+  //! "datasets/<name>/v<N>/"
+  std::string KeyPrefix() const;
+  //! The manifest of the latest committed version, if any (for schema checks).
+  const std::optional<DatasetManifest>& previous() const { return previous_; }
+
+ private:
+  friend class Catalog;
+  PendingVersion(Catalog* catalog, std::string dataset, int64_t version,
+                 std::optional<DatasetManifest> previous, std::unique_lock<std::mutex> lock);
+  Catalog* catalog_;
+  std::string dataset_;
+  int64_t version_;
+  std::optional<DatasetManifest> previous_;
+  std::unique_lock<std::mutex> lock_;
+  bool committed_ = false;
+};
+
+class Catalog {
+ public:
+  //! Loads every manifest under catalog/. A manifest that fails to parse is an error
+  //! naming the file (never silently skipped).
+  static Result<std::unique_ptr<Catalog>> Open(ObjectStore& store,
+                                               const Clock& clock = SystemClock::Get());
+
+  std::vector<DatasetManifest> List() const;
+  Result<DatasetManifest> Get(const std::string& name) const;
+
+  //! Starts version N+1 of `name` (creating the dataset if new); blocks while another
+  //! writer of the same dataset is active.
+  Result<PendingVersion> BeginVersion(const std::string& name);
+  //! Publishes `meta` (files, schema, counts; version and time are filled in) as the new
+  //! current version.
+  Status Commit(PendingVersion& pending, DatasetVersion meta);
+
+  //! Called after every commit with the dataset's new manifest.
+  using Listener = std::function<void(const DatasetManifest&)>;
+  void AddListener(Listener listener);
+
+  ObjectStore& store() { return store_; }
+
+ private:
+  friend class PendingVersion;
+  Catalog(ObjectStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+  std::mutex& WriterMutex(const std::string& name);
+  void Abort(PendingVersion& pending);
+
+  ObjectStore& store_;
+  const Clock& clock_;
+  mutable std::mutex mu_;  // guards manifests_, writer_mutexes_, listeners_
+  std::map<std::string, DatasetManifest> manifests_;
+  std::map<std::string, std::unique_ptr<std::mutex>> writer_mutexes_;
+  std::vector<Listener> listeners_;
+};
+
+}  // namespace lakehouse

@@ -1,0 +1,54 @@
+// src/core/config.h: process configuration.
+//
+// Precedence, lowest to highest: built-in defaults < `lakehouse.toml` (the file named by
+// --config, else ./lakehouse.toml when present) < LAKEHOUSE_* environment variables <
+// command-line flags (applied by the CLI after Load). Every setting has one row in the
+// table in config.cc that names its TOML key and its environment variable, so the three
+// sources cannot drift apart; docs/CONFIG.md lists them.
+//
+// Thread-safety: a Config is a plain value, read-only once the server starts.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace lakehouse {
+
+struct Config {
+  // [server]
+  std::string root = "./data";  // data root: a directory, or s3://bucket/prefix (later)
+  std::string host = "127.0.0.1";
+  int64_t port = 3100;
+  int64_t io_threads = 2;                // Asio threads that parse HTTP and run fast handlers
+  int64_t worker_threads = 4;            // threads for handlers that block (SQL, ingest)
+  int64_t max_body_bytes = 16LL << 20;   // JSON request bodies
+  int64_t max_upload_bytes = 8LL << 30;  // ingest bodies, streamed to disk
+  int64_t shutdown_grace_ms = 5000;
+  bool access_log = true;
+  std::string log_level = "info";
+  // [sql]
+  int64_t sql_timeout_ms = 30000;
+  int64_t sql_max_rows = 10000;     // cap on rows a /v1/sql answer carries
+  int64_t sql_pool_size = 8;        // DuckDB connections shared by concurrent requests
+  int64_t duckdb_threads = 0;       // 0: DuckDB's default (one per core)
+  std::string duckdb_memory_limit;  // empty: DuckDB's default (80% of RAM)
+
+  //! Defaults, then the TOML file, then LAKEHOUSE_* variables. `config_path` empty means
+  //! ./lakehouse.toml if it exists. Unknown keys and malformed values are errors.
+  static Result<Config> Load(const std::string& config_path = "");
+  //! Applies LAKEHOUSE_* variables from the environment.
+  Status ApplyEnvironment();
+  //! Applies a parsed TOML document's text (exposed for tests).
+  Status ApplyToml(const std::string& toml_text, const std::string& origin);
+  //! Checks ranges ("port must be 0..65535").
+  Status Validate() const;
+
+  //! One row per setting: "sql.timeout_ms  LAKEHOUSE_SQL_TIMEOUT_MS  30000".
+  static std::vector<std::string> Describe();
+};
+
+}  // namespace lakehouse

@@ -1,0 +1,99 @@
+// src/gateway/http.h: the HTTP vocabulary subsystems use to expose routes.
+//
+// Plain structs and a router, with no Boost.Beast in sight: a subsystem's routes file
+// (src/<subsystem>/*_routes.cc) builds HttpResponses from Status and JSON, and only
+// gateway/http_server.cc knows the wire. Errors always go out as
+// {"error":{"code","message"}} with the status from core/status.h's table.
+//
+// Thread-safety: a Router is built before the server starts and read-only afterwards;
+// handlers run concurrently and must be thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/json.h"
+#include "core/status.h"
+
+namespace lakehouse {
+
+struct HttpRequest {
+  std::string method;  // "GET"
+  std::string target;  // "/v1/datasets?x=1" as sent
+  std::string path;    // "/v1/datasets", percent-decoded
+  std::map<std::string, std::string> query;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+  std::string body;       // the body, unless the route streams it to a file
+  std::string body_file;  // local path of the body for streaming routes (deleted after the handler)
+  std::map<std::string, std::string> params;  // "{name}" segments of the route pattern
+  std::string request_id;
+  std::string remote;  // "127.0.0.1:54321"
+
+  //! The first header named `name` (lower-case), or "".
+  std::string_view Header(std::string_view name) const;
+  std::optional<std::string> Query(const std::string& name) const;
+  const std::string& Param(const std::string& name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static HttpResponse FromJson(int status, const Json& value);
+  //! A body that is already JSON text.
+  static HttpResponse FromJsonText(int status, std::string text);
+  static HttpResponse Text(int status, std::string text,
+                           std::string content_type = "text/plain; charset=utf-8");
+  //! The uniform error answer for a non-OK status.
+  static HttpResponse Error(const Status& status);
+};
+
+using HttpHandler = std::function<HttpResponse(HttpRequest&)>;
+
+struct RouteOptions {
+  //! Run on the I/O thread (cheap, never blocks: health, metrics, cache hits). Otherwise
+  //! the handler runs on the worker pool, so a slow query never stalls other connections.
+  bool run_inline = false;
+  //! Stream the request body to a file in the staging directory (uploads up to
+  //! max_upload_bytes) instead of memory (max_body_bytes).
+  bool stream_body_to_file = false;
+};
+
+struct Route {
+  std::string method;
+  std::string pattern;  // "/v1/datasets/{name}"; also the metrics label
+  HttpHandler handler;
+  RouteOptions options;
+  std::vector<std::string> segments;  // pattern split on '/'
+};
+
+class Router {
+ public:
+  //! Registers a route; a duplicate (method, pattern) is a programming error (throws).
+  void Add(std::string method, std::string pattern, HttpHandler handler, RouteOptions options = {});
+
+  struct Match {
+    const Route* route = nullptr;  // null: no route for this method
+    std::map<std::string, std::string> params;
+    std::vector<std::string> allowed_methods;  // when the path matches other methods (405)
+  };
+  Match Find(std::string_view method, std::string_view path) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+//! Percent-decodes a URL component ('+' stays '+' in paths; query decoding maps '+' to ' ').
+std::string PercentDecode(std::string_view s, bool plus_as_space);
+//! Splits "a=1&b=two" into decoded pairs.
+std::map<std::string, std::string> ParseQueryString(std::string_view qs);
+
+}  // namespace lakehouse

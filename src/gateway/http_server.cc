@@ -1,0 +1,421 @@
+#include "gateway/http_server.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "core/clock.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/metrics.h"
+
+namespace lakehouse {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+struct ServerMetrics {
+  MetricsRegistry& reg = MetricsRegistry::Global();
+  Gauge& in_flight =
+      reg.GetGauge("lakehouse_http_requests_in_flight", "HTTP requests being served", {}, {});
+  Counter& connections =
+      reg.GetCounter("lakehouse_http_connections_total", "TCP connections accepted", {}, {});
+
+  void Observe(const std::string& method, const std::string& route, int status, double seconds) {
+    reg.GetCounter("lakehouse_http_requests_total", "HTTP requests by route pattern and status",
+                   {"method", "route", "status"}, {method, route, std::to_string(status)})
+        .Inc();
+    reg.GetHistogram("lakehouse_http_request_duration_seconds", "HTTP request latency by route",
+                     {"method", "route"}, {method, route}, DefaultLatencyBounds())
+        .Observe(seconds);
+  }
+};
+
+ServerMetrics& Metrics() {
+  static ServerMetrics* m = new ServerMetrics();
+  return *m;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpServerOptions opt;
+  const Router& router;
+  asio::io_context ioc;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  tcp::acceptor acceptor{ioc};
+  std::unique_ptr<asio::thread_pool> workers;
+  std::vector<std::thread> threads;
+  std::atomic<int64_t> in_flight{0};
+  std::atomic<bool> stopping{false};
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopped = false;
+  int bound_port = 0;
+
+  Impl(HttpServerOptions o, const Router& r) : opt(std::move(o)), router(r) {}
+
+  void Accept();
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& server)
+      : stream_(std::move(socket)), server_(server) {}
+
+  void Start() {
+    beast::error_code ec;
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = fmt::format("{}:{}", ep.address().to_string(), ep.port());
+    ReadHeader();
+  }
+
+ private:
+  void ReadHeader() {
+    string_parser_.reset();
+    file_parser_.reset();
+    header_parser_.emplace();
+    header_parser_->header_limit(16 * 1024);
+    stream_.expires_after(std::chrono::milliseconds(server_.opt.idle_timeout_ms));
+    http::async_read_header(stream_, buffer_, *header_parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+      return Close();
+    }
+    start_ = std::chrono::steady_clock::now();
+    server_.in_flight.fetch_add(1);
+    Metrics().in_flight.Add(1);
+    counted_ = true;
+    const auto& h = header_parser_->get();
+    req_ = HttpRequest{};
+    req_.method = std::string(h.method_string());
+    req_.target = std::string(h.target());
+    keep_alive_ = h.keep_alive();
+    if (ec) {
+      keep_alive_ = false;
+      return Reply(
+          HttpResponse::Error(Status::InvalidArgument("malformed HTTP request: " + ec.message())),
+          "invalid");
+    }
+    for (const auto& field : h) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req_.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    const std::string_view target = req_.target;
+    const size_t q = target.find('?');
+    req_.path = PercentDecode(target.substr(0, q), false);
+    if (q != std::string_view::npos) req_.query = ParseQueryString(target.substr(q + 1));
+    std::string_view rid = req_.Header("x-request-id");
+    req_.request_id = (!rid.empty() && rid.size() <= 128) ? std::string(rid) : NextRequestId();
+    req_.remote = remote_;
+
+    match_ = server_.router.Find(req_.method, req_.path);
+    const bool streaming = match_.route != nullptr && match_.route->options.stream_body_to_file;
+    const int64_t limit = streaming ? server_.opt.max_upload_bytes : server_.opt.max_body_bytes;
+    if (auto len = header_parser_->content_length(); len && static_cast<int64_t>(*len) > limit) {
+      keep_alive_ = false;
+      return Reply(HttpResponse::Error(Status::PayloadTooLarge(fmt::format(
+                       "request body of {} bytes exceeds the limit of {} bytes", *len, limit))),
+                   RouteLabel());
+    }
+    if (match_.route == nullptr) {
+      // Drain a small body so the connection stays usable, then answer 404/405.
+      string_parser_.emplace(std::move(*header_parser_));
+      string_parser_->body_limit(server_.opt.max_body_bytes);
+      return ReadBody(&Session::OnBodyNoRoute, string_parser_);
+    }
+    if (streaming) {
+      file_path_ = fmt::format("{}/upload-{}.body", server_.opt.staging_dir, RandomHex(8));
+      file_parser_.emplace(std::move(*header_parser_));
+      file_parser_->body_limit(static_cast<uint64_t>(limit));
+      beast::error_code fec;
+      file_parser_->get().body().open(file_path_.c_str(), beast::file_mode::write, fec);
+      if (fec) {
+        keep_alive_ = false;
+        return Reply(
+            HttpResponse::Error(Status::IOError("cannot stage the upload: " + fec.message())),
+            RouteLabel());
+      }
+      return ReadBody(&Session::OnBody, file_parser_);
+    }
+    string_parser_.emplace(std::move(*header_parser_));
+    string_parser_->body_limit(static_cast<uint64_t>(limit));
+    ReadBody(&Session::OnBody, string_parser_);
+  }
+
+  template <typename Parser>
+  void ReadBody(void (Session::*next)(beast::error_code, std::size_t),
+                std::optional<Parser>& parser) {
+    // curl and others wait for "100 Continue" before sending a large body.
+    const std::string_view expect = req_.Header("expect");
+    if (beast::iequals(beast::string_view(expect.data(), expect.size()), "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      http::async_write(
+          stream_, *cont,
+          [self = shared_from_this(), cont, next, &parser](beast::error_code ec, std::size_t) {
+            if (ec) return self->Close();
+            http::async_read(self->stream_, self->buffer_, *parser,
+                             beast::bind_front_handler(next, self));
+          });
+      return;
+    }
+    http::async_read(stream_, buffer_, *parser,
+                     beast::bind_front_handler(next, shared_from_this()));
+  }
+
+  std::string RouteLabel() const {
+    return match_.route != nullptr ? match_.route->pattern : "unmatched";
+  }
+
+  bool BodyError(beast::error_code ec) {
+    if (!ec) return false;
+    keep_alive_ = false;
+    if (ec == http::error::body_limit) {
+      Reply(HttpResponse::Error(Status::PayloadTooLarge("request body exceeds the size limit")),
+            RouteLabel());
+    } else if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
+               ec == asio::error::eof) {
+      Close();
+    } else {
+      Reply(HttpResponse::Error(
+                Status::InvalidArgument("cannot read the request body: " + ec.message())),
+            RouteLabel());
+    }
+    return true;
+  }
+
+  void OnBodyNoRoute(beast::error_code ec, std::size_t) {
+    if (BodyError(ec)) return;
+    keep_alive_ = keep_alive_ && string_parser_->get().keep_alive();
+    if (!match_.allowed_methods.empty()) {
+      HttpResponse r = HttpResponse::Error(
+          Status(ErrorCode::kMethodNotAllowed,
+                 fmt::format("method {} is not allowed on {}; allowed: {}", req_.method, req_.path,
+                             fmt::join(match_.allowed_methods, ", "))));
+      r.headers.emplace_back("Allow", fmt::format("{}", fmt::join(match_.allowed_methods, ", ")));
+      return Reply(std::move(r), "unmatched");
+    }
+    Reply(HttpResponse::Error(
+              Status::NotFound(fmt::format("no route for {} {}", req_.method, req_.path))),
+          "unmatched");
+  }
+
+  void OnBody(beast::error_code ec, std::size_t) {
+    if (BodyError(ec)) {
+      RemoveUpload();
+      return;
+    }
+    if (file_parser_) {
+      file_parser_->get().body().close();
+      req_.body_file = file_path_;
+    } else {
+      req_.body = std::move(string_parser_->get().body());
+    }
+    req_.params = match_.params;
+    const Route* route = match_.route;
+    if (route->options.run_inline) {
+      return Reply(Invoke(*route), route->pattern);
+    }
+    asio::post(*server_.workers, [self = shared_from_this(), route] {
+      HttpResponse resp = self->Invoke(*route);
+      asio::post(self->stream_.get_executor(), [self, resp = std::move(resp), route]() mutable {
+        self->Reply(std::move(resp), route->pattern);
+      });
+    });
+  }
+
+  HttpResponse Invoke(const Route& route) {
+    try {
+      return route.handler(req_);
+    } catch (const std::exception& e) {
+      spdlog::error("handler {} {} threw: {} (request {})", req_.method, route.pattern, e.what(),
+                    req_.request_id);
+      return HttpResponse::Error(Status::Internal(std::string("unexpected error: ") + e.what()));
+    } catch (...) {
+      spdlog::error("handler {} {} threw a non-exception (request {})", req_.method, route.pattern,
+                    req_.request_id);
+      return HttpResponse::Error(Status::Internal("unexpected error"));
+    }
+  }
+
+  void RemoveUpload() {
+    if (!file_path_.empty()) {
+      std::remove(file_path_.c_str());
+      file_path_.clear();
+    }
+  }
+
+  void Reply(HttpResponse resp, const std::string& route_label) {
+    RemoveUpload();
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(resp.status));
+    res->set(http::field::server, "lakehouse");
+    res->set(http::field::content_type, resp.content_type);
+    res->set("X-Request-Id", req_.request_id);
+    for (auto& [k, v] : resp.headers) res->set(k, v);
+    if (server_.stopping.load()) keep_alive_ = false;
+    res->keep_alive(keep_alive_);
+    res->body() = std::move(resp.body);
+    res->prepare_payload();
+
+    const double seconds = static_cast<double>(MicrosSince(start_)) / 1e6;
+    Metrics().Observe(req_.method, route_label, resp.status, seconds);
+    if (server_.opt.access_log) {
+      AccessLog().info("{} {} {} {} {}us rid={} from={}", req_.method, req_.target, resp.status,
+                       res->body().size(), static_cast<int64_t>(seconds * 1e6), req_.request_id,
+                       remote_);
+    }
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        self->Finish();
+                        if (ec || !res->keep_alive()) return self->Close();
+                        self->ReadHeader();
+                      });
+  }
+
+  void Finish() {
+    if (!counted_) return;
+    counted_ = false;
+    Metrics().in_flight.Add(-1);
+    if (server_.in_flight.fetch_sub(1) == 1 && server_.stopping.load())
+      server_.stop_cv.notify_all();
+  }
+
+  void Close() {
+    Finish();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> header_parser_;
+  std::optional<http::request_parser<http::string_body>> string_parser_;
+  std::optional<http::request_parser<http::file_body>> file_parser_;
+  HttpRequest req_;
+  Router::Match match_;
+  std::string file_path_;
+  std::string remote_;
+  bool keep_alive_ = true;
+  bool counted_ = false;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      spdlog::warn("accept failed: {}", ec.message());
+    } else {
+      Metrics().connections.Inc();
+      std::make_shared<Session>(std::move(socket), *this)->Start();
+    }
+    if (acceptor.is_open()) Accept();
+  });
+}
+
+HttpServer::HttpServer(HttpServerOptions options, const Router& router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+
+HttpServer::~HttpServer() {
+  Stop();
+}
+
+Status HttpServer::Start() {
+  Impl& s = *impl_;
+  beast::error_code ec;
+  auto address = asio::ip::make_address(s.opt.host, ec);
+  if (ec)
+    return Status::InvalidArgument(
+        fmt::format("host '{}' is not an IP address: {}", s.opt.host, ec.message()));
+  tcp::endpoint ep(address, static_cast<unsigned short>(s.opt.port));
+  s.acceptor.open(ep.protocol(), ec);
+  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(ep, ec);
+  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::Unavailable(
+        fmt::format("cannot listen on {}:{}: {}", s.opt.host, s.opt.port, ec.message()));
+  }
+  s.bound_port = s.acceptor.local_endpoint().port();
+  s.workers = std::make_unique<asio::thread_pool>(static_cast<size_t>(s.opt.worker_threads));
+  s.work.emplace(s.ioc.get_executor());
+  s.Accept();
+  for (int i = 0; i < s.opt.io_threads; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
+  spdlog::info("listening on http://{}:{} ({} I/O threads, {} workers)", s.opt.host, s.bound_port,
+               s.opt.io_threads, s.opt.worker_threads);
+  return Status::OK();
+}
+
+int HttpServer::port() const {
+  return impl_->bound_port;
+}
+
+void HttpServer::Stop() {
+  Impl& s = *impl_;
+  {
+    std::lock_guard lock(s.stop_mu);
+    if (s.stopped || s.threads.empty()) return;
+    s.stopped = true;
+  }
+  s.stopping.store(true);
+  asio::post(s.ioc, [&s] {
+    beast::error_code ec;
+    s.acceptor.close(ec);
+  });
+  {
+    std::unique_lock lock(s.stop_mu);
+    s.stop_cv.wait_for(lock, std::chrono::milliseconds(s.opt.shutdown_grace_ms),
+                       [&s] { return s.in_flight.load() == 0; });
+  }
+  if (s.in_flight.load() > 0)
+    spdlog::warn("stopping with {} requests still in flight", s.in_flight.load());
+  s.work.reset();
+  s.ioc.stop();
+  for (auto& t : s.threads) t.join();
+  s.threads.clear();
+  s.workers->join();
+  spdlog::info("server stopped");
+}
+
+void HttpServer::RunUntilSignal() {
+  Impl& s = *impl_;
+  asio::io_context sig_ioc;
+  asio::signal_set signals(sig_ioc, SIGINT, SIGTERM);
+  signals.async_wait([](beast::error_code ec, int sig) {
+    if (!ec) spdlog::info("received signal {}, shutting down", sig);
+  });
+  sig_ioc.run();
+  (void)s;
+  Stop();
+}
+
+}  // namespace lakehouse

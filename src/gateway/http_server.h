@@ -1,0 +1,59 @@
+// src/gateway/http_server.h: the HTTP/1.1 server (Boost.Beast), keep-alive, one per process.
+//
+// I/O threads run an Asio io_context: they accept, parse requests, run routes marked
+// run_inline and write answers. Other handlers run on a worker pool so a slow SQL query
+// never stalls another connection. Bodies are capped (413 with a JSON error); upload
+// routes stream the body to a file in the staging directory instead of memory. Every
+// answer carries X-Request-Id (the client's, or a new one). The server counts requests by
+// route pattern and status, latency and in-flight requests in the metrics registry, and
+// writes one access-log line per request when enabled.
+//
+// Stop() closes the listener, lets in-flight requests finish (up to the grace period),
+// then stops the I/O threads: SIGINT/SIGTERM call it via RunUntilSignal.
+//
+// Thread-safety: Start/Stop/RunUntilSignal from one controlling thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "gateway/http.h"
+
+namespace lakehouse {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 3100;  // 0: any free port (tests), see HttpServer::port()
+  int io_threads = 2;
+  int worker_threads = 4;
+  int64_t max_body_bytes = 16LL << 20;
+  int64_t max_upload_bytes = 8LL << 30;
+  std::string staging_dir = "/tmp";  // where streamed upload bodies are written
+  bool access_log = true;
+  int64_t shutdown_grace_ms = 5000;
+  int64_t idle_timeout_ms = 60000;  // keep-alive connections idle this long are closed
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, const Router& router);
+  ~HttpServer();
+
+  //! Binds and starts serving; an address in use is an error naming it.
+  Status Start();
+  //! The bound port (after Start).
+  int port() const;
+  //! Graceful stop; idempotent.
+  void Stop();
+  //! Blocks until SIGINT or SIGTERM (or Stop from another thread), then stops.
+  void RunUntilSignal();
+
+  struct Impl;  // public so the connection code in http_server.cc can reach it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lakehouse

@@ -1,0 +1,422 @@
+#include "query/query_engine.h"
+
+#include <cctype>
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/json.h"
+#include "query/duckdb_handle.h"
+
+namespace lakehouse {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Interrupts queries that pass their deadline. One thread serves every query: it sleeps
+// until the earliest deadline, and duckdb_interrupt makes the running query fail with an
+// INTERRUPT error, which Query reports as deadline_exceeded.
+class Watchdog {
+ public:
+  Watchdog() : thread_([this] { Run(); }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  struct Ticket {
+    uint64_t id;
+    bool fired = false;
+  };
+
+  uint64_t Arm(SteadyClock::time_point deadline, duckdb_connection conn) {
+    std::lock_guard lock(mu_);
+    uint64_t id = ++next_id_;
+    entries_.emplace(id, Entry{deadline, conn, false});
+    cv_.notify_all();
+    return id;
+  }
+
+  //! Removes the entry; true when it fired (the query was interrupted for time).
+  bool Disarm(uint64_t id) {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(id);
+    bool fired = it != entries_.end() && it->second.fired;
+    if (it != entries_.end()) entries_.erase(it);
+    return fired;
+  }
+
+ private:
+  struct Entry {
+    SteadyClock::time_point deadline;
+    duckdb_connection conn;
+    bool fired;
+  };
+
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      auto next = SteadyClock::time_point::max();
+      const auto now = SteadyClock::now();
+      for (auto& [id, e] : entries_) {
+        if (e.fired) continue;
+        if (e.deadline <= now) {
+          e.fired = true;
+          duckdb_interrupt(e.conn);
+        } else {
+          next = std::min(next, e.deadline);
+        }
+      }
+      if (next == SteadyClock::time_point::max()) {
+        cv_.wait(lock);
+      } else {
+        cv_.wait_until(lock, next);
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<uint64_t, Entry> entries_;
+  uint64_t next_id_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+bool IsReadOnlyStatement(duckdb_statement_type t) {
+  return t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN;
+}
+
+std::string_view StatementTypeName(duckdb_statement_type t) {
+  switch (t) {
+    case DUCKDB_STATEMENT_TYPE_SELECT:
+      return "SELECT";
+    case DUCKDB_STATEMENT_TYPE_INSERT:
+      return "INSERT";
+    case DUCKDB_STATEMENT_TYPE_UPDATE:
+      return "UPDATE";
+    case DUCKDB_STATEMENT_TYPE_EXPLAIN:
+      return "EXPLAIN";
+    case DUCKDB_STATEMENT_TYPE_DELETE:
+      return "DELETE";
+    case DUCKDB_STATEMENT_TYPE_PREPARE:
+      return "PREPARE";
+    case DUCKDB_STATEMENT_TYPE_CREATE:
+      return "CREATE";
+    case DUCKDB_STATEMENT_TYPE_EXECUTE:
+      return "EXECUTE";
+    case DUCKDB_STATEMENT_TYPE_ALTER:
+      return "ALTER";
+    case DUCKDB_STATEMENT_TYPE_TRANSACTION:
+      return "TRANSACTION";
+    case DUCKDB_STATEMENT_TYPE_COPY:
+      return "COPY";
+    case DUCKDB_STATEMENT_TYPE_ANALYZE:
+      return "ANALYZE";
+    case DUCKDB_STATEMENT_TYPE_VARIABLE_SET:
+      return "SET";
+    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC:
+      return "CREATE FUNCTION";
+    case DUCKDB_STATEMENT_TYPE_DROP:
+      return "DROP";
+    case DUCKDB_STATEMENT_TYPE_EXPORT:
+      return "EXPORT";
+    case DUCKDB_STATEMENT_TYPE_PRAGMA:
+      return "PRAGMA";
+    case DUCKDB_STATEMENT_TYPE_VACUUM:
+      return "VACUUM";
+    case DUCKDB_STATEMENT_TYPE_CALL:
+      return "CALL";
+    case DUCKDB_STATEMENT_TYPE_SET:
+      return "SET";
+    case DUCKDB_STATEMENT_TYPE_LOAD:
+      return "LOAD/INSTALL";
+    case DUCKDB_STATEMENT_TYPE_RELATION:
+      return "RELATION";
+    case DUCKDB_STATEMENT_TYPE_EXTENSION:
+      return "EXTENSION";
+    case DUCKDB_STATEMENT_TYPE_LOGICAL_PLAN:
+      return "LOGICAL_PLAN";
+    case DUCKDB_STATEMENT_TYPE_ATTACH:
+      return "ATTACH";
+    case DUCKDB_STATEMENT_TYPE_DETACH:
+      return "DETACH";
+    case DUCKDB_STATEMENT_TYPE_MULTI:
+      return "MULTI";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+// The statement's first keyword, upper-cased, skipping blanks, comments and '('. Used
+// only when DuckDB cannot prepare a statement (INSERT into a view fails to bind before
+// its type is known), so a write still gets 403 rather than a binder error.
+std::string LeadingKeyword(std::string_view sql) {
+  size_t i = 0;
+  while (i < sql.size()) {
+    const char c = sql[i];
+    if (std::isspace(static_cast<unsigned char>(c)) || c == '(') {
+      ++i;
+    } else if (sql.substr(i, 2) == "--") {
+      i = sql.find('\n', i);
+      if (i == std::string_view::npos) return "";
+    } else if (sql.substr(i, 2) == "/*") {
+      i = sql.find("*/", i + 2);
+      if (i == std::string_view::npos) return "";
+      i += 2;
+    } else {
+      break;
+    }
+  }
+  std::string word;
+  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i]))) {
+    word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i])));
+    ++i;
+  }
+  return word;
+}
+
+bool IsWriteKeyword(std::string_view w) {
+  static constexpr std::string_view kWrites[] = {
+      "INSERT", "UPDATE",   "DELETE",  "CREATE",     "DROP",   "ALTER",    "COPY",
+      "ATTACH", "DETACH",   "INSTALL", "LOAD",       "SET",    "RESET",    "PRAGMA",
+      "EXPORT", "IMPORT",   "VACUUM",  "CHECKPOINT", "CALL",   "TRUNCATE", "BEGIN",
+      "COMMIT", "ROLLBACK", "USE",     "MERGE",      "UPSERT", "ANALYZE"};
+  for (auto k : kWrites)
+    if (w == k) return true;
+  return false;
+}
+
+struct PreparedHandle {
+  duckdb_prepared_statement p = nullptr;
+  ~PreparedHandle() { duckdb_destroy_prepare(&p); }
+};
+struct ExtractedHandle {
+  duckdb_extracted_statements e = nullptr;
+  ~ExtractedHandle() { duckdb_destroy_extracted(&e); }
+};
+struct ChunkHandle {
+  duckdb_data_chunk c = nullptr;
+  ~ChunkHandle() { duckdb_destroy_data_chunk(&c); }
+};
+
+}  // namespace
+
+std::string QueryResult::ToJsonText() const {
+  std::string out = "{\"columns\":";
+  out += DumpJson(ColumnsToJson(columns));
+  out += ",\"rows\":";
+  out += rows_json;
+  out += fmt::format(",\"row_count\":{},\"truncated\":{},\"elapsed_ms\":{:.3f}}}", row_count,
+                     truncated ? "true" : "false", elapsed_ms);
+  return out;
+}
+
+struct QueryEngine::Impl {
+  std::unique_ptr<duck::Database> db;
+  std::unique_ptr<duck::Connection> admin;  // creates views; guarded by admin_mu
+  std::mutex admin_mu;
+  std::string datasets_dir;
+
+  std::mutex pool_mu;
+  std::condition_variable pool_cv;
+  std::vector<std::unique_ptr<duck::Connection>> idle;
+  std::vector<std::unique_ptr<duck::Connection>> all;
+
+  Watchdog watchdog;
+
+  duck::Connection* Acquire(SteadyClock::time_point deadline) {
+    std::unique_lock lock(pool_mu);
+    if (!pool_cv.wait_until(lock, deadline, [&] { return !idle.empty(); })) return nullptr;
+    duck::Connection* c = idle.back().release();
+    idle.pop_back();
+    return c;
+  }
+  void Release(duck::Connection* c) {
+    {
+      std::lock_guard lock(pool_mu);
+      idle.emplace_back(c);
+    }
+    pool_cv.notify_one();
+  }
+};
+
+QueryEngine::QueryEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+QueryEngine::~QueryEngine() {
+  // Connections must close before the database.
+  impl_->idle.clear();
+  impl_->admin.reset();
+}
+
+Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const QueryEngineOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  std::string dir = options.datasets_dir;
+  if (!dir.empty() && dir.back() != '/') dir += '/';
+  impl->datasets_dir = dir;
+  std::vector<std::pair<std::string, std::string>> settings;
+  if (options.threads > 0) settings.emplace_back("threads", std::to_string(options.threads));
+  if (!options.memory_limit.empty())
+    settings.emplace_back("memory_limit", duck::QuoteString(options.memory_limit));
+  settings.emplace_back("autoinstall_known_extensions", "false");
+  settings.emplace_back("autoload_known_extensions", "false");
+  settings.emplace_back("allowed_directories", "[" + duck::QuoteString(dir) + "]");
+  settings.emplace_back("enable_external_access", "false");
+  settings.emplace_back("lock_configuration", "true");
+  LH_ASSIGN_OR_RETURN(impl->db, duck::Database::OpenInMemory(settings));
+  LH_ASSIGN_OR_RETURN(impl->admin, duck::Connection::Open(*impl->db));
+  for (int64_t i = 0; i < options.pool_size; ++i) {
+    LH_ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(*impl->db));
+    impl->idle.push_back(std::move(conn));
+  }
+  return std::unique_ptr<QueryEngine>(new QueryEngine(std::move(impl)));
+}
+
+Status QueryEngine::RefreshDataset(const DatasetManifest& manifest) {
+  auto view_sql = [&](const std::string& view, const DatasetVersion& v) {
+    std::string files;
+    for (const auto& f : v.files) {
+      if (!files.empty()) files += ", ";
+      // Keys are "datasets/<name>/v<N>/part-<k>.parquet"; the engine reads the local files.
+      files += duck::QuoteString(impl_->datasets_dir + f.substr(std::string("datasets/").size()));
+    }
+    return fmt::format("CREATE OR REPLACE VIEW {} AS SELECT * FROM read_parquet([{}])",
+                       duck::QuoteIdent(view), files);
+  };
+  std::lock_guard lock(impl_->admin_mu);
+  for (const auto& v : manifest.versions) {
+    if (v.files.empty()) continue;
+    LH_RETURN_IF_ERROR(
+        impl_->admin->Exec(view_sql(fmt::format("{}@v{}", manifest.name, v.version), v))
+            .WithContext("create view of " + manifest.name));
+  }
+  if (const DatasetVersion* cur = manifest.Current(); cur != nullptr && !cur->files.empty()) {
+    LH_RETURN_IF_ERROR(impl_->admin->Exec(view_sql(manifest.name, *cur))
+                           .WithContext("create view " + manifest.name));
+  }
+  return Status::OK();
+}
+
+Status QueryEngine::Attach(Catalog& catalog) {
+  catalog.AddListener([this](const DatasetManifest& m) {
+    Status st = RefreshDataset(m);
+    if (!st.ok()) spdlog::error("refreshing SQL views of dataset {}: {}", m.name, st.ToString());
+  });
+  for (const auto& m : catalog.List()) LH_RETURN_IF_ERROR(RefreshDataset(m));
+  return Status::OK();
+}
+
+Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOptions& options) {
+  const auto start = SteadyClock::now();
+  const auto deadline = start + options.timeout;
+  if (sql.find_first_not_of(" \t\r\n;") == std::string::npos)
+    return Status::InvalidArgument("sql is empty");
+
+  duck::Connection* conn = impl_->Acquire(deadline);
+  if (conn == nullptr) {
+    return Status::DeadlineExceeded(fmt::format(
+        "no SQL connection became free within {} ms (all busy)", options.timeout.count()));
+  }
+  struct Returner {
+    Impl* impl;
+    duck::Connection* c;
+    ~Returner() { impl->Release(c); }
+  } returner{impl_.get(), conn};
+
+  ExtractedHandle extracted;
+  const idx_t n = duckdb_extract_statements(conn->raw(), sql.c_str(), &extracted.e);
+  if (n == 0) {
+    const char* err = duckdb_extract_statements_error(extracted.e);
+    return duck::StatusFromDuckDBMessage(err ? err : "could not parse the statement");
+  }
+  if (n > 1) {
+    return Status::InvalidArgument(
+        fmt::format("send one statement per request; this one has {}", n));
+  }
+  PreparedHandle prepared;
+  if (duckdb_prepare_extracted_statement(conn->raw(), extracted.e, 0, &prepared.p) == DuckDBError) {
+    if (const std::string kw = LeadingKeyword(sql); IsWriteKeyword(kw)) {
+      return Status::PermissionDenied(fmt::format(
+          "{} statements are not allowed: /v1/sql is read-only (SELECT and EXPLAIN only)", kw));
+    }
+    const char* err = duckdb_prepare_error(prepared.p);
+    return duck::StatusFromDuckDBMessage(err ? err : "could not prepare the statement");
+  }
+  const duckdb_statement_type type = duckdb_prepared_statement_type(prepared.p);
+  if (!IsReadOnlyStatement(type)) {
+    return Status::PermissionDenied(
+        fmt::format("{} statements are not allowed: /v1/sql is read-only (SELECT and EXPLAIN only)",
+                    StatementTypeName(type)));
+  }
+  if (duckdb_nparams(prepared.p) > 0) {
+    return Status::InvalidArgument(
+        "the statement has parameters ($1, ?); send literal values instead");
+  }
+
+  const uint64_t ticket = impl_->watchdog.Arm(deadline, conn->raw());
+  auto timed_out = [&](const Status& st) {
+    const bool fired = impl_->watchdog.Disarm(ticket);
+    if (fired || st.code() == ErrorCode::kDeadlineExceeded) {
+      return Status::DeadlineExceeded(fmt::format(
+          "query exceeded its time limit of {} ms and was interrupted", options.timeout.count()));
+    }
+    return st;
+  };
+
+  duck::ResultHandle result;
+  if (duckdb_execute_prepared_streaming(prepared.p, result.get()) == DuckDBError) {
+    return timed_out(duck::StatusFromDuckDB(duckdb_result_error_type(result.get()),
+                                            duckdb_result_error(result.get())));
+  }
+
+  QueryResult out;
+  out.columns = duck::ResultColumns(result.get());
+  const idx_t ncol = out.columns.size();
+  std::vector<duck::TypeNode> types(ncol);
+  for (idx_t c = 0; c < ncol; ++c) {
+    duckdb_logical_type t = duckdb_column_logical_type(result.get(), c);
+    types[c] = duck::ResolveType(t);
+    duckdb_destroy_logical_type(&t);
+  }
+  out.rows_json = "[";
+  while (!out.truncated) {
+    ChunkHandle chunk;
+    chunk.c = duckdb_fetch_chunk(*result.get());
+    if (chunk.c == nullptr) break;
+    const idx_t size = duckdb_data_chunk_get_size(chunk.c);
+    std::vector<duckdb_vector> vecs(ncol);
+    for (idx_t c = 0; c < ncol; ++c) vecs[c] = duckdb_data_chunk_get_vector(chunk.c, c);
+    for (idx_t r = 0; r < size; ++r) {
+      if (out.row_count >= options.max_rows) {
+        out.truncated = true;
+        break;
+      }
+      if (out.row_count > 0) out.rows_json += ',';
+      out.rows_json += '[';
+      for (idx_t c = 0; c < ncol; ++c) {
+        if (c > 0) out.rows_json += ',';
+        duck::AppendValueJson(out.rows_json, vecs[c], types[c], r);
+      }
+      out.rows_json += ']';
+      ++out.row_count;
+    }
+  }
+  out.rows_json += ']';
+  // A streaming result reports a failure that happens mid-stream on the result itself.
+  if (const char* err = duckdb_result_error(result.get()); err != nullptr) {
+    return timed_out(duck::StatusFromDuckDB(duckdb_result_error_type(result.get()), err));
+  }
+  if (impl_->watchdog.Disarm(ticket) && !out.truncated) {
+    return Status::DeadlineExceeded(fmt::format(
+        "query exceeded its time limit of {} ms and was interrupted", options.timeout.count()));
+  }
+  out.elapsed_ms = static_cast<double>(MicrosSince(start)) / 1000.0;
+  return out;
+}
+
+}  // namespace lakehouse

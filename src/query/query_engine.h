@@ -1,0 +1,75 @@
+// src/query/query_engine.h: read-only SQL over the catalog's datasets (DuckDB).
+//
+// Every dataset is a view over the Parquet files of its latest version ("workers"), and
+// every version is a view of its own ("workers@v2", quoted: SELECT * FROM "workers@v2"), so
+// old versions stay queryable. Views are refreshed when the catalog commits a version.
+//
+// Read-only by construction, in two independent layers:
+//  1. the statement is parsed by DuckDB and only SELECT and EXPLAIN are accepted
+//     (403 names the statement type otherwise: COPY, ATTACH, INSTALL, CREATE, SET...);
+//  2. the database behind the pool has external access disabled except for reading
+//     `<root>/datasets/`, and its configuration is locked, so table functions such as
+//     read_csv('/etc/passwd') fail with 403 even inside a SELECT.
+// Each query runs with a deadline (a watchdog interrupts it) and a row cap; rows stream
+// from DuckDB, so a large result is cut without being materialised.
+//
+// Thread-safety: Query may be called concurrently; it blocks while every pooled
+// connection is busy (up to the query's deadline).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "core/status.h"
+
+namespace lakehouse {
+
+struct QueryOptions {
+  int64_t max_rows = 10000;
+  std::chrono::milliseconds timeout{30000};
+};
+
+struct QueryResult {
+  std::vector<ColumnSchema> columns;
+  std::string rows_json;  // a JSON array of row arrays: [[1,"a"],[2,"b"]]
+  int64_t row_count = 0;
+  bool truncated = false;  // more rows existed than max_rows
+  double elapsed_ms = 0;
+
+  //! {columns:[{name,type}], rows:[[...]], row_count, truncated, elapsed_ms}: the /v1/sql answer.
+  std::string ToJsonText() const;
+};
+
+struct QueryEngineOptions {
+  std::string datasets_dir;  // absolute path of <root>/datasets/
+  int64_t pool_size = 8;
+  int64_t threads = 0;       // 0: DuckDB default
+  std::string memory_limit;  // empty: DuckDB default
+};
+
+class QueryEngine {
+ public:
+  static Result<std::unique_ptr<QueryEngine>> Open(const QueryEngineOptions& options);
+  ~QueryEngine();
+
+  //! Runs one read-only statement.
+  Result<QueryResult> Query(const std::string& sql, const QueryOptions& options);
+
+  //! Creates or replaces the views of one dataset (latest + every version).
+  Status RefreshDataset(const DatasetManifest& manifest);
+  //! Subscribes to `catalog` and creates the views of every dataset it has now.
+  Status Attach(Catalog& catalog);
+
+ private:
+  struct Impl;
+  explicit QueryEngine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lakehouse

@@ -1,0 +1,24 @@
+#include "server/module.h"
+
+#include <map>
+
+namespace lakehouse {
+namespace {
+std::map<std::string, ModuleFactory>& Factories() {
+  static std::map<std::string, ModuleFactory> factories;
+  return factories;
+}
+}  // namespace
+
+bool RegisterModuleFactory(const std::string& name, ModuleFactory factory) {
+  Factories()[name] = std::move(factory);
+  return true;
+}
+
+std::vector<std::unique_ptr<Module>> CreateModules() {
+  std::vector<std::unique_ptr<Module>> out;
+  for (const auto& [name, f] : Factories()) out.push_back(f());
+  return out;
+}
+
+}  // namespace lakehouse

@@ -1,0 +1,46 @@
+#include "server/services.h"
+
+#include "storage/local_object_store.h"
+
+namespace lakehouse {
+
+Services::~Services() {
+  // The engine listens to the catalog: tear down users before what they use.
+  ingestor.reset();
+  workspace.reset();
+  query.reset();
+  catalog.reset();
+  store.reset();
+}
+
+Result<std::unique_ptr<Services>> Services::Open(const Config& config) {
+  LH_RETURN_IF_ERROR(config.Validate());
+  auto s = std::make_unique<Services>();
+  s->config = config;
+  LH_ASSIGN_OR_RETURN(s->store, OpenObjectStore(config.root));
+  LH_ASSIGN_OR_RETURN(s->catalog, Catalog::Open(*s->store));
+  LH_ASSIGN_OR_RETURN(auto datasets_dir, s->store->LocalPath("datasets"));
+  QueryEngineOptions qo;
+  qo.datasets_dir = datasets_dir.string();
+  qo.pool_size = config.sql_pool_size;
+  qo.threads = config.duckdb_threads;
+  qo.memory_limit = config.duckdb_memory_limit;
+  LH_ASSIGN_OR_RETURN(s->query, QueryEngine::Open(qo));
+  LH_RETURN_IF_ERROR(s->query->Attach(*s->catalog));
+  WorkspaceOptions wo;
+  wo.threads = config.duckdb_threads;
+  wo.memory_limit = config.duckdb_memory_limit;
+  LH_ASSIGN_OR_RETURN(s->workspace, Workspace::Open(*s->store, *s->catalog, wo));
+  s->ingestor = std::make_unique<Ingestor>(*s->workspace);
+  return s;
+}
+
+QueryOptions Services::SqlOptions(std::optional<int64_t> limit) const {
+  QueryOptions o;
+  o.max_rows = config.sql_max_rows;
+  if (limit && *limit > 0) o.max_rows = std::min(*limit, config.sql_max_rows);
+  o.timeout = std::chrono::milliseconds(config.sql_timeout_ms);
+  return o;
+}
+
+}  // namespace lakehouse

@@ -1,0 +1,37 @@
+// src/server/services.h: the shared state of one lakehouse process.
+//
+// Services opens, in dependency order, the object store, the catalog, the SQL engine (whose
+// views follow the catalog) and the write workspace, from a Config. CLI commands and the
+// HTTP modules both run on it, so `lakehouse sql` and POST /v1/sql are the same code.
+//
+// Thread-safety: the members are themselves thread-safe; the struct is built once.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "catalog/catalog.h"
+#include "core/config.h"
+#include "query/ingest.h"
+#include "query/query_engine.h"
+#include "query/workspace.h"
+#include "storage/object_store.h"
+
+namespace lakehouse {
+
+struct Services {
+  Config config;
+  std::unique_ptr<ObjectStore> store;
+  std::unique_ptr<Catalog> catalog;
+  std::unique_ptr<QueryEngine> query;
+  std::unique_ptr<Workspace> workspace;
+  std::unique_ptr<Ingestor> ingestor;
+
+  static Result<std::unique_ptr<Services>> Open(const Config& config);
+
+  //! Query options from the config, with a request's `limit` (capped at sql.max_rows).
+  QueryOptions SqlOptions(std::optional<int64_t> limit = std::nullopt) const;
+  ~Services();
+};
+
+}  // namespace lakehouse

@@ -1,0 +1,103 @@
+// The golden-fixture driver: every file under contracts/http/ is a request and the exact
+// response it must get from a server over generated data (seed 42, 200 workers, 40 orders).
+// Fields that differ by nature (timings, timestamps) are replaced by "<volatile>" before the
+// comparison. A change of wire shape shows up as a fixture diff in review.
+//
+// To regenerate after an intended change: LAKEHOUSE_UPDATE_CONTRACTS=1 build/lakehouse_tests
+// --gtest_filter='Contracts*', then read the diff.
+#include <cstdlib>
+#include <fstream>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "support/test_support.h"
+
+namespace lakehouse {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ContractsDir;
+using testing::HttpClient;
+using testing::TestServer;
+
+const std::set<std::string>& VolatileKeys() {
+  static const std::set<std::string> keys = {"elapsed_ms", "updated_at", "created_at",
+                                             "quarantine"};
+  return keys;
+}
+
+Json Normalize(Json j) {
+  if (j.is_object()) {
+    for (auto& [k, v] : j.items()) {
+      if (VolatileKeys().count(k) && !v.is_null()) {
+        v = "<volatile>";
+      } else {
+        v = Normalize(v);
+      }
+    }
+  } else if (j.is_array()) {
+    for (auto& v : j) v = Normalize(v);
+  }
+  return j;
+}
+
+std::vector<fs::path> Fixtures() {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(ContractsDir() / "http"))
+    if (e.path().extension() == ".json") out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class ContractsTest : public ::testing::TestWithParam<fs::path> {
+ protected:
+  static void SetUpTestSuite() { server_ = new TestServer(200, 40, 42); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static TestServer* server_;
+};
+TestServer* ContractsTest::server_ = nullptr;
+
+TEST_P(ContractsTest, ResponseMatchesFixture) {
+  Json fixture = Json::parse(testing::ReadFile(GetParam()));
+  const Json& req = fixture["request"];
+  std::string body;
+  std::map<std::string, std::string> headers;
+  if (req.contains("body")) {
+    body = req["body"].dump();
+    headers["content-type"] = "application/json";
+  } else if (req.contains("body_text")) {
+    body = req["body_text"].get<std::string>();
+  }
+  if (req.contains("headers")) {
+    for (auto& [k, v] : req["headers"].items()) headers[k] = v.get<std::string>();
+  }
+  HttpClient c = server_->Client();
+  auto res = c.Request(req["method"], req["path"], body, headers);
+  Json actual = Json::object();
+  actual["status"] = res.status;
+  actual["body"] = Normalize(Json::parse(res.body));
+  if (std::getenv("LAKEHOUSE_UPDATE_CONTRACTS") != nullptr) {
+    fixture["response"] = actual;
+    std::ofstream(GetParam()) << fixture.dump(2) << "\n";
+    GTEST_SKIP() << "fixture rewritten: " << GetParam();
+  }
+  EXPECT_EQ(actual["status"], fixture["response"]["status"]) << GetParam();
+  EXPECT_EQ(actual["body"], fixture["response"]["body"])
+      << GetParam() << "\nactual:   " << actual["body"].dump()
+      << "\nexpected: " << fixture["response"]["body"].dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(Http, ContractsTest, ::testing::ValuesIn(Fixtures()),
+                         [](const ::testing::TestParamInfo<fs::path>& info) {
+                           std::string name = info.param.stem().string();
+                           for (auto& ch : name)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace lakehouse

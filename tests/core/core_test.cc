@@ -1,0 +1,157 @@
+// Tests of src/core: Status/Result, JSON helpers, clock formatting, config precedence, metrics.
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/ids.h"
+#include "core/json.h"
+#include "core/metrics.h"
+#include "core/status.h"
+
+namespace lakehouse {
+namespace {
+
+// Every error code maps to its documented wire name and HTTP status.
+TEST(StatusTest, ErrorTableMapsCodesToWireNamesAndHttpStatuses) {
+  EXPECT_EQ(Status::InvalidArgument("x").http_status(), 400);
+  EXPECT_EQ(Status::PermissionDenied("x").http_status(), 403);
+  EXPECT_EQ(Status::NotFound("x").http_status(), 404);
+  EXPECT_EQ(Status::AlreadyExists("x").http_status(), 409);
+  EXPECT_EQ(Status::PayloadTooLarge("x").http_status(), 413);
+  EXPECT_EQ(Status::Unprocessable("x").http_status(), 422);
+  EXPECT_EQ(Status::Unavailable("x").http_status(), 503);
+  EXPECT_EQ(Status::DeadlineExceeded("x").http_status(), 504);
+  EXPECT_EQ(ErrorCodeName(ErrorCode::kPermissionDenied), "permission_denied");
+  EXPECT_EQ(Status::NotFound("gone").WithContext("dataset x").ToString(),
+            "not_found: dataset x: gone");
+  EXPECT_TRUE(Status::OK().ok());
+}
+
+Result<int> Half(int x) {
+  if (x % 2 != 0) return Status::InvalidArgument("odd");
+  return x / 2;
+}
+Result<int> Quarter(int x) {
+  LH_ASSIGN_OR_RETURN(int h, Half(x));
+  return Half(h);
+}
+
+// LH_ASSIGN_OR_RETURN passes values through and returns the first error.
+TEST(StatusTest, ResultPropagatesValuesAndErrors) {
+  EXPECT_EQ(*Quarter(8), 2);
+  EXPECT_FALSE(Quarter(6).ok());
+  EXPECT_EQ(Quarter(6).status().message(), "odd");
+}
+
+// The error envelope is exactly {"error":{"code","message"}}, keys in that order.
+TEST(JsonTest, ErrorJsonHasFixedShape) {
+  EXPECT_EQ(DumpJson(ErrorJson(Status::NotFound("no such dataset"))),
+            R"({"error":{"code":"not_found","message":"no such dataset"}})");
+}
+
+// Bad request bodies get a message naming what was wrong.
+TEST(JsonTest, ParseErrorsNameTheProblem) {
+  auto r = ParseJsonObject("{bad");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("invalid JSON at byte"), std::string::npos);
+  auto arr = ParseJsonObject("[1]");
+  ASSERT_FALSE(arr.ok());
+  EXPECT_NE(arr.status().message().find("must be a JSON object, got array"), std::string::npos);
+  EXPECT_FALSE(ParseJsonObject("").ok());
+}
+
+TEST(JsonTest, TypedFieldAccessExplainsWrongTypes) {
+  Json j = Json::parse(R"({"sql": 5, "limit": "x", "ok": "s"})");
+  auto sql = RequiredString(j, "sql");
+  ASSERT_FALSE(sql.ok());
+  EXPECT_EQ(sql.status().message(), "field 'sql' must be a string, got number");
+  EXPECT_EQ(RequiredString(j, "missing").status().message(), "field 'missing' is required");
+  EXPECT_FALSE(OptionalInt(j, "limit").ok());
+  EXPECT_FALSE(OptionalBool(j, "ok").ok());
+  auto absent = OptionalInt(j, "nope");
+  ASSERT_TRUE(absent.ok());
+  EXPECT_FALSE(absent->has_value());
+}
+
+// Escaping covers quotes, backslashes, control characters and invalid UTF-8.
+TEST(JsonTest, AppendJsonEscapedProducesValidJson) {
+  std::string out;
+  AppendJsonEscaped(out, std::string("a\"b\\c\n\x01 é \xff end"));
+  EXPECT_EQ(out, "a\\\"b\\\\c\\n\\u0001 é \xEF\xBF\xBD end");
+  EXPECT_NO_THROW(Json::parse("\"" + out + "\""));
+}
+
+TEST(ClockTest, FormatsRfc3339AndCivilDates) {
+  EXPECT_EQ(FormatRfc3339Millis(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatRfc3339Millis(1795505395123), "2026-11-24T07:29:55.123Z");
+  EXPECT_EQ(FormatRfc3339Millis(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(DaysFromCivil(2026, 12, 1), 20788);
+  const CivilDate d = CivilFromDays(20788);
+  EXPECT_EQ(FormatDate(d), "2026-12-01");
+}
+
+TEST(IdsTest, HashesAreStableAndRequestIdsUnique) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Fnv1a64(""), 1469598103934665603ULL);
+  EXPECT_NE(NextRequestId(), NextRequestId());
+  EXPECT_EQ(RandomHex(4).size(), 8u);
+}
+
+// Precedence: defaults < TOML < environment; unknown keys and bad values are errors.
+TEST(ConfigTest, TomlThenEnvironmentOverride) {
+  Config cfg;
+  ASSERT_TRUE(cfg.ApplyToml("[server]\nport = 4000\nroot = \"/srv/data\"\naccess_log = "
+                            "false\n[sql]\nmax_rows = 7\n",
+                            "test.toml")
+                  .ok());
+  EXPECT_EQ(cfg.port, 4000);
+  EXPECT_EQ(cfg.root, "/srv/data");
+  EXPECT_FALSE(cfg.access_log);
+  EXPECT_EQ(cfg.sql_max_rows, 7);
+  setenv("LAKEHOUSE_PORT", "4100", 1);
+  ASSERT_TRUE(cfg.ApplyEnvironment().ok());
+  unsetenv("LAKEHOUSE_PORT");
+  EXPECT_EQ(cfg.port, 4100);
+  EXPECT_TRUE(cfg.Validate().ok());
+}
+
+TEST(ConfigTest, RejectsUnknownKeysAndBadValues) {
+  Config cfg;
+  auto st = cfg.ApplyToml("[server]\nprot = 1\n", "x.toml");
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("server.prot: unknown setting"), std::string::npos);
+  EXPECT_FALSE(cfg.ApplyToml("[server]\nport = \"abc\"\n", "x.toml").ok());
+  EXPECT_FALSE(cfg.ApplyToml("[server\n", "x.toml").ok());
+  setenv("LAKEHOUSE_SQL_TIMEOUT_MS", "soon", 1);
+  EXPECT_FALSE(cfg.ApplyEnvironment().ok());
+  unsetenv("LAKEHOUSE_SQL_TIMEOUT_MS");
+  cfg.port = 70000;
+  EXPECT_FALSE(cfg.Validate().ok());
+}
+
+// The Prometheus text has HELP/TYPE lines, labels and cumulative histogram buckets.
+TEST(MetricsTest, RendersPrometheusText) {
+  MetricsRegistry reg;
+  reg.GetCounter("t_requests_total", "requests", {"route"}, {"/a"}).Inc(3);
+  reg.GetGauge("t_in_flight", "in flight", {}, {}).Set(2);
+  auto& h = reg.GetHistogram("t_latency_seconds", "latency", {}, {}, {0.1, 1.0});
+  h.Observe(0.05);
+  h.Observe(0.5);
+  h.Observe(5);
+  reg.RegisterCallbackGauge("t_cache_bytes", "bytes", [] { return 42.0; });
+  const std::string text = reg.RenderPrometheus();
+  EXPECT_NE(text.find("# TYPE t_requests_total counter\nt_requests_total{route=\"/a\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("t_in_flight 2\n"), std::string::npos);
+  EXPECT_NE(text.find("t_latency_seconds_bucket{le=\"0.1\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("t_latency_seconds_bucket{le=\"1\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("t_latency_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("t_latency_seconds_count 3\n"), std::string::npos);
+  EXPECT_NE(text.find("t_cache_bytes 42\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lakehouse

@@ -1,0 +1,74 @@
+// End-to-end tests of the `lakehouse` binary (build/lakehouse): gen, sql, ingest, datasets.
+#include <array>
+#include <cstdio>
+
+#include <gtest/gtest.h>
+
+#include "core/json.h"
+#include "support/test_support.h"
+
+namespace lakehouse {
+namespace {
+
+struct CommandResult {
+  int exit_code;
+  std::string out;
+};
+
+CommandResult RunCli(const std::string& args) {
+  const std::string cmd = std::string(LAKEHOUSE_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  int rc = pclose(pipe);
+  return {WEXITSTATUS(rc), out};
+}
+
+TEST(CliTest, GenSqlIngestDatasets) {
+  testing::TempDir dir;
+  const std::string root = "--root " + dir.str() + " --log-level warn";
+  auto gen = RunCli("gen " + root + " --workers 300 --orders 30 --seed 5");
+  ASSERT_EQ(gen.exit_code, 0) << gen.out;
+  Json report = Json::parse(gen.out);
+  EXPECT_EQ(report["datasets"][0]["dataset"], "workers");
+  EXPECT_EQ(report["datasets"][0]["rows"], 300);
+
+  auto sql = RunCli("sql " + root + " \"SELECT count(*) FROM job_orders\"");
+  ASSERT_EQ(sql.exit_code, 0) << sql.out;
+  EXPECT_EQ(Json::parse(sql.out)["rows"][0][0], 30);
+
+  auto denied = RunCli("sql " + root + " \"COPY workers TO '/tmp/x.csv'\"");
+  EXPECT_NE(denied.exit_code, 0);
+  EXPECT_NE(denied.out.find("permission_denied"), std::string::npos);
+
+  testing::WriteFile(dir.path() / "in" / "extra.jsonl", "{\"a\": 1}\n{\"a\": 2}\nnot json\n");
+  auto ingest =
+      RunCli("ingest " + root + " --dataset extra " + (dir.path() / "in" / "extra.jsonl").string());
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.out;
+  Json ing = Json::parse(ingest.out);
+  EXPECT_EQ(ing["rows_ingested"], 2);
+  EXPECT_EQ(ing["rows_quarantined"], 1);
+
+  auto list = RunCli("datasets " + root);
+  ASSERT_EQ(list.exit_code, 0) << list.out;
+  EXPECT_EQ(Json::parse(list.out)["datasets"].size(), 5u);
+  auto one = RunCli("datasets " + root + " workers");
+  EXPECT_EQ(Json::parse(one.out)["name"], "workers");
+  auto missing = RunCli("datasets " + root + " nope");
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.out.find("not_found"), std::string::npos);
+}
+
+TEST(CliTest, HelpListsCommands) {
+  auto help = RunCli("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* cmd : {"serve", "gen", "sql", "ingest", "datasets"}) {
+    EXPECT_NE(help.out.find(cmd), std::string::npos) << cmd;
+  }
+  EXPECT_EQ(RunCli("serve --help").exit_code, 0);
+}
+
+}  // namespace
+}  // namespace lakehouse

@@ -1,0 +1,155 @@
+// Tests of src/query/query_engine: read-only SQL over catalog views, limits, timeouts,
+// and the JSON rendering of DuckDB types.
+#include <gtest/gtest.h>
+
+#include "server/services.h"
+#include "staffing/generator.h"
+#include "support/test_support.h"
+
+namespace lakehouse {
+namespace {
+
+using testing::TempDir;
+
+class QueryEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = Services::Open(testing::TestConfig(dir_.str()));
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    services_ = std::move(s).value();
+    staffing::GenOptions o;
+    o.workers = 500;
+    o.orders = 60;
+    ASSERT_TRUE(staffing::Generate(*services_->workspace, o).ok());
+  }
+  Result<QueryResult> Run(const std::string& sql, int64_t max_rows = 1000, int timeout_ms = 30000) {
+    QueryOptions o;
+    o.max_rows = max_rows;
+    o.timeout = std::chrono::milliseconds(timeout_ms);
+    return services_->query->Query(sql, o);
+  }
+  Json Rows(const std::string& sql) {
+    auto r = Run(sql);
+    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+    return r.ok() ? Json::parse(r->rows_json) : Json();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Services> services_;
+};
+
+TEST_F(QueryEngineTest, DatasetsAreViews) {
+  EXPECT_EQ(Rows("SELECT count(*) FROM workers"), Json::parse("[[500]]"));
+  EXPECT_EQ(Rows("SELECT count(*) FROM job_orders"), Json::parse("[[60]]"));
+  EXPECT_EQ(Rows("SELECT count(*) FROM \"workers@v1\""), Json::parse("[[500]]"));
+}
+
+// Each write or file-touching statement is refused with 403 and says why.
+TEST_F(QueryEngineTest, WritesAndFileAccessAreForbidden) {
+  const char* forbidden[] = {
+      "COPY workers TO '/tmp/lakehouse-copy.csv'",
+      "COPY (SELECT 1) TO 'datasets/x.csv'",
+      "ATTACH '/tmp/lakehouse-attach.db' AS x",
+      "INSTALL httpfs",
+      "LOAD httpfs",
+      "SELECT * FROM read_csv('/etc/passwd')",
+      "SELECT * FROM read_text('/etc/hostname')",
+      "CREATE TABLE t AS SELECT 1",
+      "CREATE OR REPLACE VIEW workers AS SELECT 1",
+      "DROP VIEW workers",
+      "INSERT INTO workers SELECT * FROM workers",
+      "SET enable_external_access = true",
+      "PRAGMA threads=1",
+      "EXPORT DATABASE '/tmp/lakehouse-export'",
+  };
+  for (const char* sql : forbidden) {
+    auto r = Run(sql);
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_EQ(r.status().code(), ErrorCode::kPermissionDenied)
+        << sql << ": " << r.status().ToString();
+  }
+  auto create = Run("CREATE TABLE t AS SELECT 1");
+  EXPECT_NE(create.status().message().find("CREATE statements are not allowed"), std::string::npos);
+  // The views are still intact afterwards.
+  EXPECT_EQ(Rows("SELECT count(*) FROM workers"), Json::parse("[[500]]"));
+}
+
+TEST_F(QueryEngineTest, BadSqlIsInvalidArgument) {
+  EXPECT_EQ(Run("SELEC 1").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Run("SELECT * FROM no_such_table").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Run("").status().code(), ErrorCode::kInvalidArgument);
+  auto two = Run("SELECT 1; SELECT 2");
+  EXPECT_EQ(two.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(two.status().message().find("one statement"), std::string::npos);
+}
+
+TEST_F(QueryEngineTest, RowLimitTruncates) {
+  auto r = Run("SELECT worker_id FROM workers ORDER BY worker_id", 7);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->row_count, 7);
+  EXPECT_TRUE(r->truncated);
+  auto all = Run("SELECT worker_id FROM workers", 500);
+  EXPECT_FALSE(all->truncated);
+  EXPECT_EQ(all->row_count, 500);
+}
+
+// A query past its deadline is interrupted and reported as deadline_exceeded, and the
+// pooled connection works afterwards.
+TEST_F(QueryEngineTest, TimeoutInterruptsLongQueries) {
+  auto r = Run("SELECT count(*) FROM range(100000000000) a WHERE a.range % 7 = 3", 10, 200);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kDeadlineExceeded) << r.status().ToString();
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(Rows("SELECT 42"), Json::parse("[[42]]"));
+}
+
+// Types render as JSON values: numbers, booleans, null, dates, lists, structs, maps.
+TEST_F(QueryEngineTest, TypesRenderAsJson) {
+  auto r =
+      Run("SELECT 1::TINYINT a, 2::BIGINT b, 1.5::DOUBLE c, 12.34::DECIMAL(9,2) d, true e, NULL f, "
+          "'x\"y' g, "
+          "DATE '2026-12-01' h, TIMESTAMP '2026-12-01 08:30:00' i, ['a','b'] j, {'k': 1, 'l': "
+          "[2,3]} k, "
+          "MAP {'m': 1} l, 'nan'::DOUBLE m, 170141183460469231731687303715884105727::HUGEINT n, "
+          "'5f0c2a1e-1b2c-4d3e-8f40-123456789abc'::UUID o, INTERVAL 3 DAY p, [1,2]::INTEGER[2] q");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(
+      Json::parse(r->rows_json)[0],
+      Json::parse(
+          R"([1,2,1.5,12.34,true,null,"x\"y","2026-12-01","2026-12-01T08:30:00",["a","b"],)"
+          R"({"k":1,"l":[2,3]},{"m":1},null,170141183460469231731687303715884105727,)"
+          R"("5f0c2a1e-1b2c-4d3e-8f40-123456789abc",{"months":0,"days":3,"micros":0},[1,2]])"));
+  EXPECT_EQ(r->columns[3].type, "DECIMAL(9,2)");
+  EXPECT_EQ(r->columns[9].type, "VARCHAR[]");
+  EXPECT_EQ(r->columns[16].type, "INTEGER[2]");
+}
+
+TEST_F(QueryEngineTest, ResultJsonShape) {
+  auto r = Run("SELECT 'a' AS x, 1 AS y");
+  ASSERT_TRUE(r.ok());
+  Json j = Json::parse(r->ToJsonText());
+  std::vector<std::string> keys;
+  for (auto& [k, v] : j.items()) keys.push_back(k);
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"columns", "rows", "row_count", "truncated", "elapsed_ms"}));
+  EXPECT_EQ(j["columns"],
+            Json::parse(R"([{"name":"x","type":"VARCHAR"},{"name":"y","type":"INTEGER"}])"));
+}
+
+// Concurrent queries share the pool without interfering.
+TEST_F(QueryEngineTest, ConcurrentQueries) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        auto r = Run("SELECT role, count(*) FROM workers GROUP BY role");
+        if (r.ok() && r->row_count > 10) ok++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 80);
+}
+
+}  // namespace
+}  // namespace lakehouse

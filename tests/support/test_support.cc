@@ -1,0 +1,128 @@
+#include "support/test_support.h"
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "core/ids.h"
+#include "server/services.h"
+#include "staffing/generator.h"
+
+namespace lakehouse::testing {
+namespace fs = std::filesystem;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = boost::asio;
+
+TempDir::TempDir() {
+  path_ = fs::temp_directory_path() / ("lakehouse-test-" + RandomHex(6));
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void WriteFile(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct HttpClient::Impl {
+  asio::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  beast::flat_buffer buffer;
+};
+
+HttpClient::HttpClient(int port) : impl_(std::make_unique<Impl>()) {
+  impl_->stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                                static_cast<unsigned short>(port)));
+}
+
+HttpClient::~HttpClient() {
+  beast::error_code ec;
+  impl_->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+}
+
+HttpResult HttpClient::Request(const std::string& method, const std::string& target,
+                               const std::string& body,
+                               const std::map<std::string, std::string>& headers) {
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.keep_alive(true);
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  impl_->stream.expires_after(std::chrono::seconds(60));
+  http::write(impl_->stream, req);
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(1ULL << 30);
+  http::read(impl_->stream, impl_->buffer, parser);
+  HttpResult out;
+  out.status = static_cast<int>(parser.get().result_int());
+  for (const auto& f : parser.get()) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(f.value());
+  }
+  out.body = parser.get().body();
+  return out;
+}
+
+Config TestConfig(const std::string& root) {
+  Config cfg;
+  cfg.root = root;
+  cfg.port = 0;
+  cfg.access_log = false;
+  cfg.io_threads = 2;
+  cfg.worker_threads = 4;
+  cfg.sql_pool_size = 4;
+  cfg.duckdb_threads = 2;
+  cfg.shutdown_grace_ms = 2000;
+  return cfg;
+}
+
+TestServer::TestServer(int64_t workers, int64_t orders, uint64_t seed,
+                       const std::function<void(Config&)>& adjust) {
+  Config cfg = TestConfig(root_.str());
+  if (adjust) adjust(cfg);
+  if (workers > 0 || orders > 0) {
+    auto services = Services::Open(cfg);
+    if (!services.ok()) throw std::runtime_error(services.status().ToString());
+    staffing::GenOptions o;
+    o.workers = workers;
+    o.orders = orders;
+    o.seed = seed;
+    auto rep = staffing::Generate(*(*services)->workspace, o);
+    if (!rep.ok()) throw std::runtime_error(rep.status().ToString());
+  }
+  auto app = App::Create(cfg);
+  if (!app.ok()) throw std::runtime_error(app.status().ToString());
+  app_ = std::move(app).value();
+  Status st = app_->Start();
+  if (!st.ok()) throw std::runtime_error(st.ToString());
+}
+
+TestServer::~TestServer() {
+  app_->Stop();
+}
+
+fs::path ContractsDir() {
+  return fs::path(LAKEHOUSE_SOURCE_DIR) / "contracts";
+}
+
+}  // namespace lakehouse::testing

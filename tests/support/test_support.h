@@ -1,0 +1,82 @@
+// tests/support/test_support.h: temp directories, a real HTTP client and a real server
+// for tests. No mocks: TestServer runs the App (every module) on an ephemeral loopback
+// port over a fresh data root.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/json.h"
+#include "server/app.h"
+
+namespace lakehouse::testing {
+
+//! A fresh directory under the system temp dir, removed with the object.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+//! Writes `text` to `path` (creating parents).
+void WriteFile(const std::filesystem::path& path, const std::string& text);
+std::string ReadFile(const std::filesystem::path& path);
+
+struct HttpResult {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  Json json() const { return Json::parse(body); }
+};
+
+//! One keep-alive HTTP/1.1 connection to 127.0.0.1:port (Boost.Beast, synchronous).
+class HttpClient {
+ public:
+  explicit HttpClient(int port);
+  ~HttpClient();
+  HttpResult Request(const std::string& method, const std::string& target,
+                     const std::string& body = "",
+                     const std::map<std::string, std::string>& headers = {});
+  HttpResult Get(const std::string& target) { return Request("GET", target); }
+  HttpResult PostJson(const std::string& target, const Json& body) {
+    return Request("POST", target, body.dump(), {{"content-type", "application/json"}});
+  }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+//! A config for tests: the given root, port 0, quiet.
+Config TestConfig(const std::string& root);
+
+//! The real server over a temp root, optionally with generated staffing data.
+class TestServer {
+ public:
+  explicit TestServer(int64_t workers = 0, int64_t orders = 0, uint64_t seed = 42,
+                      const std::function<void(Config&)>& adjust = nullptr);
+  ~TestServer();
+  int port() const { return app_->port(); }
+  App& app() { return *app_; }
+  const TempDir& root() const { return root_; }
+  HttpClient Client() const { return HttpClient(port()); }
+
+ private:
+  TempDir root_;
+  std::unique_ptr<App> app_;
+};
+
+//! The repository's contracts/ directory.
+std::filesystem::path ContractsDir();
+
+}  // namespace lakehouse::testing
