@@ -56,9 +56,12 @@ ServerMetrics& Metrics() {
 struct HttpServer::Impl {
   HttpServerOptions opt;
   const Router& router;
-  asio::io_context ioc;
+  // Owned by pointer so Stop can destroy them: destroying the io_context destroys the
+  // sessions its pending handlers hold, which closes their sockets (no client is left
+  // hanging on a connection nobody serves).
+  std::unique_ptr<asio::io_context> ioc = std::make_unique<asio::io_context>();
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  tcp::acceptor acceptor{ioc};
+  std::unique_ptr<tcp::acceptor> acceptor = std::make_unique<tcp::acceptor>(*ioc);
   std::unique_ptr<asio::thread_pool> workers;
   std::vector<std::thread> threads;
   std::atomic<int64_t> in_flight{0};
@@ -330,15 +333,15 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor->async_accept(asio::make_strand(*ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
       spdlog::warn("accept failed: {}", ec.message());
     } else {
       Metrics().connections.Inc();
       std::make_shared<Session>(std::move(socket), *this)->Start();
     }
-    if (acceptor.is_open()) Accept();
+    if (acceptor->is_open()) Accept();
   });
 }
 
@@ -357,19 +360,19 @@ Status HttpServer::Start() {
     return Status::InvalidArgument(
         fmt::format("host '{}' is not an IP address: {}", s.opt.host, ec.message()));
   tcp::endpoint ep(address, static_cast<unsigned short>(s.opt.port));
-  s.acceptor.open(ep.protocol(), ec);
-  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) s.acceptor.bind(ep, ec);
-  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  s.acceptor->open(ep.protocol(), ec);
+  if (!ec) s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor->bind(ep, ec);
+  if (!ec) s.acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     return Status::Unavailable(
         fmt::format("cannot listen on {}:{}: {}", s.opt.host, s.opt.port, ec.message()));
   }
-  s.bound_port = s.acceptor.local_endpoint().port();
+  s.bound_port = s.acceptor->local_endpoint().port();
   s.workers = std::make_unique<asio::thread_pool>(static_cast<size_t>(s.opt.worker_threads));
-  s.work.emplace(s.ioc.get_executor());
+  s.work.emplace(s.ioc->get_executor());
   s.Accept();
-  for (int i = 0; i < s.opt.io_threads; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
+  for (int i = 0; i < s.opt.io_threads; ++i) s.threads.emplace_back([&s] { s.ioc->run(); });
   spdlog::info("listening on http://{}:{} ({} I/O threads, {} workers)", s.opt.host, s.bound_port,
                s.opt.io_threads, s.opt.worker_threads);
   return Status::OK();
@@ -387,9 +390,9 @@ void HttpServer::Stop() {
     s.stopped = true;
   }
   s.stopping.store(true);
-  asio::post(s.ioc, [&s] {
+  asio::post(*s.ioc, [&s] {
     beast::error_code ec;
-    s.acceptor.close(ec);
+    s.acceptor->close(ec);
   });
   {
     std::unique_lock lock(s.stop_mu);
@@ -399,10 +402,14 @@ void HttpServer::Stop() {
   if (s.in_flight.load() > 0)
     spdlog::warn("stopping with {} requests still in flight", s.in_flight.load());
   s.work.reset();
-  s.ioc.stop();
+  s.ioc->stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
+  // Handlers still running past the grace period finish (they may post to the stopped
+  // io_context, which only queues), then every remaining connection is closed.
   s.workers->join();
+  s.acceptor.reset();
+  s.ioc.reset();
   spdlog::info("server stopped");
 }
 

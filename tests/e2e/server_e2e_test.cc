@@ -187,12 +187,12 @@ TEST(ServerLimitsTest, BodyOverLimitIs413AndQueryTimeoutIs504) {
 
 // Stop waits for in-flight requests: a query running when shutdown starts still answers.
 TEST(ServerShutdownTest, InFlightRequestsFinish) {
-  auto server = std::make_unique<TestServer>();
+  auto server = std::make_unique<TestServer>(0, 0, 42, [](Config& c) { c.shutdown_grace_ms = 20000; });
   const int port = server->port();
   auto inflight = std::async(std::launch::async, [port] {
     HttpClient c(port);
     return c.PostJson("/v1/sql",
-                      {{"sql", "SELECT count(*) FROM range(400000000) t WHERE t.range % 3 = 1"}});
+                      {{"sql", "SELECT count(*) FROM range(150000000) t WHERE t.range % 3 = 1"}});
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   server->app().Stop();

@@ -67,7 +67,6 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
   for (const auto& [k, v] : headers) req.set(k, v);
   req.body() = body;
   req.prepare_payload();
-  impl_->stream.expires_after(std::chrono::seconds(60));
   http::write(impl_->stream, req);
   http::response_parser<http::string_body> parser;
   parser.body_limit(1ULL << 30);
