@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   std::string host;
   int64_t port = -1, io_threads = 0, worker_threads = 0;
   bool demo = false, no_access_log = false;
-  int64_t demo_workers = 10000, demo_orders = 1000;
+  int64_t demo_workers = 100000, demo_orders = 5000;
   serve->add_option("--host", host, "listen address (default 127.0.0.1)");
   serve->add_option("--port", port, "listen port (default 3100; 0 picks a free one)");
   serve->add_option("--io-threads", io_threads, "HTTP I/O threads (default 2)");
@@ -70,9 +70,9 @@ int main(int argc, char** argv) {
                     "threads for blocking handlers (default 4)");
   serve->add_flag("--demo", demo, "generate demo data first when the root has no datasets");
   serve->add_option("--demo-workers", demo_workers,
-                    "workers to generate with --demo (default 10000)");
+                    "workers to generate with --demo (default 100000)");
   serve->add_option("--demo-orders", demo_orders,
-                    "job orders to generate with --demo (default 1000)");
+                    "job orders to generate with --demo (default 5000)");
   serve->add_flag("--no-access-log", no_access_log, "do not log one line per request");
 
   // gen

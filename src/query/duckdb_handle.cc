@@ -43,7 +43,7 @@ Connection::~Connection() {
 Status Connection::Exec(const std::string& sql) {
   ResultHandle r;
   if (duckdb_query(conn_, sql.c_str(), r.get()) == DuckDBError) {
-    return StatusFromDuckDB(duckdb_result_error_type(r.get()), duckdb_result_error(r.get()));
+    return StatusFromResult(r.get());
   }
   return Status::OK();
 }
@@ -51,7 +51,7 @@ Status Connection::Exec(const std::string& sql) {
 Result<std::vector<std::vector<std::string>>> Connection::QueryStrings(const std::string& sql) {
   ResultHandle r;
   if (duckdb_query(conn_, sql.c_str(), r.get()) == DuckDBError) {
-    return StatusFromDuckDB(duckdb_result_error_type(r.get()), duckdb_result_error(r.get()));
+    return StatusFromResult(r.get());
   }
   std::vector<std::vector<std::string>> rows;
   const idx_t ncol = duckdb_column_count(r.get());
@@ -82,12 +82,24 @@ Result<std::vector<std::vector<std::string>>> Connection::QueryStrings(const std
 Result<int64_t> Connection::QueryInt(const std::string& sql) {
   ResultHandle r;
   if (duckdb_query(conn_, sql.c_str(), r.get()) == DuckDBError) {
-    return StatusFromDuckDB(duckdb_result_error_type(r.get()), duckdb_result_error(r.get()));
+    return StatusFromResult(r.get());
   }
   if (duckdb_row_count(r.get()) < 1 || duckdb_column_count(r.get()) < 1) {
     return Status::Internal("query returned no value: " + sql);
   }
   return duckdb_value_int64(r.get(), 0, 0);
+}
+
+Result<std::vector<ColumnSchema>> Connection::DescribeQuery(const std::string& sql) {
+  ResultHandle r;
+  if (duckdb_query(conn_, sql.c_str(), r.get()) == DuckDBError) return StatusFromResult(r.get());
+  return ResultColumns(r.get());
+}
+
+Status StatusFromResult(duckdb_result* result) {
+  const char* err = duckdb_result_error(result);
+  return StatusFromDuckDB(duckdb_result_error_type(result),
+                          err != nullptr ? err : "unknown DuckDB error");
 }
 
 Status StatusFromDuckDB(duckdb_error_type type, std::string_view message) {

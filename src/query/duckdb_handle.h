@@ -44,6 +44,8 @@ class Connection {
   Status Exec(const std::string& sql);
   //! Runs a query whose first row's first column is an integer.
   Result<int64_t> QueryInt(const std::string& sql);
+  //! Names and types of the columns `sql` would return (run with LIMIT 0 semantics by the caller).
+  Result<std::vector<ColumnSchema>> DescribeQuery(const std::string& sql);
   //! Runs a query and returns every row as strings (NULL as empty); for small results.
   Result<std::vector<std::vector<std::string>>> QueryStrings(const std::string& sql);
 
@@ -65,6 +67,8 @@ class ResultHandle {
   duckdb_result r_;
 };
 
+//! The error of a failed query as a Status.
+Status StatusFromResult(duckdb_result* result);
 //! Maps a DuckDB error type and message to a Status with the right code.
 Status StatusFromDuckDB(duckdb_error_type type, std::string_view message);
 //! Maps an error message alone (prepare errors carry no type) by its "X Error:" prefix.

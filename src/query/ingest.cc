@@ -89,13 +89,10 @@ using Schema = std::vector<ColumnSchema>;
 
 //! Column names and types of a relation expression, read with LIMIT 0.
 Result<Schema> Describe(duck::Connection& conn, const std::string& from) {
-  duck::ResultHandle r;
-  const std::string sql = "SELECT * FROM " + from + " LIMIT 0";
-  if (duckdb_query(conn.raw(), sql.c_str(), r.get()) == DuckDBError) {
-    return Status::Unprocessable(
-        fmt::format("the file cannot be read: {}", duckdb_result_error(r.get())));
-  }
-  return duck::ResultColumns(r.get());
+  auto cols = conn.DescribeQuery("SELECT * FROM " + from + " LIMIT 0");
+  if (!cols.ok())
+    return Status::Unprocessable("the file cannot be read: " + cols.status().message());
+  return cols;
 }
 
 //! Same names, any order: else a 422 that lists what is missing and what is extra.

@@ -370,8 +370,7 @@ Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOption
 
   duck::ResultHandle result;
   if (duckdb_execute_prepared_streaming(prepared.p, result.get()) == DuckDBError) {
-    return timed_out(duck::StatusFromDuckDB(duckdb_result_error_type(result.get()),
-                                            duckdb_result_error(result.get())));
+    return timed_out(duck::StatusFromResult(result.get()));
   }
 
   QueryResult out;
@@ -408,9 +407,8 @@ Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOption
   }
   out.rows_json += ']';
   // A streaming result reports a failure that happens mid-stream on the result itself.
-  if (const char* err = duckdb_result_error(result.get()); err != nullptr) {
-    return timed_out(duck::StatusFromDuckDB(duckdb_result_error_type(result.get()), err));
-  }
+  if (duckdb_result_error(result.get()) != nullptr)
+    return timed_out(duck::StatusFromResult(result.get()));
   if (impl_->watchdog.Disarm(ticket) && !out.truncated) {
     return Status::DeadlineExceeded(fmt::format(
         "query exceeded its time limit of {} ms and was interrupted", options.timeout.count()));

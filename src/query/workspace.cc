@@ -77,15 +77,8 @@ Result<DatasetVersion> Workspace::Publish(
   LH_ASSIGN_OR_RETURN(meta.quarantined_rows, count_quarantined());
   LH_ASSIGN_OR_RETURN(meta.row_count, conn.QueryInt(fmt::format(
                                           "SELECT count(*) FROM read_parquet([{}])", file_list)));
-  {
-    duck::ResultHandle r;
-    const std::string describe = fmt::format("SELECT * FROM read_parquet([{}]) LIMIT 0", file_list);
-    if (duckdb_query(conn.raw(), describe.c_str(), r.get()) == DuckDBError) {
-      return duck::StatusFromDuckDB(duckdb_result_error_type(r.get()),
-                                    duckdb_result_error(r.get()));
-    }
-    meta.columns = duck::ResultColumns(r.get());
-  }
+  LH_ASSIGN_OR_RETURN(meta.columns, conn.DescribeQuery(fmt::format(
+                                        "SELECT * FROM read_parquet([{}]) LIMIT 0", file_list)));
   for (const auto& p : parts) {
     const std::string key = pending.KeyPrefix() + p;
     meta.bytes += fs::file_size(dir + "/" + p, ec);

@@ -187,7 +187,8 @@ TEST(ServerLimitsTest, BodyOverLimitIs413AndQueryTimeoutIs504) {
 
 // Stop waits for in-flight requests: a query running when shutdown starts still answers.
 TEST(ServerShutdownTest, InFlightRequestsFinish) {
-  auto server = std::make_unique<TestServer>(0, 0, 42, [](Config& c) { c.shutdown_grace_ms = 20000; });
+  auto server =
+      std::make_unique<TestServer>(0, 0, 42, [](Config& c) { c.shutdown_grace_ms = 20000; });
   const int port = server->port();
   auto inflight = std::async(std::launch::async, [port] {
     HttpClient c(port);

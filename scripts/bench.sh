@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# scripts/bench.sh: the core benchmarks, on loopback, bounded in time. Figures go to
+# docs/BENCHMARKS.md. Needs a built tree (make build).
+#   1. gen: 500,000 workers + 20,000 orders (hyperfine, 3 runs)
+#   2. SQL engine vs raw DuckDB on the same Parquet (Google Benchmark)
+#   3. HTTP: GET /healthz and POST /v1/sql GROUP BY role over 500k rows (wrk, 10 s each)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=./build/lakehouse
+PORT=${BENCH_PORT:-3190}
+ROOT=$(mktemp -d /tmp/lakehouse-bench.XXXXXX)
+trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$ROOT"' EXIT
+
+echo "== gen 500k workers =="
+hyperfine --runs 3 --prepare "rm -rf $ROOT/gen" "$BIN gen --root $ROOT/gen --workers 500000 --orders 20000 --log-level warn"
+
+echo "== SQL engine vs raw DuckDB =="
+./build/bench/sql_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+
+echo "== HTTP =="
+$BIN gen --root "$ROOT/http" --workers 500000 --orders 20000 --log-level warn >/dev/null
+$BIN serve --root "$ROOT/http" --port "$PORT" --no-access-log --log-level warn &
+SERVER_PID=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+echo "-- GET /healthz, wrk -t1 -c50 -d10s"
+wrk -t1 -c50 -d10s --latency "http://127.0.0.1:$PORT/healthz" | grep -E "Requests/sec|50%|99%"
+cat > "$ROOT/sql.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"sql":"SELECT role, count(*) AS n FROM workers GROUP BY role ORDER BY n DESC"}'
+LUA
+echo "-- POST /v1/sql GROUP BY role over 500k workers, wrk -t1 -c4 -d10s"
+wrk -t1 -c4 -d10s --latency -s "$ROOT/sql.lua" "http://127.0.0.1:$PORT/v1/sql" | grep -E "Requests/sec|50%|99%"
+echo "-- single request latency (curl, 20 runs, median)"
+for _ in $(seq 20); do
+  curl -s -o /dev/null -w "%{time_total}\n" -H 'content-type: application/json' \
+    -d '{"sql":"SELECT role, count(*) AS n FROM workers GROUP BY role ORDER BY n DESC"}' "http://127.0.0.1:$PORT/v1/sql"
+done | sort -n | awk '{a[NR]=$1} END {printf "median %.2f ms\n", a[int((NR+1)/2)]*1000}'
