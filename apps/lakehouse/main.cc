@@ -97,10 +97,12 @@ int main(int argc, char** argv) {
   auto* ingest =
       cli.add_subcommand("ingest", "load a CSV, JSONL or Parquet file as a new dataset version");
   add_globals(ingest);
-  std::string ingest_dataset, ingest_file, ingest_format;
+  std::string ingest_dataset, ingest_file, ingest_format, ingest_mode = "replace";
   ingest->add_option("--dataset", ingest_dataset, "dataset name")->required();
   ingest->add_option("--format", ingest_format,
                      "csv, jsonl or parquet (default: from the file extension)");
+  ingest->add_option("--mode", ingest_mode, "replace (the file is the new version) or append")
+      ->capture_default_str();
   ingest->add_option("file", ingest_file, "input file")->required()->check(CLI::ExistingFile);
 
   // datasets
@@ -172,8 +174,10 @@ int main(int argc, char** argv) {
     auto fmt = ingest_format.empty() ? IngestFormatFromFileName(ingest_file)
                                      : ParseIngestFormat(ingest_format);
     if (!fmt.ok()) return Fail(fmt.status());
+    auto mode = ParseIngestMode(ingest_mode);
+    if (!mode.ok()) return Fail(mode.status());
     auto rep = s.ingestor->Ingest(ingest_dataset, *fmt, ingest_file,
-                                  std::filesystem::path(ingest_file).filename());
+                                  std::filesystem::path(ingest_file).filename(), *mode);
     if (!rep.ok()) return Fail(rep.status());
     PrintJson(rep->ToJson());
     return 0;

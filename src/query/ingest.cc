@@ -37,6 +37,12 @@ Result<IngestFormat> ParseIngestFormat(std::string_view name) {
       fmt::format("format '{}' is not one of csv, jsonl, parquet", name));
 }
 
+Result<IngestMode> ParseIngestMode(std::string_view name) {
+  if (name == "replace") return IngestMode::kReplace;
+  if (name == "append") return IngestMode::kAppend;
+  return Status::InvalidArgument(fmt::format("mode '{}' is not one of replace, append", name));
+}
+
 Result<IngestFormat> IngestFormatFromContentType(std::string_view content_type) {
   std::string ct(content_type.substr(0, content_type.find(';')));
   std::transform(ct.begin(), ct.end(), ct.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -74,9 +80,11 @@ Json IngestReport::ToJson() const {
   j["dataset"] = dataset;
   j["version"] = version;
   j["format"] = std::string(IngestFormatName(format));
+  j["mode"] = mode == IngestMode::kAppend ? "append" : "replace";
   j["schema_source"] = schema_source;
   j["rows_ingested"] = rows_ingested;
   j["rows_quarantined"] = rows_quarantined;
+  j["row_count"] = row_count;
   j["quarantine"] = quarantine_key.empty() ? Json(nullptr) : Json(quarantine_key);
   j["columns"] = ColumnsToJson(columns);
   j["elapsed_ms"] = std::round(elapsed_ms * 1000.0) / 1000.0;
@@ -258,7 +266,8 @@ Result<CsvHeader> ReadCsvHeader(const std::string& path) {
 }  // namespace
 
 Result<IngestReport> Ingestor::Ingest(const std::string& dataset, IngestFormat format,
-                                      const std::string& path, const std::string& origin) {
+                                      const std::string& path, const std::string& origin,
+                                      IngestMode mode) {
   const auto start = std::chrono::steady_clock::now();
   std::error_code ec;
   if (!fs::is_regular_file(path, ec))
@@ -270,6 +279,7 @@ Result<IngestReport> Ingestor::Ingest(const std::string& dataset, IngestFormat f
   IngestReport report;
   report.dataset = dataset;
   report.format = format;
+  report.mode = mode;
   report.schema_source = existing ? "existing" : "inferred";
   QuarantineWriter quarantine(ws_.store(), dataset, origin);
   std::string select;
@@ -433,9 +443,14 @@ Result<IngestReport> Ingestor::Ingest(const std::string& dataset, IngestFormat f
     }
   }
 
-  auto published = ws_.Publish(*conn, pending, select,
-                               fmt::format("ingest {} ({})", origin, IngestFormatName(format)),
-                               count_quarantined);
+  Workspace::PublishSpec spec;
+  spec.select_sql = select;
+  spec.source = fmt::format("ingest {} ({}, {})", origin, IngestFormatName(format),
+                            mode == IngestMode::kAppend ? "append" : "replace");
+  spec.count_quarantined = count_quarantined;
+  const DatasetVersion* base = pending.previous() ? pending.previous()->Current() : nullptr;
+  if (mode == IngestMode::kAppend) spec.append_to = base;
+  auto published = ws_.Publish(*conn, pending, spec);
   for (const auto& f : cleanup) fs::remove(f, ec);
   LH_RETURN_IF_ERROR(quarantine.Flush());
   if (!published.ok()) {
@@ -445,7 +460,8 @@ Result<IngestReport> Ingestor::Ingest(const std::string& dataset, IngestFormat f
     return st;
   }
   report.version = published->version;
-  report.rows_ingested = published->row_count;
+  report.row_count = published->row_count;
+  report.rows_ingested = published->row_count - (spec.append_to ? spec.append_to->row_count : 0);
   report.rows_quarantined = quarantine.count();
   if (quarantine.count() > 0) report.quarantine_key = quarantine.key();
   report.columns = published->columns;

@@ -22,6 +22,12 @@ namespace lakehouse {
 
 enum class IngestFormat { kCsv, kJsonl, kParquet };
 
+//! replace: the new version holds exactly the file's rows (a snapshot, e.g. a roster export).
+//! append: the new version is the current rows plus the file's (e.g. new fills).
+enum class IngestMode { kReplace, kAppend };
+//! "replace" or "append".
+Result<IngestMode> ParseIngestMode(std::string_view name);
+
 std::string_view IngestFormatName(IngestFormat f);
 //! "csv", "jsonl" (also "ndjson", "json"), "parquet".
 Result<IngestFormat> ParseIngestFormat(std::string_view name);
@@ -34,9 +40,11 @@ struct IngestReport {
   std::string dataset;
   int64_t version = 0;
   IngestFormat format = IngestFormat::kCsv;
+  IngestMode mode = IngestMode::kReplace;
   std::string schema_source;  // "existing" or "inferred"
-  int64_t rows_ingested = 0;
+  int64_t rows_ingested = 0;  // rows this file added
   int64_t rows_quarantined = 0;
+  int64_t row_count = 0;       // rows in the new version
   std::string quarantine_key;  // empty when nothing was quarantined
   std::vector<ColumnSchema> columns;
   double elapsed_ms = 0;
@@ -49,7 +57,8 @@ class Ingestor {
   explicit Ingestor(Workspace& workspace) : ws_(workspace) {}
   //! Ingests the local file `path`; `origin` names it in quarantine records and the manifest.
   Result<IngestReport> Ingest(const std::string& dataset, IngestFormat format,
-                              const std::string& path, const std::string& origin);
+                              const std::string& path, const std::string& origin,
+                              IngestMode mode = IngestMode::kReplace);
 
  private:
   Workspace& ws_;

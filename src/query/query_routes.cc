@@ -38,9 +38,12 @@ HttpResponse HandleIngest(Services& services, HttpRequest& req) {
         "?format=csv|jsonl|parquet");
   }
   if (!format.ok()) return HttpResponse::Error(format.status());
+  Result<IngestMode> mode = IngestMode::kReplace;
+  if (auto m = req.Query("mode")) mode = ParseIngestMode(*m);
+  if (!mode.ok()) return HttpResponse::Error(mode.status());
   const std::string origin =
       req.Query("filename").value_or(fmt::format("http-upload-{}", req.request_id));
-  auto report = services.ingestor->Ingest(name, *format, req.body_file, origin);
+  auto report = services.ingestor->Ingest(name, *format, req.body_file, origin, *mode);
   if (!report.ok()) return HttpResponse::Error(report.status());
   return HttpResponse::FromJson(201, report->ToJson());
 }

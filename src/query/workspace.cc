@@ -35,9 +35,9 @@ std::string Workspace::StagingPath(std::string_view prefix, std::string_view suf
   return (store_.StagingDir() / fmt::format("{}-{}{}", prefix, RandomHex(8), suffix)).string();
 }
 
-Result<DatasetVersion> Workspace::Publish(
-    duck::Connection& conn, PendingVersion& pending, const std::string& select_sql,
-    const std::string& source, const std::function<Result<int64_t>()>& count_quarantined) {
+Result<DatasetVersion> Workspace::Publish(duck::Connection& conn, PendingVersion& pending,
+                                          const PublishSpec& spec) {
+  const std::string& select_sql = spec.select_sql;
   const std::string dir = StagingPath("publish-" + pending.dataset(), "");
   struct DirCleanup {
     std::string d;
@@ -73,12 +73,23 @@ Result<DatasetVersion> Workspace::Publish(
     file_list += duck::QuoteString(dir + "/" + p);
   }
   DatasetVersion meta;
-  meta.source = source;
-  LH_ASSIGN_OR_RETURN(meta.quarantined_rows, count_quarantined());
+  meta.source = spec.source;
+  if (spec.count_quarantined) {
+    LH_ASSIGN_OR_RETURN(meta.quarantined_rows, spec.count_quarantined());
+  }
   LH_ASSIGN_OR_RETURN(meta.row_count, conn.QueryInt(fmt::format(
                                           "SELECT count(*) FROM read_parquet([{}])", file_list)));
   LH_ASSIGN_OR_RETURN(meta.columns, conn.DescribeQuery(fmt::format(
                                         "SELECT * FROM read_parquet([{}]) LIMIT 0", file_list)));
+  if (spec.append_to != nullptr) {
+    if (meta.columns != spec.append_to->columns) {
+      return Status::Unprocessable("appended rows have a different schema than version " +
+                                   std::to_string(spec.append_to->version));
+    }
+    meta.files = spec.append_to->files;
+    meta.row_count += spec.append_to->row_count;
+    meta.bytes = spec.append_to->bytes;
+  }
   for (const auto& p : parts) {
     const std::string key = pending.KeyPrefix() + p;
     meta.bytes += fs::file_size(dir + "/" + p, ec);
@@ -228,8 +239,10 @@ Result<DatasetVersion> DatasetWriter::Commit(const std::string& source) {
     }
   }
   select += " FROM " + duck::QuoteIdent(impl_->table);
-  auto result = impl_->ws->Publish(*impl_->conn, *impl_->pending, select, source,
-                                   [] { return Result<int64_t>(int64_t{0}); });
+  Workspace::PublishSpec spec;
+  spec.select_sql = select;
+  spec.source = source;
+  auto result = impl_->ws->Publish(*impl_->conn, *impl_->pending, spec);
   (void)impl_->conn->Exec("DROP TABLE IF EXISTS " + duck::QuoteIdent(impl_->table));
   return result;
 }

@@ -47,12 +47,19 @@ class Workspace {
   //! A new local path in the staging directory ("<staging>/<prefix>-<random><suffix>").
   std::string StagingPath(std::string_view prefix, std::string_view suffix) const;
 
-  //! Writes the rows of `select_sql` (run on `conn`) as the pending version and commits
-  //! it. `count_quarantined` runs after the rows are written (a scan may reject rows as
-  //! it reads) and before the commit; its count is recorded in the manifest.
+  struct PublishSpec {
+    std::string select_sql;  // the rows, run on the caller's connection
+    std::string source;      // recorded in the manifest
+    //! Runs after the rows are written (a scan may reject rows as it reads) and before the
+    //! commit; its count is recorded in the manifest. Null: 0.
+    std::function<Result<int64_t>()> count_quarantined;
+    //! Append: the new version is this version's parts plus the new ones (parts are
+    //! immutable, so they are shared, not copied). The schemas must be equal.
+    const DatasetVersion* append_to = nullptr;
+  };
+  //! Writes the rows as the pending version and commits it.
   Result<DatasetVersion> Publish(duck::Connection& conn, PendingVersion& pending,
-                                 const std::string& select_sql, const std::string& source,
-                                 const std::function<Result<int64_t>()>& count_quarantined);
+                                 const PublishSpec& spec);
 
  private:
   Workspace(ObjectStore& store, Catalog& catalog, const WorkspaceOptions& options);

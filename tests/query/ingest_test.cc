@@ -191,3 +191,36 @@ TEST(IngestFormatTest, FromNamesContentTypesAndExtensions) {
 
 }  // namespace
 }  // namespace lakehouse
+
+namespace lakehouse {
+namespace {
+
+// Append shares the previous version's parts and adds the file's rows; replace does not.
+TEST_F(IngestTest, AppendAddsToTheCurrentVersion) {
+  ASSERT_TRUE(
+      Ingest("fills_log", IngestFormat::kCsv, Input("a.csv", "order_id,worker_id\nO1,W1\nO2,W2\n"))
+          .ok());
+  auto rep =
+      services_->ingestor->Ingest("fills_log", IngestFormat::kJsonl,
+                                  Input("b.jsonl", "{\"order_id\":\"O3\",\"worker_id\":\"W3\"}\n"),
+                                  "b.jsonl", IngestMode::kAppend);
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  EXPECT_EQ(rep->version, 2);
+  EXPECT_EQ(rep->rows_ingested, 1);
+  EXPECT_EQ(rep->row_count, 3);
+  EXPECT_EQ(rep->ToJson()["mode"], "append");
+  EXPECT_EQ(Rows("SELECT order_id FROM fills_log ORDER BY order_id"),
+            Json::parse(R"([["O1"],["O2"],["O3"]])"));
+  auto m = services_->catalog->Get("fills_log");
+  EXPECT_EQ(m->Current()->files.size(), 2u);
+  EXPECT_EQ(m->Current()->files[0], m->Version(1)->files[0]);  // shared, not copied
+  // A replace afterwards holds only its own rows; appending to a new dataset creates it.
+  auto rep3 =
+      Ingest("fills_log", IngestFormat::kCsv, Input("c.csv", "order_id,worker_id\nO9,W9\n"));
+  EXPECT_EQ(rep3->row_count, 1);
+  EXPECT_EQ(*ParseIngestMode("append"), IngestMode::kAppend);
+  EXPECT_FALSE(ParseIngestMode("merge").ok());
+}
+
+}  // namespace
+}  // namespace lakehouse
