@@ -36,6 +36,13 @@ const std::vector<Setting>& Settings() {
       {"sql", "pool_size", "LAKEHOUSE_SQL_POOL_SIZE", &Config::sql_pool_size},
       {"sql", "duckdb_threads", "LAKEHOUSE_DUCKDB_THREADS", &Config::duckdb_threads},
       {"sql", "duckdb_memory_limit", "LAKEHOUSE_DUCKDB_MEMORY_LIMIT", &Config::duckdb_memory_limit},
+      {"embed", "default_model", "LAKEHOUSE_EMBED_DEFAULT_MODEL", &Config::embed_default_model},
+      {"embed", "hash_dims", "LAKEHOUSE_EMBED_HASH_DIMS", &Config::embed_hash_dims},
+      {"embed", "cache_bytes", "LAKEHOUSE_EMBED_CACHE_BYTES", &Config::embed_cache_bytes},
+      {"embed", "ollama_url", "LAKEHOUSE_EMBED_OLLAMA_URL", &Config::embed_ollama_url},
+      {"embed", "openai_url", "LAKEHOUSE_EMBED_OPENAI_URL", &Config::embed_openai_url},
+      {"embed", "openai_api_key", "LAKEHOUSE_EMBED_OPENAI_API_KEY", &Config::embed_openai_api_key},
+      {"embed", "timeout_ms", "LAKEHOUSE_EMBED_TIMEOUT_MS", &Config::embed_timeout_ms},
   };
   return settings;
 }
@@ -90,8 +97,9 @@ Status Config::ApplyToml(const std::string& toml_text, const std::string& origin
   for (auto&& [table_name, node] : doc) {
     const toml::table* table = node.as_table();
     if (table == nullptr) {
-      return Status::InvalidArgument(fmt::format(
-          "{}: top-level key '{}' must be a table ([server] or [sql])", origin, table_name.str()));
+      return Status::InvalidArgument(
+          fmt::format("{}: top-level key '{}' must be a table ([server], [sql] or [embed])", origin,
+                      table_name.str()));
     }
     for (auto&& [key, value] : *table) {
       const Setting* match = nullptr;
@@ -129,6 +137,11 @@ Status Config::Validate() const {
   if (sql_timeout_ms < 1) return Status::InvalidArgument("sql.timeout_ms must be positive");
   if (max_body_bytes < 1024) return Status::InvalidArgument("max_body_bytes must be at least 1024");
   if (root.empty()) return Status::InvalidArgument("root must not be empty");
+  if (embed_hash_dims < 8 || embed_hash_dims > 8192)
+    return Status::InvalidArgument("embed.hash_dims must be 8..8192");
+  if (embed_default_model.find('/') == std::string::npos) {
+    return Status::InvalidArgument("embed.default_model must be provider/model, e.g. hash/default");
+  }
   return Status::OK();
 }
 

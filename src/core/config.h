@@ -36,6 +36,14 @@ struct Config {
   int64_t sql_pool_size = 8;        // DuckDB connections shared by concurrent requests
   int64_t duckdb_threads = 0;       // 0: DuckDB's default (one per core)
   std::string duckdb_memory_limit;  // empty: DuckDB's default (80% of RAM)
+  // [embed]
+  std::string embed_default_model = "hash/default";
+  int64_t embed_hash_dims = 384;
+  int64_t embed_cache_bytes = 256LL << 20;
+  std::string embed_ollama_url;      // empty: provider off
+  std::string embed_openai_url;      // empty: provider off
+  std::string embed_openai_api_key;  // prefer the environment variable; never logged
+  int64_t embed_timeout_ms = 30000;
 
   //! Defaults, then the TOML file, then LAKEHOUSE_* variables. `config_path` empty means
   //! ./lakehouse.toml if it exists. Unknown keys and malformed values are errors.

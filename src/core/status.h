@@ -72,6 +72,7 @@ class [[nodiscard]] Status {
   static Status IOError(std::string m) { return {ErrorCode::kIOError, std::move(m)}; }
   static Status Corruption(std::string m) { return {ErrorCode::kCorruption, std::move(m)}; }
   static Status Unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
+  static Status BadGateway(std::string m) { return {ErrorCode::kBadGateway, std::move(m)}; }
   static Status DeadlineExceeded(std::string m) {
     return {ErrorCode::kDeadlineExceeded, std::move(m)};
   }

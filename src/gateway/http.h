@@ -61,6 +61,10 @@ struct RouteOptions {
   //! Run on the I/O thread (cheap, never blocks: health, metrics, cache hits). Otherwise
   //! the handler runs on the worker pool, so a slow query never stalls other connections.
   bool run_inline = false;
+  //! Tried on the I/O thread first when set: an answer it returns is sent at once; when it
+  //! returns nothing the handler runs on the worker pool (e.g. cache hits inline, misses
+  //! that call a provider on the pool).
+  std::function<std::optional<HttpResponse>(HttpRequest&)> fast_path;
   //! Stream the request body to a file in the staging directory (uploads up to
   //! max_upload_bytes) instead of memory (max_body_bytes).
   bool stream_body_to_file = false;

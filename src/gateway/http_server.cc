@@ -242,6 +242,15 @@ class Session : public std::enable_shared_from_this<Session> {
     if (route->options.run_inline) {
       return Reply(Invoke(*route), route->pattern);
     }
+    if (route->options.fast_path) {
+      std::optional<HttpResponse> fast;
+      try {
+        fast = route->options.fast_path(req_);
+      } catch (const std::exception& e) {
+        spdlog::warn("fast path of {} threw: {}; using the full handler", route->pattern, e.what());
+      }
+      if (fast) return Reply(std::move(*fast), route->pattern);
+    }
     asio::post(*server_.workers, [self = shared_from_this(), route] {
       HttpResponse resp = self->Invoke(*route);
       asio::post(self->stream_.get_executor(), [self, resp = std::move(resp), route]() mutable {

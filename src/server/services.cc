@@ -6,6 +6,7 @@ namespace lakehouse {
 
 Services::~Services() {
   // The engine listens to the catalog: tear down users before what they use.
+  embed.reset();
   ingestor.reset();
   workspace.reset();
   query.reset();
@@ -32,6 +33,7 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config) {
   wo.memory_limit = config.duckdb_memory_limit;
   LH_ASSIGN_OR_RETURN(s->workspace, Workspace::Open(*s->store, *s->catalog, wo));
   s->ingestor = std::make_unique<Ingestor>(*s->workspace);
+  s->embed = std::make_unique<EmbedService>(config);
   return s;
 }
 

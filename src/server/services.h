@@ -12,6 +12,7 @@
 
 #include "catalog/catalog.h"
 #include "core/config.h"
+#include "embed/embed_service.h"
 #include "query/ingest.h"
 #include "query/query_engine.h"
 #include "query/workspace.h"
@@ -26,6 +27,7 @@ struct Services {
   std::unique_ptr<QueryEngine> query;
   std::unique_ptr<Workspace> workspace;
   std::unique_ptr<Ingestor> ingestor;
+  std::unique_ptr<EmbedService> embed;
 
   static Result<std::unique_ptr<Services>> Open(const Config& config);
 
