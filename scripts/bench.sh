@@ -31,6 +31,18 @@ wrk.body = '{"sql":"SELECT role, count(*) AS n FROM workers GROUP BY role ORDER 
 LUA
 echo "-- POST /v1/sql GROUP BY role over 500k workers, wrk -t1 -c4 -d10s"
 wrk -t1 -c4 -d10s --latency -s "$ROOT/sql.lua" "http://127.0.0.1:$PORT/v1/sql" | grep -E "Requests/sec|50%|99%"
+cat > "$ROOT/embed.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"input":"forklift operator night shift Dayton OH"}'
+LUA
+curl -s -o /dev/null -H 'content-type: application/json' -d '{"input":"forklift operator night shift Dayton OH"}' \
+  "http://127.0.0.1:$PORT/v1/embed"
+for round in 1 2; do
+  echo "-- round $round: GET /healthz vs warm POST /v1/embed, wrk -t1 -c10 -d10s"
+  wrk -t1 -c10 -d10s --latency "http://127.0.0.1:$PORT/healthz" | grep -E "Requests/sec|50%|99%"
+  wrk -t1 -c10 -d10s --latency -s "$ROOT/embed.lua" "http://127.0.0.1:$PORT/v1/embed" | grep -E "Requests/sec|50%|99%"
+done
 echo "-- single request latency (curl, 20 runs, median)"
 for _ in $(seq 20); do
   curl -s -o /dev/null -w "%{time_total}\n" -H 'content-type: application/json' \
