@@ -1,0 +1,14 @@
+// src/core/crc32c.h: CRC-32C (Castagnoli), the checksum of every durable record
+// (vector side store, journal). Table-driven, 4 bytes per step; software only so results
+// are the same on every machine.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace lakehouse {
+
+//! CRC-32C of `data`, continuing from `crc` (0 to start).
+uint32_t Crc32c(std::string_view data, uint32_t crc = 0);
+
+}  // namespace lakehouse

@@ -1,0 +1,44 @@
+// src/vector/record_log.h: the side store's durable record format (doc: docs/FORMATS.md).
+//
+// A log file is a sequence of records:
+//   length   u32 little-endian   bytes of `body`
+//   crc      u32 little-endian   CRC-32C of `body`
+//   body     `length` bytes
+// A reader stops at the first record that is short or fails its checksum (a torn tail
+// after a crash): everything before it is returned, and the caller truncates the file
+// there so the next append starts clean.
+//
+// Thread-safety: none; the owning index serialises access.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace lakehouse {
+
+//! Appends one framed record to `out`.
+void AppendRecord(std::string& out, std::string_view body);
+
+struct LogReadResult {
+  uint64_t records = 0;
+  uint64_t valid_bytes = 0;  // offset just past the last good record
+  bool torn_tail = false;    // bytes after valid_bytes were ignored
+};
+
+//! Reads every intact record of `path` (a missing file is empty), calling `fn` per body.
+//! A non-OK status from `fn` stops the read and is returned.
+Result<LogReadResult> ReadRecords(const std::string& path,
+                                  const std::function<Status(std::string_view)>& fn);
+
+//! Appends bytes to `path` and fdatasyncs: durable on return.
+Status AppendDurably(const std::string& path, std::string_view bytes);
+//! Cuts `path` to `size` bytes (recovery of a torn tail).
+Status TruncateFile(const std::string& path, uint64_t size);
+//! Replaces `path` atomically with `bytes` (temp, fsync, rename, fsync dir).
+Status WriteFileAtomically(const std::string& path, std::string_view bytes);
+
+}  // namespace lakehouse
