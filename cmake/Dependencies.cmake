@@ -26,3 +26,13 @@ set_target_properties(duckdb PROPERTIES
 # Executables that link DuckDB find it through this RUNPATH, wherever the build tree is.
 set(CMAKE_BUILD_RPATH ${DUCKDB_DIR}/lib)
 set(CMAKE_INSTALL_RPATH ${DUCKDB_DIR}/lib)
+
+# hnswlib 0.8 headers (scripts/setup.sh); header-only. SYSTEM so its warnings do not fail
+# our -Werror build, and so it is found before any /usr/include/hnswlib.
+set(HNSWLIB_DIR ${CMAKE_SOURCE_DIR}/third_party/hnswlib)
+if(NOT EXISTS ${HNSWLIB_DIR}/hnswlib/hnswalg.h)
+  message(FATAL_ERROR "hnswlib not found in ${HNSWLIB_DIR}: run scripts/setup.sh (or `make setup`) first")
+endif()
+add_library(hnswlib INTERFACE IMPORTED GLOBAL)
+set_target_properties(hnswlib PROPERTIES INTERFACE_SYSTEM_INCLUDE_DIRECTORIES ${HNSWLIB_DIR}
+  INTERFACE_INCLUDE_DIRECTORIES ${HNSWLIB_DIR})

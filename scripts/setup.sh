@@ -8,6 +8,9 @@
 #     package @duckdb/node-bindings-linux-x64 and the matching C API header from the
 #     duckdb npm package, fetched with `npm pack` (no install scripts run) into the
 #     git-ignored third_party/duckdb/, and verified against pinned sha1 sums.
+#   - hnswlib's headers (0.8 line) from the npm package hnswlib-node@3.0.0 into
+#     third_party/hnswlib/: Debian's libhnswlib-dev is 0.6.2, which has neither filtered
+#     search (BaseFilterFunctor) nor slot reuse (replace_deleted). See docs/DECISIONS.md.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,7 +19,7 @@ DUCKDB_DIR="$ROOT/third_party/duckdb"
 APT_PACKAGES=(
   build-essential cmake ninja-build git ca-certificates curl
   clang-format
-  libboost-dev libsimdjson-dev nlohmann-json3-dev libhnswlib-dev
+  libboost-dev libsimdjson-dev nlohmann-json3-dev
   libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
@@ -84,6 +87,35 @@ install_duckdb() {
   log "DuckDB 1.4.4: installed into third_party/duckdb"
 }
 
+HNSWLIB_PKG="hnswlib-node@3.0.0"
+HNSWLIB_DIR="$ROOT/third_party/hnswlib/hnswlib"
+HNSWLIB_SHA1S="e8f60b3628ddd43ac5b6148f9913a669bdfe6b38  bruteforce.h
+ddc0d168be74ab783352549a09907d8a1556b266  hnswalg.h
+98f1335fced45dc714a027f43e03818a3d236a66  hnswlib.h
+0d5593795613868a89236cb93d83f360f840d545  space_ip.h
+4647d749820552c6343482f25b942048b38ee4b8  space_l2.h
+6103284dfd72edb138d3b933768cabb9e9d6562f  stop_condition.h
+cdeafef9a11c52d58c78cb71a730e1f426a2b500  visited_list_pool.h"
+
+install_hnswlib() {
+  if [ -d "$HNSWLIB_DIR" ] && (cd "$HNSWLIB_DIR" && echo "$HNSWLIB_SHA1S" | sha1sum --quiet -c - >/dev/null 2>&1); then
+    log "hnswlib 0.8 headers: present, checksums match"
+    return
+  fi
+  log "hnswlib 0.8 headers: fetching with npm pack"
+  local tmp
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' RETURN
+  (cd "$tmp" && npm pack --ignore-scripts --silent "$HNSWLIB_PKG" >/dev/null)
+  tar -xzf "$tmp"/hnswlib-node-*.tgz -C "$tmp" package/src/hnswlib
+  (cd "$tmp/package/src/hnswlib" && echo "$HNSWLIB_SHA1S" | sha1sum --quiet -c -) || { log "hnswlib checksum mismatch"; exit 1; }
+  rm -rf "$HNSWLIB_DIR"
+  mkdir -p "$HNSWLIB_DIR"
+  install -m 0644 "$tmp"/package/src/hnswlib/*.h "$HNSWLIB_DIR/"
+  log "hnswlib 0.8 headers: installed into third_party/hnswlib"
+}
+
 install_apt
 install_npm
 install_duckdb
+install_hnswlib

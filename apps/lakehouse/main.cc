@@ -12,6 +12,7 @@
 #include "query/ingest.h"
 #include "server/app.h"
 #include "server/services.h"
+#include "server/workers_index.h"
 #include "staffing/generator.h"
 
 namespace lakehouse {
@@ -111,6 +112,11 @@ int main(int argc, char** argv) {
   std::string dataset_name;
   datasets->add_option("name", dataset_name, "a dataset to show in full");
 
+  // index-workers
+  auto* index_workers = cli.add_subcommand(
+      "index-workers", "build the `workers` vector index from the workers dataset");
+  add_globals(index_workers);
+
   // config
   auto* config_cmd =
       cli.add_subcommand("config", "print the effective configuration keys and variables");
@@ -180,6 +186,12 @@ int main(int argc, char** argv) {
                                   std::filesystem::path(ingest_file).filename(), *mode);
     if (!rep.ok()) return Fail(rep.status());
     PrintJson(rep->ToJson());
+    return 0;
+  }
+  if (index_workers->parsed()) {
+    auto rep = BuildWorkersIndex(s);
+    if (!rep.ok()) return Fail(rep.status());
+    PrintJson(*rep);
     return 0;
   }
   if (datasets->parsed()) {

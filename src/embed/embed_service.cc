@@ -1,5 +1,6 @@
 #include "embed/embed_service.h"
 
+#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -138,6 +139,23 @@ Result<std::shared_ptr<const CachedEmbedding>> EmbedService::EmbedOne(const std:
                                                                       const std::string& text) {
   LH_ASSIGN_OR_RETURN(auto r, Embed(model, std::span<const std::string>(&text, 1)));
   return r.items[0];
+}
+
+Result<std::vector<Embedding>> EmbedService::EmbedUncached(const std::string& model,
+                                                           std::span<const std::string> texts) {
+  LH_ASSIGN_OR_RETURN(Embedder * embedder, Resolve(model));
+  auto* hash = dynamic_cast<HashEmbedder*>(embedder);
+  if (hash == nullptr || texts.size() < 1000) return embedder->Embed(texts);
+  std::vector<Embedding> out(texts.size());
+  const size_t n_threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < n_threads; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < texts.size(); i += n_threads) out[i] = hash->EmbedOne(texts[i]);
+    });
+  }
+  for (auto& th : threads) th.join();
+  return out;
 }
 
 Result<int> EmbedService::Dims(const std::string& model) {

@@ -42,6 +42,10 @@ class EmbedService {
   //! The answer when every text is cached, without calling any provider; else nullopt.
   std::optional<EmbedResult> TryCached(const std::string& model,
                                        std::span<const std::string> texts);
+  //! Bulk embedding that bypasses the cache (index builds: texts seen once). Splits the
+  //! work across cores for the built-in hash models.
+  Result<std::vector<Embedding>> EmbedUncached(const std::string& model,
+                                               std::span<const std::string> texts);
   //! One text -> vector (for indexes and retrieval).
   Result<std::shared_ptr<const CachedEmbedding>> EmbedOne(const std::string& model,
                                                           const std::string& text);

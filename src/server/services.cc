@@ -6,6 +6,7 @@ namespace lakehouse {
 
 Services::~Services() {
   // The engine listens to the catalog: tear down users before what they use.
+  vectors.reset();
   embed.reset();
   ingestor.reset();
   workspace.reset();
@@ -34,6 +35,8 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config) {
   LH_ASSIGN_OR_RETURN(s->workspace, Workspace::Open(*s->store, *s->catalog, wo));
   s->ingestor = std::make_unique<Ingestor>(*s->workspace);
   s->embed = std::make_unique<EmbedService>(config);
+  LH_ASSIGN_OR_RETURN(auto vectors_dir, s->store->LocalPath("vectors"));
+  LH_ASSIGN_OR_RETURN(s->vectors, VectorStore::Open(vectors_dir.string()));
   return s;
 }
 

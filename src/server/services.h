@@ -17,6 +17,7 @@
 #include "query/query_engine.h"
 #include "query/workspace.h"
 #include "storage/object_store.h"
+#include "vector/vector_store.h"
 
 namespace lakehouse {
 
@@ -28,6 +29,7 @@ struct Services {
   std::unique_ptr<Workspace> workspace;
   std::unique_ptr<Ingestor> ingestor;
   std::unique_ptr<EmbedService> embed;
+  std::unique_ptr<VectorStore> vectors;
 
   static Result<std::unique_ptr<Services>> Open(const Config& config);
 

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <boost/asio.hpp>
@@ -114,6 +115,12 @@ TestServer::TestServer(int64_t workers, int64_t orders, uint64_t seed,
   app_ = std::move(app).value();
   Status st = app_->Start();
   if (!st.ok()) throw std::runtime_error(st.ToString());
+  // Background work (the workers vector index) finishes before a test talks to the server.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (!app_->Ready() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!app_->Ready()) throw std::runtime_error("test server did not become ready");
 }
 
 TestServer::~TestServer() {

@@ -1,0 +1,110 @@
+#include "server/workers_index.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/clock.h"
+#include "vector/vector_store.h"
+
+namespace lakehouse {
+namespace {
+
+std::string Join(const Json& arr) {
+  std::string out;
+  if (!arr.is_array()) return out;
+  for (const auto& x : arr) {
+    if (!out.empty()) out += ", ";
+    out += x.is_string() ? x.get<std::string>() : x.dump();
+  }
+  return out;
+}
+
+constexpr const char* kColumns[] = {
+    "worker_id", "role",   "skills",      "certifications",  "city",
+    "state",     "lat",    "lon",         "shift_pref",      "available",
+    "status",    "rating", "reliability", "years_experience"};
+
+}  // namespace
+
+std::string WorkerText(const Json& w) {
+  return fmt::format("{}. skills: {}. certifications: {}. {}, {}. {} shift", w.value("role", ""),
+                     Join(w.value("skills", Json::array())),
+                     Join(w.value("certifications", Json::array())), w.value("city", ""),
+                     w.value("state", ""), w.value("shift_pref", ""));
+}
+
+Result<Json> BuildWorkersIndex(Services& s) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string select;
+  for (const char* c : kColumns) select += (select.empty() ? "" : ", ") + std::string(c);
+  QueryOptions qo;
+  qo.max_rows = INT64_MAX;
+  qo.timeout = std::chrono::minutes(30);
+  LH_ASSIGN_OR_RETURN(auto result,
+                      s.query->Query("SELECT " + select + " FROM workers ORDER BY worker_id", qo));
+  LH_ASSIGN_OR_RETURN(Json rows, ParseJson(result.rows_json));
+  std::vector<std::string> texts;
+  std::vector<VectorItem> items(rows.size());
+  texts.reserve(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    Json payload = Json::object();
+    for (size_t c = 0; c < std::size(kColumns); ++c) payload[kColumns[c]] = rows[i][c];
+    texts.push_back(WorkerText(payload));
+    items[i].id = payload["worker_id"].get<std::string>();
+    items[i].payload = std::move(payload);
+  }
+  const std::string& model = s.embed->default_model();
+  LH_ASSIGN_OR_RETURN(auto vectors, s.embed->EmbedUncached(model, texts));
+  for (size_t i = 0; i < items.size(); ++i) items[i].vector = std::move(vectors[i]);
+  const auto embedded = std::chrono::steady_clock::now();
+
+  LH_ASSIGN_OR_RETURN(int dims, s.embed->Dims(model));
+  if (s.vectors->Get("workers").ok()) LH_RETURN_IF_ERROR(s.vectors->Drop("workers"));
+  IndexSpec spec;
+  spec.name = "workers";
+  spec.dims = dims;
+  spec.model = model;
+  LH_ASSIGN_OR_RETURN(auto index, s.vectors->Create(spec));
+  constexpr size_t kBatch = 20000;
+  for (size_t off = 0; off < items.size(); off += kBatch) {
+    std::vector<VectorItem> batch(
+        std::make_move_iterator(items.begin() + static_cast<long>(off)),
+        std::make_move_iterator(items.begin() +
+                                static_cast<long>(std::min(items.size(), off + kBatch))));
+    LH_RETURN_IF_ERROR(index->Upsert(std::move(batch)));
+  }
+  LH_RETURN_IF_ERROR(index->Snapshot());
+  const auto done = std::chrono::steady_clock::now();
+  auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+  Json report = Json::object();
+  report["index"] = "workers";
+  report["count"] = index->Count();
+  report["model"] = model;
+  report["embed_ms"] = std::round(ms(start, embedded));
+  report["index_ms"] = std::round(ms(embedded, done));
+  report["elapsed_ms"] = std::round(ms(start, done));
+  return report;
+}
+
+WorkersIndexBuilder::~WorkersIndexBuilder() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void WorkersIndexBuilder::StartIfMissing() {
+  if (!services_.catalog->Get("workers").ok() || services_.vectors->Get("workers").ok()) return;
+  running_ = true;
+  thread_ = std::thread([this] {
+    spdlog::info("building the workers vector index in the background (/readyz is 503 until done)");
+    auto r = BuildWorkersIndex(services_);
+    if (r.ok()) {
+      spdlog::info("workers vector index ready: {}", r->dump());
+    } else {
+      spdlog::error("building the workers vector index failed: {}", r.status().ToString());
+    }
+    running_ = false;
+  });
+}
+
+}  // namespace lakehouse

@@ -1,0 +1,616 @@
+#include "vector/vector_index.h"
+
+#include <hnswlib/hnswlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "vector/record_log.h"
+
+namespace lakehouse {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kUpsert = 'U';
+constexpr char kDelete = 'D';
+constexpr size_t kInitialCapacity = 1024;
+
+void PutU32(std::string& out, uint32_t v) {
+  out.append(reinterpret_cast<const char*>(&v), 4);
+}
+void PutU64(std::string& out, uint64_t v) {
+  out.append(reinterpret_cast<const char*>(&v), 8);
+}
+void PutString(std::string& out, std::string_view s) {
+  PutU32(out, static_cast<uint32_t>(s.size()));
+  out.append(s);
+}
+
+// Bounds-checked reader over one record body.
+class Reader {
+ public:
+  explicit Reader(std::string_view b) : b_(b) {}
+  bool U32(uint32_t& v) { return Raw(&v, 4); }
+  bool U64(uint64_t& v) { return Raw(&v, 8); }
+  bool String(std::string& s) {
+    uint32_t n;
+    if (!U32(n) || n > b_.size() - pos_) return false;
+    s.assign(b_.data() + pos_, n);
+    pos_ += n;
+    return true;
+  }
+  bool Floats(std::vector<float>& v, uint32_t n) {
+    if (static_cast<uint64_t>(n) * 4 > b_.size() - pos_) return false;
+    v.resize(n);
+    return Raw(v.data(), n * 4ULL);
+  }
+  bool Char(char& c) { return Raw(&c, 1); }
+  bool done() const { return pos_ == b_.size(); }
+
+ private:
+  bool Raw(void* dst, size_t n) {
+    if (n > b_.size() - pos_) return false;
+    std::memcpy(dst, b_.data() + pos_, n);
+    pos_ += n;
+    return true;
+  }
+  std::string_view b_;
+  size_t pos_ = 0;
+};
+
+std::string StorePath(const std::string& dir, const char* name) {
+  return dir + "/" + name;
+}
+
+}  // namespace
+
+Result<Metric> ParseMetric(std::string_view name) {
+  if (name == "cosine") return Metric::kCosine;
+  if (name == "l2") return Metric::kL2;
+  if (name == "dot") return Metric::kDot;
+  return Status::InvalidArgument(fmt::format("metric '{}' is not one of cosine, l2, dot", name));
+}
+
+std::string_view MetricName(Metric m) {
+  switch (m) {
+    case Metric::kCosine:
+      return "cosine";
+    case Metric::kL2:
+      return "l2";
+    case Metric::kDot:
+      return "dot";
+  }
+  return "cosine";
+}
+
+Status ValidateIndexName(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 63 && name[0] >= 'a' && name[0] <= 'z';
+  for (char c : name)
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-');
+  if (!ok) {
+    return Status::InvalidArgument(fmt::format(
+        "index name '{}' is invalid: use 1-63 of a-z, 0-9, '_' and '-', starting with a letter",
+        name));
+  }
+  return Status::OK();
+}
+
+Json IndexSpec::ToJson() const {
+  Json j = Json::object();
+  j["schema"] = "vector_index.v1";
+  j["name"] = name;
+  j["dims"] = dims;
+  j["metric"] = std::string(MetricName(metric));
+  j["m"] = m;
+  j["ef_construction"] = ef_construction;
+  j["ef_search"] = ef_search;
+  j["model"] = model;
+  return j;
+}
+
+Result<IndexSpec> IndexSpec::FromJson(const Json& j) {
+  try {
+    IndexSpec s;
+    s.name = j.at("name").get<std::string>();
+    s.dims = j.at("dims").get<int>();
+    LH_ASSIGN_OR_RETURN(s.metric, ParseMetric(j.at("metric").get<std::string>()));
+    s.m = j.at("m").get<int>();
+    s.ef_construction = j.at("ef_construction").get<int>();
+    s.ef_search = j.at("ef_search").get<int>();
+    s.model = j.value("model", "");
+    return s;
+  } catch (const Json::exception& e) {
+    return Status::Corruption(std::string("index metadata is malformed: ") + e.what());
+  }
+}
+
+Status IndexSpec::Validate() const {
+  LH_RETURN_IF_ERROR(ValidateIndexName(name));
+  if (dims < 1 || dims > 8192) return Status::InvalidArgument("dims must be 1..8192");
+  if (m < 2 || m > 128) return Status::InvalidArgument("m must be 2..128");
+  if (ef_construction < 8 || ef_construction > 4096)
+    return Status::InvalidArgument("ef_construction must be 8..4096");
+  if (ef_search < 1 || ef_search > 10000)
+    return Status::InvalidArgument("ef_search must be 1..10000");
+  return Status::OK();
+}
+
+// Admits only labels of live entries whose payload matches the filter.
+class VectorIndex::Filter final : public hnswlib::BaseFilterFunctor {
+ public:
+  Filter(const VectorIndex& index, const PayloadFilter& f) : index_(index), f_(f) {}
+  bool operator()(hnswlib::labeltype label) override {
+    auto it = index_.entries_.find(label);
+    return it != index_.entries_.end() && f_.Matches(it->second.item.payload);
+  }
+
+ private:
+  const VectorIndex& index_;
+  const PayloadFilter& f_;
+};
+
+VectorIndex::VectorIndex(std::string dir, IndexSpec spec)
+    : dir_(std::move(dir)), spec_(std::move(spec)) {
+  if (spec_.metric == Metric::kL2) {
+    space_ = std::make_unique<hnswlib::L2Space>(static_cast<size_t>(spec_.dims));
+  } else {
+    space_ = std::make_unique<hnswlib::InnerProductSpace>(static_cast<size_t>(spec_.dims));
+  }
+}
+
+VectorIndex::~VectorIndex() {
+  Status st = Close();
+  if (!st.ok()) spdlog::warn("closing vector index {}: {}", spec_.name, st.ToString());
+}
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(const std::string& dir,
+                                                         const IndexSpec& spec) {
+  LH_RETURN_IF_ERROR(spec.Validate());
+  std::error_code ec;
+  if (fs::exists(StorePath(dir, "index.json"), ec)) {
+    return Status::AlreadyExists(fmt::format("index '{}' already exists", spec.name));
+  }
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IOError(fmt::format("create {}: {}", dir, ec.message()));
+  LH_RETURN_IF_ERROR(
+      WriteFileAtomically(StorePath(dir, "index.json"), spec.ToJson().dump(2) + "\n"));
+  auto index = std::unique_ptr<VectorIndex>(new VectorIndex(dir, spec));
+  LH_RETURN_IF_ERROR(index->BuildGraph(""));
+  index->graph_origin_ = "new";
+  return index;
+}
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::Open(const std::string& dir) {
+  std::ifstream in(StorePath(dir, "index.json"));
+  if (!in) return Status::NotFound(fmt::format("no vector index in {}", dir));
+  Json meta;
+  try {
+    in >> meta;
+  } catch (const Json::exception& e) {
+    return Status::Corruption(fmt::format("{}/index.json: {}", dir, e.what()));
+  }
+  LH_ASSIGN_OR_RETURN(IndexSpec spec, IndexSpec::FromJson(meta));
+  auto index = std::unique_ptr<VectorIndex>(new VectorIndex(dir, spec));
+  LH_RETURN_IF_ERROR(index->LoadStore());
+  std::string why_not;
+  if (index->TryLoadGraph(&why_not).ok()) {
+    index->graph_origin_ = "loaded";
+  } else {
+    spdlog::warn("vector index {}: rebuilding the graph from the side store ({})", spec.name,
+                 why_not);
+    LH_RETURN_IF_ERROR(index->BuildGraph(why_not));
+  }
+  return index;
+}
+
+std::string VectorIndex::EncodeUpsert(const Entry& e) const {
+  std::string body;
+  body += kUpsert;
+  PutU64(body, e.item.version);
+  PutString(body, e.item.id);
+  PutU64(body, e.label);
+  PutU32(body, static_cast<uint32_t>(e.item.vector.size()));
+  body.append(reinterpret_cast<const char*>(e.item.vector.data()),
+              e.item.vector.size() * sizeof(float));
+  PutString(body, DumpJson(e.item.payload));
+  return body;
+}
+
+Status VectorIndex::ApplyRecord(std::string_view body) {
+  Reader r(body);
+  char type;
+  uint64_t seq;
+  std::string id;
+  if (!r.Char(type) || !r.U64(seq) || !r.String(id))
+    return Status::Corruption("short side-store record");
+  if (type == kDelete) {
+    if (auto it = id_to_label_.find(id); it != id_to_label_.end()) {
+      entries_.erase(it->second);
+      id_to_label_.erase(it);
+    }
+  } else if (type == kUpsert) {
+    uint64_t label;
+    uint32_t dims;
+    Entry e;
+    std::string payload;
+    if (!r.U64(label) || !r.U32(dims) || !r.Floats(e.item.vector, dims) || !r.String(payload) ||
+        !r.done()) {
+      return Status::Corruption("malformed upsert record for id " + id);
+    }
+    auto parsed = ParseJson(payload);
+    if (!parsed.ok()) return Status::Corruption("bad payload for id " + id);
+    if (auto it = id_to_label_.find(id); it != id_to_label_.end() && it->second != label)
+      entries_.erase(it->second);
+    e.item.id = id;
+    e.item.payload = std::move(parsed).value();
+    e.item.version = seq;
+    e.label = label;
+    id_to_label_[id] = label;
+    entries_[label] = std::move(e);
+    next_label_ = std::max<size_t>(next_label_, label + 1);
+  } else {
+    return Status::Corruption(
+        fmt::format("unknown side-store record type {}", static_cast<int>(type)));
+  }
+  seq_ = std::max(seq_, seq);
+  return Status::OK();
+}
+
+Status VectorIndex::LoadStore() {
+  auto apply = [this](std::string_view body) { return ApplyRecord(body); };
+  LH_ASSIGN_OR_RETURN(auto snap, ReadRecords(StorePath(dir_, "store.snap"), apply));
+  if (snap.torn_tail)
+    return Status::Corruption(spec_.name + ": store.snap is damaged (it is written atomically)");
+  const std::string log = StorePath(dir_, "store.log");
+  LH_ASSIGN_OR_RETURN(auto tail, ReadRecords(log, apply));
+  if (tail.torn_tail) {
+    spdlog::warn(
+        "vector index {}: cutting a torn tail of store.log at byte {} (an unacknowledged write)",
+        spec_.name, tail.valid_bytes);
+    LH_RETURN_IF_ERROR(TruncateFile(log, tail.valid_bytes));
+  }
+  return Status::OK();
+}
+
+std::vector<float> VectorIndex::Prepared(const std::vector<float>& v) const {
+  if (spec_.metric != Metric::kCosine) return v;
+  double norm = 0;
+  for (float x : v) norm += static_cast<double>(x) * x;
+  std::vector<float> out(v);
+  if (norm > 0) {
+    const float inv = static_cast<float>(1.0 / std::sqrt(norm));
+    for (float& x : out) x *= inv;
+  }
+  return out;
+}
+
+float VectorIndex::Score(float distance) const {
+  if (spec_.metric == Metric::kL2) return -std::sqrt(std::max(distance, 0.0f));
+  return 1.0f - distance;  // inner-product space distance is 1 - dot
+}
+
+Status VectorIndex::EnsureCapacity(size_t additional) {
+  try {
+    const size_t needed = graph_->getCurrentElementCount() + additional;
+    if (needed > graph_->getMaxElements()) {
+      graph_->resizeIndex(std::max({kInitialCapacity, graph_->getMaxElements() * 2, needed}));
+    }
+    return Status::OK();
+  } catch (const std::exception& ex) {
+    return Status::Internal(std::string("graph resize failed: ") + ex.what());
+  }
+}
+
+Status VectorIndex::GraphAdd(const Entry& e) {
+  try {
+    const auto v = Prepared(e.item.vector);
+    graph_->addPoint(v.data(), e.label, /*replace_deleted=*/true);
+    return Status::OK();
+  } catch (const std::exception& ex) {
+    return Status::Internal(std::string("graph add failed: ") + ex.what());
+  }
+}
+
+Status VectorIndex::AddAllToGraph(const std::vector<const Entry*>& order) {
+  // hnswlib's addPoint is thread-safe across labels: use every core for large batches.
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::string error;
+  std::mutex error_mu;
+  auto worker = [&] {
+    for (size_t i = next++; i < order.size() && !failed; i = next++) {
+      Status st = GraphAdd(*order[i]);
+      if (!st.ok()) {
+        std::lock_guard lock(error_mu);
+        error = st.message();
+        failed = true;
+      }
+    }
+  };
+  const unsigned n_threads =
+      order.size() < 1000 ? 1 : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < n_threads; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  if (failed) return Status::Internal(error);
+  return Status::OK();
+}
+
+Status VectorIndex::BuildGraph(const std::string& reason) {
+  try {
+    graph_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(
+        space_.get(), std::max(kInitialCapacity, entries_.size() + entries_.size() / 4), spec_.m,
+        spec_.ef_construction, /*random_seed=*/100, /*allow_replace_deleted=*/true);
+  } catch (const std::exception& ex) {
+    return Status::Internal(std::string("cannot allocate the graph: ") + ex.what());
+  }
+  // Insert in label order (the order items were first written).
+  std::vector<const Entry*> order;
+  order.reserve(entries_.size());
+  for (const auto& [label, e] : entries_) order.push_back(&e);
+  std::sort(order.begin(), order.end(),
+            [](const Entry* a, const Entry* b) { return a->label < b->label; });
+  if (Status st = AddAllToGraph(order); !st.ok())
+    return Status::Internal("graph rebuild failed: " + st.message());
+  graph_->setEf(1);  // see Search: ef is chosen per query
+  graph_origin_ = reason.empty() ? "new" : "rebuilt: " + reason;
+  graph_saved_seq_ = UINT64_MAX;
+  return Status::OK();
+}
+
+Status VectorIndex::TryLoadGraph(std::string* why_not) {
+  const std::string meta_path = StorePath(dir_, "graph.json"),
+                    graph_path = StorePath(dir_, "graph.hnsw");
+  std::ifstream meta_in(meta_path);
+  if (!meta_in) {
+    *why_not = "no saved graph";
+    return Status::NotFound(*why_not);
+  }
+  Json meta;
+  try {
+    meta_in >> meta;
+  } catch (const Json::exception&) {
+    *why_not = "graph.json is unreadable";
+    return Status::Corruption(*why_not);
+  }
+  if (meta.value("seq", uint64_t{0}) != seq_ || meta.value("count", size_t{0}) != entries_.size()) {
+    *why_not = fmt::format("graph is stale (graph seq {}, store seq {})",
+                           meta.value("seq", uint64_t{0}), seq_);
+    return Status::Corruption(*why_not);
+  }
+  try {
+    auto g = std::make_unique<hnswlib::HierarchicalNSW<float>>(
+        space_.get(), graph_path, false, std::max(kInitialCapacity, entries_.size()),
+        /*allow_replace_deleted=*/true);
+    // Consistency: every live item must be in the graph with its vector.
+    if (g->getCurrentElementCount() - g->getDeletedCount() != entries_.size())
+      throw std::runtime_error("count mismatch");
+    for (const auto& [label, e] : entries_) {
+      auto data = g->getDataByLabel<float>(label);
+      const auto want = Prepared(e.item.vector);
+      if (data.size() != want.size() ||
+          std::memcmp(data.data(), want.data(), want.size() * sizeof(float)) != 0) {
+        throw std::runtime_error("vector mismatch for id " + e.item.id);
+      }
+    }
+    g->setEf(1);
+    graph_ = std::move(g);
+    graph_saved_seq_ = seq_;
+    return Status::OK();
+  } catch (const std::exception& ex) {
+    *why_not = std::string("saved graph rejected: ") + ex.what();
+    return Status::Corruption(*why_not);
+  }
+}
+
+Status VectorIndex::Upsert(std::vector<VectorItem> items) {
+  for (const auto& it : items) {
+    if (it.id.empty() || it.id.size() > 512)
+      return Status::InvalidArgument("item id must be 1..512 bytes");
+    if (static_cast<int>(it.vector.size()) != spec_.dims) {
+      return Status::InvalidArgument(fmt::format("item '{}' has {} dimensions; index '{}' has {}",
+                                                 it.id, it.vector.size(), spec_.name, spec_.dims));
+    }
+    for (float x : it.vector) {
+      if (!std::isfinite(x))
+        return Status::InvalidArgument(fmt::format("item '{}' has a NaN or infinite value", it.id));
+    }
+    if (!it.payload.is_object())
+      return Status::InvalidArgument(fmt::format("item '{}': payload must be an object", it.id));
+  }
+  std::unique_lock lock(mu_);
+  // 1. Durable first: one append of every record, one fdatasync.
+  std::vector<Entry> staged;
+  staged.reserve(items.size());
+  std::string batch;
+  std::unordered_map<std::string, size_t> batch_labels;
+  for (auto& it : items) {
+    Entry e;
+    if (auto found = id_to_label_.find(it.id); found != id_to_label_.end()) {
+      e.label = found->second;
+    } else if (auto b = batch_labels.find(it.id); b != batch_labels.end()) {
+      e.label = b->second;
+    } else {
+      e.label = next_label_++;
+      batch_labels.emplace(it.id, e.label);
+    }
+    e.item = std::move(it);
+    e.item.version = ++seq_;
+    AppendRecord(batch, EncodeUpsert(e));
+    staged.push_back(std::move(e));
+  }
+  LH_RETURN_IF_ERROR(AppendDurably(StorePath(dir_, "store.log"), batch));
+  // 2. Memory, then the graph. A graph fault cannot lose the record: rebuild from the store.
+  std::vector<const Entry*> touched;
+  touched.reserve(staged.size());
+  for (auto& e : staged) {
+    id_to_label_[e.item.id] = e.label;
+    auto& slot = entries_[e.label];
+    slot = std::move(e);
+    touched.push_back(&slot);
+  }
+  // A batch may name an id twice: the graph needs each label once, with its last vector.
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  Status graph_status = EnsureCapacity(touched.size());
+  if (graph_status.ok()) graph_status = AddAllToGraph(touched);
+  if (!graph_status.ok()) {
+    spdlog::error("vector index {}: {}; rebuilding the graph", spec_.name, graph_status.ToString());
+    LH_RETURN_IF_ERROR(BuildGraph(graph_status.message()));
+  }
+  return Status::OK();
+}
+
+Result<bool> VectorIndex::Delete(const std::string& id) {
+  std::unique_lock lock(mu_);
+  auto it = id_to_label_.find(id);
+  if (it == id_to_label_.end()) return false;
+  std::string body;
+  body += kDelete;
+  PutU64(body, ++seq_);
+  PutString(body, id);
+  std::string framed;
+  AppendRecord(framed, body);
+  LH_RETURN_IF_ERROR(AppendDurably(StorePath(dir_, "store.log"), framed));
+  const size_t label = it->second;
+  entries_.erase(label);
+  id_to_label_.erase(it);
+  try {
+    graph_->markDelete(label);
+  } catch (const std::exception& ex) {
+    spdlog::error("vector index {}: markDelete failed ({}); rebuilding the graph", spec_.name,
+                  ex.what());
+    LH_RETURN_IF_ERROR(BuildGraph(ex.what()));
+  }
+  return true;
+}
+
+std::optional<VectorItem> VectorIndex::Get(const std::string& id) const {
+  std::shared_lock lock(mu_);
+  auto it = id_to_label_.find(id);
+  if (it == id_to_label_.end()) return std::nullopt;
+  return entries_.at(it->second).item;
+}
+
+size_t VectorIndex::Count() const {
+  std::shared_lock lock(mu_);
+  return entries_.size();
+}
+
+Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& query, size_t k,
+                                                   size_t ef, const PayloadFilter& filter,
+                                                   SearchStats* stats) const {
+  if (static_cast<int>(query.size()) != spec_.dims) {
+    return Status::InvalidArgument(fmt::format("query has {} dimensions; index '{}' has {}",
+                                               query.size(), spec_.name, spec_.dims));
+  }
+  if (k == 0 || k > 10000) return Status::InvalidArgument("k must be 1..10000");
+  const auto q = Prepared(query);
+  std::shared_lock lock(mu_);
+  std::vector<std::pair<float, size_t>> found;  // (distance, label)
+  try {
+    Filter f(*this, filter);
+    // Per-query ef without mutating shared state: the graph's own ef is 1, and hnswlib
+    // searches with max(ef, k), so asking for max(ef, k) results is a search at that ef;
+    // the first k are kept.
+    const size_t use_ef = std::max(ef == 0 ? static_cast<size_t>(spec_.ef_search) : ef, k);
+    auto results = graph_->searchKnnCloserFirst(q.data(), use_ef, filter.empty() ? nullptr : &f);
+    for (size_t i = 0; i < results.size() && i < k; ++i)
+      found.emplace_back(results[i].first, results[i].second);
+  } catch (const std::exception& ex) {
+    found.clear();  // fall through to the exact scan: a graph fault must not fail the search
+    spdlog::error("vector index {}: search failed in the graph ({}); answering exactly", spec_.name,
+                  ex.what());
+  }
+  const size_t want = std::min(k, entries_.size());
+  if (found.size() < want) {
+    // Exact scan of matching items: the graph under-returned (a very selective filter, or
+    // a fault). If fewer than k items match, all of them are returned.
+    std::vector<std::pair<float, size_t>> exact;
+    for (const auto& [label, e] : entries_) {
+      if (!filter.Matches(e.item.payload)) continue;
+      const auto v = Prepared(e.item.vector);
+      exact.emplace_back(space_->get_dist_func()(q.data(), v.data(), space_->get_dist_func_param()),
+                         label);
+    }
+    const size_t n = std::min(k, exact.size());
+    std::partial_sort(exact.begin(), exact.begin() + static_cast<long>(n), exact.end());
+    exact.resize(n);
+    if (exact.size() > found.size()) {
+      found = std::move(exact);
+      if (stats) stats->exact_fallback = true;
+    }
+  }
+  std::vector<SearchHit> hits;
+  hits.reserve(found.size());
+  for (const auto& [dist, label] : found) {
+    const Entry& e = entries_.at(label);
+    hits.push_back(SearchHit{e.item.id, Score(dist), e.item.payload});
+  }
+  return hits;
+}
+
+Status VectorIndex::SaveGraph() {
+  const std::string tmp = StorePath(dir_, "graph.hnsw.tmp");
+  try {
+    graph_->saveIndex(tmp);
+  } catch (const std::exception& ex) {
+    return Status::IOError(std::string("save graph: ") + ex.what());
+  }
+  std::error_code ec;
+  fs::rename(tmp, StorePath(dir_, "graph.hnsw"), ec);
+  if (ec) return Status::IOError("save graph: " + ec.message());
+  Json meta = {{"seq", seq_}, {"count", entries_.size()}};
+  LH_RETURN_IF_ERROR(WriteFileAtomically(StorePath(dir_, "graph.json"), meta.dump() + "\n"));
+  graph_saved_seq_ = seq_;
+  return Status::OK();
+}
+
+Status VectorIndex::Snapshot() {
+  std::unique_lock lock(mu_);
+  std::string snap;
+  std::vector<const Entry*> order;
+  for (const auto& [label, e] : entries_) order.push_back(&e);
+  std::sort(order.begin(), order.end(),
+            [](const Entry* a, const Entry* b) { return a->label < b->label; });
+  for (const Entry* e : order) AppendRecord(snap, EncodeUpsert(*e));
+  // A marker keeps the sequence number even when the newest write was a delete.
+  std::string marker;
+  marker += kDelete;
+  PutU64(marker, seq_);
+  PutString(marker, "");
+  AppendRecord(snap, marker);
+  LH_RETURN_IF_ERROR(WriteFileAtomically(StorePath(dir_, "store.snap"), snap));
+  // The snapshot holds everything in the log; an empty log now (crash here: the log's
+  // records are re-applied over the snapshot, which is idempotent).
+  LH_RETURN_IF_ERROR(WriteFileAtomically(StorePath(dir_, "store.log"), ""));
+  return SaveGraph();
+}
+
+Status VectorIndex::Close() {
+  std::unique_lock lock(mu_);
+  if (!graph_ || graph_saved_seq_ == seq_ || dropped_) return Status::OK();
+  return SaveGraph();
+}
+
+Json VectorIndex::Info() const {
+  std::shared_lock lock(mu_);
+  Json j = spec_.ToJson();
+  j.erase("schema");
+  j["count"] = entries_.size();
+  j["seq"] = seq_;
+  j["graph"] = graph_origin_;
+  return j;
+}
+
+}  // namespace lakehouse

@@ -1,0 +1,145 @@
+// src/vector/vector_index.h: one named HNSW index whose side store is the truth.
+//
+// The side store (id -> vector, payload, version) lives in `store.snap` (compacted) plus
+// `store.log` (every upsert/delete since), both framed with CRC-32C (record_log.h). Every
+// write is appended and fdatasync'd before it touches the graph or is acknowledged, so a
+// kill -9 at any moment loses nothing acknowledged. The HNSW graph (hnswlib) is an index
+// over the store: saved as `graph.hnsw` + `graph.json` (the store sequence it reflects) on
+// Snapshot and Close, loaded when it matches the store and passes a consistency check, and
+// otherwise rebuilt from the store (missing, stale after a crash, or corrupt). A graph
+// operation that throws is caught: the record is already durable, and the graph is rebuilt.
+//
+// Search filters are evaluated inside the HNSW search (hnswlib's filter functor); when the
+// graph still returns fewer than k hits although k matching items exist, an exact scan of
+// the matching items answers instead, so a filtered search never under-returns.
+//
+// Scores: cosine similarity (metric cosine), inner product (dot), negated euclidean
+// distance (l2): higher is closer for every metric.
+//
+// Thread-safety: searches run concurrently; writes are exclusive (a shared_mutex).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/json.h"
+#include "core/status.h"
+#include "vector/payload_filter.h"
+
+namespace hnswlib {
+template <typename T>
+class HierarchicalNSW;
+template <typename T>
+class SpaceInterface;
+}  // namespace hnswlib
+
+namespace lakehouse {
+
+enum class Metric { kCosine, kL2, kDot };
+Result<Metric> ParseMetric(std::string_view name);
+std::string_view MetricName(Metric m);
+
+struct IndexSpec {
+  std::string name;
+  int dims = 0;
+  Metric metric = Metric::kCosine;
+  int m = 16;
+  int ef_construction = 200;
+  int ef_search = 64;
+  std::string model;  // embedding model for text items and text queries
+  Json ToJson() const;
+  static Result<IndexSpec> FromJson(const Json& j);
+  //! Range checks with messages naming the field.
+  Status Validate() const;
+};
+
+struct VectorItem {
+  std::string id;
+  std::vector<float> vector;
+  Json payload = Json::object();
+  uint64_t version = 0;  // sequence number of the write that produced it
+};
+
+struct SearchHit {
+  std::string id;
+  float score;
+  Json payload;
+};
+
+struct SearchStats {
+  bool exact_fallback = false;  // the graph under-returned and an exact scan answered
+};
+
+//! Names must be [a-z][a-z0-9_-]{0,62}.
+Status ValidateIndexName(const std::string& name);
+
+class VectorIndex {
+ public:
+  //! Creates a new empty index in `dir` (which must not hold one).
+  static Result<std::unique_ptr<VectorIndex>> Create(const std::string& dir, const IndexSpec& spec);
+  //! Opens the index in `dir`: side store, then the graph (loaded or rebuilt).
+  static Result<std::unique_ptr<VectorIndex>> Open(const std::string& dir);
+  ~VectorIndex();
+
+  const IndexSpec& spec() const { return spec_; }
+  //! Inserts or replaces by id, durably, as one batch (one fsync).
+  Status Upsert(std::vector<VectorItem> items);
+  //! True when the id existed.
+  Result<bool> Delete(const std::string& id);
+  std::optional<VectorItem> Get(const std::string& id) const;
+  size_t Count() const;
+  Result<std::vector<SearchHit>> Search(const std::vector<float>& query, size_t k, size_t ef,
+                                        const PayloadFilter& filter,
+                                        SearchStats* stats = nullptr) const;
+  //! Compacts the side store into store.snap and saves the graph.
+  Status Snapshot();
+  //! Saves the graph if it changed since it was last saved (on clean shutdown).
+  Status Close();
+  //! {name, dims, metric, m, ef_construction, ef_search, model, count, seq, graph}
+  Json Info() const;
+  //! After the index's files are removed: Close no longer writes.
+  void MarkDropped() { dropped_ = true; }
+  //! How the graph came up at Open: "loaded", "rebuilt: <reason>", or "new".
+  const std::string& graph_origin() const { return graph_origin_; }
+
+ private:
+  struct Entry {
+    VectorItem item;
+    size_t label;
+  };
+  class Filter;
+
+  VectorIndex(std::string dir, IndexSpec spec);
+  Status LoadStore();
+  Status ApplyRecord(std::string_view body);
+  Status BuildGraph(const std::string& reason);
+  Status TryLoadGraph(std::string* why_not);
+  Status GraphAdd(const Entry& e);
+  Status EnsureCapacity(size_t additional);
+  Status AddAllToGraph(const std::vector<const Entry*>& order);
+  Status SaveGraph();
+  std::vector<float> Prepared(const std::vector<float>& v) const;
+  float Score(float distance) const;
+  std::string EncodeUpsert(const Entry& e) const;
+
+  std::string dir_;
+  IndexSpec spec_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, size_t> id_to_label_;
+  std::unordered_map<size_t, Entry> entries_;
+  size_t next_label_ = 0;
+  uint64_t seq_ = 0;
+  uint64_t graph_saved_seq_ = UINT64_MAX;
+  std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph_;
+  std::string graph_origin_ = "new";
+  std::atomic<bool> dropped_{false};
+};
+
+}  // namespace lakehouse
