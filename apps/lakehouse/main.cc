@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
     if (worker_threads > 0) cfg->worker_threads = worker_threads;
     if (no_access_log) cfg->access_log = false;
     if (demo) {
-      auto services = Services::Open(*cfg);
+      auto services = Services::Open(*cfg, /*with_vectors=*/false);
       if (!services.ok()) return Fail(services.status());
       if ((*services)->catalog->List().empty()) {
         spdlog::info("no datasets under {}: generating demo data ({} workers, {} orders, seed 42)",
@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  auto services = Services::Open(*cfg);
+  auto services = Services::Open(*cfg, /*with_vectors=*/index_workers->parsed());
   if (!services.ok()) return Fail(services.status());
   Services& s = **services;
 

@@ -15,7 +15,7 @@ Services::~Services() {
   store.reset();
 }
 
-Result<std::unique_ptr<Services>> Services::Open(const Config& config) {
+Result<std::unique_ptr<Services>> Services::Open(const Config& config, bool with_vectors) {
   LH_RETURN_IF_ERROR(config.Validate());
   auto s = std::make_unique<Services>();
   s->config = config;
@@ -35,8 +35,10 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config) {
   LH_ASSIGN_OR_RETURN(s->workspace, Workspace::Open(*s->store, *s->catalog, wo));
   s->ingestor = std::make_unique<Ingestor>(*s->workspace);
   s->embed = std::make_unique<EmbedService>(config);
-  LH_ASSIGN_OR_RETURN(auto vectors_dir, s->store->LocalPath("vectors"));
-  LH_ASSIGN_OR_RETURN(s->vectors, VectorStore::Open(vectors_dir.string()));
+  if (with_vectors) {
+    LH_ASSIGN_OR_RETURN(auto vectors_dir, s->store->LocalPath("vectors"));
+    LH_ASSIGN_OR_RETURN(s->vectors, VectorStore::Open(vectors_dir.string()));
+  }
   return s;
 }
 

@@ -31,7 +31,9 @@ struct Services {
   std::unique_ptr<EmbedService> embed;
   std::unique_ptr<VectorStore> vectors;
 
-  static Result<std::unique_ptr<Services>> Open(const Config& config);
+  //! `with_vectors` false skips opening the vector indexes (CLI commands that do not use
+  //! them: opening a 500k-item index takes ~20 s); `vectors` is then null.
+  static Result<std::unique_ptr<Services>> Open(const Config& config, bool with_vectors = true);
 
   //! Query options from the config, with a request's `limit` (capped at sql.max_rows).
   QueryOptions SqlOptions(std::optional<int64_t> limit = std::nullopt) const;

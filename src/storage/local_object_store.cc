@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "core/ids.h"
+#include "core/file_io.h"
 
 namespace lakehouse {
 namespace fs = std::filesystem;
@@ -19,30 +19,6 @@ namespace {
 
 Status ErrnoStatus(const std::string& what, const fs::path& path) {
   return Status::IOError(fmt::format("{} {}: {}", what, path.string(), std::strerror(errno)));
-}
-
-Status FsyncPath(const fs::path& path, bool directory) {
-  int fd = ::open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open for fsync", path);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return ErrnoStatus("fsync", path);
-  return Status::OK();
-}
-
-Status WriteAll(int fd, std::string_view data, const fs::path& path) {
-  const char* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("write", path);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  return Status::OK();
 }
 
 Status EnsureParent(const fs::path& path) {
@@ -107,28 +83,16 @@ Status LocalObjectStore::Put(std::string_view key, std::string_view data) {
   LH_RETURN_IF_ERROR(ValidateKey(key));
   const fs::path target = PathOf(key);
   LH_RETURN_IF_ERROR(EnsureParent(target));
-  const fs::path tmp = target.string() + ".tmp-" + RandomHex(6);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("create", tmp);
-  Status st = WriteAll(fd, data, tmp);
-  if (st.ok() && ::fsync(fd) != 0) st = ErrnoStatus("fsync", tmp);
-  ::close(fd);
-  if (st.ok() && ::rename(tmp.c_str(), target.c_str()) != 0)
-    st = ErrnoStatus("rename onto", target);
-  if (!st.ok()) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  return FsyncPath(target.parent_path(), /*directory=*/true);
+  return WriteFileAtomically(target.string(), data);
 }
 
 Status LocalObjectStore::PutFile(std::string_view key, const fs::path& local_file) {
   LH_RETURN_IF_ERROR(ValidateKey(key));
   const fs::path target = PathOf(key);
   LH_RETURN_IF_ERROR(EnsureParent(target));
-  LH_RETURN_IF_ERROR(FsyncPath(local_file, /*directory=*/false));
+  LH_RETURN_IF_ERROR(FsyncPath(local_file.string(), /*directory=*/false));
   if (::rename(local_file.c_str(), target.c_str()) != 0) return ErrnoStatus("rename onto", target);
-  return FsyncPath(target.parent_path(), /*directory=*/true);
+  return FsyncPath(target.parent_path().string(), /*directory=*/true);
 }
 
 Result<std::string> LocalObjectStore::Get(std::string_view key) const {
@@ -197,12 +161,7 @@ Status LocalObjectStore::Append(std::string_view key, std::string_view data, boo
   LH_RETURN_IF_ERROR(ValidateKey(key));
   const fs::path path = PathOf(key);
   LH_RETURN_IF_ERROR(EnsureParent(path));
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("open for append", path);
-  Status st = WriteAll(fd, data, path);
-  if (st.ok() && sync && ::fdatasync(fd) != 0) st = ErrnoStatus("fdatasync", path);
-  ::close(fd);
-  return st;
+  return AppendToFile(path.string(), data, sync);
 }
 
 Result<fs::path> LocalObjectStore::LocalPath(std::string_view key) const {

@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 
 #include "core/crc32c.h"
-#include "core/ids.h"
 
 namespace lakehouse {
 namespace {
@@ -24,20 +23,6 @@ uint32_t GetU32(const char* p) {
   for (int i = 0; i < 4; ++i)
     v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
   return v;
-}
-Status Errno(const std::string& what, const std::string& path) {
-  return Status::IOError(fmt::format("{} {}: {}", what, path, std::strerror(errno)));
-}
-Status WriteAllFd(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Errno("write", path);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::OK();
 }
 
 }  // namespace
@@ -71,38 +56,7 @@ Result<LogReadResult> ReadRecords(const std::string& path,
 }
 
 Status AppendDurably(const std::string& path, std::string_view bytes) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("open", path);
-  Status st = WriteAllFd(fd, bytes, path);
-  if (st.ok() && ::fdatasync(fd) != 0) st = Errno("fdatasync", path);
-  ::close(fd);
-  return st;
-}
-
-Status TruncateFile(const std::string& path, uint64_t size) {
-  if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) return Errno("truncate", path);
-  return Status::OK();
-}
-
-Status WriteFileAtomically(const std::string& path, std::string_view bytes) {
-  const std::string tmp = path + ".tmp-" + RandomHex(4);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("create", tmp);
-  Status st = WriteAllFd(fd, bytes, tmp);
-  if (st.ok() && ::fsync(fd) != 0) st = Errno("fsync", tmp);
-  ::close(fd);
-  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = Errno("rename onto", path);
-  if (!st.ok()) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  int dfd = ::open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::OK();
+  return AppendToFile(path, bytes, true);
 }
 
 }  // namespace lakehouse

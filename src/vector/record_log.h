@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/file_io.h"
 #include "core/status.h"
 
 namespace lakehouse {
@@ -34,11 +35,8 @@ struct LogReadResult {
 Result<LogReadResult> ReadRecords(const std::string& path,
                                   const std::function<Status(std::string_view)>& fn);
 
-//! Appends bytes to `path` and fdatasyncs: durable on return.
+//! Appends bytes to `path` and fdatasyncs: durable on return. (TruncateFile and
+//! WriteFileAtomically, for recovery and snapshots, are in core/file_io.h.)
 Status AppendDurably(const std::string& path, std::string_view bytes);
-//! Cuts `path` to `size` bytes (recovery of a torn tail).
-Status TruncateFile(const std::string& path, uint64_t size);
-//! Replaces `path` atomically with `bytes` (temp, fsync, rename, fsync dir).
-Status WriteFileAtomically(const std::string& path, std::string_view bytes);
 
 }  // namespace lakehouse
