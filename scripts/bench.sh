@@ -3,7 +3,8 @@
 # docs/BENCHMARKS.md. Needs a built tree (make build).
 #   1. gen: 500,000 workers + 20,000 orders (hyperfine, 3 runs)
 #   2. SQL engine vs raw DuckDB on the same Parquet (Google Benchmark)
-#   3. HTTP: GET /healthz and POST /v1/sql GROUP BY role over 500k rows (wrk, 10 s each)
+#   3. ANN recall/QPS of our vector index vs plain hnswlib (build/bench/ann_bench)
+#   4. HTTP: /healthz, POST /v1/sql GROUP BY role over 500k rows, warm /v1/embed (wrk, 10 s each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=./build/lakehouse
@@ -16,6 +17,9 @@ hyperfine --runs 3 --prepare "rm -rf $ROOT/gen" "$BIN gen --root $ROOT/gen --wor
 
 echo "== SQL engine vs raw DuckDB =="
 ./build/bench/sql_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+
+echo "== ANN: VectorIndex vs plain hnswlib (100k x 384, two datasets; several minutes) =="
+./build/bench/ann_bench 100000 1000
 
 echo "== HTTP =="
 $BIN gen --root "$ROOT/http" --workers 500000 --orders 20000 --log-level warn >/dev/null
