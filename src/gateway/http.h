@@ -101,3 +101,10 @@ std::string PercentDecode(std::string_view s, bool plus_as_space);
 std::map<std::string, std::string> ParseQueryString(std::string_view qs);
 
 }  // namespace lakehouse
+
+//! In a handler: binds the value of a Result, or answers its error (status + JSON envelope).
+#define LH_HTTP_ASSIGN(lhs, expr) LH_HTTP_ASSIGN_IMPL(LH_CONCAT(lh_http_, __LINE__), lhs, expr)
+#define LH_HTTP_ASSIGN_IMPL(tmp, lhs, expr)                             \
+  auto tmp = (expr);                                                    \
+  if (!tmp.ok()) return ::lakehouse::HttpResponse::Error(tmp.status()); \
+  lhs = std::move(tmp).value()

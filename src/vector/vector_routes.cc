@@ -11,12 +11,6 @@
 namespace lakehouse {
 namespace {
 
-#define LH_HTTP_ASSIGN(lhs, expr) LH_HTTP_ASSIGN_IMPL(LH_CONCAT(lh_http_, __LINE__), lhs, expr)
-#define LH_HTTP_ASSIGN_IMPL(tmp, lhs, expr)                \
-  auto tmp = (expr);                                       \
-  if (!tmp.ok()) return HttpResponse::Error(tmp.status()); \
-  lhs = std::move(tmp).value()
-
 Result<int64_t> IntField(const Json& body, const char* name, int64_t fallback) {
   LH_ASSIGN_OR_RETURN(auto v, OptionalInt(body, name));
   return v.value_or(fallback);
