@@ -610,6 +610,7 @@ Json VectorIndex::Info() const {
   j["count"] = entries_.size();
   j["seq"] = seq_;
   j["graph"] = graph_origin_;
+  j["graph_slots"] = graph_ ? graph_->getCurrentElementCount() : 0;  // live + deleted, reusable
   return j;
 }
 

@@ -1,6 +1,8 @@
 // src/vector/vector_routes.cc: /v1/indexes... (create, list, upsert, search, get, delete,
 // snapshot, drop). Text items and text queries are embedded with the index's model
 // through the shared embedding service (and its cache).
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "server/module.h"
@@ -132,7 +134,7 @@ HttpResponse Search(Services& s, HttpRequest& req) {
   for (auto& h : hits) {
     Json r = Json::object();
     r["id"] = h.id;
-    r["score"] = h.score;
+    r["score"] = std::round(static_cast<double>(h.score) * 1e6) / 1e6;  // float noise off the wire
     r["payload"] = std::move(h.payload);
     results.push_back(std::move(r));
   }

@@ -88,6 +88,24 @@ TEST(VectorIndexTest, UpsertGetDeleteAndReAdd) {
   EXPECT_EQ(index.Info()["count"], 2);
 }
 
+// Deleted graph slots are reused by new items instead of growing the graph.
+TEST(VectorIndexTest, DeletedSlotsAreReused) {
+  testing::TempDir dir;
+  auto idx = VectorIndex::Create(dir.str() + "/t", Spec(4));
+  auto data = Clustered(20, 4, 9);
+  ASSERT_TRUE((*idx)->Upsert(Items(data)).ok());
+  EXPECT_EQ((*idx)->Info()["graph_slots"], 20);
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(*(*idx)->Delete("id" + std::to_string(i)));
+  std::vector<VectorItem> fresh;
+  for (int i = 0; i < 8; ++i)
+    fresh.push_back({"new" + std::to_string(i), data[static_cast<size_t>(i)], Json::object(), 0});
+  ASSERT_TRUE((*idx)->Upsert(std::move(fresh)).ok());
+  EXPECT_EQ((*idx)->Info()["graph_slots"], 20);
+  EXPECT_EQ((*idx)->Count(), 20u);
+  auto hits = (*idx)->Search(data[3], 1, 0, PayloadFilter());
+  EXPECT_EQ((*hits)[0].id, "new3");
+}
+
 TEST(VectorIndexTest, RejectsBadInput) {
   testing::TempDir dir;
   auto idx = VectorIndex::Create(dir.str() + "/t", Spec(3));
