@@ -18,6 +18,9 @@ hyperfine --runs 3 --prepare "rm -rf $ROOT/gen" "$BIN gen --root $ROOT/gen --wor
 echo "== SQL engine vs raw DuckDB =="
 ./build/bench/sql_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 
+echo "== embedding cache lookup =="
+./build/bench/embed_cache_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+
 echo "== ANN: VectorIndex vs plain hnswlib (100k x 384, two datasets; several minutes) =="
 ./build/bench/ann_bench 100000 1000
 
