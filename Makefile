@@ -3,6 +3,7 @@
 #   make test    install deps, build, run the whole suite (ctest)
 #   make test-asan   the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench   benchmarks (see docs/BENCHMARKS.md)
+#   make fuzz    libFuzzer over the parsers we own (FUZZ_SECONDS, default 60)
 #   make format / format-check
 
 BUILD_DIR ?= build
@@ -12,7 +13,7 @@ JOBS ?= $(shell nproc)
 ROOT ?= ./data
 CTEST_ARGS ?=
 
-.PHONY: all setup configure build run test test-asan bench format format-check clean
+.PHONY: all setup configure build run test test-asan bench fuzz format format-check clean
 
 all: build
 
@@ -42,6 +43,9 @@ test-asan: setup
 bench: build
 	bash scripts/bench.sh
 
+fuzz: setup
+	bash scripts/fuzz.sh
+
 FORMAT_FILES = $(shell git ls-files '*.cc' '*.h')
 
 format:
@@ -51,4 +55,4 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) build-fuzz

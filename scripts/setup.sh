@@ -24,6 +24,7 @@ APT_PACKAGES=(
   libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   wrk hyperfine
+  clang-14 libclang-rt-14-dev
 )
 
 DUCKDB_BINDINGS_PKG="@duckdb/node-bindings-linux-x64@1.4.4-r.4"

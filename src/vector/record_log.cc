@@ -35,15 +35,20 @@ void AppendRecord(std::string& out, std::string_view body) {
 
 Result<LogReadResult> ReadRecords(const std::string& path,
                                   const std::function<Status(std::string_view)>& fn) {
-  LogReadResult r;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return r;
+  if (!in) return LogReadResult{};
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ParseRecords(data, fn);
+}
+
+Result<LogReadResult> ParseRecords(std::string_view data,
+                                   const std::function<Status(std::string_view)>& fn) {
+  LogReadResult r;
   size_t off = 0;
   while (off + 8 <= data.size()) {
     const uint32_t len = GetU32(data.data() + off);
     const uint32_t crc = GetU32(data.data() + off + 4);
-    if (off + 8 + len > data.size()) break;
+    if (len > data.size() - off - 8) break;  // no overflow for huge lengths
     std::string_view body(data.data() + off + 8, len);
     if (Crc32c(body) != crc) break;
     LH_RETURN_IF_ERROR(fn(body));

@@ -30,6 +30,11 @@ struct LogReadResult {
   bool torn_tail = false;    // bytes after valid_bytes were ignored
 };
 
+//! Parses every intact record of `data`, calling `fn` per body (the file-free core of
+//! ReadRecords; fuzzed by fuzz/record_log_fuzz.cc).
+Result<LogReadResult> ParseRecords(std::string_view data,
+                                   const std::function<Status(std::string_view)>& fn);
+
 //! Reads every intact record of `path` (a missing file is empty), calling `fn` per body.
 //! A non-OK status from `fn` stops the read and is returned.
 Result<LogReadResult> ReadRecords(const std::string& path,

@@ -61,6 +61,11 @@ TEST(JsonTest, ParseErrorsNameTheProblem) {
   ASSERT_FALSE(arr.ok());
   EXPECT_NE(arr.status().message().find("must be a JSON object, got array"), std::string::npos);
   EXPECT_FALSE(ParseJsonObject("").ok());
+  // A number out of double range is bad input too, not an exception (found by fuzzing).
+  auto big = ParseJsonObject(R"({"limit": 1e999})");
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(big.status().message().find("number overflow"), std::string::npos);
 }
 
 TEST(JsonTest, TypedFieldAccessExplainsWrongTypes) {
