@@ -227,7 +227,6 @@ struct QueryEngine::Impl {
   std::mutex pool_mu;
   std::condition_variable pool_cv;
   std::vector<std::unique_ptr<duck::Connection>> idle;
-  std::vector<std::unique_ptr<duck::Connection>> all;
 
   Watchdog watchdog;
 
