@@ -4,23 +4,26 @@
 
 namespace lakehouse {
 
+namespace {
+// nlohmann's messages start with "[json.exception.parse_error.101] "; users need the rest.
+std::string_view WithoutExceptionTag(std::string_view what) {
+  if (auto close = what.find("] "); what.substr(0, 1) == "[" && close != std::string_view::npos) {
+    what.remove_prefix(close + 2);
+  }
+  return what;
+}
+}  // namespace
+
 Result<Json> ParseJson(std::string_view text) {
   try {
     return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
-    std::string_view what = e.what();  // "[json.exception.parse_error.101] parse error at ..."
-    if (auto close = what.find("] "); what.substr(0, 1) == "[" && close != std::string_view::npos) {
-      what.remove_prefix(close + 2);
-    }
-    return Status::InvalidArgument(fmt::format("invalid JSON at byte {}: {}", e.byte, what));
+    return Status::InvalidArgument(
+        fmt::format("invalid JSON at byte {}: {}", e.byte, WithoutExceptionTag(e.what())));
   } catch (const Json::exception& e) {
     // Not a syntax error but still bad input, e.g. a number too large for a double
     // ("1e999": out_of_range.406). Found by fuzz/parsers_fuzz.cc.
-    std::string_view what = e.what();
-    if (auto close = what.find("] "); what.substr(0, 1) == "[" && close != std::string_view::npos) {
-      what.remove_prefix(close + 2);
-    }
-    return Status::InvalidArgument(fmt::format("invalid JSON: {}", what));
+    return Status::InvalidArgument(fmt::format("invalid JSON: {}", WithoutExceptionTag(e.what())));
   }
 }
 

@@ -61,7 +61,7 @@ HttpResponse Create(Services& s, HttpRequest& req) {
   spec.ef_construction = static_cast<int>(efc);
   spec.ef_search = static_cast<int>(efs);
   LH_HTTP_ASSIGN(auto index, s.vectors->Create(spec));
-  return HttpResponse::FromJson(201, IndexInfo(*index));
+  return HttpResponse::FromJson(201, index->Info());
 }
 
 HttpResponse Upsert(Services& s, HttpRequest& req) {
@@ -161,7 +161,7 @@ class VectorModule final : public Module {
         "GET", "/v1/indexes",
         [&s](HttpRequest&) {
           Json list = Json::array();
-          for (const auto& i : s.vectors->List()) list.push_back(IndexInfo(*i));
+          for (const auto& i : s.vectors->List()) list.push_back(i->Info());
           return HttpResponse::FromJson(200, Json{{"indexes", std::move(list)}});
         },
         fast);
@@ -169,7 +169,7 @@ class VectorModule final : public Module {
         "GET", "/v1/indexes/{name}",
         [&s](HttpRequest& req) {
           LH_HTTP_ASSIGN(auto index, s.vectors->Get(req.Param("name")));
-          return HttpResponse::FromJson(200, IndexInfo(*index));
+          return HttpResponse::FromJson(200, index->Info());
         },
         fast);
     router.Add("DELETE", "/v1/indexes/{name}", [&s](HttpRequest& req) {
@@ -208,7 +208,7 @@ class VectorModule final : public Module {
     router.Add("POST", "/v1/indexes/{name}/snapshot", [&s](HttpRequest& req) {
       LH_HTTP_ASSIGN(auto index, s.vectors->Get(req.Param("name")));
       if (Status st = index->Snapshot(); !st.ok()) return HttpResponse::Error(st);
-      return HttpResponse::FromJson(200, IndexInfo(*index));
+      return HttpResponse::FromJson(200, index->Info());
     });
   }
 
