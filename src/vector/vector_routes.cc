@@ -31,10 +31,6 @@ Result<std::vector<float>> VectorField(const Json& v, const std::string& where) 
   return out;
 }
 
-Json IndexInfo(const VectorIndex& index) {
-  return index.Info();
-}
-
 HttpResponse Create(Services& s, HttpRequest& req) {
   LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
   IndexSpec spec;
