@@ -7,6 +7,8 @@
 //   2 query strings:  parse never fails; percent-decoding never grows the text
 //   3 payload filter: compile any JSON; a compiled filter matches any JSON payload safely
 //   4 hash embedder:  any bytes embed to a finite, unit-or-zero vector
+//   5 extract_json:   a match is an object, and extracting from its own serialisation
+//                     gives it back (found objects are real JSON, not fragments)
 // Build and run: scripts/fuzz.sh (make fuzz).
 #include <cmath>
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include "core/json.h"
 #include "embed/embedder.h"
 #include "gateway/http.h"
+#include "validate/extract_json.h"
 #include "vector/payload_filter.h"
 #include "vector/record_log.h"
 
@@ -31,7 +34,7 @@ void Check(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0: {
       std::string reframed;
       auto r = ParseRecords(in, [&](std::string_view body) {
@@ -75,6 +78,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         norm += x * x;
       }
       Check(norm == 0 || std::fabs(norm - 1.0) < 1e-3);
+      break;
+    }
+    case 5: {
+      auto v = ExtractJson(in);
+      if (!v) break;
+      Check(v->is_object());
+      auto again = ExtractJson(DumpJson(*v));
+      Check(again.has_value() && *again == *v);
       break;
     }
   }

@@ -2,6 +2,7 @@
 // every command is a thin call into the subsystems (server/services.h).
 #include <cstdio>
 #include <iostream>
+#include <iterator>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -14,6 +15,7 @@
 #include "server/services.h"
 #include "server/workers_index.h"
 #include "staffing/generator.h"
+#include "validate/extract_json.h"
 
 namespace lakehouse {
 namespace {
@@ -121,8 +123,17 @@ int main(int argc, char** argv) {
   auto* config_cmd =
       cli.add_subcommand("config", "print the effective configuration keys and variables");
 
+  // extract-json
+  auto* extract_json = cli.add_subcommand(
+      "extract-json", "read model output on stdin; print {matched, value}: its first JSON object");
+
   CLI11_PARSE(cli, argc, argv);
 
+  if (extract_json->parsed()) {
+    std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+    std::cout << DumpJson(ExtractJsonAnswer(text)) << "\n";
+    return 0;
+  }
   if (config_cmd->parsed()) {
     for (const auto& row : Config::Describe()) std::cout << row << "\n";
     return 0;

@@ -72,3 +72,20 @@ TEST(CliTest, HelpListsCommands) {
 
 }  // namespace
 }  // namespace lakehouse
+
+namespace lakehouse {
+namespace {
+
+TEST(CliTest, ExtractJsonReadsStdinAndPrintsTheAnswer) {
+  testing::TempDir dir;
+  testing::WriteFile(dir.path() / "in.txt", "Sure:\n```json\n{\"order_id\": \"O000001\"}\n```\n");
+  auto r = RunCli("extract-json < " + (dir.path() / "in.txt").string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "{\"matched\":true,\"value\":{\"order_id\":\"O000001\"}}\n");
+  testing::WriteFile(dir.path() / "none.txt", "no json here");
+  r = RunCli("extract-json < " + (dir.path() / "none.txt").string());
+  EXPECT_EQ(r.out, "{\"matched\":false,\"value\":null}\n");
+}
+
+}  // namespace
+}  // namespace lakehouse
