@@ -1,8 +1,10 @@
 #include "core/config.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <variant>
 
@@ -43,6 +45,45 @@ const std::vector<Setting>& Settings() {
       {"embed", "openai_url", "LAKEHOUSE_EMBED_OPENAI_URL", &Config::embed_openai_url},
       {"embed", "openai_api_key", "LAKEHOUSE_EMBED_OPENAI_API_KEY", &Config::embed_openai_api_key},
       {"embed", "timeout_ms", "LAKEHOUSE_EMBED_TIMEOUT_MS", &Config::embed_timeout_ms},
+      {"validate", "radius_miles", "LAKEHOUSE_VALIDATE_RADIUS_MILES",
+       &Config::validate_radius_miles},
+      {"validate", "forbidden_phrases", "LAKEHOUSE_VALIDATE_FORBIDDEN_PHRASES",
+       &Config::validate_forbidden_phrases},
+      {"chat", "default_model", "LAKEHOUSE_CHAT_DEFAULT_MODEL", &Config::chat_default_model},
+      {"chat", "fallback", "LAKEHOUSE_CHAT_FALLBACK", &Config::chat_fallback},
+      {"chat", "max_retries", "LAKEHOUSE_CHAT_MAX_RETRIES", &Config::chat_max_retries},
+      {"chat", "retry_base_ms", "LAKEHOUSE_CHAT_RETRY_BASE_MS", &Config::chat_retry_base_ms},
+      {"chat", "retry_max_ms", "LAKEHOUSE_CHAT_RETRY_MAX_MS", &Config::chat_retry_max_ms},
+      {"chat.ollama", "url", "LAKEHOUSE_CHAT_OLLAMA_URL", &Config::chat_ollama_url},
+      {"chat.ollama", "api_key", "LAKEHOUSE_CHAT_OLLAMA_API_KEY", &Config::chat_ollama_api_key},
+      {"chat.ollama", "models", "LAKEHOUSE_CHAT_OLLAMA_MODELS", &Config::chat_ollama_models},
+      {"chat.ollama", "timeout_ms", "LAKEHOUSE_CHAT_OLLAMA_TIMEOUT_MS",
+       &Config::chat_ollama_timeout_ms},
+      {"chat.ollama_cloud", "url", "LAKEHOUSE_CHAT_OLLAMA_CLOUD_URL",
+       &Config::chat_ollama_cloud_url},
+      {"chat.ollama_cloud", "api_key", "LAKEHOUSE_CHAT_OLLAMA_CLOUD_API_KEY",
+       &Config::chat_ollama_cloud_api_key},
+      {"chat.ollama_cloud", "models", "LAKEHOUSE_CHAT_OLLAMA_CLOUD_MODELS",
+       &Config::chat_ollama_cloud_models},
+      {"chat.ollama_cloud", "timeout_ms", "LAKEHOUSE_CHAT_OLLAMA_CLOUD_TIMEOUT_MS",
+       &Config::chat_ollama_cloud_timeout_ms},
+      {"chat.openrouter", "url", "LAKEHOUSE_CHAT_OPENROUTER_URL", &Config::chat_openrouter_url},
+      {"chat.openrouter", "api_key", "LAKEHOUSE_CHAT_OPENROUTER_API_KEY",
+       &Config::chat_openrouter_api_key},
+      {"chat.openrouter", "models", "LAKEHOUSE_CHAT_OPENROUTER_MODELS",
+       &Config::chat_openrouter_models},
+      {"chat.openrouter", "timeout_ms", "LAKEHOUSE_CHAT_OPENROUTER_TIMEOUT_MS",
+       &Config::chat_openrouter_timeout_ms},
+      {"chat.kimi", "url", "LAKEHOUSE_CHAT_KIMI_URL", &Config::chat_kimi_url},
+      {"chat.kimi", "api_key", "LAKEHOUSE_CHAT_KIMI_API_KEY", &Config::chat_kimi_api_key},
+      {"chat.kimi", "models", "LAKEHOUSE_CHAT_KIMI_MODELS", &Config::chat_kimi_models},
+      {"chat.kimi", "timeout_ms", "LAKEHOUSE_CHAT_KIMI_TIMEOUT_MS", &Config::chat_kimi_timeout_ms},
+      {"chat.opencode", "url", "LAKEHOUSE_CHAT_OPENCODE_URL", &Config::chat_opencode_url},
+      {"chat.opencode", "api_key", "LAKEHOUSE_CHAT_OPENCODE_API_KEY",
+       &Config::chat_opencode_api_key},
+      {"chat.opencode", "models", "LAKEHOUSE_CHAT_OPENCODE_MODELS", &Config::chat_opencode_models},
+      {"chat.opencode", "timeout_ms", "LAKEHOUSE_CHAT_OPENCODE_TIMEOUT_MS",
+       &Config::chat_opencode_timeout_ms},
   };
   return settings;
 }
@@ -94,19 +135,19 @@ Status Config::ApplyToml(const std::string& toml_text, const std::string& origin
   } catch (const toml::parse_error& e) {
     return Status::InvalidArgument(fmt::format("{}: {}", origin, e.description()));
   }
-  for (auto&& [table_name, node] : doc) {
-    const toml::table* table = node.as_table();
-    if (table == nullptr) {
-      return Status::InvalidArgument(
-          fmt::format("{}: top-level key '{}' must be a table ([server], [sql] or [embed])", origin,
-                      table_name.str()));
-    }
-    for (auto&& [key, value] : *table) {
+  // Tables nest one level for providers: [chat.openrouter] is table "chat.openrouter".
+  std::function<Status(const std::string&, const toml::table&)> apply_table =
+      [&](const std::string& table_name, const toml::table& table) -> Status {
+    for (auto&& [key, value] : table) {
+      if (const toml::table* sub = value.as_table()) {
+        LH_RETURN_IF_ERROR(apply_table(table_name + "." + std::string(key.str()), *sub));
+        continue;
+      }
       const Setting* match = nullptr;
       for (const Setting& s : Settings()) {
-        if (table_name.str() == s.table && key.str() == s.key) match = &s;
+        if (table_name == s.table && key.str() == s.key) match = &s;
       }
-      const std::string where = fmt::format("{}: {}.{}", origin, table_name.str(), key.str());
+      const std::string where = fmt::format("{}: {}.{}", origin, table_name, key.str());
       if (match == nullptr) return Status::InvalidArgument(where + ": unknown setting");
       std::string text;
       if (auto s = value.value<std::string>(); s && value.is_string()) {
@@ -115,11 +156,30 @@ Status Config::ApplyToml(const std::string& toml_text, const std::string& origin
         text = *b ? "true" : "false";
       } else if (auto i = value.value<int64_t>(); i && value.is_integer()) {
         text = std::to_string(*i);
+      } else if (const toml::array* arr = value.as_array()) {
+        // A list of strings is stored comma-separated (models, fallback, phrases).
+        for (const auto& item : *arr) {
+          auto str = item.value<std::string>();
+          if (!str || !item.is_string())
+            return Status::InvalidArgument(where + ": expected an array of strings");
+          if (!text.empty()) text += ',';
+          text += *str;
+        }
       } else {
-        return Status::InvalidArgument(where + ": expected a string, integer or boolean");
+        return Status::InvalidArgument(where + ": expected a string, integer, boolean or list");
       }
       LH_RETURN_IF_ERROR(ParseInto(*this, *match, text, where));
     }
+    return Status::OK();
+  };
+  for (auto&& [table_name, node] : doc) {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) {
+      return Status::InvalidArgument(fmt::format(
+          "{}: top-level key '{}' must be a table ([server], [sql], [embed], [validate], [chat])",
+          origin, table_name.str()));
+    }
+    LH_RETURN_IF_ERROR(apply_table(std::string(table_name.str()), *table));
   }
   return Status::OK();
 }
@@ -139,6 +199,17 @@ Status Config::Validate() const {
   if (root.empty()) return Status::InvalidArgument("root must not be empty");
   if (embed_hash_dims < 8 || embed_hash_dims > 8192)
     return Status::InvalidArgument("embed.hash_dims must be 8..8192");
+  if (validate_radius_miles < 1)
+    return Status::InvalidArgument("validate.radius_miles must be >= 1");
+  if (chat_max_retries < 0 || chat_max_retries > 10)
+    return Status::InvalidArgument("chat.max_retries must be 0..10");
+  if (chat_retry_base_ms < 0 || chat_retry_max_ms < chat_retry_base_ms)
+    return Status::InvalidArgument("chat.retry_base_ms must be >= 0 and <= chat.retry_max_ms");
+  if (!chat_default_model.empty() && chat_default_model.find('/') == std::string::npos) {
+    return Status::InvalidArgument(
+        "chat.default_model must be provider/model, e.g. local/planner or "
+        "openrouter/openai/gpt-4o");
+  }
   if (embed_default_model.find('/') == std::string::npos) {
     return Status::InvalidArgument("embed.default_model must be provider/model, e.g. hash/default");
   }
@@ -165,6 +236,23 @@ std::vector<std::string> Config::Describe() {
   for (const Setting& s : Settings())
     rows.push_back(fmt::format("{}.{}\t{}", s.table, s.key, s.env));
   return rows;
+}
+
+std::vector<std::string> SplitList(std::string_view text) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view item = text.substr(pos, comma - pos);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())))
+      item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())))
+      item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    pos = comma + 1;
+  }
+  return out;
 }
 
 }  // namespace lakehouse

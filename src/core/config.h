@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -44,6 +45,31 @@ struct Config {
   std::string embed_openai_url;      // empty: provider off
   std::string embed_openai_api_key;  // prefer the environment variable; never logged
   int64_t embed_timeout_ms = 30000;
+  // [validate]
+  int64_t validate_radius_miles = 50;
+  std::string validate_forbidden_phrases;  // comma-separated, added to the built-in list
+  // [chat]: "" picks local/planner unless a remote provider is configured
+  std::string chat_default_model;
+  std::string chat_fallback;  // comma-separated provider/model chain tried after a failure
+  int64_t chat_max_retries = 2;
+  int64_t chat_retry_base_ms = 250;
+  int64_t chat_retry_max_ms = 4000;
+  // [chat.<provider>]: url, api_key (prefer the environment; never logged), models
+  // (comma-separated; empty accepts any), timeout_ms. ollama is on when its url is set;
+  // the others when their api_key is set.
+  std::string chat_ollama_url, chat_ollama_api_key, chat_ollama_models;
+  int64_t chat_ollama_timeout_ms = 120000;
+  std::string chat_ollama_cloud_url = "https://ollama.com", chat_ollama_cloud_api_key,
+              chat_ollama_cloud_models;
+  int64_t chat_ollama_cloud_timeout_ms = 120000;
+  std::string chat_openrouter_url = "https://openrouter.ai/api/v1", chat_openrouter_api_key,
+              chat_openrouter_models;
+  int64_t chat_openrouter_timeout_ms = 120000;
+  std::string chat_kimi_url = "https://api.moonshot.ai/v1", chat_kimi_api_key, chat_kimi_models;
+  int64_t chat_kimi_timeout_ms = 120000;
+  std::string chat_opencode_url = "https://opencode.ai/zen/v1", chat_opencode_api_key,
+              chat_opencode_models;
+  int64_t chat_opencode_timeout_ms = 120000;
 
   //! Defaults, then the TOML file, then LAKEHOUSE_* variables. `config_path` empty means
   //! ./lakehouse.toml if it exists. Unknown keys and malformed values are errors.
@@ -58,5 +84,8 @@ struct Config {
   //! One row per setting: "sql.timeout_ms  LAKEHOUSE_SQL_TIMEOUT_MS  30000".
   static std::vector<std::string> Describe();
 };
+
+//! "a, b,,c " -> {"a", "b", "c"}: list settings are stored comma-separated.
+std::vector<std::string> SplitList(std::string_view comma_separated);
 
 }  // namespace lakehouse

@@ -382,6 +382,7 @@ Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOption
     duckdb_destroy_logical_type(&t);
   }
   out.rows_json = "[";
+  int64_t batch_first_row = 0;  // row_count when the current rows_json batch began
   while (!out.truncated) {
     ChunkHandle chunk;
     chunk.c = duckdb_fetch_chunk(*result.get());
@@ -394,7 +395,7 @@ Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOption
         out.truncated = true;
         break;
       }
-      if (out.row_count > 0) out.rows_json += ',';
+      if (out.row_count > batch_first_row) out.rows_json += ',';
       out.rows_json += '[';
       for (idx_t c = 0; c < ncol; ++c) {
         if (c > 0) out.rows_json += ',';
@@ -402,6 +403,16 @@ Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOption
       }
       out.rows_json += ']';
       ++out.row_count;
+    }
+    if (options.on_batch) {
+      out.rows_json += ']';
+      Status st = options.on_batch(out.rows_json);
+      out.rows_json = "[";
+      batch_first_row = out.row_count;
+      if (!st.ok()) {
+        impl_->watchdog.Disarm(ticket);
+        return st;
+      }
     }
   }
   out.rows_json += ']';

@@ -20,9 +20,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "catalog/catalog.h"
@@ -33,6 +35,10 @@ namespace lakehouse {
 struct QueryOptions {
   int64_t max_rows = 10000;
   std::chrono::milliseconds timeout{30000};
+  //! When set, rows are not collected in QueryResult::rows_json: each DuckDB chunk (up to
+  //! 2048 rows) is handed over as a JSON array of row arrays, so an internal scan of a large
+  //! table (the validators' roster) runs in bounded memory. A non-OK return stops the query.
+  std::function<Status(std::string_view rows_json)> on_batch;
 };
 
 struct QueryResult {

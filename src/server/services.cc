@@ -6,6 +6,7 @@ namespace lakehouse {
 
 Services::~Services() {
   // The engine listens to the catalog: tear down users before what they use.
+  roster.reset();
   vectors.reset();
   embed.reset();
   ingestor.reset();
@@ -35,6 +36,15 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, bool with
   LH_ASSIGN_OR_RETURN(s->workspace, Workspace::Open(*s->store, *s->catalog, wo));
   s->ingestor = std::make_unique<Ingestor>(*s->workspace);
   s->embed = std::make_unique<EmbedService>(config);
+  LH_ASSIGN_OR_RETURN(auto kb_dir, s->store->LocalPath("_kb"));
+  s->kb = std::make_unique<KbLog>(kb_dir);
+  s->roster = std::make_unique<RosterStore>(*s->query, *s->catalog);
+  ValidatorOptions vo;
+  vo.radius_miles = static_cast<double>(config.validate_radius_miles);
+  vo.forbidden_phrases = ValidatorOptions::DefaultForbiddenPhrases();
+  for (auto& phrase : SplitList(config.validate_forbidden_phrases))
+    vo.forbidden_phrases.push_back(phrase);
+  s->validators = std::make_unique<Validators>(std::move(vo));
   if (with_vectors) {
     LH_ASSIGN_OR_RETURN(auto vectors_dir, s->store->LocalPath("vectors"));
     LH_ASSIGN_OR_RETURN(s->vectors, VectorStore::Open(vectors_dir.string()));

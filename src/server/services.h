@@ -16,7 +16,10 @@
 #include "query/ingest.h"
 #include "query/query_engine.h"
 #include "query/workspace.h"
+#include "storage/kb_log.h"
 #include "storage/object_store.h"
+#include "validate/roster.h"
+#include "validate/validators.h"
 #include "vector/vector_store.h"
 
 namespace lakehouse {
@@ -30,6 +33,9 @@ struct Services {
   std::unique_ptr<Ingestor> ingestor;
   std::unique_ptr<EmbedService> embed;
   std::unique_ptr<VectorStore> vectors;
+  std::unique_ptr<KbLog> kb;            // _kb/*.jsonl, the distillation sources
+  std::unique_ptr<RosterStore> roster;  // loaded by the validate module's Start
+  std::unique_ptr<Validators> validators;
 
   //! `with_vectors` false skips opening the vector indexes (CLI commands that do not use
   //! them: opening a 500k-item index takes ~20 s); `vectors` is then null.

@@ -1,0 +1,71 @@
+#include "storage/kb_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/metrics.h"
+
+namespace lakehouse {
+
+KbLog::KbLog(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+KbLog::~KbLog() {
+  (void)Sync();
+  for (auto& [name, fd] : fds_) ::close(fd);
+}
+
+Result<int> KbLog::Fd(std::string_view source) {
+  std::lock_guard lock(mu_);
+  if (auto it = fds_.find(source); it != fds_.end()) return it->second;
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return Status::IOError(fmt::format("create {}: {}", dir_.string(), ec.message()));
+  const std::string path = (dir_ / (std::string(source) + ".jsonl")).string();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError(fmt::format("open {}: {}", path, std::strerror(errno)));
+  fds_.emplace(std::string(source), fd);
+  return fd;
+}
+
+void KbLog::Append(std::string_view source, const Json& record) {
+  Counter& lines = MetricsRegistry::Global().GetCounter(
+      "lakehouse_kb_lines_total", "lines appended to _kb logs", {"source"}, {std::string(source)});
+  std::string line = DumpJson(record);
+  line += '\n';
+  auto fd = Fd(source);
+  Status st = fd.status();
+  if (fd.ok()) {
+    const ssize_t n = ::write(*fd, line.data(), line.size());
+    if (n != static_cast<ssize_t>(line.size())) {
+      st = Status::IOError(fmt::format("append to _kb/{}.jsonl: {}", source,
+                                       n < 0 ? std::strerror(errno) : "short write"));
+    }
+  }
+  if (!st.ok()) {
+    MetricsRegistry::Global()
+        .GetCounter("lakehouse_kb_append_errors_total",
+                    "lines that could not be appended to _kb logs", {"source"},
+                    {std::string(source)})
+        .Inc();
+    spdlog::error("{}", st.ToString());
+    return;
+  }
+  lines.Inc();
+}
+
+Status KbLog::Sync() {
+  std::lock_guard lock(mu_);
+  for (auto& [name, fd] : fds_) {
+    if (::fsync(fd) != 0)
+      return Status::IOError(fmt::format("fsync _kb/{}.jsonl: {}", name, std::strerror(errno)));
+  }
+  return Status::OK();
+}
+
+}  // namespace lakehouse

@@ -1,0 +1,48 @@
+// src/storage/kb_log.h: the raw, append-only `_kb/<source>.jsonl` logs.
+//
+// Every validate, iterate and chat call (and later retrievals, playbooks, pathway traces)
+// appends one JSON line here; the distillation pipeline reads these files as its sources
+// (docs/KB.md lists each source's fields). A line is written with one write(2) on a file
+// opened O_APPEND, so concurrent appenders (threads, or split-service processes on one
+// root) never interleave inside a line. Durability: the page cache, not an fsync per
+// line (these are observations, not the system of record); Sync() fsyncs every open log
+// and runs at shutdown.
+//
+// Thread-safety: Append may be called concurrently.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "core/json.h"
+#include "core/status.h"
+
+namespace lakehouse {
+
+class KbLog {
+ public:
+  //! `dir` is `<root>/_kb`; created on the first append.
+  explicit KbLog(std::filesystem::path dir);
+  ~KbLog();
+  KbLog(const KbLog&) = delete;
+  KbLog& operator=(const KbLog&) = delete;
+
+  //! Appends `record` as one line to `<dir>/<source>.jsonl`. Failures are logged and
+  //! counted (lakehouse_kb_append_errors_total), never thrown into the request.
+  void Append(std::string_view source, const Json& record);
+  //! fsyncs every log opened so far.
+  Status Sync();
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  Result<int> Fd(std::string_view source);
+
+  std::filesystem::path dir_;
+  std::mutex mu_;  // guards fds_
+  std::map<std::string, int, std::less<>> fds_;
+};
+
+}  // namespace lakehouse

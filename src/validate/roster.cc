@@ -1,0 +1,576 @@
+#include "validate/roster.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+#include <spdlog/spdlog.h>
+
+#include "core/clock.h"
+
+namespace lakehouse {
+namespace {
+
+using simdjson::dom::element;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+uint64_t HashLower(std::string_view s) {
+  return std::hash<std::string>{}(Lower(s));
+}
+
+uint64_t NameKey(std::string_view first, std::string_view last) {
+  return HashLower(fmt::format("{} {}", first, last));
+}
+
+std::string_view Str(element e) {
+  std::string_view s;
+  if (e.get_string().get(s) != simdjson::SUCCESS) return {};
+  return s;
+}
+
+double Num(element e, double fallback = 0) {
+  double d;
+  if (e.get_double().get(d) == simdjson::SUCCESS) return d;
+  int64_t i;
+  if (e.get_int64().get(i) == simdjson::SUCCESS) return static_cast<double>(i);
+  return fallback;
+}
+
+bool Bool(element e) {
+  bool b;
+  return e.get_bool().get(b) == simdjson::SUCCESS && b;
+}
+
+std::vector<std::string_view> StrList(element e) {
+  std::vector<std::string_view> out;
+  simdjson::dom::array a;
+  if (e.get_array().get(a) != simdjson::SUCCESS) return out;
+  for (element x : a) {
+    std::string_view s;
+    if (x.get_string().get(s) == simdjson::SUCCESS) out.push_back(s);
+  }
+  return out;
+}
+
+// "2026-12-01" -> days since epoch; 0 when absent or malformed.
+int32_t Day(element e) {
+  const std::string_view s = Str(e);
+  int y = 0, m = 0, d = 0;
+  if (s.size() < 10 ||
+      std::sscanf(std::string(s.substr(0, 10)).c_str(), "%d-%d-%d", &y, &m, &d) != 3)
+    return 0;
+  return static_cast<int32_t>(DaysFromCivil(y, m, d));
+}
+
+// Runs `sql` over the engine in batches and calls `row` with each row array.
+Status ScanRows(QueryEngine& query, const std::string& sql, const std::string& dataset,
+                const std::function<void(simdjson::dom::array)>& row) {
+  QueryOptions options;
+  options.max_rows = INT64_MAX;
+  options.timeout = std::chrono::minutes(10);
+  simdjson::dom::parser parser;
+  Status parse_status;
+  options.on_batch = [&](std::string_view rows_json) -> Status {
+    simdjson::padded_string padded(rows_json);
+    simdjson::dom::array rows;
+    if (auto err = parser.parse(padded).get_array().get(rows); err) {
+      return Status::Internal(
+          fmt::format("roster: cannot read {} rows: {}", dataset, simdjson::error_message(err)));
+    }
+    for (element r : rows) row(r.get_array().value_unsafe());
+    return Status::OK();
+  };
+  auto r = query.Query(sql, options);
+  if (!r.ok()) return r.status().WithContext("roster: loading dataset " + dataset);
+  return Status::OK();
+}
+
+size_t StringBytes(const std::string& s) {
+  return s.capacity() > 15 ? s.capacity() + 1 : 0;
+}
+
+template <typename T>
+size_t VecBytes(const std::vector<T>& v) {
+  return v.capacity() * sizeof(T);
+}
+
+}  // namespace
+
+std::string_view ShiftName(ShiftKind s) {
+  switch (s) {
+    case ShiftKind::kDay:
+      return "day";
+    case ShiftKind::kNight:
+      return "night";
+    case ShiftKind::kSwing:
+      return "swing";
+    case ShiftKind::kAny:
+      return "any";
+    case ShiftKind::kOther:
+      break;
+  }
+  return "other";
+}
+
+ShiftKind ParseShift(std::string_view s) {
+  if (s == "day") return ShiftKind::kDay;
+  if (s == "night") return ShiftKind::kNight;
+  if (s == "swing") return ShiftKind::kSwing;
+  if (s == "any") return ShiftKind::kAny;
+  return ShiftKind::kOther;
+}
+
+std::string_view WorkerStatusName(WorkerStatus s) {
+  switch (s) {
+    case WorkerStatus::kActive:
+      return "active";
+    case WorkerStatus::kInactive:
+      return "inactive";
+    case WorkerStatus::kDnr:
+      return "dnr";
+    case WorkerStatus::kOther:
+      break;
+  }
+  return "other";
+}
+
+uint32_t StringPool::Intern(std::string_view s) {
+  if (auto it = ids_.find(s); it != ids_.end()) return it->second;
+  strings_.emplace_back(s);
+  const auto id = static_cast<uint32_t>(strings_.size() - 1);
+  ids_.emplace(strings_.back(), id);
+  return id;
+}
+
+std::optional<uint32_t> StringPool::Find(std::string_view s) const {
+  if (auto it = ids_.find(s); it != ids_.end()) return it->second;
+  return std::nullopt;
+}
+
+size_t StringPool::Bytes() const {
+  size_t b = ids_.bucket_count() * sizeof(void*) + ids_.size() * (sizeof(void*) * 2 + 24);
+  for (const auto& s : strings_) b += sizeof(std::string) + StringBytes(s);
+  return b;
+}
+
+uint64_t Roster::PhoneDigits(std::string_view phone) {
+  uint64_t v = 0;
+  int n = 0;
+  for (char c : phone) {
+    if (c < '0' || c > '9') continue;
+    if (++n > 11) return 0;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (n == 11 && v / 10000000000ULL == 1)
+    v %= 10000000000ULL;
+  else if (n != 10)
+    return 0;
+  return v;
+}
+
+std::string_view Roster::ArenaString(uint32_t off) const {
+  uint16_t len;
+  std::memcpy(&len, arena_.data() + off, sizeof(len));
+  return std::string_view(arena_.data() + off + sizeof(len), len);
+}
+
+std::optional<uint32_t> Roster::FindWorker(std::string_view worker_id) const {
+  auto it =
+      std::lower_bound(worker_id_off_.begin(), worker_id_off_.end(), worker_id,
+                       [this](uint32_t off, std::string_view id) { return ArenaString(off) < id; });
+  if (it == worker_id_off_.end() || ArenaString(*it) != worker_id) return std::nullopt;
+  return static_cast<uint32_t>(it - worker_id_off_.begin());
+}
+
+WorkerView Roster::Worker(uint32_t i) const {
+  WorkerView w;
+  w.index = i;
+  w.worker_id = ArenaString(worker_id_off_[i]);
+  w.email = ArenaString(email_off_[i]);
+  w.first_name = names_.Get(first_[i]);
+  w.last_name = names_.Get(last_[i]);
+  w.role = roles_.Get(role_[i]);
+  w.city = cities_.Get(city_[i]);
+  w.state = states_.Get(state_[i]);
+  w.shift = static_cast<ShiftKind>(shift_[i]);
+  w.available = available_[i] != 0;
+  w.status = static_cast<WorkerStatus>(status_[i]);
+  w.rating = rating_[i];
+  w.reliability = reliability_[i];
+  w.pay_rate = pay_rate_[i];
+  w.lat = lat_[i];
+  w.lon = lon_[i];
+  w.years_experience = years_[i];
+  return w;
+}
+
+std::span<const uint16_t> Roster::Certifications(uint32_t i) const {
+  return std::span<const uint16_t>(cert_ids_.data() + cert_begin_[i],
+                                   cert_begin_[i + 1] - cert_begin_[i]);
+}
+
+bool Roster::HasCertification(uint32_t i, std::string_view cert) const {
+  auto id = certs_.Find(cert);
+  if (!id) return false;
+  for (uint16_t c : Certifications(i))
+    if (c == *id) return true;
+  return false;
+}
+
+const OrderRecord* Roster::FindOrder(std::string_view order_id) const {
+  auto it =
+      std::lower_bound(orders_.begin(), orders_.end(), order_id,
+                       [](const OrderRecord& o, std::string_view id) { return o.order_id < id; });
+  if (it == orders_.end() || it->order_id != order_id) return nullptr;
+  return &*it;
+}
+
+std::span<const FillRecord> Roster::FillsOfWorker(uint32_t i) const {
+  auto lo = std::lower_bound(fills_.begin(), fills_.end(), i,
+                             [](const FillRecord& f, uint32_t w) { return f.worker < w; });
+  auto hi = std::upper_bound(lo, fills_.end(), i,
+                             [](uint32_t w, const FillRecord& f) { return w < f.worker; });
+  return std::span<const FillRecord>(fills_.data() + (lo - fills_.begin()),
+                                     static_cast<size_t>(hi - lo));
+}
+
+int64_t Roster::FilledCount(std::string_view order_id) const {
+  auto it = filled_count_.find(std::string(order_id));
+  return it == filled_count_.end() ? 0 : it->second;
+}
+
+std::span<const uint32_t> Roster::WorkersWithRole(std::string_view role) const {
+  auto id = roles_.Find(role);
+  if (!id) return {};
+  return std::span<const uint32_t>(role_workers_.data() + role_begin_[*id],
+                                   role_begin_[*id + 1] - role_begin_[*id]);
+}
+
+std::optional<uint32_t> Roster::WorkerByEmail(std::string_view email) const {
+  const uint64_t key = HashLower(email);
+  auto it = std::lower_bound(email_index_.begin(), email_index_.end(), std::make_pair(key, 0u));
+  const std::string lower = Lower(email);
+  for (; it != email_index_.end() && it->first == key; ++it) {
+    if (Lower(ArenaString(email_off_[it->second])) == lower) return it->second;
+  }
+  return std::nullopt;
+}
+
+std::vector<uint32_t> Roster::WorkersByPhone(uint64_t digits) const {
+  std::vector<uint32_t> out;
+  auto it = std::lower_bound(phone_index_.begin(), phone_index_.end(), std::make_pair(digits, 0u));
+  for (; it != phone_index_.end() && it->first == digits; ++it) out.push_back(it->second);
+  return out;
+}
+
+bool Roster::IsWorkerName(std::string_view first, std::string_view last) const {
+  return name_pairs_.count(NameKey(first, last)) > 0;
+}
+
+// Builds a Roster from the three datasets; a friend so it can fill the columns.
+struct RosterBuilder {
+  static Status Workers(Roster& r, QueryEngine& q) {
+    auto put = [&r](std::string_view s) {
+      const auto off = static_cast<uint32_t>(r.arena_.size());
+      const auto len = static_cast<uint16_t>(std::min<size_t>(s.size(), UINT16_MAX));
+      r.arena_.append(reinterpret_cast<const char*>(&len), sizeof(len));
+      r.arena_.append(s.substr(0, len));
+      return off;
+    };
+    std::string last_id;
+    r.cert_begin_.push_back(0);
+    LH_RETURN_IF_ERROR(ScanRows(
+        q,
+        "SELECT worker_id, first_name, last_name, email, phone, role, certifications, city, "
+        "state, lat, lon, shift_pref, available, status, rating, reliability, pay_rate, "
+        "years_experience FROM workers ORDER BY worker_id",
+        "workers", [&](simdjson::dom::array row) {
+          element c[18];
+          size_t n = 0;
+          for (element e : row) {
+            if (n < 18) c[n] = e;
+            ++n;
+          }
+          const std::string_view id = Str(c[0]);
+          if (id.empty() || id == last_id) {
+            ++r.stats_.skipped_rows;
+            spdlog::warn("roster: skipping a workers row with {} worker_id '{}'",
+                         id.empty() ? "no" : "a duplicate", id);
+            return;
+          }
+          last_id = id;
+          const auto index = static_cast<uint32_t>(r.worker_id_off_.size());
+          r.worker_id_off_.push_back(put(id));
+          const std::string_view email = Str(c[3]);
+          r.email_off_.push_back(put(email));
+          const std::string_view first = Str(c[1]), last = Str(c[2]);
+          r.first_.push_back(r.names_.Intern(first));
+          r.last_.push_back(r.names_.Intern(last));
+          if (!first.empty() && !last.empty()) r.name_pairs_.insert(NameKey(first, last));
+          if (!email.empty()) r.email_index_.emplace_back(HashLower(email), index);
+          if (uint64_t phone = Roster::PhoneDigits(Str(c[4])))
+            r.phone_index_.emplace_back(phone, index);
+          r.role_.push_back(static_cast<uint16_t>(r.roles_.Intern(Str(c[5]))));
+          for (std::string_view cert : StrList(c[6]))
+            r.cert_ids_.push_back(static_cast<uint16_t>(r.certs_.Intern(cert)));
+          r.cert_begin_.push_back(static_cast<uint32_t>(r.cert_ids_.size()));
+          r.city_.push_back(r.cities_.Intern(Str(c[7])));
+          r.state_.push_back(static_cast<uint16_t>(r.states_.Intern(Str(c[8]))));
+          r.lat_.push_back(static_cast<float>(Num(c[9], std::nan(""))));
+          r.lon_.push_back(static_cast<float>(Num(c[10], std::nan(""))));
+          r.shift_.push_back(static_cast<uint8_t>(ParseShift(Str(c[11]))));
+          r.available_.push_back(Bool(c[12]) ? 1 : 0);
+          const std::string_view status = Str(c[13]);
+          r.status_.push_back(static_cast<uint8_t>(status == "active"     ? WorkerStatus::kActive
+                                                   : status == "inactive" ? WorkerStatus::kInactive
+                                                   : status == "dnr"      ? WorkerStatus::kDnr
+                                                                          : WorkerStatus::kOther));
+          r.rating_.push_back(static_cast<float>(Num(c[14])));
+          r.reliability_.push_back(static_cast<float>(Num(c[15])));
+          r.pay_rate_.push_back(static_cast<float>(Num(c[16])));
+          r.years_.push_back(static_cast<uint8_t>(std::clamp(Num(c[17]), 0.0, 255.0)));
+        }));
+    if (r.roles_.size() > UINT16_MAX || r.certs_.size() > UINT16_MAX ||
+        r.states_.size() > UINT16_MAX)
+      return Status::InvalidArgument(
+          "roster: more than 65535 distinct roles, states or certifications");
+    std::sort(r.email_index_.begin(), r.email_index_.end());
+    std::sort(r.phone_index_.begin(), r.phone_index_.end());
+    // Workers of each role: a counting sort into one array.
+    r.role_begin_.assign(r.roles_.size() + 1, 0);
+    for (uint16_t role : r.role_) ++r.role_begin_[role + 1];
+    for (size_t i = 1; i < r.role_begin_.size(); ++i) r.role_begin_[i] += r.role_begin_[i - 1];
+    r.role_workers_.resize(r.role_.size());
+    std::vector<uint32_t> next(r.role_begin_.begin(), r.role_begin_.end() - 1);
+    for (uint32_t i = 0; i < r.role_.size(); ++i) r.role_workers_[next[r.role_[i]]++] = i;
+    return Status::OK();
+  }
+
+  static Status Orders(Roster& r, QueryEngine& q) {
+    return ScanRows(
+        q,
+        "SELECT order_id, client_id, client_name, role, headcount, shift, start_date, end_date, "
+        "city, state, lat, lon, pay_rate, required_certifications, required_skills, status "
+        "FROM job_orders ORDER BY order_id",
+        "job_orders", [&](simdjson::dom::array row) {
+          element c[16];
+          size_t n = 0;
+          for (element e : row) {
+            if (n < 16) c[n] = e;
+            ++n;
+          }
+          OrderRecord o;
+          o.order_id = Str(c[0]);
+          if (o.order_id.empty() ||
+              (!r.orders_.empty() && r.orders_.back().order_id == o.order_id)) {
+            ++r.stats_.skipped_rows;
+            spdlog::warn("roster: skipping a job_orders row with no or a duplicate order_id '{}'",
+                         o.order_id);
+            return;
+          }
+          o.client_id = Str(c[1]);
+          o.client_name = Str(c[2]);
+          o.role = Str(c[3]);
+          o.headcount = static_cast<int64_t>(Num(c[4]));
+          o.shift = Str(c[5]);
+          o.start_day = Day(c[6]);
+          o.end_day = Day(c[7]);
+          o.city = Str(c[8]);
+          o.state = Str(c[9]);
+          o.lat = Num(c[10], std::nan(""));
+          o.lon = Num(c[11], std::nan(""));
+          o.pay_rate = Num(c[12]);
+          for (auto s : StrList(c[13])) o.required_certifications.emplace_back(s);
+          for (auto s : StrList(c[14])) o.required_skills.emplace_back(s);
+          o.status = Str(c[15]);
+          r.orders_.push_back(std::move(o));
+        });
+  }
+
+  static Status Fills(Roster& r, QueryEngine& q) {
+    LH_RETURN_IF_ERROR(
+        ScanRows(q, "SELECT order_id, worker_id, start_date, end_date FROM fills", "fills",
+                 [&](simdjson::dom::array row) {
+                   element c[4];
+                   size_t n = 0;
+                   for (element e : row) {
+                     if (n < 4) c[n] = e;
+                     ++n;
+                   }
+                   auto w = r.FindWorker(Str(c[1]));
+                   if (!w) {
+                     ++r.stats_.dangling_fills;
+                     return;
+                   }
+                   r.fills_.push_back(FillRecord{*w, std::string(Str(c[0])), Day(c[2]), Day(c[3])});
+                 }));
+    std::sort(r.fills_.begin(), r.fills_.end(), [](const FillRecord& a, const FillRecord& b) {
+      return std::tie(a.worker, a.order_id) < std::tie(b.worker, b.order_id);
+    });
+    // Distinct workers per order.
+    for (size_t i = 0; i < r.fills_.size(); ++i) {
+      if (i > 0 && r.fills_[i].worker == r.fills_[i - 1].worker &&
+          r.fills_[i].order_id == r.fills_[i - 1].order_id)
+        continue;
+      ++r.filled_count_[r.fills_[i].order_id];
+    }
+    return Status::OK();
+  }
+
+  static size_t Bytes(const Roster& r) {
+    size_t b = sizeof(Roster) + r.arena_.capacity();
+    b += VecBytes(r.worker_id_off_) + VecBytes(r.email_off_) + VecBytes(r.first_) +
+         VecBytes(r.last_) + VecBytes(r.city_) + VecBytes(r.role_) + VecBytes(r.state_) +
+         VecBytes(r.shift_) + VecBytes(r.status_) + VecBytes(r.available_) + VecBytes(r.years_) +
+         VecBytes(r.rating_) + VecBytes(r.reliability_) + VecBytes(r.pay_rate_) + VecBytes(r.lat_) +
+         VecBytes(r.lon_) + VecBytes(r.cert_begin_) + VecBytes(r.cert_ids_) +
+         VecBytes(r.email_index_) + VecBytes(r.phone_index_) + VecBytes(r.role_begin_) +
+         VecBytes(r.role_workers_);
+    b += r.names_.Bytes() + r.roles_.Bytes() + r.cities_.Bytes() + r.states_.Bytes() +
+         r.certs_.Bytes();
+    b += r.name_pairs_.bucket_count() * sizeof(void*) + r.name_pairs_.size() * 16;
+    for (const auto& o : r.orders_) {
+      b += sizeof(OrderRecord) + StringBytes(o.order_id) + StringBytes(o.client_name) +
+           StringBytes(o.client_id) + StringBytes(o.role) + StringBytes(o.city);
+      for (const auto& s : o.required_certifications) b += sizeof(s) + StringBytes(s);
+      for (const auto& s : o.required_skills) b += sizeof(s) + StringBytes(s);
+    }
+    b += VecBytes(r.fills_) + r.filled_count_.size() * 64;
+    return b;
+  }
+};
+
+Result<std::shared_ptr<const Roster>> Roster::Load(QueryEngine& query, const Catalog& catalog) {
+  const auto start = std::chrono::steady_clock::now();
+  std::shared_ptr<Roster> r(new Roster());
+  auto version = [&](const char* name) -> int64_t {
+    auto m = catalog.Get(name);
+    return m.ok() ? m->current_version : 0;
+  };
+  r->stats_.workers_version = version("workers");
+  r->stats_.job_orders_version = version("job_orders");
+  r->stats_.fills_version = version("fills");
+  if (r->stats_.workers_version > 0) {
+    LH_RETURN_IF_ERROR(RosterBuilder::Workers(*r, query));
+  } else {
+    r->cert_begin_.push_back(0);
+    r->role_begin_.push_back(0);
+  }
+  if (r->stats_.job_orders_version > 0) LH_RETURN_IF_ERROR(RosterBuilder::Orders(*r, query));
+  if (r->stats_.fills_version > 0) LH_RETURN_IF_ERROR(RosterBuilder::Fills(*r, query));
+  r->stats_.workers = static_cast<int64_t>(r->worker_count());
+  r->stats_.orders = static_cast<int64_t>(r->orders_.size());
+  r->stats_.fills = static_cast<int64_t>(r->fills_.size());
+  r->stats_.bytes = RosterBuilder::Bytes(*r);
+  r->stats_.load_ms = static_cast<double>(MicrosSince(start)) / 1000.0;
+  r->stats_.loaded_at = FormatRfc3339Millis(SystemClock::Get().NowMillis());
+  return std::shared_ptr<const Roster>(std::move(r));
+}
+
+// ---- RosterStore ----
+
+RosterStore::RosterStore(QueryEngine& query, Catalog& catalog) : query_(query), catalog_(catalog) {}
+
+RosterStore::~RosterStore() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+Status RosterStore::Start() {
+  Status st = Reload();
+  {
+    std::lock_guard lock(mu_);
+    if (started_) return st;
+    started_ = true;
+  }
+  catalog_.AddListener([this](const DatasetManifest& m) {
+    if (m.name != "workers" && m.name != "job_orders" && m.name != "fills") return;
+    {
+      std::lock_guard lock(mu_);
+      dirty_ = true;
+    }
+    cv_.notify_all();
+  });
+  watcher_ = std::thread([this] { WatchLoop(); });
+  return st;
+}
+
+void RosterStore::WatchLoop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stop_ || dirty_; });
+    if (stop_) return;
+    // Let a burst of commits (gen writes four datasets) settle into one reload.
+    cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stop_; });
+    if (stop_) return;
+    dirty_ = false;
+    lock.unlock();
+    Status st = Reload();
+    if (!st.ok())
+      spdlog::error("roster reload failed (keeping the previous one): {}", st.ToString());
+    lock.lock();
+  }
+}
+
+Status RosterStore::Reload() {
+  std::lock_guard reload(reload_mu_);
+  auto r = Roster::Load(query_, catalog_);
+  std::lock_guard lock(mu_);
+  if (!r.ok()) {
+    last_error_ = r.status().message();
+    generation_.fetch_add(1);
+    return r.status();
+  }
+  const RosterStats& s = (*r)->stats();
+  spdlog::info("roster loaded: {} workers, {} orders, {} fills in {:.0f} ms ({:.1f} MB)", s.workers,
+               s.orders, s.fills, s.load_ms, static_cast<double>(s.bytes) / (1 << 20));
+  current_ = std::move(*r);
+  last_error_.clear();
+  generation_.fetch_add(1);
+  return Status::OK();
+}
+
+std::shared_ptr<const Roster> RosterStore::Current() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+Result<std::shared_ptr<const Roster>> RosterStore::Require() const {
+  std::lock_guard lock(mu_);
+  if (current_) return current_;
+  return Status::Unavailable("the roster is not loaded" +
+                             (last_error_.empty() ? std::string() : ": " + last_error_));
+}
+
+Json RosterStore::StatusJson() const {
+  std::lock_guard lock(mu_);
+  Json j = Json::object();
+  j["loaded"] = current_ != nullptr;
+  RosterStats s = current_ ? current_->stats() : RosterStats{};
+  j["workers"] = s.workers;
+  j["orders"] = s.orders;
+  j["fills"] = s.fills;
+  j["skipped_rows"] = s.skipped_rows;
+  j["dangling_fills"] = s.dangling_fills;
+  j["versions"] = Json{{"workers", s.workers_version},
+                       {"job_orders", s.job_orders_version},
+                       {"fills", s.fills_version}};
+  j["load_ms"] = std::round(s.load_ms * 1000) / 1000;
+  j["bytes"] = s.bytes;
+  j["loaded_at"] = s.loaded_at;
+  j["last_error"] = last_error_.empty() ? Json(nullptr) : Json(last_error_);
+  return j;
+}
+
+}  // namespace lakehouse

@@ -1,0 +1,199 @@
+// src/validate/roster.h: the roster, orders and fills ledger the validators check against.
+//
+// Loaded from the catalog's `workers`, `job_orders` and `fills` datasets into compact,
+// immutable structures (SPEC: "the Rust side held 500k rows in 75 MB"):
+//  - workers as columns (struct of arrays), sorted by worker_id so an id lookup is a
+//    binary search over one string arena (no per-worker std::string, no hash table);
+//  - repeated strings (names, roles, cities, states, certifications) interned once;
+//  - emails and phones indexed by sorted 64-bit keys, so the Email validator can spot any
+//    roster worker's address or number in a body without scanning the roster;
+//  - the fills ledger sorted by worker, the workers of each role as one list.
+// A Roster never changes after Build; RosterStore swaps in a new one when a new version
+// of one of the three datasets is committed, so readers hold a shared_ptr and never lock.
+//
+// Thread-safety: Roster is immutable. RosterStore methods may be called concurrently.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "core/json.h"
+#include "core/status.h"
+#include "query/query_engine.h"
+
+namespace lakehouse {
+
+enum class WorkerStatus : uint8_t { kActive, kInactive, kDnr, kOther };
+enum class ShiftKind : uint8_t { kDay, kNight, kSwing, kAny, kOther };
+
+std::string_view ShiftName(ShiftKind s);
+ShiftKind ParseShift(std::string_view s);
+std::string_view WorkerStatusName(WorkerStatus s);
+
+//! Interned strings with stable ids (std::deque keeps the bytes in place).
+class StringPool {
+ public:
+  uint32_t Intern(std::string_view s);
+  std::optional<uint32_t> Find(std::string_view s) const;
+  std::string_view Get(uint32_t id) const { return strings_[id]; }
+  size_t size() const { return strings_.size(); }
+  size_t Bytes() const;
+
+ private:
+  std::deque<std::string> strings_;
+  std::unordered_map<std::string_view, uint32_t> ids_;
+};
+
+struct OrderRecord {
+  std::string order_id, client_id, client_name, role, shift, city, state, status;
+  int64_t headcount = 0;
+  int32_t start_day = 0;  // days since 1970-01-01
+  int32_t end_day = 0;
+  double lat = 0, lon = 0, pay_rate = 0;
+  std::vector<std::string> required_certifications;
+  std::vector<std::string> required_skills;
+};
+
+struct FillRecord {
+  uint32_t worker;  // roster index
+  std::string order_id;
+  int32_t start_day;
+  int32_t end_day;
+};
+
+//! One worker, as views into the roster (valid while the Roster is alive).
+struct WorkerView {
+  uint32_t index = 0;
+  std::string_view worker_id, first_name, last_name, email, role, city, state;
+  ShiftKind shift = ShiftKind::kOther;
+  bool available = false;
+  WorkerStatus status = WorkerStatus::kOther;
+  float rating = 0, reliability = 0, pay_rate = 0, lat = 0, lon = 0;
+  int years_experience = 0;
+};
+
+//! What the loader saw; also the GET /v1/validate/roster answer.
+struct RosterStats {
+  int64_t workers = 0, orders = 0, fills = 0;
+  int64_t skipped_rows = 0;    // rows without a usable id (logged with the reason)
+  int64_t dangling_fills = 0;  // fills naming a worker the roster does not have
+  int64_t workers_version = 0, job_orders_version = 0, fills_version = 0;  // 0: absent
+  double load_ms = 0;
+  size_t bytes = 0;  // heap held by the structures (measured, not estimated)
+  std::string loaded_at;
+};
+
+class Roster {
+ public:
+  //! Loads the current versions of workers, job_orders and fills through `query`. A
+  //! dataset that does not exist yet loads as empty; one that lacks a needed column is an
+  //! error naming the column.
+  static Result<std::shared_ptr<const Roster>> Load(QueryEngine& query, const Catalog& catalog);
+
+  size_t worker_count() const { return worker_id_off_.size(); }
+  std::optional<uint32_t> FindWorker(std::string_view worker_id) const;
+  WorkerView Worker(uint32_t index) const;
+  std::span<const uint16_t> Certifications(uint32_t index) const;
+  std::string_view CertificationName(uint16_t id) const { return certs_.Get(id); }
+  bool HasCertification(uint32_t index, std::string_view cert) const;
+
+  const OrderRecord* FindOrder(std::string_view order_id) const;
+  const std::vector<OrderRecord>& orders() const { return orders_; }
+  //! Ledger rows of one worker.
+  std::span<const FillRecord> FillsOfWorker(uint32_t index) const;
+  //! Distinct workers the ledger has on an order.
+  int64_t FilledCount(std::string_view order_id) const;
+  //! Roster indexes of the workers whose role is `role`, ascending.
+  std::span<const uint32_t> WorkersWithRole(std::string_view role) const;
+
+  // PII lookups for the Email validator.
+  //! The worker whose roster email is `email` (case-insensitive).
+  std::optional<uint32_t> WorkerByEmail(std::string_view email) const;
+  //! The workers whose phone has these 10 digits (national number).
+  std::vector<uint32_t> WorkersByPhone(uint64_t digits) const;
+  //! True when some worker is named "first last" (case-insensitive).
+  bool IsWorkerName(std::string_view first, std::string_view last) const;
+
+  const RosterStats& stats() const { return stats_; }
+
+  //! The 10-digit national number of a phone string ("+1-513-555-0101" -> 5135550101), or 0.
+  static uint64_t PhoneDigits(std::string_view phone);
+
+ private:
+  friend struct RosterBuilder;
+  Roster() = default;
+  std::string_view ArenaString(uint32_t off) const;
+
+  // Workers, column by column, sorted by worker_id.
+  std::string arena_;  // [u16 length][bytes] records: worker ids and emails
+  std::vector<uint32_t> worker_id_off_, email_off_, first_, last_, city_;
+  std::vector<uint16_t> role_, state_;
+  std::vector<uint8_t> shift_, status_, available_, years_;
+  std::vector<float> rating_, reliability_, pay_rate_, lat_, lon_;
+  std::vector<uint32_t> cert_begin_;  // CSR: certs of worker i are cert_ids_[begin[i], begin[i+1])
+  std::vector<uint16_t> cert_ids_;
+  StringPool names_, roles_, cities_, states_, certs_;
+
+  // Indexes.
+  std::vector<std::pair<uint64_t, uint32_t>> email_index_;  // (hash of lower-case email, worker)
+  std::vector<std::pair<uint64_t, uint32_t>> phone_index_;  // (10 digits, worker)
+  std::unordered_set<uint64_t> name_pairs_;                 // hash of lower-case "first last"
+  std::vector<uint32_t> role_begin_, role_workers_;         // CSR by role id
+
+  std::vector<OrderRecord> orders_;  // sorted by order_id
+  std::vector<FillRecord> fills_;    // sorted by worker
+  std::unordered_map<std::string, int64_t> filled_count_;
+
+  RosterStats stats_;
+};
+
+//! Holds the current Roster and reloads it when a new version of workers, job_orders or
+//! fills is committed (catalog listener -> background thread -> atomic swap). Until the
+//! first successful load, Current() is null and LastError() says why.
+class RosterStore {
+ public:
+  RosterStore(QueryEngine& query, Catalog& catalog);
+  ~RosterStore();
+  //! Loads now (blocking) and starts following the catalog.
+  Status Start();
+  std::shared_ptr<const Roster> Current() const;
+  //! The roster, or 503 naming why there is none.
+  Result<std::shared_ptr<const Roster>> Require() const;
+  //! Reloads now (blocking); used by the watcher and tests.
+  Status Reload();
+  //! Loads completed so far (tests wait on it after an ingest).
+  int64_t generation() const { return generation_.load(); }
+  //! {loaded, workers, orders, fills, versions, load_ms, bytes, loaded_at, last_error}
+  Json StatusJson() const;
+
+ private:
+  void WatchLoop();
+
+  QueryEngine& query_;
+  Catalog& catalog_;
+  mutable std::mutex mu_;  // guards current_, last_error_, dirty_, stop_
+  std::condition_variable cv_;
+  std::shared_ptr<const Roster> current_;
+  std::string last_error_;
+  bool dirty_ = false;
+  bool stop_ = false;
+  bool started_ = false;
+  std::atomic<int64_t> generation_{0};
+  std::thread watcher_;
+  std::mutex reload_mu_;  // one load at a time
+};
+
+}  // namespace lakehouse
