@@ -1,11 +1,14 @@
 #include "server/services.h"
 
+#include "chat/local_planner.h"
 #include "storage/local_object_store.h"
 
 namespace lakehouse {
 
 Services::~Services() {
   // The engine listens to the catalog: tear down users before what they use.
+  chat.reset();
+  validators.reset();
   roster.reset();
   vectors.reset();
   embed.reset();
@@ -45,6 +48,8 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, bool with
   for (auto& phrase : SplitList(config.validate_forbidden_phrases))
     vo.forbidden_phrases.push_back(phrase);
   s->validators = std::make_unique<Validators>(std::move(vo));
+  s->chat = std::make_unique<ChatDispatcher>(config, s->kb.get());
+  s->chat->AddProvider(std::make_unique<LocalPlanner>(*s->roster, *s->validators));
   if (with_vectors) {
     LH_ASSIGN_OR_RETURN(auto vectors_dir, s->store->LocalPath("vectors"));
     LH_ASSIGN_OR_RETURN(s->vectors, VectorStore::Open(vectors_dir.string()));

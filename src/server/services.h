@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "catalog/catalog.h"
+#include "chat/dispatcher.h"
 #include "core/config.h"
 #include "embed/embed_service.h"
 #include "query/ingest.h"
@@ -36,6 +37,7 @@ struct Services {
   std::unique_ptr<KbLog> kb;            // _kb/*.jsonl, the distillation sources
   std::unique_ptr<RosterStore> roster;  // loaded by the validate module's Start
   std::unique_ptr<Validators> validators;
+  std::unique_ptr<ChatDispatcher> chat;  // remote providers + the built-in local/planner
 
   //! `with_vectors` false skips opening the vector indexes (CLI commands that do not use
   //! them: opening a 500k-item index takes ~20 s); `vectors` is then null.

@@ -548,6 +548,39 @@ Verdict Validators::Fill(const Roster& roster, const Json& p) const {
   return v;
 }
 
+std::vector<FillCandidate> Validators::FillCandidates(const Roster& roster,
+                                                      const OrderRecord& order) const {
+  std::vector<FillCandidate> out;
+  const ShiftKind shift = ParseShift(order.shift);
+  if (std::isnan(order.lat) || std::isnan(order.lon)) return out;
+  for (uint32_t i : roster.WorkersWithRole(order.role)) {
+    const WorkerView w = roster.Worker(i);
+    if (w.status != WorkerStatus::kActive || !w.available) continue;
+    if (w.shift != ShiftKind::kAny && w.shift != shift) continue;
+    if (std::isnan(w.lat) || std::isnan(w.lon)) continue;
+    const double miles = staffing::HaversineMiles(w.lat, w.lon, order.lat, order.lon);
+    if (miles > options_.radius_miles) continue;
+    bool certified = true;
+    for (const auto& cert : order.required_certifications)
+      certified = certified && roster.HasCertification(i, cert);
+    if (!certified) continue;
+    bool booked = false;
+    for (const FillRecord& f : roster.FillsOfWorker(i))
+      booked = booked || f.order_id == order.order_id ||
+               (f.start_day <= order.end_day && order.start_day <= f.end_day);
+    if (booked) continue;
+    out.push_back({i, miles});
+  }
+  std::sort(out.begin(), out.end(), [&](const FillCandidate& a, const FillCandidate& b) {
+    if (a.miles != b.miles) return a.miles < b.miles;
+    const WorkerView wa = roster.Worker(a.worker), wb = roster.Worker(b.worker);
+    if (wa.rating != wb.rating) return wa.rating > wb.rating;
+    if (wa.reliability != wb.reliability) return wa.reliability > wb.reliability;
+    return wa.worker_id < wb.worker_id;
+  });
+  return out;
+}
+
 // ---- Email ----
 
 Verdict Validators::Email(const Roster& roster, const Json& p) const {

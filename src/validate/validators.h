@@ -75,6 +75,11 @@ Json ValidationKbRecord(std::string_view kind, const Json& payload, const Verdic
                         const RosterStats& roster, std::string_view origin,
                         std::string_view request_id, std::string_view run_id, int64_t elapsed_us);
 
+struct FillCandidate {
+  uint32_t worker;  // roster index
+  double miles;     // to the order
+};
+
 class Validators {
  public:
   explicit Validators(ValidatorOptions options = {});
@@ -87,6 +92,12 @@ class Validators {
   Verdict Fill(const Roster& roster, const Json& payload) const;
   Verdict Email(const Roster& roster, const Json& payload) const;
   Verdict Playbook(const Json& payload) const;
+
+  //! Workers who pass every per-worker Fill rule for `order` (role, active, available,
+  //! shift, certifications, radius, not booked on overlapping dates), best first: nearest,
+  //! then higher rating, then higher reliability, then worker_id. Used by the `local`
+  //! planner and as retrieval context in iterate prompts.
+  std::vector<FillCandidate> FillCandidates(const Roster& roster, const OrderRecord& order) const;
 
   //! The rules of `kind` as instructions for a model (bullet list, plain text).
   std::string RulesText(std::string_view kind) const;

@@ -1,0 +1,92 @@
+// src/chat/chat_routes.cc: POST /v1/chat (OpenAI chat-completions shape) and
+// GET /v1/chat/providers.
+//
+// `stream: true` is answered as server-sent events in the OpenAI chunk format (one
+// content chunk, a finish chunk, [DONE]) so streaming clients work; the content is not
+// produced incrementally. Provider metadata (which model answered, retries, fallbacks,
+// latency) rides in a `lakehouse` object next to the standard fields.
+#include <fmt/format.h>
+
+#include "core/clock.h"
+#include "server/module.h"
+#include "server/services.h"
+
+namespace lakehouse {
+namespace {
+
+Json UsageJson(const ChatUsage& u) {
+  return Json{{"prompt_tokens", u.prompt_tokens},
+              {"completion_tokens", u.completion_tokens},
+              {"total_tokens", u.prompt_tokens + u.completion_tokens}};
+}
+
+HttpResponse ChatAnswer(const HttpRequest& req, const ChatOutcome& out, bool stream) {
+  const std::string id = "chatcmpl-" + req.request_id;
+  const int64_t created = SystemClock::Get().NowMillis() / 1000;
+  Json meta = Json{{"provider", out.provider},
+                   {"latency_ms", std::round(out.latency_ms * 1000) / 1000},
+                   {"attempts", out.attempts},
+                   {"fallback_from", out.fallback_from}};
+  if (!stream) {
+    Json j = Json::object();
+    j["id"] = id;
+    j["object"] = "chat.completion";
+    j["created"] = created;
+    j["model"] = out.model;
+    j["choices"] =
+        Json::array({Json{{"index", 0},
+                          {"message", {{"role", "assistant"}, {"content", out.reply.content}}},
+                          {"finish_reason", out.reply.finish_reason}}});
+    j["usage"] = UsageJson(out.reply.usage);
+    j["lakehouse"] = meta;
+    return HttpResponse::FromJson(200, j);
+  }
+  auto chunk = [&](Json delta, Json finish) {
+    Json c = Json::object();
+    c["id"] = id;
+    c["object"] = "chat.completion.chunk";
+    c["created"] = created;
+    c["model"] = out.model;
+    c["choices"] = Json::array(
+        {Json{{"index", 0}, {"delta", std::move(delta)}, {"finish_reason", std::move(finish)}}});
+    return "data: " + DumpJson(c) + "\n\n";
+  };
+  std::string body = chunk(Json{{"role", "assistant"}, {"content", out.reply.content}}, nullptr);
+  Json last = Json::parse(chunk(Json::object(), out.reply.finish_reason).substr(6));
+  last["usage"] = UsageJson(out.reply.usage);
+  last["lakehouse"] = meta;
+  body += "data: " + DumpJson(last) + "\n\ndata: [DONE]\n\n";
+  HttpResponse res = HttpResponse::Text(200, std::move(body), "text/event-stream");
+  res.headers.emplace_back("Cache-Control", "no-cache");
+  return res;
+}
+
+class ChatModule final : public Module {
+ public:
+  std::string Name() const override { return "chat"; }
+
+  void RegisterRoutes(Router& router, Services& services) override {
+    router.Add("POST", "/v1/chat", [&services](HttpRequest& req) {
+      LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
+      bool stream = false;
+      LH_HTTP_ASSIGN(ChatRequest chat_req, ParseChatRequest(body, &stream));
+      ChatCallContext ctx;
+      ctx.request_id = req.request_id;
+      LH_HTTP_ASSIGN(ChatOutcome out, services.chat->Complete(chat_req, ctx));
+      return ChatAnswer(req, out, stream);
+    });
+    RouteOptions inline_route;
+    inline_route.run_inline = true;
+    router.Add(
+        "GET", "/v1/chat/providers",
+        [&services](HttpRequest&) {
+          return HttpResponse::FromJson(200, services.chat->ProvidersJson());
+        },
+        inline_route);
+  }
+};
+
+LAKEHOUSE_REGISTER_MODULE("chat", ChatModule);
+
+}  // namespace
+}  // namespace lakehouse
