@@ -24,7 +24,7 @@ using testing::TestServer;
 
 const std::set<std::string>& VolatileKeys() {
   static const std::set<std::string> keys = {"elapsed_ms", "updated_at", "created_at",
-                                             "quarantine"};
+                                             "quarantine", "latency_ms", "created"};
   return keys;
 }
 

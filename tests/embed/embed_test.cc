@@ -137,23 +137,7 @@ TEST(EmbedServiceTest, ModelErrors) {
 }
 
 // An in-test provider: our own HTTP server with routes that speak the provider's wire.
-class FakeProvider {
- public:
-  explicit FakeProvider(std::function<void(Router&)> routes) {
-    routes(router_);
-    HttpServerOptions o;
-    o.port = 0;
-    o.access_log = false;
-    o.shutdown_grace_ms = 100;
-    server_ = std::make_unique<HttpServer>(o, router_);
-    if (!server_->Start().ok()) throw std::runtime_error("fake provider did not start");
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
-
- private:
-  Router router_;
-  std::unique_ptr<HttpServer> server_;
-};
+using testing::FakeProvider;
 
 TEST(RemoteEmbedderTest, OllamaBatchesMissesInOneCall) {
   std::atomic<int> calls{0};

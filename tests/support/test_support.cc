@@ -131,4 +131,20 @@ fs::path ContractsDir() {
   return fs::path(LAKEHOUSE_SOURCE_DIR) / "contracts";
 }
 
+FakeProvider::FakeProvider(const std::function<void(Router&)>& routes) {
+  routes(router_);
+  HttpServerOptions o;
+  o.port = 0;
+  o.access_log = false;
+  o.shutdown_grace_ms = 100;
+  server_ = std::make_unique<HttpServer>(o, router_);
+  if (!server_->Start().ok()) throw std::runtime_error("fake provider did not start");
+}
+
+FakeProvider::~FakeProvider() = default;
+
+std::string FakeProvider::url() const {
+  return "http://127.0.0.1:" + std::to_string(server_->port());
+}
+
 }  // namespace lakehouse::testing

@@ -12,6 +12,8 @@
 
 #include "core/config.h"
 #include "core/json.h"
+#include "gateway/http.h"
+#include "gateway/http_server.h"
 #include "server/app.h"
 
 namespace lakehouse::testing {
@@ -74,6 +76,19 @@ class TestServer {
  private:
   TempDir root_;
   std::unique_ptr<App> app_;
+};
+
+//! An in-test HTTP server speaking a provider's wire format (embeddings, chat): the
+//! routes are the test's; the real client talks to it over loopback.
+class FakeProvider {
+ public:
+  explicit FakeProvider(const std::function<void(Router&)>& routes);
+  ~FakeProvider();
+  std::string url() const;
+
+ private:
+  Router router_;
+  std::unique_ptr<HttpServer> server_;
 };
 
 //! The repository's contracts/ directory.

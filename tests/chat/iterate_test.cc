@@ -1,0 +1,229 @@
+// POST /v1/iterate end to end: a scripted in-test provider (OpenAI wire, over loopback)
+// that answers wrong three ways and then right; the loop converges and records every
+// attempt, the errors are fed back to the model, and _kb gets every line. With the
+// offline local/planner a fill for a real open order is valid on the first attempt.
+#include <atomic>
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+#include "support/test_support.h"
+
+namespace lakehouse {
+namespace {
+
+using testing::FakeProvider;
+using testing::TestServer;
+
+std::vector<Json> KbLines(const TestServer& s, const std::string& source) {
+  std::vector<Json> out;
+  const auto path = s.root().path() / "_kb" / (source + ".jsonl");
+  if (!std::filesystem::exists(path)) return out;
+  std::istringstream in(testing::ReadFile(path));
+  for (std::string line; std::getline(in, line);) out.push_back(Json::parse(line));
+  return out;
+}
+
+TEST(IterateHttp, ConvergesAfterWrongAnswersAndRecordsEveryAttempt) {
+  // O000007: night forklift order in Virginia Beach; W0000071 is the one eligible worker,
+  // W0000116 a day-shift forklift operator, W0000048 a CNA in Florida.
+  const std::vector<std::string> script = {
+      "I think Rachel would be great for this!",
+      "```json\n{\"order_id\": \"O000007\", \"worker_ids\": [\"W9999999\"]}\n```",
+      "Sure: {\"order_id\": \"O000007\", \"worker_ids\": [\"W0000048\"]}",
+      "Fixed.\n```json\n{\"order_id\": \"O000007\", \"worker_ids\": [\"W0000071\"]}\n```"};
+  std::atomic<size_t> calls{0};
+  std::mutex mu;
+  std::vector<Json> requests;
+  FakeProvider fake([&](Router& r) {
+    r.Add("POST", "/chat/completions", [&](HttpRequest& req) {
+      {
+        std::lock_guard lock(mu);
+        requests.push_back(Json::parse(req.body));
+      }
+      const size_t n = calls++;
+      return HttpResponse::FromJson(
+          200, Json{{"choices",
+                     {{{"message", {{"role", "assistant"}, {"content", script[n]}}},
+                       {"finish_reason", "stop"}}}},
+                    {"usage", {{"prompt_tokens", 100}, {"completion_tokens", 20}}}});
+    });
+  });
+  TestServer server(200, 40, 42, [&](Config& c) {
+    c.chat_openrouter_url = fake.url();
+    c.chat_openrouter_api_key = "sk-test";
+  });
+  auto c = server.Client();
+  auto res = c.PostJson("/v1/iterate", Json{{"kind", "fill"},
+                                            {"task", {{"order_id", "O000007"}}},
+                                            {"model", "openrouter/test-model"},
+                                            {"max_attempts", 4}});
+  ASSERT_EQ(res.status, 200) << res.body;
+  const Json j = res.json();
+  EXPECT_EQ(j["valid"], true);
+  ASSERT_EQ(j["attempts"].size(), 4u);
+  EXPECT_TRUE(j["attempts"][0]["extracted"].is_null());
+  EXPECT_EQ(j["attempts"][0]["errors"][0]["Parse"]["reason"], "no JSON object found in the answer");
+  EXPECT_EQ(j["attempts"][1]["errors"][0]["Consistency"]["reason"], "unknown worker W9999999");
+  EXPECT_EQ(j["attempts"][2]["errors"][0]["Consistency"]["reason"],
+            "worker W0000048 is a cna; order O000007 needs a forklift operator");
+  EXPECT_EQ(j["attempts"][3]["errors"], Json::array());
+  EXPECT_EQ(j["attempts"][3]["raw"], script[3]);
+  EXPECT_EQ(j["final"].dump(), R"({"order_id":"O000007","worker_ids":["W0000071"]})");
+  EXPECT_EQ(j["model"], "openrouter/test-model");
+
+  // The prompt carries the rules and the task; each retry carries the previous answer and
+  // its errors.
+  ASSERT_EQ(requests.size(), 4u);
+  const Json& first = requests[0]["messages"];
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_NE(first[0]["content"].get<std::string>().find("within 50 miles"), std::string::npos);
+  EXPECT_NE(first[1]["content"].get<std::string>().find("\"order_id\": \"O000007\""),
+            std::string::npos);
+  EXPECT_NE(first[1]["content"].get<std::string>().find("W0000071"),
+            std::string::npos);  // candidates
+  const Json& third = requests[2]["messages"];
+  ASSERT_EQ(third.size(), 6u);
+  EXPECT_EQ(third[4]["role"], "assistant");
+  EXPECT_EQ(third[4]["content"], script[1]);
+  EXPECT_NE(third[5]["content"].get<std::string>().find(
+                "- Consistency worker_ids[0]: unknown worker W9999999"),
+            std::string::npos);
+
+  // _kb: one run, four validations, four chat turns, all tied to the run.
+  auto runs = KbLines(server, "iterate_runs");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0]["schema"], "iterate_run.v1");
+  EXPECT_EQ(runs[0]["run_id"], j["run_id"]);
+  EXPECT_EQ(runs[0]["attempt_count"], 4);
+  EXPECT_EQ(runs[0]["valid"], true);
+  auto validations = KbLines(server, "validations");
+  ASSERT_EQ(validations.size(), 4u);
+  EXPECT_EQ(validations[0]["origin"], "iterate");
+  EXPECT_EQ(validations[0]["run_id"], j["run_id"]);
+  EXPECT_EQ(validations[3]["valid"], true);
+  auto turns = KbLines(server, "chat_turns");
+  ASSERT_EQ(turns.size(), 4u);
+  EXPECT_EQ(turns[2]["run_id"], j["run_id"]);
+  EXPECT_EQ(turns[2]["usage"]["total_tokens"], 120);
+}
+
+TEST(IterateHttp, GivesUpAfterMaxAttempts) {
+  FakeProvider fake([&](Router& r) {
+    r.Add("POST", "/chat/completions", [&](HttpRequest&) {
+      return HttpResponse::FromJson(
+          200, Json{{"choices", {{{"message", {{"role", "assistant"}, {"content", "no idea"}}}}}}});
+    });
+  });
+  TestServer server(200, 40, 42, [&](Config& c) {
+    c.chat_openrouter_url = fake.url();
+    c.chat_openrouter_api_key = "sk-test";
+  });
+  auto c = server.Client();
+  auto res = c.PostJson("/v1/iterate", Json{{"kind", "fill"},
+                                            {"task", {{"order_id", "O000007"}}},
+                                            {"model", "openrouter/m"},
+                                            {"max_attempts", 2}});
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.json()["valid"], false);
+  EXPECT_EQ(res.json()["attempts"].size(), 2u);
+  EXPECT_TRUE(res.json()["final"].is_null());
+}
+
+TEST(IterateHttp, LocalPlannerIsValidOnTheFirstAttempt) {
+  TestServer server(200, 40, 42);
+  auto c = server.Client();
+  for (const Json& task :
+       {Json{{"kind", "fill"}, {"task", {{"order_id", "O000007"}}}},
+        Json{{"kind", "email"}, {"task", {{"order_id", "O000007"}, {"worker_id", "W0000071"}}}},
+        Json{{"kind", "playbook"}, {"task", {{"order_id", "O000007"}}}}}) {
+    auto res = c.PostJson("/v1/iterate", task);
+    ASSERT_EQ(res.status, 200) << res.body;
+    const Json j = res.json();
+    EXPECT_EQ(j["valid"], true) << j.dump();
+    EXPECT_EQ(j["attempts"].size(), 1u);
+    EXPECT_EQ(j["model"], "local/planner");
+    // What the loop accepted, /v1/validate accepts.
+    auto v = c.PostJson("/v1/validate", Json{{"kind", task["kind"]}, {"payload", j["final"]}});
+    EXPECT_EQ(v.status, 200) << v.body;
+  }
+}
+
+TEST(IterateHttp, LocalPlannerFillsEveryOpenOrderValidly) {
+  TestServer server(8000, 40, 7);
+  auto c = server.Client();
+  auto orders =
+      c.PostJson("/v1/sql", {{"sql", "SELECT order_id FROM job_orders WHERE status = 'open'"}});
+  ASSERT_EQ(orders.status, 200);
+  int with_workers = 0;
+  const Json rows = orders.json()["rows"];
+  ASSERT_GT(rows.size(), 10u) << orders.body;
+  for (const auto& row : rows) {
+    const std::string order_id = row[0].get<std::string>();
+    auto res =
+        c.PostJson("/v1/iterate",
+                   Json{{"kind", "fill"}, {"task", {{"order_id", order_id}}}, {"max_attempts", 1}});
+    ASSERT_EQ(res.status, 200) << res.body;
+    const Json j = res.json();
+    const Json& ids = j["attempts"][0]["extracted"]["worker_ids"];
+    if (ids.empty()) continue;  // nobody eligible: the validator says so, which is right
+    ++with_workers;
+    EXPECT_EQ(j["valid"], true) << order_id << ": " << j["attempts"][0]["errors"].dump();
+  }
+  EXPECT_GE(with_workers, 10);
+}
+
+TEST(IterateHttp, BadRequestsAreClear400s) {
+  TestServer server(200, 40, 42);
+  auto c = server.Client();
+  auto expect400 = [&](const Json& body, const std::string& message) {
+    auto res = c.PostJson("/v1/iterate", body);
+    EXPECT_EQ(res.status, 400) << res.body;
+    EXPECT_EQ(res.json()["error"]["message"], message);
+  };
+  expect400(Json{{"kind", "invoice"}, {"task", Json::object()}},
+            "unknown kind 'invoice'; expected fill, email or playbook");
+  expect400(Json{{"kind", "fill"}}, "field 'task' is required");
+  expect400(Json{{"kind", "fill"}, {"task", "O1"}}, "field 'task' must be an object, got string");
+  expect400(Json{{"kind", "email"}, {"task", {{"order_id", "O000007"}}}},
+            "field 'task.worker_id' must be a string for a email task");
+  expect400(Json{{"kind", "fill"}, {"task", {{"order_id", "O000007"}}}, {"max_attempts", 0}},
+            "field 'max_attempts' must be 1..10");
+  auto res =
+      c.PostJson("/v1/iterate",
+                 Json{{"kind", "fill"}, {"task", {{"order_id", "O000007"}}}, {"model", "kimi/k2"}});
+  EXPECT_EQ(res.status, 503) << res.body;
+  EXPECT_EQ(KbLines(server, "iterate_runs").back()["error"]["code"], "unavailable");
+}
+
+TEST(ChatHttp, OpenAiShapeAndStreaming) {
+  TestServer server(200, 40, 42);
+  auto c = server.Client();
+  Json req = {{"model", "local/planner"},
+              {"messages",
+               {{{"role", "user"},
+                 {"content", "{\"kind\":\"fill\",\"task\":{\"order_id\":\"O000007\"}}"}}}}};
+  auto res = c.PostJson("/v1/chat", req);
+  ASSERT_EQ(res.status, 200) << res.body;
+  Json j = res.json();
+  EXPECT_EQ(j["object"], "chat.completion");
+  EXPECT_EQ(j["model"], "local/planner");
+  EXPECT_EQ(j["choices"][0]["message"]["role"], "assistant");
+  EXPECT_NE(j["choices"][0]["message"]["content"].get<std::string>().find("W0000071"),
+            std::string::npos);
+  EXPECT_GT(j["usage"]["total_tokens"].get<int>(), 0);
+  req["stream"] = true;
+  auto sse = c.PostJson("/v1/chat", req);
+  ASSERT_EQ(sse.status, 200);
+  EXPECT_EQ(sse.headers["content-type"], "text/event-stream");
+  EXPECT_EQ(sse.body.rfind("data: {", 0), 0u);
+  EXPECT_NE(sse.body.find("\"object\":\"chat.completion.chunk\""), std::string::npos);
+  EXPECT_TRUE(sse.body.ends_with("data: [DONE]\n\n"));
+  auto bad = c.PostJson("/v1/chat", Json{{"messages", {{{"role", "robot"}, {"content", "x"}}}}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.json()["error"]["message"],
+            "field 'messages[0].role' must be system, user or assistant, got 'robot'");
+}
+
+}  // namespace
+}  // namespace lakehouse
