@@ -5,6 +5,8 @@
 #   2. SQL engine vs raw DuckDB on the same Parquet (Google Benchmark)
 #   3. ANN recall/QPS of our vector index vs plain hnswlib (build/bench/ann_bench)
 #   4. HTTP: /healthz, POST /v1/sql GROUP BY role over 500k rows, warm /v1/embed (wrk, 10 s each)
+#   5. validators: roster load time and memory over 500k workers (build/bench/roster_bench),
+#      POST /v1/validate of a 12-worker fill (wrk, 10 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=./build/lakehouse
@@ -50,6 +52,14 @@ for round in 1 2; do
   wrk -t1 -c10 -d10s --latency "http://127.0.0.1:$PORT/healthz" | grep -E "Requests/sec|50%|99%"
   wrk -t1 -c10 -d10s --latency -s "$ROOT/embed.lua" "http://127.0.0.1:$PORT/v1/embed" | grep -E "Requests/sec|50%|99%"
 done
+echo "== validators =="
+./build/bench/roster_bench "$ROOT/http" | tee "$ROOT/roster.json" | grep -v '"W'
+jq -c '{kind: "fill", payload: .fill12}' "$ROOT/roster.json" > "$ROOT/fill12.json"
+printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' \
+  "$(cat "$ROOT/fill12.json")" > "$ROOT/validate.lua"
+echo "-- POST /v1/validate 12-worker fill vs GET /healthz, wrk -t1 -c50 -d10s"
+wrk -t1 -c50 -d10s --latency -s "$ROOT/validate.lua" "http://127.0.0.1:$PORT/v1/validate" | grep -E "Requests/sec|50%|99%|Non-2xx"
+wrk -t1 -c50 -d10s --latency "http://127.0.0.1:$PORT/healthz" | grep -E "Requests/sec|50%|99%"
 echo "-- single request latency (curl, 20 runs, median)"
 for _ in $(seq 20); do
   curl -s -o /dev/null -w "%{time_total}\n" -H 'content-type: application/json' \

@@ -23,7 +23,7 @@ APT_PACKAGES=(
   libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  wrk hyperfine
+  wrk hyperfine jq
   clang-14 libclang-rt-14-dev
 )
 

@@ -24,6 +24,20 @@ std::string Lower(std::string_view s) {
 uint64_t HashLower(std::string_view s) {
   return std::hash<std::string>{}(Lower(s));
 }
+uint32_t EmailKey(std::string_view s) { return static_cast<uint32_t>(HashLower(s) >> 32); }
+
+// Sorts (key, worker) pairs by key and splits them into two parallel arrays.
+template <typename K>
+void BuildIndex(std::vector<std::pair<K, uint32_t>> pairs, std::vector<K>& keys,
+                std::vector<uint32_t>& workers) {
+  std::sort(pairs.begin(), pairs.end());
+  keys.reserve(pairs.size());
+  workers.reserve(pairs.size());
+  for (const auto& [k, w] : pairs) {
+    keys.push_back(k);
+    workers.push_back(w);
+  }
+}
 
 uint64_t NameKey(std::string_view first, std::string_view last) {
   return HashLower(fmt::format("{} {}", first, last));
@@ -254,19 +268,21 @@ std::span<const uint32_t> Roster::WorkersWithRole(std::string_view role) const {
 }
 
 std::optional<uint32_t> Roster::WorkerByEmail(std::string_view email) const {
-  const uint64_t key = HashLower(email);
-  auto it = std::lower_bound(email_index_.begin(), email_index_.end(), std::make_pair(key, 0u));
+  const uint32_t key = EmailKey(email);
   const std::string lower = Lower(email);
-  for (; it != email_index_.end() && it->first == key; ++it) {
-    if (Lower(ArenaString(email_off_[it->second])) == lower) return it->second;
+  auto [lo, hi] = std::equal_range(email_keys_.begin(), email_keys_.end(), key);
+  for (auto it = lo; it != hi; ++it) {
+    const uint32_t w = email_workers_[static_cast<size_t>(it - email_keys_.begin())];
+    if (Lower(ArenaString(email_off_[w])) == lower) return w;
   }
   return std::nullopt;
 }
 
 std::vector<uint32_t> Roster::WorkersByPhone(uint64_t digits) const {
   std::vector<uint32_t> out;
-  auto it = std::lower_bound(phone_index_.begin(), phone_index_.end(), std::make_pair(digits, 0u));
-  for (; it != phone_index_.end() && it->first == digits; ++it) out.push_back(it->second);
+  auto [lo, hi] = std::equal_range(phone_keys_.begin(), phone_keys_.end(), digits);
+  for (auto it = lo; it != hi; ++it)
+    out.push_back(phone_workers_[static_cast<size_t>(it - phone_keys_.begin())]);
   return out;
 }
 
@@ -276,7 +292,16 @@ bool Roster::IsWorkerName(std::string_view first, std::string_view last) const {
 
 // Builds a Roster from the three datasets; a friend so it can fill the columns.
 struct RosterBuilder {
-  static Status Workers(Roster& r, QueryEngine& q) {
+  static Status Workers(Roster& r, QueryEngine& q, size_t expected_rows) {
+    // Sized once from the manifest's row count: no doubling, no transient garbage.
+    for (auto* v : {&r.worker_id_off_, &r.email_off_, &r.first_, &r.last_, &r.city_})
+      v->reserve(expected_rows);
+    r.cert_begin_.reserve(expected_rows + 1);
+    for (auto* v : {&r.role_, &r.state_}) v->reserve(expected_rows);
+    for (auto* v : {&r.shift_, &r.status_, &r.available_, &r.years_}) v->reserve(expected_rows);
+    for (auto* v : {&r.rating_, &r.reliability_, &r.pay_rate_, &r.lat_, &r.lon_})
+      v->reserve(expected_rows);
+    r.arena_.reserve(expected_rows * 44);
     auto put = [&r](std::string_view s) {
       const auto off = static_cast<uint32_t>(r.arena_.size());
       const auto len = static_cast<uint16_t>(std::min<size_t>(s.size(), UINT16_MAX));
@@ -285,6 +310,10 @@ struct RosterBuilder {
       return off;
     };
     std::string last_id;
+    std::vector<std::pair<uint32_t, uint32_t>> emails;
+    std::vector<std::pair<uint64_t, uint32_t>> phones;
+    emails.reserve(expected_rows);
+    phones.reserve(expected_rows);
     r.cert_begin_.push_back(0);
     LH_RETURN_IF_ERROR(ScanRows(
         q,
@@ -314,9 +343,9 @@ struct RosterBuilder {
           r.first_.push_back(r.names_.Intern(first));
           r.last_.push_back(r.names_.Intern(last));
           if (!first.empty() && !last.empty()) r.name_pairs_.insert(NameKey(first, last));
-          if (!email.empty()) r.email_index_.emplace_back(HashLower(email), index);
+          if (!email.empty()) emails.emplace_back(EmailKey(email), index);
           if (uint64_t phone = Roster::PhoneDigits(Str(c[4])))
-            r.phone_index_.emplace_back(phone, index);
+            phones.emplace_back(phone, index);
           r.role_.push_back(static_cast<uint16_t>(r.roles_.Intern(Str(c[5]))));
           for (std::string_view cert : StrList(c[6]))
             r.cert_ids_.push_back(static_cast<uint16_t>(r.certs_.Intern(cert)));
@@ -341,8 +370,8 @@ struct RosterBuilder {
         r.states_.size() > UINT16_MAX)
       return Status::InvalidArgument(
           "roster: more than 65535 distinct roles, states or certifications");
-    std::sort(r.email_index_.begin(), r.email_index_.end());
-    std::sort(r.phone_index_.begin(), r.phone_index_.end());
+    BuildIndex(std::move(emails), r.email_keys_, r.email_workers_);
+    BuildIndex(std::move(phones), r.phone_keys_, r.phone_workers_);
     // Workers of each role: a counting sort into one array.
     r.role_begin_.assign(r.roles_.size() + 1, 0);
     for (uint16_t role : r.role_) ++r.role_begin_[role + 1];
@@ -350,6 +379,13 @@ struct RosterBuilder {
     r.role_workers_.resize(r.role_.size());
     std::vector<uint32_t> next(r.role_begin_.begin(), r.role_begin_.end() - 1);
     for (uint32_t i = 0; i < r.role_.size(); ++i) r.role_workers_[next[r.role_[i]]++] = i;
+    // Growth by doubling leaves up to half of each buffer unused: give it back.
+    r.arena_.shrink_to_fit();
+    for (auto* v : {&r.worker_id_off_, &r.email_off_, &r.first_, &r.last_, &r.city_, &r.cert_begin_})
+      v->shrink_to_fit();
+    for (auto* v : {&r.role_, &r.state_, &r.cert_ids_}) v->shrink_to_fit();
+    for (auto* v : {&r.shift_, &r.status_, &r.available_, &r.years_}) v->shrink_to_fit();
+    for (auto* v : {&r.rating_, &r.reliability_, &r.pay_rate_, &r.lat_, &r.lon_}) v->shrink_to_fit();
     return Status::OK();
   }
 
@@ -431,7 +467,8 @@ struct RosterBuilder {
          VecBytes(r.shift_) + VecBytes(r.status_) + VecBytes(r.available_) + VecBytes(r.years_) +
          VecBytes(r.rating_) + VecBytes(r.reliability_) + VecBytes(r.pay_rate_) + VecBytes(r.lat_) +
          VecBytes(r.lon_) + VecBytes(r.cert_begin_) + VecBytes(r.cert_ids_) +
-         VecBytes(r.email_index_) + VecBytes(r.phone_index_) + VecBytes(r.role_begin_) +
+         VecBytes(r.email_keys_) + VecBytes(r.email_workers_) + VecBytes(r.phone_keys_) +
+         VecBytes(r.phone_workers_) + VecBytes(r.role_begin_) +
          VecBytes(r.role_workers_);
     b += r.names_.Bytes() + r.roles_.Bytes() + r.cities_.Bytes() + r.states_.Bytes() +
          r.certs_.Bytes();
@@ -455,10 +492,13 @@ Result<std::shared_ptr<const Roster>> Roster::Load(QueryEngine& query, const Cat
     return m.ok() ? m->current_version : 0;
   };
   r->stats_.workers_version = version("workers");
+  size_t expected_workers = 0;
+  if (auto m = catalog.Get("workers"); m.ok() && m->Current() != nullptr)
+    expected_workers = static_cast<size_t>(m->Current()->row_count);
   r->stats_.job_orders_version = version("job_orders");
   r->stats_.fills_version = version("fills");
   if (r->stats_.workers_version > 0) {
-    LH_RETURN_IF_ERROR(RosterBuilder::Workers(*r, query));
+    LH_RETURN_IF_ERROR(RosterBuilder::Workers(*r, query, expected_workers));
   } else {
     r->cert_begin_.push_back(0);
     r->role_begin_.push_back(0);

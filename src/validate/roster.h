@@ -148,8 +148,12 @@ class Roster {
   StringPool names_, roles_, cities_, states_, certs_;
 
   // Indexes.
-  std::vector<std::pair<uint64_t, uint32_t>> email_index_;  // (hash of lower-case email, worker)
-  std::vector<std::pair<uint64_t, uint32_t>> phone_index_;  // (10 digits, worker)
+  // Sorted keys with the worker of each in a parallel array (no pair padding): emails by a
+  // 32-bit hash of the lower-cased address (a hit is confirmed against the arena), phones
+  // by their 10 digits.
+  std::vector<uint32_t> email_keys_, email_workers_;
+  std::vector<uint64_t> phone_keys_;
+  std::vector<uint32_t> phone_workers_;
   std::unordered_set<uint64_t> name_pairs_;                 // hash of lower-case "first last"
   std::vector<uint32_t> role_begin_, role_workers_;         // CSR by role id
 
