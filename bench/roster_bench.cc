@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
     auto c = s.validators->FillCandidates(roster, o);
     if (c.size() < 12) continue;
     Json ids = Json::array();
-    for (size_t i = 0; i < 12; ++i) ids.push_back(std::string(roster.Worker(c[i].worker).worker_id));
+    for (size_t i = 0; i < 12; ++i)
+      ids.push_back(std::string(roster.Worker(c[i].worker).worker_id));
     fill = Json{{"order_id", o.order_id}, {"worker_ids", ids}};
     break;
   }

@@ -24,7 +24,9 @@ std::string Lower(std::string_view s) {
 uint64_t HashLower(std::string_view s) {
   return std::hash<std::string>{}(Lower(s));
 }
-uint32_t EmailKey(std::string_view s) { return static_cast<uint32_t>(HashLower(s) >> 32); }
+uint32_t EmailKey(std::string_view s) {
+  return static_cast<uint32_t>(HashLower(s) >> 32);
+}
 
 // Sorts (key, worker) pairs by key and splits them into two parallel arrays.
 template <typename K>
@@ -344,8 +346,7 @@ struct RosterBuilder {
           r.last_.push_back(r.names_.Intern(last));
           if (!first.empty() && !last.empty()) r.name_pairs_.insert(NameKey(first, last));
           if (!email.empty()) emails.emplace_back(EmailKey(email), index);
-          if (uint64_t phone = Roster::PhoneDigits(Str(c[4])))
-            phones.emplace_back(phone, index);
+          if (uint64_t phone = Roster::PhoneDigits(Str(c[4]))) phones.emplace_back(phone, index);
           r.role_.push_back(static_cast<uint16_t>(r.roles_.Intern(Str(c[5]))));
           for (std::string_view cert : StrList(c[6]))
             r.cert_ids_.push_back(static_cast<uint16_t>(r.certs_.Intern(cert)));
@@ -381,11 +382,13 @@ struct RosterBuilder {
     for (uint32_t i = 0; i < r.role_.size(); ++i) r.role_workers_[next[r.role_[i]]++] = i;
     // Growth by doubling leaves up to half of each buffer unused: give it back.
     r.arena_.shrink_to_fit();
-    for (auto* v : {&r.worker_id_off_, &r.email_off_, &r.first_, &r.last_, &r.city_, &r.cert_begin_})
+    for (auto* v :
+         {&r.worker_id_off_, &r.email_off_, &r.first_, &r.last_, &r.city_, &r.cert_begin_})
       v->shrink_to_fit();
     for (auto* v : {&r.role_, &r.state_, &r.cert_ids_}) v->shrink_to_fit();
     for (auto* v : {&r.shift_, &r.status_, &r.available_, &r.years_}) v->shrink_to_fit();
-    for (auto* v : {&r.rating_, &r.reliability_, &r.pay_rate_, &r.lat_, &r.lon_}) v->shrink_to_fit();
+    for (auto* v : {&r.rating_, &r.reliability_, &r.pay_rate_, &r.lat_, &r.lon_})
+      v->shrink_to_fit();
     return Status::OK();
   }
 
@@ -468,8 +471,7 @@ struct RosterBuilder {
          VecBytes(r.rating_) + VecBytes(r.reliability_) + VecBytes(r.pay_rate_) + VecBytes(r.lat_) +
          VecBytes(r.lon_) + VecBytes(r.cert_begin_) + VecBytes(r.cert_ids_) +
          VecBytes(r.email_keys_) + VecBytes(r.email_workers_) + VecBytes(r.phone_keys_) +
-         VecBytes(r.phone_workers_) + VecBytes(r.role_begin_) +
-         VecBytes(r.role_workers_);
+         VecBytes(r.phone_workers_) + VecBytes(r.role_begin_) + VecBytes(r.role_workers_);
     b += r.names_.Bytes() + r.roles_.Bytes() + r.cities_.Bytes() + r.states_.Bytes() +
          r.certs_.Bytes();
     b += r.name_pairs_.bucket_count() * sizeof(void*) + r.name_pairs_.size() * 16;
