@@ -9,20 +9,15 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
+#include "core/text.h"
 
 namespace lakehouse {
 namespace {
 
 using simdjson::dom::element;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 uint64_t HashLower(std::string_view s) {
-  return std::hash<std::string>{}(Lower(s));
+  return std::hash<std::string>{}(AsciiLower(s));
 }
 uint32_t EmailKey(std::string_view s) {
   return static_cast<uint32_t>(HashLower(s) >> 32);
@@ -271,11 +266,10 @@ std::span<const uint32_t> Roster::WorkersWithRole(std::string_view role) const {
 
 std::optional<uint32_t> Roster::WorkerByEmail(std::string_view email) const {
   const uint32_t key = EmailKey(email);
-  const std::string lower = Lower(email);
   auto [lo, hi] = std::equal_range(email_keys_.begin(), email_keys_.end(), key);
   for (auto it = lo; it != hi; ++it) {
     const uint32_t w = email_workers_[static_cast<size_t>(it - email_keys_.begin())];
-    if (Lower(ArenaString(email_off_[w])) == lower) return w;
+    if (EqualsIgnoreCase(ArenaString(email_off_[w]), email)) return w;
   }
   return std::nullopt;
 }

@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/ids.h"
+#include "core/text.h"
 #include "staffing/taxonomy.h"
 
 namespace lakehouse {
@@ -19,16 +20,6 @@ using Errors = std::vector<ValidationError>;
 
 void Add(Errors& e, ErrorKind kind, std::string field, std::string reason) {
   e.push_back({kind, std::move(field), std::move(reason)});
-}
-
-std::string LowerCopy(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && LowerCopy(a) == LowerCopy(b);
 }
 
 std::string DayText(int32_t day) {
@@ -143,7 +134,7 @@ std::vector<Word> WordsIn(std::string_view text) {
 bool IsPlaceholderKeyword(std::string_view inside) {
   static const char* kKeywords[] = {"name", "date",    "city",   "rate",     "pay",      "shift",
                                     "role", "company", "client", "position", "location", "time"};
-  const std::string lower = LowerCopy(inside);
+  const std::string lower = AsciiLower(inside);
   for (const char* k : kKeywords)
     if (lower.find(k) != std::string::npos) return true;
   return false;
@@ -205,7 +196,7 @@ int MonthNumber(std::string_view word) {
   static const char* kMonths[] = {"january",   "february", "march",    "april",
                                   "may",       "june",     "july",     "august",
                                   "september", "october",  "november", "december"};
-  const std::string w = LowerCopy(word);
+  const std::string w = AsciiLower(word);
   for (int m = 0; m < 12; ++m) {
     const std::string_view full = kMonths[m];
     if (w == full) return m + 1;
@@ -301,7 +292,7 @@ std::vector<Money> HourlyAmountsIn(std::string_view text) {
     }
     while (!digits.empty() && digits.back() == '.') digits.pop_back();
     if (digits.empty()) continue;
-    const std::string after = LowerCopy(text.substr(i, 25));
+    const std::string after = AsciiLower(text.substr(i, 25));
     if (after.find("bonus") != std::string::npos) continue;
     out.push_back({std::atof(digits.c_str()), std::string(text.substr(p, i - p))});
   }
@@ -410,7 +401,7 @@ const std::vector<PlaybookTool>& PlaybookTools() {
 Validators::Validators(ValidatorOptions options) : options_(std::move(options)) {
   if (options_.forbidden_phrases.empty())
     options_.forbidden_phrases = ValidatorOptions::DefaultForbiddenPhrases();
-  for (auto& p : options_.forbidden_phrases) p = LowerCopy(p);
+  for (auto& p : options_.forbidden_phrases) p = AsciiLower(p);
 }
 
 Result<Verdict> Validators::Validate(const Roster& roster, std::string_view kind,
@@ -627,7 +618,7 @@ Verdict Validators::Email(const Roster& roster, const Json& p) const {
     }
   }
   const std::string text = *subject + "\n" + *body;
-  const std::string lower = LowerCopy(text);
+  const std::string lower = AsciiLower(text);
   // Forbidden phrases.
   for (const auto& phrase : options_.forbidden_phrases) {
     if (lower.find(phrase) != std::string::npos)

@@ -26,16 +26,6 @@ ChatRequest Hello(const std::string& model) {
   return r;
 }
 
-HttpResponse OpenAiReply(const std::string& content) {
-  return HttpResponse::FromJson(200,
-                                Json{{"id", "x"},
-                                     {"choices",
-                                      {{{"index", 0},
-                                        {"message", {{"role", "assistant"}, {"content", content}}},
-                                        {"finish_reason", "stop"}}}},
-                                     {"usage", {{"prompt_tokens", 11}, {"completion_tokens", 3}}}});
-}
-
 // A dispatcher whose sleeps are recorded, not slept.
 struct Harness {
   explicit Harness(Config c) : dispatcher(c, nullptr) {
@@ -103,7 +93,7 @@ TEST_P(OpenAiCompatible, WireAndKey) {
       Json b = Json::parse(req.body);
       EXPECT_EQ(b["model"], "vendor/model-1");
       EXPECT_EQ(b["messages"].size(), 2u);
-      return OpenAiReply("compat " + b["model"].get<std::string>());
+      return testing::OpenAiChatReply("compat " + b["model"].get<std::string>());
     });
   });
   Config c;
@@ -115,7 +105,7 @@ TEST_P(OpenAiCompatible, WireAndKey) {
   auto out = h.dispatcher.Complete(Hello(provider + "/vendor/model-1"));
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->reply.content, "compat vendor/model-1");
-  EXPECT_EQ(out->reply.usage.prompt_tokens, 11);
+  EXPECT_EQ(out->reply.usage.prompt_tokens, 100);
   EXPECT_EQ(out->provider, provider);
 }
 
@@ -138,7 +128,7 @@ TEST(ChatDispatch, RetriesA429HonouringRetryAfter) {
         res.headers.emplace_back("Retry-After", "2");
         return res;
       }
-      return OpenAiReply("ok");
+      return testing::OpenAiChatReply("ok");
     });
   });
   Harness h(OpenRouterAt(fake.url()));
@@ -217,7 +207,7 @@ TEST(ChatDispatch, TimeoutIsADeadlineNotAHang) {
   FakeProvider fake([&](Router& r) {
     r.Add("POST", "/chat/completions", [&](HttpRequest&) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-      return OpenAiReply("late");
+      return testing::OpenAiChatReply("late");
     });
   });
   Config c = OpenRouterAt(fake.url());
@@ -279,7 +269,8 @@ TEST(ChatDispatch, EveryCallIsAKbLine) {
   testing::TempDir dir;
   KbLog kb(dir.path());
   FakeProvider fake([&](Router& r) {
-    r.Add("POST", "/chat/completions", [&](HttpRequest&) { return OpenAiReply("logged"); });
+    r.Add("POST", "/chat/completions",
+          [&](HttpRequest&) { return testing::OpenAiChatReply("logged"); });
   });
   ChatDispatcher d(OpenRouterAt(fake.url()), &kb);
   ASSERT_TRUE(d.Complete(Hello("openrouter/m"), {"req-1", "chat", ""}).ok());
@@ -293,7 +284,7 @@ TEST(ChatDispatch, EveryCallIsAKbLine) {
   EXPECT_EQ(ok["request_id"], "req-1");
   EXPECT_EQ(ok["model"], "openrouter/m");
   EXPECT_EQ(ok["response"], "logged");
-  EXPECT_EQ(ok["usage"]["total_tokens"], 14);
+  EXPECT_EQ(ok["usage"]["total_tokens"], 120);
   EXPECT_EQ(ok["messages"][1]["content"], "hello");
   EXPECT_EQ(ok["ok"], true);
   EXPECT_EQ(bad["ok"], false);

@@ -15,13 +15,19 @@ namespace {
 using testing::FakeProvider;
 using testing::TestServer;
 
-std::vector<Json> KbLines(const TestServer& s, const std::string& source) {
-  std::vector<Json> out;
-  const auto path = s.root().path() / "_kb" / (source + ".jsonl");
-  if (!std::filesystem::exists(path)) return out;
-  std::istringstream in(testing::ReadFile(path));
-  for (std::string line; std::getline(in, line);) out.push_back(Json::parse(line));
-  return out;
+// A server over seed-42 data whose `openrouter` provider is the fake.
+std::unique_ptr<TestServer> ServerUsing(const FakeProvider& fake) {
+  return std::make_unique<TestServer>(200, 40, 42, [&](Config& c) {
+    c.chat_openrouter_url = fake.url();
+    c.chat_openrouter_api_key = "sk-test";
+  });
+}
+
+Json FillO000007(const std::string& model, int max_attempts) {
+  return Json{{"kind", "fill"},
+              {"task", {{"order_id", "O000007"}}},
+              {"model", model},
+              {"max_attempts", max_attempts}};
 }
 
 TEST(IterateHttp, ConvergesAfterWrongAnswersAndRecordsEveryAttempt) {
@@ -41,23 +47,11 @@ TEST(IterateHttp, ConvergesAfterWrongAnswersAndRecordsEveryAttempt) {
         std::lock_guard lock(mu);
         requests.push_back(Json::parse(req.body));
       }
-      const size_t n = calls++;
-      return HttpResponse::FromJson(
-          200, Json{{"choices",
-                     {{{"message", {{"role", "assistant"}, {"content", script[n]}}},
-                       {"finish_reason", "stop"}}}},
-                    {"usage", {{"prompt_tokens", 100}, {"completion_tokens", 20}}}});
+      return testing::OpenAiChatReply(script[calls++]);
     });
   });
-  TestServer server(200, 40, 42, [&](Config& c) {
-    c.chat_openrouter_url = fake.url();
-    c.chat_openrouter_api_key = "sk-test";
-  });
-  auto c = server.Client();
-  auto res = c.PostJson("/v1/iterate", Json{{"kind", "fill"},
-                                            {"task", {{"order_id", "O000007"}}},
-                                            {"model", "openrouter/test-model"},
-                                            {"max_attempts", 4}});
+  auto server = ServerUsing(fake);
+  auto res = server->Client().PostJson("/v1/iterate", FillO000007("openrouter/test-model", 4));
   ASSERT_EQ(res.status, 200) << res.body;
   const Json j = res.json();
   EXPECT_EQ(j["valid"], true);
@@ -91,18 +85,18 @@ TEST(IterateHttp, ConvergesAfterWrongAnswersAndRecordsEveryAttempt) {
             std::string::npos);
 
   // _kb: one run, four validations, four chat turns, all tied to the run.
-  auto runs = KbLines(server, "iterate_runs");
+  auto runs = testing::KbLines(server->root().path(), "iterate_runs");
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0]["schema"], "iterate_run.v1");
   EXPECT_EQ(runs[0]["run_id"], j["run_id"]);
   EXPECT_EQ(runs[0]["attempt_count"], 4);
   EXPECT_EQ(runs[0]["valid"], true);
-  auto validations = KbLines(server, "validations");
+  auto validations = testing::KbLines(server->root().path(), "validations");
   ASSERT_EQ(validations.size(), 4u);
   EXPECT_EQ(validations[0]["origin"], "iterate");
   EXPECT_EQ(validations[0]["run_id"], j["run_id"]);
   EXPECT_EQ(validations[3]["valid"], true);
-  auto turns = KbLines(server, "chat_turns");
+  auto turns = testing::KbLines(server->root().path(), "chat_turns");
   ASSERT_EQ(turns.size(), 4u);
   EXPECT_EQ(turns[2]["run_id"], j["run_id"]);
   EXPECT_EQ(turns[2]["usage"]["total_tokens"], 120);
@@ -110,20 +104,11 @@ TEST(IterateHttp, ConvergesAfterWrongAnswersAndRecordsEveryAttempt) {
 
 TEST(IterateHttp, GivesUpAfterMaxAttempts) {
   FakeProvider fake([&](Router& r) {
-    r.Add("POST", "/chat/completions", [&](HttpRequest&) {
-      return HttpResponse::FromJson(
-          200, Json{{"choices", {{{"message", {{"role", "assistant"}, {"content", "no idea"}}}}}}});
-    });
+    r.Add("POST", "/chat/completions",
+          [&](HttpRequest&) { return testing::OpenAiChatReply("no idea"); });
   });
-  TestServer server(200, 40, 42, [&](Config& c) {
-    c.chat_openrouter_url = fake.url();
-    c.chat_openrouter_api_key = "sk-test";
-  });
-  auto c = server.Client();
-  auto res = c.PostJson("/v1/iterate", Json{{"kind", "fill"},
-                                            {"task", {{"order_id", "O000007"}}},
-                                            {"model", "openrouter/m"},
-                                            {"max_attempts", 2}});
+  auto server = ServerUsing(fake);
+  auto res = server->Client().PostJson("/v1/iterate", FillO000007("openrouter/m", 2));
   ASSERT_EQ(res.status, 200) << res.body;
   EXPECT_EQ(res.json()["valid"], false);
   EXPECT_EQ(res.json()["attempts"].size(), 2u);
@@ -193,7 +178,8 @@ TEST(IterateHttp, BadRequestsAreClear400s) {
       c.PostJson("/v1/iterate",
                  Json{{"kind", "fill"}, {"task", {{"order_id", "O000007"}}}, {"model", "kimi/k2"}});
   EXPECT_EQ(res.status, 503) << res.body;
-  EXPECT_EQ(KbLines(server, "iterate_runs").back()["error"]["code"], "unavailable");
+  EXPECT_EQ(testing::KbLines(server.root().path(), "iterate_runs").back()["error"]["code"],
+            "unavailable");
 }
 
 TEST(ChatHttp, OpenAiShapeAndStreaming) {

@@ -131,6 +131,25 @@ fs::path ContractsDir() {
   return fs::path(LAKEHOUSE_SOURCE_DIR) / "contracts";
 }
 
+std::vector<Json> KbLines(const std::filesystem::path& root, const std::string& source) {
+  std::vector<Json> out;
+  const auto path = root / "_kb" / (source + ".jsonl");
+  if (!std::filesystem::exists(path)) return out;
+  std::istringstream in(ReadFile(path));
+  for (std::string line; std::getline(in, line);) out.push_back(Json::parse(line));
+  return out;
+}
+
+HttpResponse OpenAiChatReply(const std::string& content) {
+  return HttpResponse::FromJson(
+      200, Json{{"id", "fake"},
+                {"choices",
+                 {{{"index", 0},
+                   {"message", {{"role", "assistant"}, {"content", content}}},
+                   {"finish_reason", "stop"}}}},
+                {"usage", {{"prompt_tokens", 100}, {"completion_tokens", 20}}}});
+}
+
 FakeProvider::FakeProvider(const std::function<void(Router&)>& routes) {
   routes(router_);
   HttpServerOptions o;

@@ -91,6 +91,13 @@ class FakeProvider {
   std::unique_ptr<HttpServer> server_;
 };
 
+//! The lines of `<root>/_kb/<source>.jsonl`, parsed (empty when the file does not exist).
+std::vector<Json> KbLines(const std::filesystem::path& root, const std::string& source);
+
+//! An OpenAI chat-completions answer with `content` and some usage, as a fake provider
+//! would send it.
+HttpResponse OpenAiChatReply(const std::string& content);
+
 //! The repository's contracts/ directory.
 std::filesystem::path ContractsDir();
 

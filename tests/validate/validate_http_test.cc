@@ -12,15 +12,6 @@ namespace {
 
 using testing::TestServer;
 
-std::vector<Json> KbLines(const TestServer& s, const std::string& source) {
-  std::vector<Json> out;
-  const auto path = s.root().path() / "_kb" / (source + ".jsonl");
-  if (!std::filesystem::exists(path)) return out;
-  std::istringstream in(testing::ReadFile(path));
-  for (std::string line; std::getline(in, line);) out.push_back(Json::parse(line));
-  return out;
-}
-
 TEST(ValidateHttp, AnswersAndLogsEveryCall) {
   TestServer server(200, 40, 42);
   auto c = server.Client();
@@ -32,7 +23,7 @@ TEST(ValidateHttp, AnswersAndLogsEveryCall) {
       "/v1/validate",
       Json{{"kind", "fill"}, {"payload", {{"order_id", "O000007"}, {"worker_ids", {"W9999999"}}}}});
   EXPECT_EQ(bad.status, 422) << bad.body;
-  auto lines = KbLines(server, "validations");
+  auto lines = testing::KbLines(server.root().path(), "validations");
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0]["schema"], "validation.v1");
   EXPECT_EQ(lines[0]["origin"], "validate");
