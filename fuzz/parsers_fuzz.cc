@@ -9,6 +9,8 @@
 //   4 hash embedder:  any bytes embed to a finite, unit-or-zero vector
 //   5 extract_json:   a match is an object, and extracting from its own serialisation
 //                     gives it back (found objects are real JSON, not fragments)
+//   6 email scanners: dates have a real month/day, phones are 10-digit NANP, words and
+//                     placeholders are slices of the input, emails hold an '@'
 // Build and run: scripts/fuzz.sh (make fuzz).
 #include <cmath>
 #include <cstdint>
@@ -20,6 +22,7 @@
 #include "embed/embedder.h"
 #include "gateway/http.h"
 #include "validate/extract_json.h"
+#include "validate/text_scan.h"
 #include "vector/payload_filter.h"
 #include "vector/record_log.h"
 
@@ -34,7 +37,7 @@ void Check(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
     case 0: {
       std::string reframed;
       auto r = ParseRecords(in, [&](std::string_view body) {
@@ -86,6 +89,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Check(v->is_object());
       auto again = ExtractJson(DumpJson(*v));
       Check(again.has_value() && *again == *v);
+      break;
+    }
+    case 6: {
+      using namespace textscan;
+      for (const auto& d : DatesIn(in))
+        Check(d.month >= 1 && d.month <= 12 && d.day >= 1 && d.day <= 31);
+      for (uint64_t p : PhonesIn(in)) Check(p >= 2000000000ULL && p <= 9999999999ULL);
+      for (const auto& w : WordsIn(in))
+        Check(w.end <= in.size() && in.substr(w.begin, w.end - w.begin) == w.text);
+      for (const auto& e : EmailsIn(in)) Check(e.find('@') != std::string::npos);
+      if (auto ph = PlaceholderIn(in)) Check(in.find(*ph) != std::string_view::npos);
+      (void)ShiftsIn(in);
+      for (const auto& m : HourlyAmountsIn(in)) Check(m.text.size() >= 2 && m.text[0] == '$');
+      (void)ValidEmailSyntax(in);
       break;
     }
   }

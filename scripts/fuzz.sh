@@ -14,7 +14,7 @@ SOURCES=(
   src/vector/record_log.cc src/vector/payload_filter.cc
   src/gateway/http.cc
   src/embed/hash_embedder.cc
-  src/validate/extract_json.cc
+  src/validate/extract_json.cc src/validate/text_scan.cc src/core/text.cc
 )
 "$CXX" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I src "${SOURCES[@]}" -lfmt -lcrypto -o "$OUT/parsers_fuzz"

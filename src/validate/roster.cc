@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/text.h"
+#include "validate/text_scan.h"
 
 namespace lakehouse {
 namespace {
@@ -172,18 +173,7 @@ size_t StringPool::Bytes() const {
 }
 
 uint64_t Roster::PhoneDigits(std::string_view phone) {
-  uint64_t v = 0;
-  int n = 0;
-  for (char c : phone) {
-    if (c < '0' || c > '9') continue;
-    if (++n > 11) return 0;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (n == 11 && v / 10000000000ULL == 1)
-    v %= 10000000000ULL;
-  else if (n != 10)
-    return 0;
-  return v;
+  return textscan::PhoneDigits(phone);
 }
 
 std::string_view Roster::ArenaString(uint32_t off) const {

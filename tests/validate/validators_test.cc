@@ -59,6 +59,7 @@ TEST_F(ValidatorsTest, RosterLoadsEveryDatasetCompactly) {
   EXPECT_EQ(roster().FilledCount("O001"), 1);
   EXPECT_EQ(Roster::PhoneDigits("+1 (937) 555-0001"), 9375550001u);
   EXPECT_EQ(Roster::PhoneDigits("555-0001"), 0u);
+  EXPECT_EQ(Roster::PhoneDigits("088-208-8241"), 0u);  // no area code starts with 0 (fuzz)
 }
 
 // ---- Fill ----
