@@ -1,0 +1,280 @@
+#include "retrieve/matrix.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "core/clock.h"
+#include "core/ids.h"
+#include "retrieve/query_parse.h"
+#include "validate/extract_json.h"
+
+namespace lakehouse {
+namespace {
+
+// ~50 miles around a point as a lat/lon box (a degree of latitude is ~69 miles).
+Json BoxAround(double lat, double lon, double miles = 50) {
+  const double dlat = miles / 69.0;
+  const double dlon = miles / (69.0 * std::max(0.2, std::cos(lat * M_PI / 180.0)));
+  return Json{{"lat", {{"gte", lat - dlat}, {"lte", lat + dlat}}},
+              {"lon", {{"gte", lon - dlon}, {"lte", lon + dlon}}}};
+}
+
+Json Merge(Json base, const Json& extra) {
+  for (auto& [key, value] : extra.items()) base[key] = value;
+  return base;
+}
+
+struct Hit {
+  std::string corpus;
+  SearchHit hit;
+  size_t rank;  // 0-based within its corpus
+  double rrf;
+};
+
+}  // namespace
+
+const std::vector<std::string>& MatrixRetriever::DefaultCorpora() {
+  static const std::vector<std::string> c = {"workers", "playbooks", "fills", "emails", "notes"};
+  return c;
+}
+
+bool MatrixRetriever::RoleBearing(const std::string& corpus) {
+  return corpus == "workers" || corpus == "playbooks" || corpus == "fills" || corpus == "emails";
+}
+
+Result<RetrieveRequest> ParseRetrieveRequest(const Json& body) {
+  RetrieveRequest r;
+  LH_ASSIGN_OR_RETURN(r.query, RequiredString(body, "query"));
+  if (r.query.find_first_not_of(" \t\r\n") == std::string::npos)
+    return Status::InvalidArgument("field 'query' must not be empty");
+  LH_ASSIGN_OR_RETURN(r.role, OptionalString(body, "role"));
+  if (auto it = body.find("corpora"); it != body.end() && !it->is_null()) {
+    if (!it->is_array())
+      return Status::InvalidArgument("field 'corpora' must be an array of index names");
+    for (size_t i = 0; i < it->size(); ++i) {
+      if (!(*it)[i].is_string())
+        return Status::InvalidArgument(fmt::format("field 'corpora[{}]' must be a string", i));
+      r.corpora.push_back((*it)[i].get<std::string>());
+    }
+  }
+  LH_ASSIGN_OR_RETURN(auto k, OptionalInt(body, "k"));
+  r.k = k.value_or(10);
+  if (r.k < 1 || r.k > 200) return Status::InvalidArgument("field 'k' must be 1..200");
+  if (auto it = body.find("filter"); it != body.end() && !it->is_null()) {
+    if (!it->is_object()) return Status::InvalidArgument("field 'filter' must be an object");
+    r.filter = *it;
+  }
+  return r;
+}
+
+std::optional<std::string> MatrixRetriever::RoleByModel(const std::string& query,
+                                                        const std::string& request_id) {
+  if (chat_ == nullptr || chat_->DefaultModel().rfind("local/", 0) == 0) return std::nullopt;
+  std::string roles;
+  for (const auto& r : staffing::Roles())
+    roles += (roles.empty() ? "" : ", ") + std::string(r.name);
+  ChatRequest req;
+  req.messages = {{"system",
+                   "Name the staffing role a coordinator's search is about. Answer with "
+                   "one JSON object {\"role\": \"<one of the roles>\"} or {\"role\": "
+                   "null}. Roles: " +
+                       roles},
+                  {"user", query}};
+  req.temperature = 0;
+  auto out = chat_->Complete(req, ChatCallContext{request_id, "retrieve", ""});
+  if (!out.ok()) return std::nullopt;
+  auto j = ExtractJson(out->reply.content);
+  if (!j || !j->contains("role") || !(*j)["role"].is_string()) return std::nullopt;
+  const std::string role = (*j)["role"].get<std::string>();
+  if (staffing::FindRole(role) == nullptr) return std::nullopt;  // never trust an unknown role
+  return role;
+}
+
+Result<Json> MatrixRetriever::Retrieve(const RetrieveRequest& req, const std::string& request_id) {
+  const auto start = std::chrono::steady_clock::now();
+  // The role: given (a synonym maps to its canonical name), extracted, or none.
+  std::optional<std::string> role;
+  std::string role_source = "none";
+  if (req.role && !req.role->empty()) {
+    if (staffing::FindRole(*req.role) != nullptr) {
+      role = *req.role;
+    } else if (auto m = ExtractRoleByRules(*req.role)) {
+      role = m->role;
+    } else {
+      return Status::InvalidArgument(fmt::format("unknown role '{}'", *req.role));
+    }
+    role_source = "given";
+  } else if (auto m = ExtractRoleByRules(req.query)) {
+    role = m->role;
+    role_source = "extracted";
+  } else if (auto r = RoleByModel(req.query, request_id)) {
+    role = *r;
+    role_source = "extracted";
+  }
+  const staffing::City* place = ExtractPlace(req.query);
+  const std::string shift = ExtractShift(req.query);
+
+  // Corpora.
+  std::vector<std::pair<std::string, std::shared_ptr<VectorIndex>>> corpora;
+  if (req.corpora.empty()) {
+    for (const auto& name : DefaultCorpora())
+      if (auto idx = vectors_.Get(name); idx.ok()) corpora.emplace_back(name, *idx);
+    if (corpora.empty())
+      return Status::Unavailable(
+          "no corpus to search yet: the workers index is still being built or no index exists");
+  } else {
+    for (const auto& name : req.corpora) {
+      LH_ASSIGN_OR_RETURN(auto idx, vectors_.Get(name));
+      corpora.emplace_back(name, idx);
+    }
+  }
+
+  // The query, embedded once per model the corpora use.
+  std::map<std::string, std::vector<float>> query_vectors;
+  for (const auto& [name, idx] : corpora) {
+    const std::string& model = idx->spec().model;
+    if (query_vectors.count(model)) continue;
+    LH_ASSIGN_OR_RETURN(auto e, embed_.EmbedOne(model, req.query));
+    query_vectors[model] = e->vector;
+  }
+
+  const bool filter_has_place = req.filter.contains("lat") || req.filter.contains("lon") ||
+                                req.filter.contains("city") || req.filter.contains("state");
+  std::vector<Hit> hits;
+  Json per_corpus = Json::object();
+  int64_t gated = 0;
+  std::string place_scope = place ? "radius" : "none";
+  for (const auto& [name, idx] : corpora) {
+    const auto& qv = query_vectors[idx->spec().model];
+    const size_t k = static_cast<size_t>(req.k);
+    Json base = req.filter;
+    if (name == "workers" && !shift.empty() && !base.contains("shift_pref"))
+      base["shift_pref"] = Json{{"in", {shift, "any"}}};
+    const bool gate = role && RoleBearing(name);
+    Json with_role = gate ? Merge(base, Json{{"role", *role}}) : base;
+
+    // Workers: widen the place until k match (radius, state, anywhere).
+    std::vector<Json> attempts;
+    if (name == "workers" && place && !filter_has_place) {
+      attempts.push_back(Merge(with_role, BoxAround(place->lat, place->lon)));
+      attempts.push_back(Merge(with_role, Json{{"state", place->state}}));
+    }
+    attempts.push_back(with_role);
+    // Workers: qualifications the query names rank first among the role and place matches,
+    // so a wider candidate set is searched and re-ordered (stable: similarity next).
+    std::vector<std::string> quals;
+    if (name == "workers" && role) {
+      if (const auto* r = staffing::FindRole(*role)) quals = ExtractQualifications(req.query, *r);
+    }
+    const size_t fetch = quals.empty() ? k : k * 4;
+    std::vector<SearchHit> found;
+    for (size_t a = 0; a < attempts.size(); ++a) {
+      LH_ASSIGN_OR_RETURN(auto filter, PayloadFilter::Compile(attempts[a]));
+      LH_ASSIGN_OR_RETURN(found, idx->Search(qv, fetch, 0, filter));
+      if (found.size() >= k || a + 1 == attempts.size()) {
+        if (name == "workers" && place && !filter_has_place)
+          place_scope = a == 0 ? "radius" : a == 1 ? "state" : "anywhere";
+        break;
+      }
+    }
+    if (!quals.empty()) {
+      auto held = [&](const SearchHit& h) {
+        int n = 0;
+        for (const char* field : {"certifications", "skills"}) {
+          auto f = h.payload.find(field);
+          if (f == h.payload.end() || !f->is_array()) continue;
+          for (const auto& v : *f)
+            if (v.is_string() &&
+                std::find(quals.begin(), quals.end(), v.get<std::string>()) != quals.end())
+              ++n;
+        }
+        return n;
+      };
+      std::stable_sort(found.begin(), found.end(),
+                       [&](const SearchHit& a, const SearchHit& b) { return held(a) > held(b); });
+      if (found.size() > k) found.resize(k);
+    }
+    if (gate) {
+      // What a search without the gate would have returned, in the same place.
+      Json ungated = attempts.size() > 1 && name == "workers" && place_scope != "anywhere"
+                         ? Merge(base, place_scope == "radius" ? BoxAround(place->lat, place->lon)
+                                                               : Json{{"state", place->state}})
+                         : base;
+      LH_ASSIGN_OR_RETURN(auto filter, PayloadFilter::Compile(ungated));
+      LH_ASSIGN_OR_RETURN(auto plain, idx->Search(qv, k, 0, filter));
+      for (const auto& h : plain) {
+        auto r = h.payload.find("role");
+        if (r != h.payload.end() && r->is_string() && r->get<std::string>() != *role) ++gated;
+      }
+    }
+    per_corpus[name] = found.size();
+    for (size_t i = 0; i < found.size(); ++i)
+      hits.push_back({name, std::move(found[i]), i, 1.0 / (kRrfK + static_cast<double>(i + 1))});
+  }
+  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+    if (a.rrf != b.rrf) return a.rrf > b.rrf;
+    if (a.hit.score != b.hit.score) return a.hit.score > b.hit.score;
+    if (a.corpus != b.corpus) return a.corpus < b.corpus;
+    return a.hit.id < b.hit.id;
+  });
+  if (hits.size() > static_cast<size_t>(req.k)) hits.resize(static_cast<size_t>(req.k));
+
+  Json results = Json::array();
+  for (const Hit& h : hits) {
+    results.push_back(Json{{"corpus", h.corpus},
+                           {"id", h.hit.id},
+                           {"score", std::round(h.rrf * 1e6) / 1e6},
+                           {"similarity", std::round(static_cast<double>(h.hit.score) * 1e6) / 1e6},
+                           {"payload", h.hit.payload}});
+  }
+  Json out = Json::object();
+  out["role"] = role ? Json(*role) : Json(nullptr);
+  out["role_source"] = role_source;
+  out["place"] = place
+                     ? Json{{"city", place->name}, {"state", place->state}, {"scope", place_scope}}
+                     : Json(nullptr);
+  out["shift"] = shift.empty() ? Json(nullptr) : Json(shift);
+  Json quals_json = Json::array();
+  if (role) {
+    if (const auto* r = staffing::FindRole(*role))
+      for (auto& q : ExtractQualifications(req.query, *r)) quals_json.push_back(q);
+  }
+  out["qualifications"] = quals_json;
+  out["results"] = results;
+  out["gated"] = gated;
+  out["per_corpus"] = per_corpus;
+
+  if (kb_ != nullptr) {
+    Json ids = Json::array();
+    for (const Hit& h : hits)
+      ids.push_back(
+          Json{{"corpus", h.corpus}, {"id", h.hit.id}, {"score", std::round(h.rrf * 1e6) / 1e6}});
+    Json line = Json::object();
+    line["schema"] = "retrieval.v1";
+    line["id"] = "ret_" + NextRequestId();
+    line["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
+    line["request_id"] = request_id;
+    line["query"] = req.query;
+    line["role"] = out["role"];
+    line["role_source"] = role_source;
+    line["place"] = out["place"];
+    line["shift"] = out["shift"];
+    Json names = Json::array();
+    for (const auto& [name, idx] : corpora) names.push_back(name);
+    line["corpora"] = names;
+    line["k"] = req.k;
+    line["filter"] = req.filter;
+    line["results"] = ids;
+    line["gated"] = gated;
+    line["per_corpus"] = per_corpus;
+    line["latency_ms"] = std::round(static_cast<double>(MicrosSince(start))) / 1000;
+    kb_->Append("retrievals", line);
+  }
+  return out;
+}
+
+}  // namespace lakehouse

@@ -1,0 +1,69 @@
+// src/retrieve/matrix.h: multi-corpus "matrix" retrieval with the cross-role gate.
+//
+// One query, embedded once per embedding model, searched in several corpora (vector
+// indexes: workers, playbooks, fills, emails, notes, those that exist), each with the
+// structured filter applied inside the HNSW search, merged by reciprocal rank fusion:
+// score = 1 / (kRrfK + rank) with kRrfK = 60 (Cormack et al.), ties broken by similarity,
+// then corpus name, then id, so the order is deterministic.
+//
+// The cross-role gate: when the query has a role (given, or found by the role extractor:
+// taxonomy rules first, the chat model only when rules find nothing and a remote provider
+// is configured), role-bearing corpora (workers, playbooks, fills, emails) are searched
+// with role = that role, so a candidate of another role is never returned; `gated` counts
+// the other-role candidates a plain search would have returned in each corpus's top k.
+// In the workers corpus the query's place ("in Dayton": within ~50 miles, widening to the
+// state, then anywhere when fewer than k match) and shift ("nights": night or any) become
+// filters too, unless the request's filter already speaks of them: role first, then place,
+// then what the embedding ranks (skills, certifications).
+//
+// Thread-safety: Retrieve may be called concurrently.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chat/dispatcher.h"
+#include "core/json.h"
+#include "embed/embed_service.h"
+#include "storage/kb_log.h"
+#include "vector/vector_store.h"
+
+namespace lakehouse {
+
+struct RetrieveRequest {
+  std::string query;
+  std::optional<std::string> role;
+  std::vector<std::string> corpora;  // empty: every default corpus that exists
+  int64_t k = 10;
+  Json filter = Json::object();
+};
+
+//! Parses {query, role?, corpora?, k? (1..200, default 10), filter?}; errors name the field.
+Result<RetrieveRequest> ParseRetrieveRequest(const Json& body);
+
+class MatrixRetriever {
+ public:
+  static constexpr double kRrfK = 60.0;
+  //! workers, playbooks, fills, emails, notes.
+  static const std::vector<std::string>& DefaultCorpora();
+  static bool RoleBearing(const std::string& corpus);
+
+  //! `chat` (for the LLM role fallback) and `kb` (retrieval.v1 lines) may be null.
+  MatrixRetriever(EmbedService& embed, VectorStore& vectors, ChatDispatcher* chat, KbLog* kb)
+      : embed_(embed), vectors_(vectors), chat_(chat), kb_(kb) {}
+
+  //! {role, role_source, place, shift, results: [{corpus, id, score, similarity, payload}],
+  //!  gated, per_corpus: {name: n}}
+  Result<Json> Retrieve(const RetrieveRequest& request, const std::string& request_id = "");
+
+ private:
+  std::optional<std::string> RoleByModel(const std::string& query, const std::string& request_id);
+
+  EmbedService& embed_;
+  VectorStore& vectors_;
+  ChatDispatcher* chat_;
+  KbLog* kb_;
+};
+
+}  // namespace lakehouse
