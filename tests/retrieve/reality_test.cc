@@ -194,10 +194,12 @@ TEST_F(Reality, BadRequestsAndTheKbLine) {
   Json bad = Retrieve(Json{{"query", "x"}, {"role", "astronaut"}}, 400);
   EXPECT_EQ(bad["error"]["message"], "unknown role 'astronaut'");
   Retrieve(Json{{"query", "x"}, {"filter", {{"rating", {{"between", 1}}}}}}, 400);
+  Retrieve(Json{{"query", "welders in Tulsa"}, {"k", 3}});  // each test runs in its own process
   auto lines = testing::KbLines(server_->root().path(), "retrievals");
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(lines.back()["schema"], "retrieval.v1");
-  EXPECT_TRUE(lines.back().contains("results"));
+  EXPECT_EQ(lines.back()["query"], "welders in Tulsa");
+  EXPECT_EQ(lines.back()["results"].size(), 3u);
 }
 
 }  // namespace
