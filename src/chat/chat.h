@@ -64,6 +64,11 @@ class ChatProvider {
 //! temperature?, max_tokens?, stream?}. Errors name the field.
 Result<ChatRequest> ParseChatRequest(const Json& body, bool* stream);
 
+//! [{role, content}], as every provider wire and the _kb line write messages.
+Json ChatMessagesJson(const std::vector<ChatMessage>& messages);
+//! {prompt_tokens, completion_tokens, total_tokens}: the OpenAI usage object.
+Json ChatUsageJson(const ChatUsage& usage);
+
 //! The tokens of a text, approximated as whitespace-separated words (for `local`, which
 //! has no tokenizer).
 int64_t ApproxTokens(std::string_view text);

@@ -14,12 +14,6 @@
 namespace lakehouse {
 namespace {
 
-Json UsageJson(const ChatUsage& u) {
-  return Json{{"prompt_tokens", u.prompt_tokens},
-              {"completion_tokens", u.completion_tokens},
-              {"total_tokens", u.prompt_tokens + u.completion_tokens}};
-}
-
 HttpResponse ChatAnswer(const HttpRequest& req, const ChatOutcome& out, bool stream) {
   const std::string id = "chatcmpl-" + req.request_id;
   const int64_t created = SystemClock::Get().NowMillis() / 1000;
@@ -37,7 +31,7 @@ HttpResponse ChatAnswer(const HttpRequest& req, const ChatOutcome& out, bool str
         Json::array({Json{{"index", 0},
                           {"message", {{"role", "assistant"}, {"content", out.reply.content}}},
                           {"finish_reason", out.reply.finish_reason}}});
-    j["usage"] = UsageJson(out.reply.usage);
+    j["usage"] = ChatUsageJson(out.reply.usage);
     j["lakehouse"] = meta;
     return HttpResponse::FromJson(200, j);
   }
@@ -53,7 +47,7 @@ HttpResponse ChatAnswer(const HttpRequest& req, const ChatOutcome& out, bool str
   };
   std::string body = chunk(Json{{"role", "assistant"}, {"content", out.reply.content}}, nullptr);
   Json last = Json::parse(chunk(Json::object(), out.reply.finish_reason).substr(6));
-  last["usage"] = UsageJson(out.reply.usage);
+  last["usage"] = ChatUsageJson(out.reply.usage);
   last["lakehouse"] = meta;
   body += "data: " + DumpJson(last) + "\n\ndata: [DONE]\n\n";
   HttpResponse res = HttpResponse::Text(200, std::move(body), "text/event-stream");

@@ -66,12 +66,6 @@ std::chrono::milliseconds Backoff(const Config& c, int attempt) {
   return std::chrono::milliseconds(static_cast<int64_t>(jitter(rng)));
 }
 
-Json MessagesJson(const std::vector<ChatMessage>& messages) {
-  Json arr = Json::array();
-  for (const auto& m : messages) arr.push_back(Json{{"role", m.role}, {"content", m.content}});
-  return arr;
-}
-
 }  // namespace
 
 const std::vector<std::string>& KnownChatProviders() {
@@ -275,13 +269,10 @@ Result<ChatOutcome> ChatDispatcher::Complete(const ChatRequest& request,
     j["requested_model"] = chain.front();
     j["model"] = answer.ok() ? Json(out.model) : Json(nullptr);
     j["provider"] = answer.ok() ? Json(out.provider) : Json(nullptr);
-    j["messages"] = MessagesJson(request.messages);
+    j["messages"] = ChatMessagesJson(request.messages);
     j["response"] = answer.ok() ? Json(out.reply.content) : Json(nullptr);
     j["finish_reason"] = answer.ok() ? Json(out.reply.finish_reason) : Json(nullptr);
-    j["usage"] =
-        Json{{"prompt_tokens", out.reply.usage.prompt_tokens},
-             {"completion_tokens", out.reply.usage.completion_tokens},
-             {"total_tokens", out.reply.usage.prompt_tokens + out.reply.usage.completion_tokens}};
+    j["usage"] = ChatUsageJson(out.reply.usage);
     j["latency_ms"] = std::round(out.latency_ms * 1000) / 1000;
     j["attempts"] = out.attempts;
     j["fallback_from"] = out.fallback_from;

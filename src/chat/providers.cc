@@ -9,12 +9,6 @@
 namespace lakehouse {
 namespace {
 
-Json MessagesJson(const std::vector<ChatMessage>& messages) {
-  Json arr = Json::array();
-  for (const auto& m : messages) arr.push_back(Json{{"role", m.role}, {"content", m.content}});
-  return arr;
-}
-
 // "Retry-After: 3" (seconds) or an HTTP date (treated as 1 s: we do not parse dates).
 std::optional<std::chrono::milliseconds> RetryAfter(const HttpClientResponse& r) {
   const std::string v = r.Header("retry-after");
@@ -52,7 +46,7 @@ class RemoteChatProvider final : public ChatProvider {
     ProviderCall call;
     Json body = Json::object();
     body["model"] = req.model;
-    body["messages"] = MessagesJson(req.messages);
+    body["messages"] = ChatMessagesJson(req.messages);
     std::string url;
     if (wire_ == ChatWire::kOllama) {
       url = config_.url + "/api/chat";
@@ -189,6 +183,18 @@ Result<ChatRequest> ParseChatRequest(const Json& body, bool* stream) {
   LH_ASSIGN_OR_RETURN(auto s, OptionalBool(body, "stream"));
   if (stream != nullptr) *stream = s.value_or(false);
   return req;
+}
+
+Json ChatMessagesJson(const std::vector<ChatMessage>& messages) {
+  Json arr = Json::array();
+  for (const auto& m : messages) arr.push_back(Json{{"role", m.role}, {"content", m.content}});
+  return arr;
+}
+
+Json ChatUsageJson(const ChatUsage& u) {
+  return Json{{"prompt_tokens", u.prompt_tokens},
+              {"completion_tokens", u.completion_tokens},
+              {"total_tokens", u.prompt_tokens + u.completion_tokens}};
 }
 
 int64_t ApproxTokens(std::string_view text) {

@@ -48,8 +48,9 @@ class IterateModule final : public Module {
       line["task"] = ir.task;
       line["requested_model"] = ir.model.empty() ? services.chat->DefaultModel() : ir.model;
       line["max_attempts"] = ir.max_attempts;
+      Json answer;
       if (result.ok()) {
-        Json answer = result->ToJson(ir);
+        answer = result->ToJson(ir);
         line["model"] = answer["model"];
         line["attempts"] = answer["attempts"];
         line["attempt_count"] = answer["attempts"].size();
@@ -67,7 +68,7 @@ class IterateModule final : public Module {
       line["latency_ms"] = std::round(static_cast<double>(MicrosSince(start))) / 1000;
       services.kb->Append("iterate_runs", line);
       if (!result.ok()) return HttpResponse::Error(result.status());
-      return HttpResponse::FromJson(200, result->ToJson(ir));
+      return HttpResponse::FromJson(200, answer);
     });
   }
 };
