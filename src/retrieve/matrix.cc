@@ -117,6 +117,11 @@ Result<Json> MatrixRetriever::Retrieve(const RetrieveRequest& req, const std::st
   }
   const staffing::City* place = ExtractPlace(req.query);
   const std::string shift = ExtractShift(req.query);
+  std::vector<std::string> qualifications;
+  if (role) {
+    if (const auto* r = staffing::FindRole(*role))
+      qualifications = ExtractQualifications(req.query, *r);
+  }
 
   // Corpora.
   std::vector<std::pair<std::string, std::shared_ptr<VectorIndex>>> corpora;
@@ -166,13 +171,13 @@ Result<Json> MatrixRetriever::Retrieve(const RetrieveRequest& req, const std::st
     attempts.push_back(with_role);
     // Workers: qualifications the query names rank first among the role and place matches,
     // so a wider candidate set is searched and re-ordered (stable: similarity next).
-    std::vector<std::string> quals;
-    if (name == "workers" && role) {
-      if (const auto* r = staffing::FindRole(*role)) quals = ExtractQualifications(req.query, *r);
-    }
+    const std::vector<std::string> no_quals;
+    const std::vector<std::string>& quals = name == "workers" ? qualifications : no_quals;
     const size_t fetch = quals.empty() ? k : k * 4;
     std::vector<SearchHit> found;
+    const Json* answered = nullptr;  // the filter whose search was kept
     for (size_t a = 0; a < attempts.size(); ++a) {
+      answered = &attempts[a];
       LH_ASSIGN_OR_RETURN(auto filter, PayloadFilter::Compile(attempts[a]));
       LH_ASSIGN_OR_RETURN(found, idx->Search(qv, fetch, 0, filter));
       if (found.size() >= k || a + 1 == attempts.size()) {
@@ -199,11 +204,14 @@ Result<Json> MatrixRetriever::Retrieve(const RetrieveRequest& req, const std::st
       if (found.size() > k) found.resize(k);
     }
     if (gate) {
-      // What a search without the gate would have returned, in the same place.
-      Json ungated = attempts.size() > 1 && name == "workers" && place_scope != "anywhere"
-                         ? Merge(base, place_scope == "radius" ? BoxAround(place->lat, place->lon)
-                                                               : Json{{"state", place->state}})
-                         : base;
+      // What a search without the gate would have returned, in the same place: the kept
+      // filter with the gate's role taken out (the request's own role condition stays).
+      Json ungated = *answered;
+      if (base.contains("role")) {
+        ungated["role"] = base["role"];
+      } else {
+        ungated.erase("role");
+      }
       LH_ASSIGN_OR_RETURN(auto filter, PayloadFilter::Compile(ungated));
       LH_ASSIGN_OR_RETURN(auto plain, idx->Search(qv, k, 0, filter));
       for (const auto& h : plain) {
@@ -238,12 +246,7 @@ Result<Json> MatrixRetriever::Retrieve(const RetrieveRequest& req, const std::st
                      ? Json{{"city", place->name}, {"state", place->state}, {"scope", place_scope}}
                      : Json(nullptr);
   out["shift"] = shift.empty() ? Json(nullptr) : Json(shift);
-  Json quals_json = Json::array();
-  if (role) {
-    if (const auto* r = staffing::FindRole(*role))
-      for (auto& q : ExtractQualifications(req.query, *r)) quals_json.push_back(q);
-  }
-  out["qualifications"] = quals_json;
+  out["qualifications"] = qualifications;
   out["results"] = results;
   out["gated"] = gated;
   out["per_corpus"] = per_corpus;
