@@ -44,7 +44,7 @@ Json Normalize(Json j) {
         v = "<volatile>";
       } else if (k == "vector" || k == "embeddings") {
         v = RoundNumbers(v, 1e5);
-      } else if (k == "score" && v.is_number()) {
+      } else if ((k == "score" || k == "similarity") && v.is_number()) {
         // Search scores depend on float summation order (SIMD kernels vs the sanitizer
         // build's portable ones): compare them to 3 decimals.
         v = std::round(v.get<double>() * 1000.0) / 1000.0;
