@@ -1,6 +1,7 @@
 #include "core/config.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -18,7 +19,7 @@ struct Setting {
   const char* table;  // TOML table
   const char* key;    // TOML key inside the table
   const char* env;    // environment variable
-  std::variant<std::string Config::*, int64_t Config::*, bool Config::*> field;
+  std::variant<std::string Config::*, int64_t Config::*, bool Config::*, double Config::*> field;
 };
 
 const std::vector<Setting>& Settings() {
@@ -49,6 +50,8 @@ const std::vector<Setting>& Settings() {
        &Config::validate_radius_miles},
       {"validate", "forbidden_phrases", "LAKEHOUSE_VALIDATE_FORBIDDEN_PHRASES",
        &Config::validate_forbidden_phrases},
+      {"memory", "update_threshold", "LAKEHOUSE_MEMORY_UPDATE_THRESHOLD",
+       &Config::memory_update_threshold},
       {"chat", "default_model", "LAKEHOUSE_CHAT_DEFAULT_MODEL", &Config::chat_default_model},
       {"chat", "fallback", "LAKEHOUSE_CHAT_FALLBACK", &Config::chat_fallback},
       {"chat", "max_retries", "LAKEHOUSE_CHAT_MAX_RETRIES", &Config::chat_max_retries},
@@ -104,6 +107,15 @@ Status ParseInto(Config& cfg, const Setting& s, const std::string& text,
             return Status::InvalidArgument(
                 fmt::format("{}: expected a boolean, got '{}'", origin, text));
           }
+        } else if constexpr (std::is_same_v<T, double>) {
+          char* end = nullptr;
+          errno = 0;
+          double v = std::strtod(text.c_str(), &end);
+          if (text.empty() || *end != '\0' || errno != 0 || !std::isfinite(v)) {
+            return Status::InvalidArgument(
+                fmt::format("{}: expected a number, got '{}'", origin, text));
+          }
+          cfg.*member = v;
         } else {
           char* end = nullptr;
           errno = 0;
@@ -156,6 +168,8 @@ Status Config::ApplyToml(const std::string& toml_text, const std::string& origin
         text = *b ? "true" : "false";
       } else if (auto i = value.value<int64_t>(); i && value.is_integer()) {
         text = std::to_string(*i);
+      } else if (auto d = value.value<double>(); d && value.is_floating_point()) {
+        text = fmt::format("{}", *d);
       } else if (const toml::array* arr = value.as_array()) {
         // A list of strings is stored comma-separated (models, fallback, phrases).
         for (const auto& item : *arr) {
@@ -175,9 +189,10 @@ Status Config::ApplyToml(const std::string& toml_text, const std::string& origin
   for (auto&& [table_name, node] : doc) {
     const toml::table* table = node.as_table();
     if (table == nullptr) {
-      return Status::InvalidArgument(fmt::format(
-          "{}: top-level key '{}' must be a table ([server], [sql], [embed], [validate], [chat])",
-          origin, table_name.str()));
+      return Status::InvalidArgument(
+          fmt::format("{}: top-level key '{}' must be a table ([server], [sql], [embed], "
+                      "[validate], [memory], [chat])",
+                      origin, table_name.str()));
     }
     LH_RETURN_IF_ERROR(apply_table(std::string(table_name.str()), *table));
   }
@@ -201,6 +216,8 @@ Status Config::Validate() const {
     return Status::InvalidArgument("embed.hash_dims must be 8..8192");
   if (validate_radius_miles < 1)
     return Status::InvalidArgument("validate.radius_miles must be >= 1");
+  if (!(memory_update_threshold > 0 && memory_update_threshold <= 1))
+    return Status::InvalidArgument("memory.update_threshold must be in (0, 1]");
   if (chat_max_retries < 0 || chat_max_retries > 10)
     return Status::InvalidArgument("chat.max_retries must be 0..10");
   if (chat_retry_base_ms < 0 || chat_retry_max_ms < chat_retry_base_ms)

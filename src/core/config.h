@@ -48,6 +48,8 @@ struct Config {
   // [validate]
   int64_t validate_radius_miles = 50;
   std::string validate_forbidden_phrases;  // comma-separated, added to the built-in list
+  // [memory]
+  double memory_update_threshold = 0.7;  // cosine at which a subject's memory is updated, not added
   // [chat]: "" picks local/planner unless a remote provider is configured
   std::string chat_default_model;
   std::string chat_fallback;  // comma-separated provider/model chain tried after a failure

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -174,12 +175,21 @@ Result<Json> MatrixRetriever::Retrieve(const RetrieveRequest& req, const std::st
     const std::vector<std::string> no_quals;
     const std::vector<std::string>& quals = name == "workers" ? qualifications : no_quals;
     const size_t fetch = quals.empty() ? k : k * 4;
+    // A wider scope only adds to what the narrower ones found: near workers stay first.
     std::vector<SearchHit> found;
-    const Json* answered = nullptr;  // the filter whose search was kept
+    std::vector<size_t> tier;  // the attempt that found each hit
+    std::unordered_set<std::string> seen;
+    const Json* answered = nullptr;  // the widest filter searched
     for (size_t a = 0; a < attempts.size(); ++a) {
       answered = &attempts[a];
       LH_ASSIGN_OR_RETURN(auto filter, PayloadFilter::Compile(attempts[a]));
-      LH_ASSIGN_OR_RETURN(found, idx->Search(qv, fetch, 0, filter));
+      LH_ASSIGN_OR_RETURN(auto hits, idx->Search(qv, fetch, 0, filter));
+      for (auto& h : hits) {
+        if (found.size() >= fetch) break;
+        if (!seen.insert(h.id).second) continue;
+        found.push_back(std::move(h));
+        tier.push_back(a);
+      }
       if (found.size() >= k || a + 1 == attempts.size()) {
         if (name == "workers" && place && !filter_has_place)
           place_scope = a == 0 ? "radius" : a == 1 ? "state" : "anywhere";
@@ -199,10 +209,23 @@ Result<Json> MatrixRetriever::Retrieve(const RetrieveRequest& req, const std::st
         }
         return n;
       };
-      std::stable_sort(found.begin(), found.end(),
-                       [&](const SearchHit& a, const SearchHit& b) { return held(a) > held(b); });
-      if (found.size() > k) found.resize(k);
+      // Within a place tier, more named qualifications first (similarity next: stable).
+      std::vector<size_t> order(found.size());
+      std::vector<int> held_by(found.size());
+      for (size_t i = 0; i < found.size(); ++i) {
+        order[i] = i;
+        held_by[i] = held(found[i]);
+      }
+      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return tier[a] != tier[b] ? tier[a] < tier[b] : held_by[a] > held_by[b];
+      });
+      std::vector<SearchHit> ranked;
+      ranked.reserve(std::min(k, found.size()));
+      for (size_t i = 0; i < order.size() && ranked.size() < k; ++i)
+        ranked.push_back(std::move(found[order[i]]));
+      found = std::move(ranked);
     }
+    if (found.size() > k) found.resize(k);
     if (gate) {
       // What a search without the gate would have returned, in the same place: the kept
       // filter with the gate's role taken out (the request's own role condition stays).

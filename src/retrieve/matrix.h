@@ -12,7 +12,8 @@
 // with role = that role, so a candidate of another role is never returned; `gated` counts
 // the other-role candidates a plain search would have returned in each corpus's top k.
 // In the workers corpus the query's place ("in Dayton": within ~50 miles, widening to the
-// state, then anywhere when fewer than k match) and shift ("nights": night or any) become
+// state, then anywhere when fewer than k match; a wider scope only adds after the nearer
+// hits, so they stay first) and shift ("nights": night or any) become
 // filters too, unless the request's filter already speaks of them: role first, then place,
 // then what the embedding ranks (skills, certifications).
 //

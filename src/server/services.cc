@@ -7,6 +7,9 @@ namespace lakehouse {
 
 Services::~Services() {
   // The engine listens to the catalog: tear down users before what they use.
+  playbooks.reset();
+  pathways.reset();
+  memory.reset();
   chat.reset();
   validators.reset();
   roster.reset();
@@ -53,6 +56,14 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, bool with
   if (with_vectors) {
     LH_ASSIGN_OR_RETURN(auto vectors_dir, s->store->LocalPath("vectors"));
     LH_ASSIGN_OR_RETURN(s->vectors, VectorStore::Open(vectors_dir.string()));
+    LH_ASSIGN_OR_RETURN(auto memory_dir, s->store->LocalPath("memory"));
+    MemoryStoreOptions mo;
+    mo.dir = memory_dir.string();
+    mo.update_threshold = config.memory_update_threshold;
+    LH_ASSIGN_OR_RETURN(s->memory, MemoryStore::Open(mo, *s->embed));
+    LH_ASSIGN_OR_RETURN(s->pathways, PathwayStore::Open(memory_dir.string(), s->kb.get()));
+    s->playbooks = std::make_unique<Playbooks>(*s->embed, *s->vectors, *s->roster, *s->validators,
+                                               s->kb.get(), s->pathways.get());
   }
   return s;
 }

@@ -14,6 +14,9 @@
 #include "chat/dispatcher.h"
 #include "core/config.h"
 #include "embed/embed_service.h"
+#include "memory/memory_store.h"
+#include "memory/pathways.h"
+#include "memory/playbooks.h"
 #include "query/ingest.h"
 #include "query/query_engine.h"
 #include "query/workspace.h"
@@ -38,9 +41,14 @@ struct Services {
   std::unique_ptr<RosterStore> roster;  // loaded by the validate module's Start
   std::unique_ptr<Validators> validators;
   std::unique_ptr<ChatDispatcher> chat;  // remote providers + the built-in local/planner
+  // Opened with the vector indexes (memory search and playbooks are vector indexes).
+  std::unique_ptr<MemoryStore> memory;     // <root>/memory/memories.log + its search index
+  std::unique_ptr<PathwayStore> pathways;  // <root>/memory/pathways.log
+  std::unique_ptr<Playbooks> playbooks;    // the `playbooks` vector index
 
-  //! `with_vectors` false skips opening the vector indexes (CLI commands that do not use
-  //! them: opening a 500k-item index takes ~20 s); `vectors` is then null.
+  //! `with_vectors` false skips opening the vector indexes and what is built on them
+  //! (CLI commands that do not use them: opening a 500k-item index takes ~20 s); `vectors`,
+  //! `memory`, `pathways` and `playbooks` are then null.
   static Result<std::unique_ptr<Services>> Open(const Config& config, bool with_vectors = true);
 
   //! Query options from the config, with a request's `limit` (capped at sql.max_rows).

@@ -1,7 +1,8 @@
 // src/validate/iterate_routes.cc: POST /v1/iterate: the validate-and-retry loop over the
 // chat dispatcher. Each attempt's validation goes to _kb/validations.jsonl (origin
 // "iterate"), each chat call to _kb/chat_turns.jsonl, and the run to
-// _kb/iterate_runs.jsonl (also when a chat call fails, with the error).
+// _kb/iterate_runs.jsonl (also when a chat call fails, with the error). A fill run for a
+// known order also appends `proposed` and `validated` steps to the order's pathway trace.
 #include "core/clock.h"
 #include "core/ids.h"
 #include "server/module.h"
@@ -68,6 +69,29 @@ class IterateModule final : public Module {
       line["latency_ms"] = std::round(static_cast<double>(MicrosSince(start))) / 1000;
       services.kb->Append("iterate_runs", line);
       if (!result.ok()) return HttpResponse::Error(result.status());
+      if (ir.kind == "fill" && services.pathways && !result->attempts.empty()) {
+        const std::string order_id = ir.task.value("order_id", "");
+        if (roster->FindOrder(order_id) != nullptr) {
+          const IterateAttempt& last = result->attempts.back();
+          Json proposal =
+              last.extracted.is_object() ? last.extracted.value("worker_ids", Json()) : Json();
+          PathwayStep proposed{"proposed",
+                               Json{{"run_id", ir.run_id},
+                                    {"model", result->model},
+                                    {"worker_ids", proposal.is_array() ? proposal : Json::array()}},
+                               "iterate", req.request_id};
+          PathwayStep validated{"validated",
+                                Json{{"run_id", ir.run_id},
+                                     {"valid", result->valid},
+                                     {"attempts", result->attempts.size()},
+                                     {"errors", last.verdict.errors.size()}},
+                                "iterate", req.request_id};
+          for (const PathwayStep* step : {&proposed, &validated}) {
+            auto appended = services.pathways->Append(order_id, *step);
+            if (!appended.ok()) return HttpResponse::Error(appended.status());
+          }
+        }
+      }
       return HttpResponse::FromJson(200, answer);
     });
   }

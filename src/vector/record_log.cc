@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/crc32c.h"
 
@@ -57,6 +58,17 @@ Result<LogReadResult> ParseRecords(std::string_view data,
   }
   r.valid_bytes = off;
   r.torn_tail = off < data.size();
+  return r;
+}
+
+Result<LogReadResult> RecoverRecords(const std::string& path, std::string_view owner,
+                                     const std::function<Status(std::string_view)>& fn) {
+  LH_ASSIGN_OR_RETURN(auto r, ReadRecords(path, fn));
+  if (r.torn_tail) {
+    spdlog::warn("{}: cutting a torn tail of {} at byte {} (an unacknowledged write)", owner, path,
+                 r.valid_bytes);
+    LH_RETURN_IF_ERROR(TruncateFile(path, r.valid_bytes));
+  }
   return r;
 }
 

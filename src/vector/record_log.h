@@ -40,6 +40,12 @@ Result<LogReadResult> ParseRecords(std::string_view data,
 Result<LogReadResult> ReadRecords(const std::string& path,
                                   const std::function<Status(std::string_view)>& fn);
 
+//! ReadRecords, then the recovery step every owner of a log needs after a crash: a torn
+//! tail (an append that was never acknowledged) is logged naming `owner` and cut, so the
+//! next append starts on a record boundary.
+Result<LogReadResult> RecoverRecords(const std::string& path, std::string_view owner,
+                                     const std::function<Status(std::string_view)>& fn);
+
 //! Appends bytes to `path` and fdatasyncs: durable on return. (TruncateFile and
 //! WriteFileAtomically, for recovery and snapshots, are in core/file_io.h.)
 Status AppendDurably(const std::string& path, std::string_view bytes);

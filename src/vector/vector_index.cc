@@ -270,15 +270,7 @@ Status VectorIndex::LoadStore() {
   LH_ASSIGN_OR_RETURN(auto snap, ReadRecords(StorePath(dir_, "store.snap"), apply));
   if (snap.torn_tail)
     return Status::Corruption(spec_.name + ": store.snap is damaged (it is written atomically)");
-  const std::string log = StorePath(dir_, "store.log");
-  LH_ASSIGN_OR_RETURN(auto tail, ReadRecords(log, apply));
-  if (tail.torn_tail) {
-    spdlog::warn(
-        "vector index {}: cutting a torn tail of store.log at byte {} (an unacknowledged write)",
-        spec_.name, tail.valid_bytes);
-    LH_RETURN_IF_ERROR(TruncateFile(log, tail.valid_bytes));
-  }
-  return Status::OK();
+  return RecoverRecords(StorePath(dir_, "store.log"), "vector index " + spec_.name, apply).status();
 }
 
 std::vector<float> VectorIndex::Prepared(const std::vector<float>& v) const {
@@ -500,6 +492,15 @@ std::optional<VectorItem> VectorIndex::Get(const std::string& id) const {
   auto it = id_to_label_.find(id);
   if (it == id_to_label_.end()) return std::nullopt;
   return entries_.at(it->second).item;
+}
+
+std::vector<std::string> VectorIndex::Ids() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> ids;
+  ids.reserve(id_to_label_.size());
+  for (const auto& [id, label] : id_to_label_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 size_t VectorIndex::Count() const {

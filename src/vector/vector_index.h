@@ -94,6 +94,8 @@ class VectorIndex {
   Result<bool> Delete(const std::string& id);
   std::optional<VectorItem> Get(const std::string& id) const;
   size_t Count() const;
+  //! Every live id, sorted (reconciliation with an owner's own log).
+  std::vector<std::string> Ids() const;
   Result<std::vector<SearchHit>> Search(const std::vector<float>& query, size_t k, size_t ef,
                                         const PayloadFilter& filter,
                                         SearchStats* stats = nullptr) const;

@@ -1,13 +1,17 @@
 // The golden-fixture driver: every file under contracts/http/ is a request and the exact
 // response it must get from a server over generated data (seed 42, 200 workers, 40 orders).
-// Fields that differ by nature (timings, timestamps) are replaced by "<volatile>" before the
-// comparison. A change of wire shape shows up as a fixture diff in review.
+// A fixture with "setup" (a list of {method, path, body} requests sent first, each of which
+// must succeed) gets a fresh server of its own, so the state it builds (memories, traces,
+// playbooks) never depends on which fixtures ran before it. Fields that differ by nature
+// (timings, timestamps, request ids) are replaced by "<volatile>" before the comparison.
+// A change of wire shape shows up as a fixture diff in review.
 //
 // To regenerate after an intended change: LAKEHOUSE_UPDATE_CONTRACTS=1 build/lakehouse_tests
 // --gtest_filter='Contracts*', then read the diff.
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -23,8 +27,9 @@ using testing::HttpClient;
 using testing::TestServer;
 
 const std::set<std::string>& VolatileKeys() {
-  static const std::set<std::string> keys = {"elapsed_ms", "updated_at", "created_at",
-                                             "quarantine", "latency_ms", "created"};
+  static const std::set<std::string> keys = {"elapsed_ms",  "updated_at", "created_at",
+                                             "quarantine",  "latency_ms", "created",
+                                             "recorded_at", "at",         "request_id"};
   return keys;
 }
 
@@ -77,9 +82,7 @@ class ContractsTest : public ::testing::TestWithParam<fs::path> {
 };
 TestServer* ContractsTest::server_ = nullptr;
 
-TEST_P(ContractsTest, ResponseMatchesFixture) {
-  Json fixture = Json::parse(testing::ReadFile(GetParam()));
-  const Json& req = fixture["request"];
+testing::HttpResult Send(HttpClient& c, const Json& req) {
   std::string body;
   std::map<std::string, std::string> headers;
   if (req.contains("body")) {
@@ -91,8 +94,19 @@ TEST_P(ContractsTest, ResponseMatchesFixture) {
   if (req.contains("headers")) {
     for (auto& [k, v] : req["headers"].items()) headers[k] = v.get<std::string>();
   }
-  HttpClient c = server_->Client();
-  auto res = c.Request(req["method"], req["path"], body, headers);
+  return c.Request(req["method"], req["path"], body, headers);
+}
+
+TEST_P(ContractsTest, ResponseMatchesFixture) {
+  Json fixture = Json::parse(testing::ReadFile(GetParam()));
+  std::unique_ptr<TestServer> own;
+  if (fixture.contains("setup")) own = std::make_unique<TestServer>(200, 40, 42);
+  HttpClient c = own ? own->Client() : server_->Client();
+  for (const Json& step : fixture.value("setup", Json::array())) {
+    auto r = Send(c, step);
+    ASSERT_LT(r.status, 300) << "setup " << step.dump() << " -> " << r.body;
+  }
+  auto res = Send(c, fixture["request"]);
   Json actual = Json::object();
   actual["status"] = res.status;
   actual["body"] = Normalize(Json::parse(res.body));

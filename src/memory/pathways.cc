@@ -1,0 +1,136 @@
+#include "memory/pathways.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "core/clock.h"
+#include "memory/fields.h"
+#include "vector/record_log.h"
+
+namespace lakehouse {
+
+const std::vector<std::string_view>& PathwayStore::StepNames() {
+  static const std::vector<std::string_view> names = {"retrieved", "proposed", "validated",
+                                                      "emailed",   "filled",   "cancelled"};
+  return names;
+}
+
+Result<PathwayStep> ParsePathwayStep(const Json& body) {
+  PathwayStep s;
+  LH_ASSIGN_OR_RETURN(s.step, RequiredString(body, "step"));
+  bool known = false;
+  std::string names;
+  for (std::string_view n : PathwayStore::StepNames()) {
+    known = known || n == s.step;
+    names += (names.empty() ? "" : ", ") + std::string(n);
+  }
+  if (!known)
+    return Status::InvalidArgument(
+        fmt::format("field 'step': unknown step '{}'; steps are {}", s.step, names));
+  if (auto d = body.find("data"); d != body.end() && !d->is_null()) {
+    if (!d->is_object()) return Status::InvalidArgument("field 'data' must be an object");
+    s.data = *d;
+  }
+  LH_ASSIGN_OR_RETURN(auto source, OptionalString(body, "source"));
+  s.source = source.value_or("api");
+  LH_RETURN_IF_ERROR(CheckLabel("source", s.source, 64));
+  return s;
+}
+
+Result<std::unique_ptr<PathwayStore>> PathwayStore::Open(const std::string& dir, KbLog* kb) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError(fmt::format("create {}: {}", dir, ec.message()));
+  auto store = std::unique_ptr<PathwayStore>(
+      new PathwayStore((std::filesystem::path(dir) / "pathways.log").string(), kb));
+  auto apply = [&](std::string_view body) -> Status {
+    LH_ASSIGN_OR_RETURN(Json record, ParseJson(body));
+    return store->Apply(record);
+  };
+  LH_RETURN_IF_ERROR(RecoverRecords(store->log_path_, "pathways", apply).status());
+  return store;
+}
+
+Status PathwayStore::Apply(const Json& r) {
+  if (!r.is_object() || !r.contains("order_id") || !r.contains("version"))
+    return Status::Corruption("pathways log: a record lacks order_id or version");
+  auto& steps = traces_[r["order_id"].get<std::string>()];
+  if (r["version"].get<int64_t>() != static_cast<int64_t>(steps.size()) + 1)
+    return Status::Corruption(fmt::format("pathways log: {} version {} after {}",
+                                          r["order_id"].get<std::string>(),
+                                          r["version"].get<int64_t>(), steps.size()));
+  steps.push_back(r);
+  return Status::OK();
+}
+
+namespace {
+
+Json StepJson(const Json& r) {
+  Json j = Json::object();
+  j["version"] = r["version"];
+  j["step"] = r["step"];
+  j["at"] = r["at"];
+  j["source"] = r["source"];
+  j["request_id"] = r.value("request_id", "");
+  j["data"] = r["data"];
+  return j;
+}
+
+}  // namespace
+
+Result<Json> PathwayStore::Append(const std::string& order_id, const PathwayStep& step) {
+  LH_RETURN_IF_ERROR(CheckLabel("order_id", order_id, 64));
+  Json record = Json::object();
+  {
+    std::lock_guard lock(mu_);
+    auto it = traces_.find(order_id);
+    record["order_id"] = order_id;
+    record["version"] = (it == traces_.end() ? 0 : it->second.size()) + 1;
+    record["step"] = step.step;
+    record["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
+    record["source"] = step.source;
+    record["request_id"] = step.request_id;
+    record["data"] = step.data;
+    std::string framed;
+    AppendRecord(framed, DumpJson(record));
+    LH_RETURN_IF_ERROR(AppendDurably(log_path_, framed));
+    LH_RETURN_IF_ERROR(Apply(record));
+  }
+  if (kb_ != nullptr) {
+    Json line = Json::object();
+    line["schema"] = "pathway_trace.v1";
+    for (const auto& [k, v] : record.items()) line[k] = v;
+    kb_->Append("pathway_traces", line);
+  }
+  return Json{{"order_id", order_id}, {"version", record["version"]}, {"step", StepJson(record)}};
+}
+
+Result<Json> PathwayStore::Get(const std::string& order_id, std::optional<int64_t> version) const {
+  std::lock_guard lock(mu_);
+  auto it = traces_.find(order_id);
+  if (it == traces_.end())
+    return Status::NotFound(fmt::format("no pathway trace for order '{}'", order_id));
+  const auto& all = it->second;
+  const int64_t latest = static_cast<int64_t>(all.size());
+  const int64_t upto = version.value_or(latest);
+  if (upto < 1 || upto > latest)
+    return Status::NotFound(
+        fmt::format("pathway of '{}' has versions 1..{}, not {}", order_id, latest, upto));
+  Json steps = Json::array();
+  for (int64_t i = 0; i < upto; ++i) steps.push_back(StepJson(all[static_cast<size_t>(i)]));
+  Json out = Json::object();
+  out["order_id"] = order_id;
+  out["version"] = upto;
+  out["latest_version"] = latest;
+  out["status"] = all[static_cast<size_t>(upto - 1)]["step"];
+  out["steps"] = std::move(steps);
+  return out;
+}
+
+size_t PathwayStore::size() const {
+  std::lock_guard lock(mu_);
+  return traces_.size();
+}
+
+}  // namespace lakehouse

@@ -1,0 +1,68 @@
+// src/memory/pathways.h: pathway traces, the steps each job order went through.
+//
+// An order's pathway is the sequence retrieved -> proposed -> validated -> emailed ->
+// filled (or cancelled), with loops where a proposal failed validation and was redone.
+// Every appended step is a new version of the trace (version N = the first N steps), so
+// the trace as it stood at any point can be read back (`?version=N`), and nothing is ever
+// rewritten. Steps come from coordinators and tools (POST /v1/pathways/{order_id}/steps)
+// and from the system itself (an iterate run or a playbook replay for an order appends
+// what it proposed and how it validated).
+//
+// Durability: one CRC-framed record per step in `<dir>/pathways.log`, fdatasync'd before
+// it is acknowledged; a torn tail is cut at Open. Each step is also written to
+// `_kb/pathway_traces.jsonl` (pathway_trace.v1, docs/KB.md) for distillation.
+//
+// Thread-safety: all methods may be called concurrently.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/json.h"
+#include "core/status.h"
+#include "storage/kb_log.h"
+
+namespace lakehouse {
+
+struct PathwayStep {
+  std::string step;  // one of PathwaySteps()
+  Json data = Json::object();
+  std::string source;  // "coordinator", "iterate", "playbook_replay", ...
+  std::string request_id;
+};
+
+class PathwayStore {
+ public:
+  //! retrieved, proposed, validated, emailed, filled, cancelled.
+  static const std::vector<std::string_view>& StepNames();
+
+  //! `kb` may be null (no _kb lines).
+  static Result<std::unique_ptr<PathwayStore>> Open(const std::string& dir, KbLog* kb);
+
+  //! Appends one step durably: {order_id, version, step: {version, step, at, source, data}}.
+  Result<Json> Append(const std::string& order_id, const PathwayStep& step);
+  //! {order_id, version, status (the latest step), steps: [...]}, the first `version` steps
+  //! when given. 404 when the order has no trace (or `version` is beyond it).
+  Result<Json> Get(const std::string& order_id, std::optional<int64_t> version = {}) const;
+  //! Orders with a trace.
+  size_t size() const;
+
+ private:
+  PathwayStore(std::string log_path, KbLog* kb) : log_path_(std::move(log_path)), kb_(kb) {}
+  Status Apply(const Json& record);
+
+  std::string log_path_;
+  KbLog* kb_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::vector<Json>> traces_;  // order_id -> step records
+};
+
+//! Parses {step, data?, source?}; errors name the field (the step names are listed).
+Result<PathwayStep> ParsePathwayStep(const Json& body);
+
+}  // namespace lakehouse

@@ -1,0 +1,69 @@
+// Tests of src/memory/pathways: versions, reopen, a torn tail, and the _kb line per step.
+#include <gtest/gtest.h>
+
+#include "memory/pathways.h"
+#include "support/test_support.h"
+
+namespace lakehouse {
+namespace {
+
+PathwayStep Step(const char* name, Json data = Json::object()) {
+  return PathwayStep{name, std::move(data), "test", "req-1"};
+}
+
+TEST(PathwayStore, AppendsVersionsAndSurvivesReopenAndATornTail) {
+  testing::TempDir dir;
+  KbLog kb(dir.path() / "_kb");
+  {
+    auto store = PathwayStore::Open(dir.str() + "/memory", &kb);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    for (const char* s : {"retrieved", "proposed", "validated", "proposed", "validated"}) {
+      auto r = (*store)->Append("O1", Step(s, {{"n", 1}}));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+    ASSERT_TRUE((*store)->Append("O2", Step("cancelled")).ok());
+    EXPECT_EQ((*store)->size(), 2u);
+  }
+  {
+    auto store = PathwayStore::Open(dir.str() + "/memory", &kb);
+    ASSERT_TRUE(store.ok());
+    auto t = (*store)->Get("O1");
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ((*t)["version"], 5);
+    EXPECT_EQ((*t)["status"], "validated");
+    EXPECT_EQ((*t)["steps"][3]["step"], "proposed");
+    EXPECT_EQ((*t)["steps"][3]["request_id"], "req-1");
+    EXPECT_EQ((*(*store)->Get("O1", 2))["status"], "proposed");
+    EXPECT_EQ((*store)->Get("O1", 0).status().code(), ErrorCode::kNotFound);
+    EXPECT_EQ((*store)->Get("O3").status().code(), ErrorCode::kNotFound);
+  }
+  // Tear the last record (O2's step): O1 is intact, O2 has no trace, appends go on.
+  const auto log = dir.path() / "memory" / "pathways.log";
+  const std::string bytes = testing::ReadFile(log);
+  testing::WriteFile(log, bytes.substr(0, bytes.size() - 4));
+  auto store = PathwayStore::Open(dir.str() + "/memory", &kb);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*(*store)->Get("O1"))["version"], 5);
+  EXPECT_FALSE((*store)->Get("O2").ok());
+  auto again = (*store)->Append("O2", Step("retrieved"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)["version"], 1);
+
+  auto lines = testing::KbLines(dir.path(), "pathway_traces");
+  ASSERT_EQ(lines.size(), 7u);
+  EXPECT_EQ(lines[0]["schema"], "pathway_trace.v1");
+  EXPECT_EQ(lines[0]["order_id"], "O1");
+  EXPECT_EQ(lines[0]["data"]["n"], 1);
+}
+
+TEST(PathwayStore, ParseNamesTheSteps) {
+  EXPECT_TRUE(ParsePathwayStep(Json{{"step", "emailed"}}).ok());
+  auto bad = ParsePathwayStep(Json{{"step", "approved"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("retrieved, proposed"), std::string::npos);
+  EXPECT_FALSE(ParsePathwayStep(Json{{"step", "filled"}, {"data", 3}}).ok());
+  EXPECT_FALSE(ParsePathwayStep(Json::object()).ok());
+}
+
+}  // namespace
+}  // namespace lakehouse
