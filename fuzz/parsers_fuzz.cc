@@ -11,6 +11,8 @@
 //                     gives it back (found objects are real JSON, not fragments)
 //   6 email scanners: dates have a real month/day, phones are 10-digit NANP, words and
 //                     placeholders are slices of the input, emails hold an '@'
+//   7 memory fields:  an accepted timestamp starts with a real calendar date; an accepted
+//                     label has no control characters and fits its limit
 // Build and run: scripts/fuzz.sh (make fuzz).
 #include <cmath>
 #include <cstdint>
@@ -18,9 +20,11 @@
 #include <string>
 #include <string_view>
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "embed/embedder.h"
 #include "gateway/http.h"
+#include "memory/fields.h"
 #include "validate/extract_json.h"
 #include "validate/text_scan.h"
 #include "vector/payload_filter.h"
@@ -37,7 +41,7 @@ void Check(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 7) {
+  switch (data[0] % 8) {
     case 0: {
       std::string reframed;
       auto r = ParseRecords(in, [&](std::string_view body) {
@@ -103,6 +107,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)ShiftsIn(in);
       for (const auto& m : HourlyAmountsIn(in)) Check(m.text.size() >= 2 && m.text[0] == '$');
       (void)ValidEmailSyntax(in);
+      break;
+    }
+    case 7: {
+      if (CheckTimestamp("t", in).ok()) {
+        Check(in.size() >= 10);
+        const int y = std::atoi(std::string(in.substr(0, 4)).c_str());
+        const int m = std::atoi(std::string(in.substr(5, 2)).c_str());
+        const int d = std::atoi(std::string(in.substr(8, 2)).c_str());
+        const CivilDate back = CivilFromDays(DaysFromCivil(y, m, d));
+        Check(back.year == y && back.month == m && back.day == d);
+      }
+      if (CheckLabel("l", in, 64).ok()) {
+        Check(in.size() <= 64);
+        for (unsigned char c : in) Check(c >= 0x20 && c != 0x7f);
+      }
+      (void)CheckText("x", in, 100);
       break;
     }
   }

@@ -65,3 +65,35 @@ for _ in $(seq 20); do
   curl -s -o /dev/null -w "%{time_total}\n" -H 'content-type: application/json' \
     -d '{"sql":"SELECT role, count(*) AS n FROM workers GROUP BY role ORDER BY n DESC"}' "http://127.0.0.1:$PORT/v1/sql"
 done | sort -n | awk '{a[NR]=$1} END {printf "median %.2f ms\n", a[int((NR+1)/2)]*1000}'
+
+echo "== matrix retrieve, memory, playbooks (issue 5) =="
+# 3 corpora: workers (500k) + fills (1k, role-bearing) + notes (1k), made from the datasets.
+mkindex() {  # name, SQL producing {id, text, payload} rows as JSON
+  curl -s -o /dev/null -H 'content-type: application/json' -d "{\"name\": \"$1\"}" "http://127.0.0.1:$PORT/v1/indexes"
+  curl -s -H 'content-type: application/json' -d "$(jq -nc --arg sql "$2" '{sql: $sql, limit: 1000}')" \
+    "http://127.0.0.1:$PORT/v1/sql" | jq -c '{items: [.rows[] | {id: .[0], text: .[1], payload: (.[2] | fromjson)}]}' \
+    > "$ROOT/items.json"
+  curl -s -o /dev/null -H 'content-type: application/json' -d @"$ROOT/items.json" "http://127.0.0.1:$PORT/v1/indexes/$1/upsert"
+}
+mkindex fills "SELECT f.order_id || '-' || f.worker_id, o.role || ' fill in ' || o.city || ', ' || o.state || ', ' || o.shift || ' shift', json_object('role', o.role, 'city', o.city, 'state', o.state) FROM fills f JOIN job_orders o USING (order_id) ORDER BY 1 LIMIT 1000"
+mkindex notes "SELECT 'n' || worker_id, 'note: ' || role || ' in ' || city || ' prefers ' || shift_pref || ' shifts', json_object('worker_id', worker_id) FROM workers ORDER BY worker_id LIMIT 1000"
+for q in '{"query": "forklift operators with reach truck experience", "role": "forklift operator", "corpora": ["workers"], "k": 20}' \
+         '{"query": "forklift operators with reach truck experience", "role": "forklift operator", "corpora": ["workers", "fills", "notes"], "k": 20}' \
+         '{"query": "need 12 forklift drivers nights in Dayton", "corpora": ["workers"], "k": 20}'; do
+  printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$q" > "$ROOT/retrieve.lua"
+  echo "-- POST /v1/matrix/retrieve $q, wrk -t1 -c4 -d10s"
+  wrk -t1 -c4 -d10s --latency -s "$ROOT/retrieve.lua" "http://127.0.0.1:$PORT/v1/matrix/retrieve" | grep -E "Requests/sec|50%|99%|Non-2xx"
+done
+echo "-- memory: durable ADD/UPDATE throughput and search latency, in process (build/bench/memory_bench)"
+./build/bench/memory_bench 5000 4
+cat > "$ROOT/memory.lua" <<'LUA'
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.format('{"subject": "worker:W%07d", "text": "note %d: prefers night shifts", "source": "bench"}',
+    counter % 400000 + 1, counter)
+  return wrk.format("POST", "/v1/memory", {["Content-Type"] = "application/json"}, body)
+end
+LUA
+echo "-- POST /v1/memory (distinct facts: ADD), wrk -t1 -c8 -d10s"
+wrk -t1 -c8 -d10s --latency -s "$ROOT/memory.lua" "http://127.0.0.1:$PORT/v1/memory" | grep -E "Requests/sec|50%|99%|Non-2xx"

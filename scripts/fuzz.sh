@@ -15,8 +15,10 @@ SOURCES=(
   src/gateway/http.cc
   src/embed/hash_embedder.cc
   src/validate/extract_json.cc src/validate/text_scan.cc src/core/text.cc
+  src/memory/fields.cc src/core/clock.cc
 )
 "$CXX" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -I src "${SOURCES[@]}" -lfmt -lcrypto -o "$OUT/parsers_fuzz"
+  -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL -DSPDLOG_SHARED_LIB \
+  -I src "${SOURCES[@]}" -lspdlog -lfmt -lcrypto -o "$OUT/parsers_fuzz"
 "$OUT/parsers_fuzz" -max_total_time="$SECONDS_TO_RUN" -max_len=4096 -timeout=10 \
   -artifact_prefix=fuzz/ "$OUT/corpus" 2>&1 | tail -n 5

@@ -1,5 +1,8 @@
 #include "vector/payload_filter.h"
 
+#include <algorithm>
+#include <limits>
+
 #include <fmt/format.h>
 
 namespace lakehouse {
@@ -79,11 +82,77 @@ Result<PayloadFilter> PayloadFilter::Compile(const Json& filter) {
   return f;
 }
 
+std::string PayloadFilter::PostingKey(const Json& v) {
+  if (v.is_string()) return "s" + v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "b1" : "b0";
+  return "";
+}
+
+std::vector<PayloadFilter::Membership> PayloadFilter::Memberships() const {
+  std::vector<Membership> out;
+  for (const auto& c : conditions_) {
+    if (c.op != Op::kEq && c.op != Op::kIn) continue;
+    Membership m{c.field, {}};
+    bool indexable = true;
+    auto add = [&](const Json& v) {
+      std::string key = PostingKey(v);
+      if (key.empty()) {
+        indexable = false;  // a number may equal an int or a float: not a posting key
+      } else if (std::find(m.keys.begin(), m.keys.end(), key) == m.keys.end()) {
+        m.keys.push_back(std::move(key));
+      }
+    };
+    if (c.op == Op::kEq) {
+      add(c.operand);
+    } else {
+      for (const auto& v : c.operand) add(v);
+    }
+    if (indexable) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::vector<PayloadFilter::Range> PayloadFilter::Ranges() const {
+  std::vector<Range> out;
+  for (const auto& c : conditions_) {
+    const bool lower = c.op == Op::kGt || c.op == Op::kGte;
+    const bool upper = c.op == Op::kLt || c.op == Op::kLte;
+    if ((!lower && !upper) || !c.operand.is_number()) continue;
+    auto it =
+        std::find_if(out.begin(), out.end(), [&](const Range& r) { return r.field == c.field; });
+    if (it == out.end()) {
+      out.push_back({c.field, -std::numeric_limits<double>::infinity(),
+                     std::numeric_limits<double>::infinity()});
+      it = out.end() - 1;
+    }
+    const double v = c.operand.get<double>();
+    if (lower) it->lo = std::max(it->lo, v);
+    if (upper) it->hi = std::min(it->hi, v);
+  }
+  return out;
+}
+
+const Json* PayloadFilter::Find(const Json& payload, const Condition& c) {
+  if (!payload.is_object()) return nullptr;
+  const auto& obj = payload.get_ref<const Json::object_t&>();
+  const uint32_t h = c.hint.load(std::memory_order_relaxed);
+  // ordered_map is a std::vector of (key, value) pairs: index it as one.
+  const auto begin = obj.begin();
+  if (h < obj.size() && begin[h].first == c.field) return &begin[h].second;
+  for (size_t i = 0; i < obj.size(); ++i) {
+    if (begin[i].first == c.field) {
+      c.hint.store(static_cast<uint32_t>(i), std::memory_order_relaxed);
+      return &begin[i].second;
+    }
+  }
+  return nullptr;
+}
+
 bool PayloadFilter::Matches(const Json& payload) const {
   for (const auto& c : conditions_) {
-    auto it = payload.find(c.field);
-    if (it == payload.end()) return false;
-    const Json& v = *it;
+    const Json* found = Find(payload, c);
+    if (found == nullptr) return false;
+    const Json& v = *found;
     bool ok = false, comparable = false;
     switch (c.op) {
       case Op::kEq:

@@ -11,6 +11,8 @@
 // Thread-safety: a compiled PayloadFilter is immutable; Matches may run concurrently.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,13 +29,46 @@ class PayloadFilter {
   bool Matches(const Json& payload) const;
   bool empty() const { return conditions_.empty(); }
 
+  //! An `eq` or `in` condition over strings or booleans: the values an item's field must
+  //! hold one of. An index can draw its candidates from posting lists of such a field.
+  struct Membership {
+    std::string field;
+    std::vector<std::string> keys;  // PostingKey of each allowed value, distinct
+  };
+  std::vector<Membership> Memberships() const;
+  //! The numeric bounds gt/gte/lt/lte conditions put on a field (inclusive: a superset of
+  //! what matches), one per field; an open side is +/- infinity.
+  struct Range {
+    std::string field;
+    double lo, hi;
+  };
+  std::vector<Range> Ranges() const;
+  //! The posting-list key of a string or boolean value ("s<text>", "b0", "b1"); "" for
+  //! other types (they are not kept in posting lists).
+  static std::string PostingKey(const Json& value);
+
  private:
   enum class Op { kEq, kNe, kIn, kNin, kGt, kGte, kLt, kLte, kContains };
   struct Condition {
     std::string field;
     Op op;
     Json operand;
+    // Where the field was found in the last payload looked at: payloads of one index share
+    // their key order, so the next lookup is one comparison instead of a scan of the keys
+    // (the filter runs for every node a graph search visits). Racy by design, atomically.
+    mutable std::atomic<uint32_t> hint{0};
+    Condition(std::string f, Op o, Json v) : field(std::move(f)), op(o), operand(std::move(v)) {}
+    Condition(const Condition& c)
+        : field(c.field), op(c.op), operand(c.operand), hint(c.hint.load()) {}
+    Condition& operator=(const Condition& c) {
+      field = c.field;
+      op = c.op;
+      operand = c.operand;
+      hint = c.hint.load();
+      return *this;
+    }
   };
+  static const Json* Find(const Json& payload, const Condition& c);
   std::vector<Condition> conditions_;
 };
 

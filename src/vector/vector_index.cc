@@ -7,6 +7,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -149,8 +151,8 @@ class VectorIndex::Filter final : public hnswlib::BaseFilterFunctor {
  public:
   Filter(const VectorIndex& index, const PayloadFilter& f) : index_(index), f_(f) {}
   bool operator()(hnswlib::labeltype label) override {
-    auto it = index_.entries_.find(label);
-    return it != index_.entries_.end() && f_.Matches(it->second.item.payload);
+    const Entry* e = index_.EntryAt(label);
+    return e != nullptr && f_.Matches(e->item.payload);
   }
 
  private:
@@ -225,6 +227,19 @@ std::string VectorIndex::EncodeUpsert(const Entry& e) const {
   return body;
 }
 
+VectorIndex::Entry& VectorIndex::PutEntry(size_t label, Entry e) {
+  Entry& slot = entries_[label];
+  slot = std::move(e);
+  if (by_label_.size() <= label) by_label_.resize(label + 1, nullptr);
+  by_label_[label] = &slot;  // unordered_map nodes never move
+  return slot;
+}
+
+void VectorIndex::EraseEntry(size_t label) {
+  entries_.erase(label);
+  if (label < by_label_.size()) by_label_[label] = nullptr;
+}
+
 Status VectorIndex::ApplyRecord(std::string_view body) {
   Reader r(body);
   char type;
@@ -234,7 +249,7 @@ Status VectorIndex::ApplyRecord(std::string_view body) {
     return Status::Corruption("short side-store record");
   if (type == kDelete) {
     if (auto it = id_to_label_.find(id); it != id_to_label_.end()) {
-      entries_.erase(it->second);
+      EraseEntry(it->second);
       id_to_label_.erase(it);
     }
   } else if (type == kUpsert) {
@@ -249,13 +264,13 @@ Status VectorIndex::ApplyRecord(std::string_view body) {
     auto parsed = ParseJson(payload);
     if (!parsed.ok()) return Status::Corruption("bad payload for id " + id);
     if (auto it = id_to_label_.find(id); it != id_to_label_.end() && it->second != label)
-      entries_.erase(it->second);
+      EraseEntry(it->second);
     e.item.id = id;
     e.item.payload = std::move(parsed).value();
     e.item.version = seq;
     e.label = label;
     id_to_label_[id] = label;
-    entries_[label] = std::move(e);
+    PutEntry(label, std::move(e));
     next_label_ = std::max<size_t>(next_label_, label + 1);
   } else {
     return Status::Corruption(
@@ -441,15 +456,13 @@ Status VectorIndex::Upsert(std::vector<VectorItem> items) {
     AppendRecord(batch, EncodeUpsert(e));
     staged.push_back(std::move(e));
   }
-  LH_RETURN_IF_ERROR(AppendDurably(StorePath(dir_, "store.log"), batch));
+  LH_RETURN_IF_ERROR(AppendToFile(StorePath(dir_, "store.log"), batch, sync_writes_));
   // 2. Memory, then the graph. A graph fault cannot lose the record: rebuild from the store.
   std::vector<const Entry*> touched;
   touched.reserve(staged.size());
   for (auto& e : staged) {
     id_to_label_[e.item.id] = e.label;
-    auto& slot = entries_[e.label];
-    slot = std::move(e);
-    touched.push_back(&slot);
+    touched.push_back(&PutEntry(e.label, std::move(e)));
   }
   // A batch may name an id twice: the graph needs each label once, with its last vector.
   std::sort(touched.begin(), touched.end());
@@ -473,9 +486,9 @@ Result<bool> VectorIndex::Delete(const std::string& id) {
   PutString(body, id);
   std::string framed;
   AppendRecord(framed, body);
-  LH_RETURN_IF_ERROR(AppendDurably(StorePath(dir_, "store.log"), framed));
+  LH_RETURN_IF_ERROR(AppendToFile(StorePath(dir_, "store.log"), framed, sync_writes_));
   const size_t label = it->second;
-  entries_.erase(label);
+  EraseEntry(label);
   id_to_label_.erase(it);
   try {
     graph_->markDelete(label);
@@ -508,6 +521,121 @@ size_t VectorIndex::Count() const {
   return entries_.size();
 }
 
+const VectorIndex::FieldPostings& VectorIndex::Postings(const std::string& field) const {
+  auto [it, built] = postings_.try_emplace(field);
+  FieldPostings& fp = it->second;
+  if (!built) return fp;
+  for (const auto& [label, e] : entries_) {
+    auto v = e.item.payload.find(field);
+    if (v == e.item.payload.end()) continue;
+    if (v->is_number()) {
+      fp.numbers.emplace_back(v->get<double>(), label);
+      continue;
+    }
+    if (!fp.lists_usable) continue;
+    std::string key = PayloadFilter::PostingKey(*v);
+    if (key.empty()) continue;  // arrays, objects: never equal to a listed value
+    fp.lists[std::move(key)].push_back(label);
+    if (fp.lists.size() > kPostingsMaxValues) {
+      fp.lists_usable = false;
+      fp.lists.clear();
+    }
+  }
+  std::sort(fp.numbers.begin(), fp.numbers.end());
+  return fp;
+}
+
+std::optional<std::vector<size_t>> VectorIndex::Candidates(const PayloadFilter& filter) const {
+  if (entries_.size() < kPostingsMinItems) return std::nullopt;
+  const auto memberships = filter.Memberships();
+  const auto ranges = filter.Ranges();
+  if (memberships.empty() && ranges.empty()) return std::nullopt;
+  std::lock_guard lock(postings_mu_);
+  if (postings_seq_ != seq_) {
+    postings_.clear();
+    postings_seq_ = seq_;
+  }
+  // Each usable condition is a candidate set: its size now, its labels when asked.
+  struct Set {
+    size_t size;
+    std::function<void(std::vector<size_t>&)> labels;
+  };
+  std::vector<Set> sets;
+  for (const auto& m : memberships) {
+    const FieldPostings& fp = Postings(m.field);
+    if (!fp.lists_usable) continue;
+    std::vector<const std::vector<size_t>*> lists;
+    size_t size = 0;
+    for (const auto& key : m.keys) {
+      if (auto l = fp.lists.find(key); l != fp.lists.end()) {
+        lists.push_back(&l->second);
+        size += l->second.size();
+      }
+    }
+    sets.push_back({size, [lists](std::vector<size_t>& out) {
+                      for (const auto* l : lists) out.insert(out.end(), l->begin(), l->end());
+                    }});
+  }
+  for (const auto& r : ranges) {
+    const FieldPostings& fp = Postings(r.field);
+    if (fp.numbers.empty()) continue;
+    auto lo =
+        std::lower_bound(fp.numbers.begin(), fp.numbers.end(), std::make_pair(r.lo, size_t{0}));
+    auto hi = std::upper_bound(fp.numbers.begin(), fp.numbers.end(),
+                               std::make_pair(r.hi, std::numeric_limits<size_t>::max()));
+    if (hi < lo) hi = lo;
+    sets.push_back({static_cast<size_t>(hi - lo), [lo, hi](std::vector<size_t>& out) {
+                      for (auto i = lo; i != hi; ++i) out.push_back(i->second);
+                    }});
+  }
+  if (sets.empty()) return std::nullopt;
+  std::sort(sets.begin(), sets.end(), [](const Set& a, const Set& b) { return a.size < b.size; });
+  std::vector<size_t> labels;
+  labels.reserve(sets[0].size);
+  sets[0].labels(labels);
+  // Narrow by the next smallest set when it is not much larger (a bitmap pass).
+  if (sets.size() > 1 && labels.size() > 1024 && sets[1].size <= 4 * labels.size()) {
+    std::vector<bool> in_first(next_label_, false);
+    for (size_t l : labels) in_first[l] = true;
+    std::vector<size_t> second;
+    second.reserve(sets[1].size);
+    sets[1].labels(second);
+    labels.clear();
+    for (size_t l : second)
+      if (l < in_first.size() && in_first[l]) labels.push_back(l);
+  }
+  return labels;
+}
+
+std::vector<std::pair<float, size_t>> VectorIndex::ExactSearch(
+    const std::vector<float>& q, size_t k, const PayloadFilter& filter,
+    const std::vector<size_t>* labels) const {
+  auto dist = space_->get_dist_func();
+  auto param = space_->get_dist_func_param();
+  // Cosine items are stored as given and normalised for the graph: the distance to a raw
+  // vector v is 1 - q.v/|v|, with |v|^2 = 1 - d(v, v) from the same inner-product kernel.
+  auto distance = [&](const std::vector<float>& v) {
+    const float d = dist(q.data(), v.data(), param);
+    if (spec_.metric != Metric::kCosine) return d;
+    const float norm2 = 1.0f - dist(v.data(), v.data(), param);
+    return norm2 > 0 ? 1.0f - (1.0f - d) / std::sqrt(norm2) : 1.0f;
+  };
+  std::vector<std::pair<float, size_t>> exact;
+  auto consider = [&](size_t label, const Entry& e) {
+    if (filter.Matches(e.item.payload)) exact.emplace_back(distance(e.item.vector), label);
+  };
+  if (labels != nullptr) {
+    for (size_t label : *labels)
+      if (const Entry* e = EntryAt(label)) consider(label, *e);
+  } else {
+    for (const auto& [label, e] : entries_) consider(label, e);
+  }
+  const size_t n = std::min(k, exact.size());
+  std::partial_sort(exact.begin(), exact.begin() + static_cast<long>(n), exact.end());
+  exact.resize(n);
+  return exact;
+}
+
 Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& query, size_t k,
                                                    size_t ef, const PayloadFilter& filter,
                                                    SearchStats* stats) const {
@@ -519,37 +647,35 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& que
   const auto q = Prepared(query);
   std::shared_lock lock(mu_);
   std::vector<std::pair<float, size_t>> found;  // (distance, label)
-  try {
-    Filter f(*this, filter);
-    // Per-query ef without mutating shared state: the graph's own ef is 1, and hnswlib
-    // searches with max(ef, k), so asking for max(ef, k) results is a search at that ef;
-    // the first k are kept.
-    const size_t use_ef = std::max(ef == 0 ? static_cast<size_t>(spec_.ef_search) : ef, k);
-    auto results = graph_->searchKnnCloserFirst(q.data(), use_ef, filter.empty() ? nullptr : &f);
-    for (size_t i = 0; i < results.size() && i < k; ++i)
-      found.emplace_back(results[i].first, results[i].second);
-  } catch (const std::exception& ex) {
-    found.clear();  // fall through to the exact scan: a graph fault must not fail the search
-    spdlog::error("vector index {}: search failed in the graph ({}); answering exactly", spec_.name,
-                  ex.what());
-  }
-  const size_t want = std::min(k, entries_.size());
-  if (found.size() < want) {
-    // Exact scan of matching items: the graph under-returned (a very selective filter, or
-    // a fault). If fewer than k items match, all of them are returned.
-    std::vector<std::pair<float, size_t>> exact;
-    for (const auto& [label, e] : entries_) {
-      if (!filter.Matches(e.item.payload)) continue;
-      const auto v = Prepared(e.item.vector);
-      exact.emplace_back(space_->get_dist_func()(q.data(), v.data(), space_->get_dist_func_param()),
-                         label);
+  const auto candidates = filter.empty() ? std::nullopt : Candidates(filter);
+  if (stats && candidates) stats->candidates = candidates->size();
+  if (candidates && candidates->size() <= std::max(k, entries_.size() / 20)) {
+    // Selective: score the few candidates exactly instead of walking the graph.
+    found = ExactSearch(q, k, filter, &*candidates);
+    if (stats) stats->exact_fallback = true;
+  } else {
+    try {
+      Filter f(*this, filter);
+      // Per-query ef without mutating shared state: the graph's own ef is 1, and hnswlib
+      // searches with max(ef, k), so asking for max(ef, k) results is a search at that ef;
+      // the first k are kept.
+      const size_t use_ef = std::max(ef == 0 ? static_cast<size_t>(spec_.ef_search) : ef, k);
+      auto results = graph_->searchKnnCloserFirst(q.data(), use_ef, filter.empty() ? nullptr : &f);
+      for (size_t i = 0; i < results.size() && i < k; ++i)
+        found.emplace_back(results[i].first, results[i].second);
+    } catch (const std::exception& ex) {
+      found.clear();  // fall through to the exact scan: a graph fault must not fail the search
+      spdlog::error("vector index {}: search failed in the graph ({}); answering exactly",
+                    spec_.name, ex.what());
     }
-    const size_t n = std::min(k, exact.size());
-    std::partial_sort(exact.begin(), exact.begin() + static_cast<long>(n), exact.end());
-    exact.resize(n);
-    if (exact.size() > found.size()) {
-      found = std::move(exact);
-      if (stats) stats->exact_fallback = true;
+    if (found.size() < std::min(k, entries_.size())) {
+      // The graph under-returned (a selective filter, or a fault): score the matching
+      // items exactly. If fewer than k items match, all of them are returned.
+      auto exact = ExactSearch(q, k, filter, candidates ? &*candidates : nullptr);
+      if (exact.size() > found.size()) {
+        found = std::move(exact);
+        if (stats) stats->exact_fallback = true;
+      }
     }
   }
   std::vector<SearchHit> hits;

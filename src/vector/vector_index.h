@@ -11,7 +11,15 @@
 //
 // Search filters are evaluated inside the HNSW search (hnswlib's filter functor); when the
 // graph still returns fewer than k hits although k matching items exist, an exact scan of
-// the matching items answers instead, so a filtered search never under-returns.
+// the matching items answers instead, so a filtered search never under-returns. A very
+// selective filter skips the graph altogether: in a large index (>= kPostingsMinItems)
+// the `eq`/`in` conditions over string or boolean fields draw candidates from posting
+// lists (built per field on first use, rebuilt after writes), and numeric range
+// conditions (gt/gte/lt/lte) from sorted value arrays; the smallest candidate set, narrowed
+// by the next smallest when that is cheap (a lat band and a lon band make a box), is
+// scored exactly when it is at most 1/20 of the items. A graph search with
+// such a filter would visit most of the graph to find its few matches (hnswlib keeps
+// exploring until it holds ef admitted results); the exact answer is faster and complete.
 //
 // Scores: cosine similarity (metric cosine), inner product (dot), negated euclidean
 // distance (l2): higher is closer for every metric.
@@ -22,6 +30,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -73,7 +82,8 @@ struct SearchHit {
 };
 
 struct SearchStats {
-  bool exact_fallback = false;  // the graph under-returned and an exact scan answered
+  bool exact_fallback = false;  // an exact scan answered (selective filter, or under-return)
+  size_t candidates = 0;        // items a posting list offered (0: none used)
 };
 
 //! Names must be [a-z][a-z0-9_-]{0,62}.
@@ -86,6 +96,13 @@ class VectorIndex {
   //! Opens the index in `dir`: side store, then the graph (loaded or rebuilt).
   static Result<std::unique_ptr<VectorIndex>> Open(const std::string& dir);
   ~VectorIndex();
+
+  static constexpr size_t kPostingsMinItems = 10000;
+  static constexpr size_t kPostingsMaxValues = 4096;  // a field with more is not listed
+
+  //! False for a derived index whose owner rebuilds it from its own log at open (memory
+  //! search): writes still reach the file, but without an fdatasync each.
+  void set_sync_writes(bool sync) { sync_writes_ = sync; }
 
   const IndexSpec& spec() const { return spec_; }
   //! Inserts or replaces by id, durably, as one batch (one fsync).
@@ -129,12 +146,28 @@ class VectorIndex {
   std::vector<float> Prepared(const std::vector<float>& v) const;
   float Score(float distance) const;
   std::string EncodeUpsert(const Entry& e) const;
+  // entries_ and by_label_ change together, only through these.
+  Entry& PutEntry(size_t label, Entry e);
+  void EraseEntry(size_t label);
+  //! The live entry of a label, or null: one array read (the search filter runs it for
+  //! every node the graph visits; a hash lookup there was 30% of a selective search).
+  const Entry* EntryAt(size_t label) const {
+    return label < by_label_.size() ? by_label_[label] : nullptr;
+  }
+  //! Labels of the items that can match `filter`, from the posting lists of its most
+  //! selective eq/in condition; nullopt when none applies. Call with mu_ held (shared).
+  std::optional<std::vector<size_t>> Candidates(const PayloadFilter& filter) const;
+  //! Exact top-k among `labels` (all entries when null) that match `filter`.
+  std::vector<std::pair<float, size_t>> ExactSearch(const std::vector<float>& prepared_query,
+                                                    size_t k, const PayloadFilter& filter,
+                                                    const std::vector<size_t>* labels) const;
 
   std::string dir_;
   IndexSpec spec_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, size_t> id_to_label_;
   std::unordered_map<size_t, Entry> entries_;
+  std::vector<const Entry*> by_label_;  // label -> its entry in entries_, null when none
   size_t next_label_ = 0;
   uint64_t seq_ = 0;
   uint64_t graph_saved_seq_ = UINT64_MAX;
@@ -142,6 +175,18 @@ class VectorIndex {
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph_;
   std::string graph_origin_ = "new";
   std::atomic<bool> dropped_{false};
+  bool sync_writes_ = true;
+
+  struct FieldPostings {
+    bool lists_usable = true;  // false: too many distinct values to list
+    std::unordered_map<std::string, std::vector<size_t>> lists;  // PostingKey -> labels
+    std::vector<std::pair<double, size_t>> numbers;  // (value, label), sorted: range queries
+  };
+  //! The postings of `field`, built on first use. Call with postings_mu_ held.
+  const FieldPostings& Postings(const std::string& field) const;
+  mutable std::mutex postings_mu_;
+  mutable std::unordered_map<std::string, FieldPostings> postings_;
+  mutable uint64_t postings_seq_ = UINT64_MAX;  // the store sequence the lists reflect
 };
 
 }  // namespace lakehouse

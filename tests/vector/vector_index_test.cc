@@ -106,6 +106,96 @@ TEST(VectorIndexTest, DeletedSlotsAreReused) {
   EXPECT_EQ((*hits)[0].id, "new3");
 }
 
+// In a large index a selective eq/in filter is answered from posting lists, exactly: the
+// same hits a brute-force scan gives, and the lists follow writes.
+TEST(VectorIndexTest, SelectiveFiltersAreAnsweredExactlyFromPostingLists) {
+  testing::TempDir dir;
+  const int dims = 16;
+  const size_t n = VectorIndex::kPostingsMinItems + 2000;
+  auto data = Clustered(n, dims, 11);
+  auto idx = VectorIndex::Create(dir.str() + "/t", Spec(dims));
+  std::vector<VectorItem> items;
+  const char* roles[] = {"forklift operator", "welder", "cna", "line cook"};
+  for (size_t i = 0; i < n; ++i) {
+    // 1 in 100 items is "rare"; every item has a unique serial (too many values to list).
+    Json payload = {{"role", i % 100 == 0 ? "rare" : roles[i % 4]},
+                    {"night", i % 3 == 0},
+                    {"serial", "s" + std::to_string(i)},
+                    {"rating", static_cast<double>(i % 5)},
+                    {"x", static_cast<double>(i % 200)},
+                    {"y", static_cast<double>(i / 200)}};
+    items.push_back({"id" + std::to_string(i), data[i], payload, 0});
+  }
+  ASSERT_TRUE((*idx)->Upsert(std::move(items)).ok());
+  auto brute = [&](const Json& filter_json, const std::vector<float>& q, size_t k) {
+    auto f = PayloadFilter::Compile(filter_json);
+    std::vector<std::pair<float, std::string>> all;
+    for (size_t i = 0; i < n; ++i) {
+      auto item = (*idx)->Get("id" + std::to_string(i));
+      if (!item || !f->Matches(item->payload)) continue;
+      double dot = 0, nq = 0, nv = 0;
+      for (int d = 0; d < dims; ++d) {
+        dot += q[d] * item->vector[d];
+        nq += q[d] * q[d];
+        nv += item->vector[d] * item->vector[d];
+      }
+      all.emplace_back(static_cast<float>(-dot / std::sqrt(nq * nv)), item->id);
+    }
+    std::sort(all.begin(), all.end());
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < std::min(k, all.size()); ++i) ids.push_back(all[i].second);
+    return ids;
+  };
+  auto search = [&](const Json& filter_json, const std::vector<float>& q, size_t k,
+                    SearchStats* stats) {
+    auto f = PayloadFilter::Compile(filter_json);
+    auto hits = (*idx)->Search(q, k, 0, *f, stats);
+    EXPECT_TRUE(hits.ok());
+    std::vector<std::string> ids;
+    for (const auto& h : *hits) ids.push_back(h.id);
+    return ids;
+  };
+  const auto& q = data[5];
+  SearchStats stats;
+  const Json rare_nights = {{"role", "rare"}, {"night", true}};
+  EXPECT_EQ(search(rare_nights, q, 10, &stats), brute(rare_nights, q, 10));
+  EXPECT_TRUE(stats.exact_fallback);
+  EXPECT_EQ(stats.candidates, n / 100);  // the smaller list (role), not night's third
+  const Json in_list = {{"role", {{"in", {"rare", "nobody"}}}}, {"rating", {{"gte", 3}}}};
+  stats = SearchStats();
+  EXPECT_EQ(search(in_list, q, 10, &stats), brute(in_list, q, 10));
+  EXPECT_TRUE(stats.exact_fallback);
+  // Numeric ranges: a band of x and a band of y make a small box; each band alone is too
+  // broad, so the smaller one is narrowed by the other.
+  const Json box = {{"x", {{"gte", 10}, {"lt", 30}}}, {"y", {{"gt", 20}, {"lte", 26}}}};
+  stats = SearchStats();
+  EXPECT_EQ(search(box, q, 10, &stats), brute(box, q, 10));
+  EXPECT_TRUE(stats.exact_fallback);
+  EXPECT_EQ(stats.candidates, 21u * 7u);  // x 10..30 (bounds taken inclusive) by y 20..26
+  // A field with too many values, or a numeric eq, offers no list: the graph answers.
+  stats = SearchStats();
+  EXPECT_EQ(search(Json{{"serial", "s77"}}, q, 3, &stats), std::vector<std::string>{"id77"});
+  EXPECT_EQ(stats.candidates, 0u);
+  stats = SearchStats();
+  (void)search(Json{{"rating", 4}}, q, 3, &stats);
+  EXPECT_EQ(stats.candidates, 0u);
+  // A broad list (a quarter of the items) goes to the graph, with its filter inside.
+  stats = SearchStats();
+  auto welders = search(Json{{"role", "welder"}}, q, 10, &stats);
+  EXPECT_EQ(stats.candidates, n / 4);
+  EXPECT_FALSE(stats.exact_fallback);
+  EXPECT_EQ(welders.size(), 10u);
+  // Writes are followed: an item becomes rare, another stops being rare, one is deleted.
+  ASSERT_TRUE((*idx)->Upsert({{"id7", data[7], {{"role", "rare"}, {"night", true}}, 0}}).ok());
+  ASSERT_TRUE((*idx)->Upsert({{"id300", data[300], {{"role", "welder"}}, 0}}).ok());
+  ASSERT_TRUE(*(*idx)->Delete("id0"));
+  auto after = search(Json{{"role", "rare"}}, data[7], 1000, nullptr);
+  EXPECT_EQ(after.size(), n / 100 - 2 + 1);
+  EXPECT_EQ(after[0], "id7");
+  EXPECT_EQ(std::count(after.begin(), after.end(), "id300"), 0);
+  EXPECT_EQ(std::count(after.begin(), after.end(), "id0"), 0);
+}
+
 TEST(VectorIndexTest, RejectsBadInput) {
   testing::TempDir dir;
   auto idx = VectorIndex::Create(dir.str() + "/t", Spec(3));
