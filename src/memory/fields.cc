@@ -13,25 +13,21 @@ bool Blank(std::string_view s) {
 
 }  // namespace
 
-Status CheckLabel(std::string_view field, std::string_view value, size_t max_len) {
-  if (Blank(value))
-    return Status::InvalidArgument(fmt::format("field '{}' must not be empty", field));
-  if (value.size() > max_len)
-    return Status::InvalidArgument(
-        fmt::format("field '{}' is {} bytes; the limit is {}", field, value.size(), max_len));
-  for (unsigned char c : value)
-    if (c < 0x20 || c == 0x7f)
-      return Status::InvalidArgument(
-          fmt::format("field '{}' must be one line without control characters", field));
-  return Status::OK();
-}
-
 Status CheckText(std::string_view field, std::string_view value, size_t max_len) {
   if (Blank(value))
     return Status::InvalidArgument(fmt::format("field '{}' must not be empty", field));
   if (value.size() > max_len)
     return Status::InvalidArgument(
         fmt::format("field '{}' is {} bytes; the limit is {}", field, value.size(), max_len));
+  return Status::OK();
+}
+
+Status CheckLabel(std::string_view field, std::string_view value, size_t max_len) {
+  LH_RETURN_IF_ERROR(CheckText(field, value, max_len));
+  for (unsigned char c : value)
+    if (c < 0x20 || c == 0x7f)
+      return Status::InvalidArgument(
+          fmt::format("field '{}' must be one line without control characters", field));
   return Status::OK();
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "memory/fields.h"
+#include "retrieve/matrix.h"
 
 namespace lakehouse {
 namespace {
@@ -173,17 +174,13 @@ Result<Json> Playbooks::Record(const Json& body, const std::string& request_id) 
   out["playbook"] = playbook;
   out["outcome"] = outcome;
   if (kb_ != nullptr) {
-    Json line = Json::object();
-    line["schema"] = "playbook.v1";
-    line["op"] = "record";
-    line["at"] = payload["recorded_at"];
-    line["request_id"] = request_id;
-    line["playbook_id"] = id;
-    line["version"] = version;
-    line["order_id"] = order_id;
-    line["signature"] = signature;
-    line["playbook"] = playbook;
-    line["outcome"] = outcome;
+    Json line = Json{{"schema", "playbook.v1"},
+                     {"op", "record"},
+                     {"at", payload["recorded_at"]},
+                     {"request_id", request_id}};
+    for (const char* key :
+         {"playbook_id", "version", "order_id", "signature", "playbook", "outcome"})
+      line[key] = out[key];
     kb_->Append("playbooks", line);
   }
   return out;
@@ -237,16 +234,35 @@ Result<Json> Playbooks::Replay(const Json& body, const std::string& request_id) 
     if (p.value("headcount_band", "") == signature["headcount_band"]) n += 1;
     return n;
   };
-  const SearchHit* best = nullptr;
-  int best_points = -1;
-  for (const auto& [id, h] : found) {
-    const int p = points(h.payload);
-    if (best == nullptr || p > best_points || (p == best_points && h.score > best->score)) {
-      best = &h;
-      best_points = p;
-    }
-  }
+  // Most signature points, then the highest similarity, then id: deterministic.
+  std::vector<const SearchHit*> ranked;
+  for (const auto& [id, h] : found) ranked.push_back(&h);
+  std::sort(ranked.begin(), ranked.end(), [&](const SearchHit* a, const SearchHit* b) {
+    const int pa = points(a->payload), pb = points(b->payload);
+    if (pa != pb) return pa > pb;
+    return a->score != b->score ? a->score > b->score : a->id < b->id;
+  });
+  const SearchHit* best = ranked.front();
+  const int best_points = points(best->payload);
   const Json& pb = best->payload;
+  if (kb_ != nullptr) {
+    // The search itself, like any retrieval made for a coordinator.
+    RetrievalRecord rec;
+    rec.request_id = request_id;
+    rec.query = PlaybookText(signature, Json::array(), "filled");
+    rec.role = order->role;
+    rec.role_source = "given";
+    rec.place = Json{{"city", order->city}, {"state", order->state}, {"scope", "signature"}};
+    rec.shift = order->shift;
+    rec.corpora = {kIndex};
+    rec.k = kCandidatesPerScope;
+    rec.filter = base;
+    for (const SearchHit* h : ranked)
+      rec.results.push_back(Json{{"corpus", kIndex}, {"id", h->id}, {"score", Round6(h->score)}});
+    rec.per_corpus = Json{{kIndex, ranked.size()}};
+    rec.latency_ms = std::round(static_cast<double>(MicrosSince(start))) / 1000;
+    kb_->Append("retrievals", rec.ToJson());
+  }
   const std::string old_order = pb.value("order_id", "");
 
   // The fill this order gets: eligible workers, nearest first, up to the open headcount.

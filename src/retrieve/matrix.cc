@@ -38,6 +38,27 @@ struct Hit {
 
 }  // namespace
 
+Json RetrievalRecord::ToJson() const {
+  Json line = Json::object();
+  line["schema"] = "retrieval.v1";
+  line["id"] = "ret_" + NextRequestId();
+  line["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
+  line["request_id"] = request_id;
+  line["query"] = query;
+  line["role"] = role;
+  line["role_source"] = role_source;
+  line["place"] = place;
+  line["shift"] = shift;
+  line["corpora"] = corpora;
+  line["k"] = k;
+  line["filter"] = filter;
+  line["results"] = results;
+  line["gated"] = gated;
+  line["per_corpus"] = per_corpus;
+  line["latency_ms"] = latency_ms;
+  return line;
+}
+
 const std::vector<std::string>& MatrixRetriever::DefaultCorpora() {
   static const std::vector<std::string> c = {"workers", "playbooks", "fills", "emails", "notes"};
   return c;
@@ -275,30 +296,23 @@ Result<Json> MatrixRetriever::Retrieve(const RetrieveRequest& req, const std::st
   out["per_corpus"] = per_corpus;
 
   if (kb_ != nullptr) {
-    Json ids = Json::array();
+    RetrievalRecord rec;
+    rec.request_id = request_id;
+    rec.query = req.query;
+    rec.role = out["role"];
+    rec.role_source = role_source;
+    rec.place = out["place"];
+    rec.shift = out["shift"];
+    for (const auto& [name, idx] : corpora) rec.corpora.push_back(name);
+    rec.k = req.k;
+    rec.filter = req.filter;
     for (const Hit& h : hits)
-      ids.push_back(
+      rec.results.push_back(
           Json{{"corpus", h.corpus}, {"id", h.hit.id}, {"score", std::round(h.rrf * 1e6) / 1e6}});
-    Json line = Json::object();
-    line["schema"] = "retrieval.v1";
-    line["id"] = "ret_" + NextRequestId();
-    line["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
-    line["request_id"] = request_id;
-    line["query"] = req.query;
-    line["role"] = out["role"];
-    line["role_source"] = role_source;
-    line["place"] = out["place"];
-    line["shift"] = out["shift"];
-    Json names = Json::array();
-    for (const auto& [name, idx] : corpora) names.push_back(name);
-    line["corpora"] = names;
-    line["k"] = req.k;
-    line["filter"] = req.filter;
-    line["results"] = ids;
-    line["gated"] = gated;
-    line["per_corpus"] = per_corpus;
-    line["latency_ms"] = std::round(static_cast<double>(MicrosSince(start))) / 1000;
-    kb_->Append("retrievals", line);
+    rec.gated = gated;
+    rec.per_corpus = per_corpus;
+    rec.latency_ms = std::round(static_cast<double>(MicrosSince(start))) / 1000;
+    kb_->Append("retrievals", rec.ToJson());
   }
   return out;
 }

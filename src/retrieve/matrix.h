@@ -43,6 +43,25 @@ struct RetrieveRequest {
 //! Parses {query, role?, corpora?, k? (1..200, default 10), filter?}; errors name the field.
 Result<RetrieveRequest> ParseRetrieveRequest(const Json& body);
 
+//! One `_kb/retrievals.jsonl` line (retrieval.v1, docs/KB.md): matrix retrieve writes one
+//! per request, and so does every other search made for a coordinator (playbook replay).
+struct RetrievalRecord {
+  std::string request_id;
+  std::string query;
+  Json role = nullptr;
+  std::string role_source = "none";
+  Json place = nullptr;
+  Json shift = nullptr;
+  std::vector<std::string> corpora;
+  int64_t k = 0;
+  Json filter = Json::object();
+  Json results = Json::array();  // [{corpus, id, score}], best first
+  int64_t gated = 0;
+  Json per_corpus = Json::object();
+  double latency_ms = 0;
+  Json ToJson() const;
+};
+
 class MatrixRetriever {
  public:
   static constexpr double kRrfK = 60.0;

@@ -262,6 +262,15 @@ TEST_F(MemoryHttp, PlaybooksRecordAndReplayBySignature) {
   }
   EXPECT_EQ(records, 5);
   EXPECT_EQ(replays, 2);
+  // Each replay's search is a retrieval like any other: first the playbook it chose.
+  std::vector<Json> searches;
+  for (const auto& l : testing::KbLines(server_->root().path(), "retrievals"))
+    if (l["corpora"] == Json::array({"playbooks"}) && l["role_source"] == "given")
+      searches.push_back(l);
+  ASSERT_EQ(searches.size(), 2u);
+  EXPECT_EQ(searches[0]["results"][0]["id"], "pb_O900001");
+  EXPECT_EQ(searches[0]["role"], "forklift operator");
+  EXPECT_EQ(searches[0]["results"].size(), 3u);  // the three forklift playbooks, no welder
 
   // The playbooks corpus is searchable by matrix retrieve, role-gated.
   Json got =

@@ -1,10 +1,6 @@
 // Tests of src/memory/memory_store: ADD / UPDATE / NOOP / DELETE with full history, search,
 // and durability: reopen, a torn log tail, kill -9 during a write storm, and the search
 // index healed from the log (lost, stale, or built with another model).
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 
@@ -214,34 +210,16 @@ TEST_F(MemoryStoreTest, AnotherEmbeddingModelRebuildsTheIndex) {
 // its version history intact, and the index agrees with the log.
 TEST_F(MemoryStoreTest, KillNineLosesNothingAcknowledged) {
   { ASSERT_NE(Open(), nullptr); }
-  int ack[2];
-  ASSERT_EQ(pipe(ack), 0);
-  const pid_t child = fork();
-  if (child == 0) {
-    close(ack[0]);
-    MemoryStoreOptions o;
-    o.dir = dir_.str() + "/memory";
-    auto store = MemoryStore::Open(o, embed_);
-    if (!store.ok()) _exit(2);
-    for (int i = 0;; ++i) {
-      // Every third write restates the previous fact of its subject (an UPDATE).
-      const int subject = i / 3;
-      const std::string text = i % 3 == 2 ? "fact " + std::to_string(i - 1) + " restated"
-                                          : "distinct fact number " + std::to_string(i);
-      auto w = (*store)->Write(W("worker:W" + std::to_string(subject), text));
-      if (!w.ok()) _exit(3);
-      if (write(ack[1], &i, sizeof(i)) != sizeof(i)) _exit(5);
-    }
-  }
-  close(ack[1]);
-  int last = -1, v;
-  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(800);
-  while (std::chrono::steady_clock::now() < until && read(ack[0], &v, sizeof(v)) == sizeof(v))
-    last = v;
-  kill(child, SIGKILL);
-  waitpid(child, nullptr, 0);
-  while (read(ack[0], &v, sizeof(v)) == sizeof(v)) last = v;
-  close(ack[0]);
+  std::unique_ptr<MemoryStore> writer;  // opened in the child
+  const int last = testing::KillDuringWrites(
+      [&](int i) {
+        if (!writer) writer = Open();
+        // Every third write restates the previous fact of its subject (an UPDATE).
+        const std::string text = i % 3 == 2 ? "fact " + std::to_string(i - 1) + " restated"
+                                            : "distinct fact number " + std::to_string(i);
+        return writer && writer->Write(W("worker:W" + std::to_string(i / 3), text)).ok();
+      },
+      std::chrono::milliseconds(800));
   ASSERT_GT(last, 10) << "the child made no progress";
 
   auto store = Open();

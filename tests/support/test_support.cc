@@ -1,5 +1,9 @@
 #include "support/test_support.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -171,6 +175,33 @@ FakeProvider::~FakeProvider() = default;
 
 std::string FakeProvider::url() const {
   return "http://127.0.0.1:" + std::to_string(server_->port());
+}
+
+}  // namespace lakehouse::testing
+
+namespace lakehouse::testing {
+
+int KillDuringWrites(const std::function<bool(int)>& write_one, std::chrono::milliseconds run_for) {
+  int ack[2];
+  if (pipe(ack) != 0) return -1;
+  const pid_t child = fork();
+  if (child == 0) {
+    close(ack[0]);
+    for (int i = 0;; ++i) {
+      if (!write_one(i)) _exit(3);
+      if (write(ack[1], &i, sizeof(i)) != sizeof(i)) _exit(5);
+    }
+  }
+  close(ack[1]);
+  int last = -1, v;
+  const auto until = std::chrono::steady_clock::now() + run_for;
+  while (std::chrono::steady_clock::now() < until && read(ack[0], &v, sizeof(v)) == sizeof(v))
+    last = v;
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  while (read(ack[0], &v, sizeof(v)) == sizeof(v)) last = v;
+  close(ack[0]);
+  return last;
 }
 
 }  // namespace lakehouse::testing

@@ -3,6 +3,7 @@
 // port over a fresh data root.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -97,6 +98,12 @@ std::vector<Json> KbLines(const std::filesystem::path& root, const std::string& 
 //! An OpenAI chat-completions answer with `content` and some usage, as a fake provider
 //! would send it.
 HttpResponse OpenAiChatReply(const std::string& content);
+
+//! kill -9 during a write storm: forks a child that runs `write(i)` for i = 0, 1, 2, ...
+//! (each returning true once write i is acknowledged, false to give up), kills it after
+//! `run_for`, and answers the last acknowledged i (-1 if none). Setup the child needs
+//! (opening the store) goes inside `write`'s first call or before the fork.
+int KillDuringWrites(const std::function<bool(int)>& write, std::chrono::milliseconds run_for);
 
 //! The repository's contracts/ directory.
 std::filesystem::path ContractsDir();

@@ -321,31 +321,21 @@ TEST(VectorIndexTest, KillNineLosesNothingAcknowledged) {
   testing::TempDir dir;
   const std::string path = dir.str() + "/t";
   { ASSERT_TRUE(VectorIndex::Create(path, Spec(8)).ok()); }
-  int ack[2];
-  ASSERT_EQ(pipe(ack), 0);
-  const pid_t child = fork();
-  if (child == 0) {
-    close(ack[0]);
-    auto idx = VectorIndex::Open(path);
-    if (!idx.ok()) _exit(2);
-    auto data = Clustered(100000, 8, 5);
-    for (int i = 0;; ++i) {
-      VectorItem it{
-          "id" + std::to_string(i), data[static_cast<size_t>(i) % data.size()], {{"i", i}}, 0};
-      if (!(*idx)->Upsert({it}).ok()) _exit(3);
-      if (i % 7 == 6 && !(*idx)->Delete("id" + std::to_string(i - 3)).ok()) _exit(4);
-      if (write(ack[1], &i, sizeof(i)) != sizeof(i)) _exit(5);
-    }
-  }
-  close(ack[1]);
-  int last = -1, v;
-  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(600);
-  while (std::chrono::steady_clock::now() < until && read(ack[0], &v, sizeof(v)) == sizeof(v))
-    last = v;
-  kill(child, SIGKILL);
-  waitpid(child, nullptr, 0);
-  while (read(ack[0], &v, sizeof(v)) == sizeof(v)) last = v;
-  close(ack[0]);
+  std::unique_ptr<VectorIndex> writer;  // opened in the child
+  const auto data = Clustered(100000, 8, 5);
+  const int last = testing::KillDuringWrites(
+      [&](int i) {
+        if (!writer) {
+          auto idx = VectorIndex::Open(path);
+          if (!idx.ok()) return false;
+          writer = std::move(*idx);
+        }
+        VectorItem it{
+            "id" + std::to_string(i), data[static_cast<size_t>(i) % data.size()], {{"i", i}}, 0};
+        if (!writer->Upsert({it}).ok()) return false;
+        return i % 7 != 6 || writer->Delete("id" + std::to_string(i - 3)).ok();
+      },
+      std::chrono::milliseconds(600));
   ASSERT_GT(last, 10) << "the child made no progress";
   auto idx = VectorIndex::Open(path);
   ASSERT_TRUE(idx.ok()) << idx.status().ToString();
