@@ -7,6 +7,8 @@
 #   4. HTTP: /healthz, POST /v1/sql GROUP BY role over 500k rows, warm /v1/embed (wrk, 10 s each)
 #   5. validators: roster load time and memory over 500k workers (build/bench/roster_bench),
 #      POST /v1/validate of a 12-worker fill (wrk, 10 s)
+#   6. matrix retrieve over 500k workers (1 and 3 corpora, a place query), pathway memory
+#      write throughput and search (build/bench/memory_bench), POST /v1/memory (wrk, 10 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=./build/lakehouse
@@ -67,6 +69,8 @@ for _ in $(seq 20); do
 done | sort -n | awk '{a[NR]=$1} END {printf "median %.2f ms\n", a[int((NR+1)/2)]*1000}'
 
 echo "== matrix retrieve, memory, playbooks (issue 5) =="
+echo "-- waiting for the workers index (built in the background at serve, ~2 min for 500k)"
+for _ in $(seq 600); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.5; done
 # 3 corpora: workers (500k) + fills (1k, role-bearing) + notes (1k), made from the datasets.
 mkindex() {  # name, SQL producing {id, text, payload} rows as JSON
   curl -s -o /dev/null -H 'content-type: application/json' -d "{\"name\": \"$1\"}" "http://127.0.0.1:$PORT/v1/indexes"

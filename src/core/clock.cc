@@ -58,6 +58,66 @@ std::string FormatRfc3339Millis(int64_t epoch_millis) {
                      mi, s, ms);
 }
 
+std::optional<int64_t> ParseRfc3339Millis(std::string_view v) {
+  size_t pos = 0;
+  auto digits = [&](size_t n) -> std::optional<int> {
+    if (v.size() < pos + n) return std::nullopt;
+    int x = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+      if (v[i] < '0' || v[i] > '9') return std::nullopt;
+      x = x * 10 + (v[i] - '0');
+    }
+    pos += n;
+    return x;
+  };
+  auto expect = [&](char c) {
+    if (pos < v.size() && v[pos] == c) {
+      ++pos;
+      return true;
+    }
+    return false;
+  };
+  auto y = digits(4);
+  if (!y || !expect('-')) return std::nullopt;
+  auto mo = digits(2);
+  if (!mo || !expect('-')) return std::nullopt;
+  auto d = digits(2);
+  if (!d || *y < 1 || *mo < 1 || *mo > 12 || *d < 1 || *d > 31) return std::nullopt;
+  const int64_t days = DaysFromCivil(*y, *mo, *d);
+  const CivilDate back = CivilFromDays(days);
+  if (back.year != *y || back.month != *mo || back.day != *d) return std::nullopt;
+  int64_t ms = days * 86400000;
+  if (pos == v.size()) return ms;
+  if (!expect('T') && !expect(' ')) return std::nullopt;
+  auto h = digits(2);
+  if (!h || !expect(':')) return std::nullopt;
+  auto mi = digits(2);
+  if (!mi || !expect(':')) return std::nullopt;
+  auto s = digits(2);
+  if (!s || *h > 23 || *mi > 59 || *s > 60) return std::nullopt;
+  ms += (*h * 3600 + *mi * 60 + *s) * 1000LL;
+  if (expect('.')) {
+    int frac_digits = 0, frac = 0;
+    while (pos < v.size() && v[pos] >= '0' && v[pos] <= '9') {
+      if (frac_digits < 3) frac = frac * 10 + (v[pos] - '0');
+      ++frac_digits;
+      ++pos;
+    }
+    if (frac_digits == 0 || frac_digits > 9) return std::nullopt;
+    for (int i = frac_digits; i < 3; ++i) frac *= 10;
+    ms += frac;
+  }
+  if (pos == v.size() || expect('Z') || expect('z')) return pos == v.size() ? std::optional(ms) : std::nullopt;
+  const bool plus = expect('+');
+  if (!plus && !expect('-')) return std::nullopt;
+  auto oh = digits(2);
+  if (!oh || !expect(':')) return std::nullopt;
+  auto om = digits(2);
+  if (!om || *oh > 23 || *om > 59 || pos != v.size()) return std::nullopt;
+  const int64_t offset = (*oh * 60 + *om) * 60000LL;
+  return plus ? ms - offset : ms + offset;
+}
+
 std::string FormatDate(const CivilDate& date) {
   return fmt::format("{:04d}-{:02d}-{:02d}", date.year, date.month, date.day);
 }

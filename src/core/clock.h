@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace lakehouse {
 
@@ -44,6 +46,10 @@ class FixedClock final : public Clock {
 
 //! "2026-11-24T07:43:15.123Z"
 std::string FormatRfc3339Millis(int64_t epoch_millis);
+//! Parses "YYYY-MM-DD" (midnight UTC) or an RFC 3339 time "YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|
+//! -HH:MM]" (a space may stand for the T; no zone means UTC) to epoch milliseconds; nullopt
+//! for anything else, including dates that do not exist (2026-02-29).
+std::optional<int64_t> ParseRfc3339Millis(std::string_view text);
 //! The UTC calendar date of an instant.
 CivilDate CivilDateOf(int64_t epoch_millis);
 //! Days since 1970-01-01 for a civil date (proleptic Gregorian).

@@ -220,7 +220,7 @@ TEST_F(MemoryStoreTest, KillNineLosesNothingAcknowledged) {
         return writer && writer->Write(W("worker:W" + std::to_string(i / 3), text)).ok();
       },
       std::chrono::milliseconds(800));
-  ASSERT_GT(last, 10) << "the child made no progress";
+  ASSERT_GE(last + 1, 50) << "the child made no progress, or died";
 
   auto store = Open();
   ASSERT_NE(store, nullptr);

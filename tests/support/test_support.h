@@ -100,10 +100,12 @@ std::vector<Json> KbLines(const std::filesystem::path& root, const std::string& 
 HttpResponse OpenAiChatReply(const std::string& content);
 
 //! kill -9 during a write storm: forks a child that runs `write(i)` for i = 0, 1, 2, ...
-//! (each returning true once write i is acknowledged, false to give up), kills it after
-//! `run_for`, and answers the last acknowledged i (-1 if none). Setup the child needs
-//! (opening the store) goes inside `write`'s first call or before the fork.
-int KillDuringWrites(const std::function<bool(int)>& write, std::chrono::milliseconds run_for);
+//! (each returning true once write i is acknowledged, false to give up), kills it once
+//! `run_for` has passed and at least `min_acks` writes were acknowledged (or after 60 s, or
+//! when the child gives up), and answers the last acknowledged i (-1 if none). Setup the
+//! child needs (opening the store) goes inside `write`'s first call.
+int KillDuringWrites(const std::function<bool(int)>& write, std::chrono::milliseconds run_for,
+                     int min_acks = 50);
 
 //! The repository's contracts/ directory.
 std::filesystem::path ContractsDir();

@@ -336,7 +336,7 @@ TEST(VectorIndexTest, KillNineLosesNothingAcknowledged) {
         return i % 7 != 6 || writer->Delete("id" + std::to_string(i - 3)).ok();
       },
       std::chrono::milliseconds(600));
-  ASSERT_GT(last, 10) << "the child made no progress";
+  ASSERT_GE(last + 1, 50) << "the child made no progress, or died";
   auto idx = VectorIndex::Open(path);
   ASSERT_TRUE(idx.ok()) << idx.status().ToString();
   for (int i = 0; i <= last; ++i) {
