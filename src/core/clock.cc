@@ -107,7 +107,8 @@ std::optional<int64_t> ParseRfc3339Millis(std::string_view v) {
     for (int i = frac_digits; i < 3; ++i) frac *= 10;
     ms += frac;
   }
-  if (pos == v.size() || expect('Z') || expect('z')) return pos == v.size() ? std::optional(ms) : std::nullopt;
+  if (pos == v.size() || expect('Z') || expect('z'))
+    return pos == v.size() ? std::optional(ms) : std::nullopt;
   const bool plus = expect('+');
   if (!plus && !expect('-')) return std::nullopt;
   auto oh = digits(2);

@@ -78,7 +78,8 @@ Status ForEachFrame(const std::string& path, uint64_t from, uint64_t end,
     const uint32_t len = GetU32(buf.data() + pos);
     const uint32_t crc = GetU32(buf.data() + pos + 4);
     std::string_view body(buf.data() + pos + 8, len);
-    if (Crc32c(body) != crc) return Status::Corruption(fmt::format("{}: bad record at byte {}", path, buf_off + pos));
+    if (Crc32c(body) != crc)
+      return Status::Corruption(fmt::format("{}: bad record at byte {}", path, buf_off + pos));
     if (!fn(buf_off + pos, body)) break;
     pos += 8 + len;
   }
@@ -98,9 +99,8 @@ std::optional<uint64_t> LeadingSeq(std::string_view body) {
 }
 
 Counter& AppendedCounter() {
-  static Counter& c =
-      MetricsRegistry::Global().GetCounter("lakehouse_journal_events_total",
-                                                        "Journal events appended", {}, {});
+  static Counter& c = MetricsRegistry::Global().GetCounter("lakehouse_journal_events_total",
+                                                           "Journal events appended", {}, {});
   return c;
 }
 
@@ -145,7 +145,8 @@ bool JournalQuery::Matches(const JournalEvent& e) const {
 }
 
 Result<std::unique_ptr<Journal>> Journal::Open(JournalOptions options) {
-  if (options.segment_bytes < 4096) return Status::InvalidArgument("journal.segment_bytes must be >= 4096");
+  if (options.segment_bytes < 4096)
+    return Status::InvalidArgument("journal.segment_bytes must be >= 4096");
   if (options.flush_interval_ms < 0 || options.flush_interval_ms > 10000)
     return Status::InvalidArgument("journal.flush_interval_ms must be 0..10000");
   std::error_code ec;
@@ -366,8 +367,7 @@ Status Journal::WriteBatch(const std::string& batch, uint64_t last_seq, int64_t 
 }
 
 void Journal::ApplyRetention() {
-  const int64_t horizon =
-      SystemClock::Get().NowMillis() - options_.retention_hours * 3600 * 1000;
+  const int64_t horizon = SystemClock::Get().NowMillis() - options_.retention_hours * 3600 * 1000;
   std::lock_guard lock(segments_mu_);
   uint64_t total = 0;
   for (const auto& s : segments_) total += s.bytes;
@@ -393,19 +393,20 @@ void Journal::ApplyRetention() {
 Status Journal::ScanSegment(const Segment& seg, uint64_t from_offset, uint64_t end_offset,
                             const std::function<bool(uint64_t, const JournalEvent&)>& fn) const {
   Status inner;
-  Status st = ForEachFrame(seg.path, from_offset, end_offset, [&](uint64_t off, std::string_view body) {
-    auto j = ParseJson(body);
-    if (!j.ok()) {
-      inner = j.status();
-      return false;
-    }
-    auto e = JournalEvent::FromJson(*j);
-    if (!e.ok()) {
-      inner = e.status();
-      return false;
-    }
-    return fn(off, *e);
-  });
+  Status st =
+      ForEachFrame(seg.path, from_offset, end_offset, [&](uint64_t off, std::string_view body) {
+        auto j = ParseJson(body);
+        if (!j.ok()) {
+          inner = j.status();
+          return false;
+        }
+        auto e = JournalEvent::FromJson(*j);
+        if (!e.ok()) {
+          inner = e.status();
+          return false;
+        }
+        return fn(off, *e);
+      });
   return st.ok() ? inner : st;
 }
 

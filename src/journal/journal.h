@@ -70,7 +70,7 @@ struct JournalOptions {
 };
 
 struct JournalQuery {
-  uint64_t after_seq = 0;          // events with seq > after_seq
+  uint64_t after_seq = 0;           // events with seq > after_seq
   std::optional<int64_t> since_ms;  // ts >= since
   std::optional<int64_t> until_ms;  // ts < until
   std::string type;                 // exact, or a prefix ending in '.' ("memory.")
