@@ -52,6 +52,19 @@ const std::vector<Setting>& Settings() {
        &Config::validate_forbidden_phrases},
       {"memory", "update_threshold", "LAKEHOUSE_MEMORY_UPDATE_THRESHOLD",
        &Config::memory_update_threshold},
+      {"journal", "flush_interval_ms", "LAKEHOUSE_JOURNAL_FLUSH_INTERVAL_MS",
+       &Config::journal_flush_interval_ms},
+      {"journal", "segment_bytes", "LAKEHOUSE_JOURNAL_SEGMENT_BYTES",
+       &Config::journal_segment_bytes},
+      {"journal", "retention_bytes", "LAKEHOUSE_JOURNAL_RETENTION_BYTES",
+       &Config::journal_retention_bytes},
+      {"journal", "retention_hours", "LAKEHOUSE_JOURNAL_RETENTION_HOURS",
+       &Config::journal_retention_hours},
+      {"observer", "queue_capacity", "LAKEHOUSE_OBSERVER_QUEUE_CAPACITY",
+       &Config::observer_queue_capacity},
+      {"observer", "enabled", "LAKEHOUSE_OBSERVER_ENABLED", &Config::observer_enabled},
+      {"truth", "source_priority", "LAKEHOUSE_TRUTH_SOURCE_PRIORITY",
+       &Config::truth_source_priority},
       {"chat", "default_model", "LAKEHOUSE_CHAT_DEFAULT_MODEL", &Config::chat_default_model},
       {"chat", "fallback", "LAKEHOUSE_CHAT_FALLBACK", &Config::chat_fallback},
       {"chat", "max_retries", "LAKEHOUSE_CHAT_MAX_RETRIES", &Config::chat_max_retries},
@@ -218,6 +231,16 @@ Status Config::Validate() const {
     return Status::InvalidArgument("validate.radius_miles must be >= 1");
   if (!(memory_update_threshold > 0 && memory_update_threshold <= 1))
     return Status::InvalidArgument("memory.update_threshold must be in (0, 1]");
+  if (journal_flush_interval_ms < 0 || journal_flush_interval_ms > 10000)
+    return Status::InvalidArgument("journal.flush_interval_ms must be 0..10000");
+  if (journal_segment_bytes < 4096)
+    return Status::InvalidArgument("journal.segment_bytes must be >= 4096");
+  if (journal_retention_bytes < journal_segment_bytes)
+    return Status::InvalidArgument("journal.retention_bytes must be >= journal.segment_bytes");
+  if (journal_retention_hours < 1)
+    return Status::InvalidArgument("journal.retention_hours must be >= 1");
+  if (observer_queue_capacity < 16 || observer_queue_capacity > (1 << 24))
+    return Status::InvalidArgument("observer.queue_capacity must be 16..16777216");
   if (chat_max_retries < 0 || chat_max_retries > 10)
     return Status::InvalidArgument("chat.max_retries must be 0..10");
   if (chat_retry_base_ms < 0 || chat_retry_max_ms < chat_retry_base_ms)

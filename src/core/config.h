@@ -50,6 +50,16 @@ struct Config {
   std::string validate_forbidden_phrases;  // comma-separated, added to the built-in list
   // [memory]
   double memory_update_threshold = 0.7;  // cosine at which a subject's memory is updated, not added
+  // [journal]
+  int64_t journal_flush_interval_ms = 5;  // group commit window when nobody waits
+  int64_t journal_segment_bytes = 64LL << 20;
+  int64_t journal_retention_bytes = 1LL << 30;
+  int64_t journal_retention_hours = 24 * 7;
+  // [observer]
+  int64_t observer_queue_capacity = 65536;
+  bool observer_enabled = true;  // false: no rolling metrics (benchmarks measure its cost)
+  // [truth]
+  std::string truth_source_priority = "roster,coordinator,email,memory,model";
   // [chat]: "" picks local/planner unless a remote provider is configured
   std::string chat_default_model;
   std::string chat_fallback;  // comma-separated provider/model chain tried after a failure

@@ -296,6 +296,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
     const double seconds = static_cast<double>(MicrosSince(start_)) / 1e6;
     Metrics().Observe(req_.method, route_label, resp.status, seconds);
+    if (server_.opt.on_request) {
+      try {
+        server_.opt.on_request(
+            RequestRecord{req_.method, route_label, req_.request_id, resp.status, seconds});
+      } catch (...) {
+        // The hook's failure must never become the request's.
+      }
+    }
     if (server_.opt.access_log) {
       AccessLog().info("{} {} {} {} {}us rid={} from={}", req_.method, req_.target, resp.status,
                        res->body().size(), static_cast<int64_t>(seconds * 1e6), req_.request_id,

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,15 @@
 #include "gateway/http.h"
 
 namespace lakehouse {
+
+//! One answered request, for the completion hook.
+struct RequestRecord {
+  std::string_view method;
+  std::string_view route;  // the matched pattern ("/v1/memory/{id}"), or "unmatched"
+  std::string_view request_id;
+  int status = 0;
+  double seconds = 0;
+};
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
@@ -34,6 +44,9 @@ struct HttpServerOptions {
   bool access_log = true;
   int64_t shutdown_grace_ms = 5000;
   int64_t idle_timeout_ms = 60000;  // keep-alive connections idle this long are closed
+  //! Called once per answered request on the thread that answers it; must not block (the
+  //! observer queues it, the journal buffers it).
+  std::function<void(const RequestRecord&)> on_request;
 };
 
 class HttpServer {

@@ -6,6 +6,7 @@
 // Before any roster is loaded (an empty root) the check is skipped.
 #include <fmt/format.h>
 
+#include "core/text.h"
 #include "server/module.h"
 #include "server/services.h"
 
@@ -48,6 +49,8 @@ class MemoryModule final : public Module {
       LH_HTTP_ASSIGN(MemoryWriteRequest w, ParseMemoryWrite(body));
       if (Status st = CheckSubject(s, w.subject); !st.ok()) return HttpResponse::Error(st);
       LH_HTTP_ASSIGN(MemoryWriteResult r, s.memory->Write(w));
+      s.Emit("memory." + AsciiLower(r.op), w.subject, req.request_id,
+             Json{{"id", r.memory["id"]}, {"version", r.memory["version"]}, {"source", w.source}});
       Json out = Json::object();
       out["op"] = r.op;
       out["memory"] = std::move(r.memory);
@@ -91,6 +94,8 @@ class MemoryModule final : public Module {
       if (!s.memory) return Unavailable();
       LH_HTTP_ASSIGN(MemoryWriteResult r,
                      s.memory->Delete(req.Param("id"), req.Query("source").value_or("api")));
+      s.Emit("memory.delete", r.memory["subject"], req.request_id,
+             Json{{"id", r.memory["id"]}, {"version", r.memory["version"]}});
       return HttpResponse::FromJson(200, Json{{"op", r.op}, {"memory", r.memory}});
     });
     router.Add("GET", "/v1/memory/{id}/history", [&s](HttpRequest& req) {

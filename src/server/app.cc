@@ -26,6 +26,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
   so.staging_dir = app->services_->store->StagingDir().string();
   so.access_log = config.access_log;
   so.shutdown_grace_ms = config.shutdown_grace_ms;
+  so.on_request = [s = app->services_.get()](const RequestRecord& r) { s->OnRequest(r); };
   app->server_ = std::make_unique<HttpServer>(so, app->router_);
   return app;
 }

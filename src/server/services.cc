@@ -1,12 +1,23 @@
 #include "server/services.h"
 
 #include "chat/local_planner.h"
+#include "journal/kb_events.h"
+
+#include <cmath>
+#include <set>
+
+#include "core/clock.h"
 #include "storage/local_object_store.h"
 
 namespace lakehouse {
 
 Services::~Services() {
-  // The engine listens to the catalog: tear down users before what they use.
+  // The engine listens to the catalog: tear down users before what they use. The kb log
+  // and the journal feed the observer: stop feeding before it goes.
+  if (kb) kb->SetListener(nullptr);
+  journal.reset();
+  observer.reset();
+  truth.reset();
   playbooks.reset();
   pathways.reset();
   memory.reset();
@@ -64,8 +75,77 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, bool with
     LH_ASSIGN_OR_RETURN(s->pathways, PathwayStore::Open(memory_dir.string(), s->kb.get()));
     s->playbooks = std::make_unique<Playbooks>(*s->embed, *s->vectors, *s->roster, *s->validators,
                                                s->kb.get(), s->pathways.get());
+
+    ObserverOptions oo;
+    oo.queue_capacity = static_cast<size_t>(config.observer_queue_capacity);
+    oo.kb = s->kb.get();
+    oo.cache_counters = [embed = s->embed.get()] {
+      return std::make_pair(embed->cache().hits(), embed->cache().misses());
+    };
+    if (config.observer_enabled) s->observer = std::make_unique<Observer>(oo);
+    LH_ASSIGN_OR_RETURN(auto journal_dir, s->store->LocalPath("journal"));
+    JournalOptions jo;
+    jo.dir = journal_dir.string();
+    jo.flush_interval_ms = config.journal_flush_interval_ms;
+    jo.segment_bytes = config.journal_segment_bytes;
+    jo.retention_bytes = config.journal_retention_bytes;
+    jo.retention_hours = config.journal_retention_hours;
+    LH_ASSIGN_OR_RETURN(s->journal, Journal::Open(jo));
+    // The observer reads the journal (requests come to it from the server directly).
+    if (s->observer) {
+      s->journal->Subscribe([obs = s->observer.get()](const JournalEvent& e) {
+        if (e.type != "http.request") obs->Offer(e);
+      });
+    }
+    // Every _kb line is a significant event: journal its compact form.
+    s->kb->SetListener([journal = s->journal.get()](std::string_view source, const Json& line) {
+      if (auto e = EventFromKbLine(source, line)) journal->Append(std::move(*e));
+    });
+    s->catalog->AddListener([journal = s->journal.get()](const DatasetManifest& m) {
+      JournalEvent e;
+      e.type = "dataset.commit";
+      e.subject = m.name;
+      e.payload = Json{{"version", m.current_version},
+                       {"rows", m.versions.empty() ? 0 : m.versions.back().row_count}};
+      journal->Append(std::move(e));
+    });
+    LH_ASSIGN_OR_RETURN(auto truth_dir, s->store->LocalPath("truth"));
+    LH_ASSIGN_OR_RETURN(
+        s->truth,
+        TruthStore::Open(truth_dir.string(), SplitList(config.truth_source_priority), s->kb.get()));
   }
   return s;
+}
+
+void Services::OnRequest(const RequestRecord& r) const {
+  if (!observer && !journal) return;
+  JournalEvent e;
+  e.type = "http.request";
+  e.subject = std::string(r.route);
+  e.trace_id = std::string(r.request_id);
+  e.ts_ms = SystemClock::Get().NowMillis();
+  e.payload = Json{{"method", r.method},
+                   {"route", r.route},
+                   {"status", r.status},
+                   {"latency_ms", std::round(r.seconds * 1e6) / 1e3}};
+  static const std::set<std::string, std::less<>> kReadOnlyPosts = {
+      "/v1/sql", "/v1/embed", "/v1/matrix/retrieve", "/v1/memory/search",
+      "/v1/indexes/{name}/search"};
+  const bool changes_state = r.method != "GET" && r.method != "HEAD" &&
+                             kReadOnlyPosts.find(r.route) == kReadOnlyPosts.end();
+  if (changes_state && journal) journal->Append(e);  // seq and ts are the journal's
+  if (observer) observer->Offer(std::move(e));
+}
+
+void Services::Emit(std::string type, std::string subject, std::string trace_id,
+                    Json payload) const {
+  if (!journal) return;
+  JournalEvent e;
+  e.type = std::move(type);
+  e.subject = std::move(subject);
+  e.trace_id = std::move(trace_id);
+  e.payload = std::move(payload);
+  journal->Append(std::move(e));
 }
 
 QueryOptions Services::SqlOptions(std::optional<int64_t> limit) const {

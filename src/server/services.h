@@ -14,6 +14,10 @@
 #include "chat/dispatcher.h"
 #include "core/config.h"
 #include "embed/embed_service.h"
+#include "gateway/http_server.h"
+#include "journal/journal.h"
+#include "journal/observer.h"
+#include "journal/truth.h"
 #include "memory/memory_store.h"
 #include "memory/pathways.h"
 #include "memory/playbooks.h"
@@ -45,10 +49,21 @@ struct Services {
   std::unique_ptr<MemoryStore> memory;     // <root>/memory/memories.log + its search index
   std::unique_ptr<PathwayStore> pathways;  // <root>/memory/pathways.log
   std::unique_ptr<Playbooks> playbooks;    // the `playbooks` vector index
+  // Opened for serving (with the vector indexes): the event journal, its observer, truth.
+  std::unique_ptr<Journal> journal;    // <root>/journal/seg-*.log
+  std::unique_ptr<Observer> observer;  // rolling windows; fed by the server and the journal
+  std::unique_ptr<TruthStore> truth;   // <root>/truth/claims.log
+
+  //! The server's completion hook: every request goes to the observer; one that may change
+  //! state (not GET/HEAD, not a read-only POST: SQL, embed, searches, retrieve) is also
+  //! journaled as an `http.request` event.
+  void OnRequest(const RequestRecord& r) const;
+  //! Appends an event to the journal (a no-op without one). Never blocks on the disk.
+  void Emit(std::string type, std::string subject, std::string trace_id, Json payload) const;
 
   //! `with_vectors` false skips opening the vector indexes and what is built on them
   //! (CLI commands that do not use them: opening a 500k-item index takes ~20 s); `vectors`,
-  //! `memory`, `pathways` and `playbooks` are then null.
+  //! `memory`, `pathways`, `playbooks`, `journal`, `observer` and `truth` are then null.
   static Result<std::unique_ptr<Services>> Open(const Config& config, bool with_vectors = true);
 
   //! Query options from the config, with a request's `limit` (capped at sql.max_rows).

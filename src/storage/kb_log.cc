@@ -57,6 +57,13 @@ void KbLog::Append(std::string_view source, const Json& record) {
     return;
   }
   lines.Inc();
+  if (listener_) {
+    try {
+      listener_(source, record);
+    } catch (const std::exception& ex) {
+      spdlog::warn("kb listener ({}): {}", source, ex.what());
+    }
+  }
 }
 
 Status KbLog::Sync() {

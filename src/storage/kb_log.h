@@ -12,6 +12,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -33,6 +34,11 @@ class KbLog {
   //! Appends `record` as one line to `<dir>/<source>.jsonl`. Failures are logged and
   //! counted (lakehouse_kb_append_errors_total), never thrown into the request.
   void Append(std::string_view source, const Json& record);
+  //! Called after each append with the source and the record (the journal turns them into
+  //! events). Set once before concurrent use; must not block.
+  void SetListener(std::function<void(std::string_view source, const Json& record)> listener) {
+    listener_ = std::move(listener);
+  }
   //! fsyncs every log opened so far.
   Status Sync();
   const std::filesystem::path& dir() const { return dir_; }
@@ -43,6 +49,7 @@ class KbLog {
   std::filesystem::path dir_;
   std::mutex mu_;  // guards fds_
   std::map<std::string, int, std::less<>> fds_;
+  std::function<void(std::string_view, const Json&)> listener_;
 };
 
 }  // namespace lakehouse

@@ -27,9 +27,9 @@ using testing::HttpClient;
 using testing::TestServer;
 
 const std::set<std::string>& VolatileKeys() {
-  static const std::set<std::string> keys = {"elapsed_ms",  "updated_at", "created_at",
-                                             "quarantine",  "latency_ms", "created",
-                                             "recorded_at", "at",         "request_id"};
+  static const std::set<std::string> keys = {
+      "elapsed_ms",  "updated_at", "created_at", "quarantine", "latency_ms", "created",
+      "recorded_at", "at",         "request_id", "ts",         "trace_id"};
   return keys;
 }
 

@@ -18,7 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-JournalEvent Ev(const std::string& type, const std::string& subject, Json payload = Json::object()) {
+JournalEvent Ev(const std::string& type, const std::string& subject,
+                Json payload = Json::object()) {
   JournalEvent e;
   e.type = type;
   e.subject = subject;
@@ -148,7 +149,8 @@ TEST(Journal, RecoveryCutsATornOrCorruptTailAtEveryOffset) {
       auto j = OpenJournal(jdir);
       ASSERT_NE(j, nullptr);
       ASSERT_EQ(j->last_seq(), 9u) << "cut/flip at " << cut;
-      EXPECT_EQ(j->Stats()["recovery"]["cut_bytes"], full.size() - last_start - (flip ? 0 : full.size() - cut));
+      EXPECT_EQ(j->Stats()["recovery"]["cut_bytes"],
+                full.size() - last_start - (flip ? 0 : full.size() - cut));
       EXPECT_EQ(j->Append(Ev("t", "again")), 10u);
       ASSERT_TRUE(j->Sync().ok());
       auto all = *j->Read(JournalQuery{0, {}, {}, "", "", 100});

@@ -1,0 +1,179 @@
+// src/journal/journal_routes.cc: GET /v1/journal (+ /follow, /stats), GET
+// /v1/observer/summary, POST /v1/truth/claims, GET /v1/truth/{subject}.
+#include <atomic>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/clock.h"
+#include "server/module.h"
+#include "server/services.h"
+
+namespace lakehouse {
+namespace {
+
+Result<JournalQuery> ParseJournalQuery(const HttpRequest& req) {
+  JournalQuery q;
+  auto number = [&](const char* name, int64_t lo, int64_t hi) -> Result<std::optional<int64_t>> {
+    auto v = req.Query(name);
+    if (!v) return std::optional<int64_t>();
+    char* end = nullptr;
+    errno = 0;
+    const long long n = std::strtoll(v->c_str(), &end, 10);
+    if (v->empty() || *end != '\0' || errno != 0 || n < lo || n > hi)
+      return Status::InvalidArgument(
+          fmt::format("query parameter '{}' must be an integer {}..{}", name, lo, hi));
+    return std::optional<int64_t>(n);
+  };
+  auto time = [&](const char* name) -> Result<std::optional<int64_t>> {
+    auto v = req.Query(name);
+    if (!v) return std::optional<int64_t>();
+    auto ms = ParseRfc3339Millis(*v);
+    if (!ms)
+      return Status::InvalidArgument(fmt::format(
+          "query parameter '{}' must be a date (YYYY-MM-DD) or an RFC 3339 time", name));
+    return std::optional<int64_t>(*ms);
+  };
+  LH_ASSIGN_OR_RETURN(auto after, number("after_seq", 0, INT64_MAX));
+  LH_ASSIGN_OR_RETURN(auto limit, number("limit", 1, 10000));
+  LH_ASSIGN_OR_RETURN(q.since_ms, time("since"));
+  LH_ASSIGN_OR_RETURN(q.until_ms, time("until"));
+  q.after_seq = static_cast<uint64_t>(after.value_or(0));
+  q.limit = static_cast<size_t>(limit.value_or(100));
+  q.type = req.Query("type").value_or("");
+  q.subject = req.Query("subject").value_or("");
+  return q;
+}
+
+Json EventsAnswer(const std::vector<JournalEvent>& events, const JournalQuery& q, uint64_t last) {
+  Json list = Json::array();
+  for (const auto& e : events) list.push_back(e.ToJson());
+  Json out = Json::object();
+  out["events"] = std::move(list);
+  out["count"] = events.size();
+  out["next_after_seq"] = events.empty() ? q.after_seq : events.back().seq;
+  out["last_seq"] = last;
+  return out;
+}
+
+// Roster claims about a worker (phone, email, city, status), read from the current
+// workers version: observed when that version was committed.
+std::vector<Claim> RosterClaims(const Services& s, const std::string& subject) {
+  std::vector<Claim> out;
+  if (subject.rfind("worker:", 0) != 0) return out;
+  const std::string id = subject.substr(7);
+  if (id.empty() || id.size() > 32 ||
+      id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+          std::string::npos)
+    return out;
+  auto manifest = s.catalog->Get("workers");
+  if (!manifest.ok() || manifest->Current() == nullptr) return out;
+  auto rows = s.query->Query(
+      fmt::format("SELECT phone, email, city, status FROM workers WHERE worker_id = '{}'", id),
+      s.SqlOptions(1));
+  if (!rows.ok()) return out;
+  auto parsed = ParseJson(rows->rows_json);
+  if (!parsed.ok() || !parsed->is_array() || parsed->empty()) return out;
+  const Json& row = (*parsed)[0];
+  const std::string observed = manifest->Current()->created_at;
+  const char* names[] = {"phone", "email", "city", "status"};
+  for (size_t i = 0; i < 4; ++i) {
+    Claim c;
+    c.id = fmt::format("roster:workers@v{}", manifest->current_version);
+    c.subject = subject;
+    c.attribute = names[i];
+    c.value = row[i];
+    c.source = "roster";
+    c.observed_at = observed;
+    c.observed_ms = ParseRfc3339Millis(observed).value_or(0);
+    c.confidence = 1.0;
+    c.recorded_ms = c.observed_ms;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+HttpResponse Unavailable(const char* what) {
+  return HttpResponse::Error(Status::Unavailable(fmt::format("{} is not open in this process", what)));
+}
+
+class JournalModule final : public Module {
+ public:
+  std::string Name() const override { return "journal"; }
+
+  void RegisterRoutes(Router& router, Services& s) override {
+    max_followers_ = std::max<int64_t>(1, s.config.worker_threads / 2);
+    router.Add("GET", "/v1/journal", [&s](HttpRequest& req) {
+      if (!s.journal) return Unavailable("the journal");
+      LH_HTTP_ASSIGN(JournalQuery q, ParseJournalQuery(req));
+      LH_HTTP_ASSIGN(auto events, s.journal->Read(q));
+      return HttpResponse::FromJson(200, EventsAnswer(events, q, s.journal->last_seq()));
+    });
+    router.Add("GET", "/v1/journal/follow", [this, &s](HttpRequest& req) {
+      if (!s.journal) return Unavailable("the journal");
+      LH_HTTP_ASSIGN(JournalQuery q, ParseJournalQuery(req));
+      if (!req.Query("after_seq")) q.after_seq = s.journal->last_seq();  // what comes next
+      int64_t wait_ms = 25000;
+      if (auto w = req.Query("wait_ms")) {
+        char* end = nullptr;
+        wait_ms = std::strtoll(w->c_str(), &end, 10);
+        if (w->empty() || *end != '\0' || wait_ms < 0 || wait_ms > 60000)
+          return HttpResponse::Error(
+              Status::InvalidArgument("query parameter 'wait_ms' must be 0..60000"));
+      }
+      // Long polls hold a worker thread: at most half the pool follows at once.
+      if (followers_.fetch_add(1) >= max_followers_) {
+        followers_.fetch_sub(1);
+        return HttpResponse::Error(Status(ErrorCode::kRateLimited,
+                                          fmt::format("at most {} followers at once; retry later",
+                                                      max_followers_)));
+      }
+      auto events = s.journal->Follow(q, std::chrono::milliseconds(wait_ms));
+      followers_.fetch_sub(1);
+      if (!events.ok()) return HttpResponse::Error(events.status());
+      return HttpResponse::FromJson(200, EventsAnswer(*events, q, s.journal->last_seq()));
+    });
+    router.Add("GET", "/v1/journal/stats", [&s](HttpRequest&) {
+      if (!s.journal) return Unavailable("the journal");
+      return HttpResponse::FromJson(200, s.journal->Stats());
+    });
+    router.Add("GET", "/v1/observer/summary", [&s](HttpRequest&) {
+      if (!s.observer) return Unavailable("the observer");
+      return HttpResponse::FromJson(200, s.observer->Summary());
+    });
+    router.Add("POST", "/v1/truth/claims", [&s](HttpRequest& req) {
+      if (!s.truth) return Unavailable("truth");
+      LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
+      std::vector<Claim> claims;
+      if (auto list = body.find("claims"); list != body.end()) {
+        if (!list->is_array() || list->empty() || list->size() > 1000)
+          return HttpResponse::Error(
+              Status::InvalidArgument("field 'claims' must be an array of 1..1000 claims"));
+        for (size_t i = 0; i < list->size(); ++i) {
+          LH_HTTP_ASSIGN(Claim c, ParseClaim((*list)[i], fmt::format("claims[{}].", i)));
+          claims.push_back(std::move(c));
+        }
+      } else {
+        LH_HTTP_ASSIGN(Claim c, ParseClaim(body));
+        claims.push_back(std::move(c));
+      }
+      LH_HTTP_ASSIGN(Json out, s.truth->Add(std::move(claims), req.request_id));
+      return HttpResponse::FromJson(201, out);
+    });
+    router.Add("GET", "/v1/truth/{subject}", [&s](HttpRequest& req) {
+      if (!s.truth) return Unavailable("truth");
+      const std::string& subject = req.Param("subject");
+      LH_HTTP_ASSIGN(Json out, s.truth->Resolve(subject, RosterClaims(s, subject)));
+      return HttpResponse::FromJson(200, out);
+    });
+  }
+
+ private:
+  std::atomic<int64_t> followers_{0};
+  int64_t max_followers_ = 2;
+};
+
+LAKEHOUSE_REGISTER_MODULE("journal", JournalModule);
+
+}  // namespace
+}  // namespace lakehouse

@@ -1,0 +1,167 @@
+#include "journal/truth.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "core/clock.h"
+#include "vector/record_log.h"
+
+namespace lakehouse {
+
+Json Claim::ToJson() const {
+  Json j = Json::object();
+  j["id"] = id;
+  j["subject"] = subject;
+  j["attribute"] = attribute;
+  j["value"] = value;
+  j["source"] = source;
+  j["observed_at"] = observed_at;
+  j["confidence"] = confidence;
+  j["recorded_at"] = FormatRfc3339Millis(recorded_ms);
+  return j;
+}
+
+Result<Claim> ParseClaim(const Json& j, const std::string& where) {
+  if (!j.is_object()) return Status::InvalidArgument(where + "a claim must be an object");
+  auto text = [&](const char* field, size_t max) -> Result<std::string> {
+    auto it = j.find(field);
+    if (it == j.end() || !it->is_string() || it->get<std::string>().empty())
+      return Status::InvalidArgument(fmt::format("field '{}{}' must be a non-empty string", where, field));
+    if (it->get<std::string>().size() > max)
+      return Status::InvalidArgument(fmt::format("field '{}{}' is longer than {} bytes", where, field, max));
+    return it->get<std::string>();
+  };
+  Claim c;
+  LH_ASSIGN_OR_RETURN(c.subject, text("subject", 200));
+  LH_ASSIGN_OR_RETURN(c.attribute, text("attribute", 100));
+  LH_ASSIGN_OR_RETURN(c.source, text("source", 64));
+  LH_ASSIGN_OR_RETURN(c.observed_at, text("observed_at", 40));
+  auto ms = ParseRfc3339Millis(c.observed_at);
+  if (!ms)
+    return Status::InvalidArgument(fmt::format(
+        "field '{}observed_at' must be a date (YYYY-MM-DD) or an RFC 3339 time", where));
+  c.observed_ms = *ms;
+  auto v = j.find("value");
+  if (v == j.end()) return Status::InvalidArgument(fmt::format("field '{}value' is required", where));
+  if (v->is_object() || v->is_array())
+    return Status::InvalidArgument(
+        fmt::format("field '{}value' must be a string, number, boolean or null", where));
+  c.value = *v;
+  if (auto cf = j.find("confidence"); cf != j.end() && !cf->is_null()) {
+    if (!cf->is_number() || cf->get<double>() < 0 || cf->get<double>() > 1)
+      return Status::InvalidArgument(fmt::format("field '{}confidence' must be a number in 0..1", where));
+    c.confidence = cf->get<double>();
+  }
+  return c;
+}
+
+Result<std::unique_ptr<TruthStore>> TruthStore::Open(const std::string& dir,
+                                                     std::vector<std::string> priority, KbLog* kb) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError(fmt::format("create {}: {}", dir, ec.message()));
+  auto t = std::unique_ptr<TruthStore>(
+      new TruthStore((std::filesystem::path(dir) / "claims.log").string(), std::move(priority), kb));
+  auto apply = [&](std::string_view body) -> Status {
+    LH_ASSIGN_OR_RETURN(Json j, ParseJson(body));
+    LH_ASSIGN_OR_RETURN(Claim c, ParseClaim(j));
+    c.id = j.value("id", "");
+    c.recorded_ms = j.value("recorded_ms", int64_t{0});
+    if (c.id.rfind("clm_", 0) == 0)
+      t->next_id_ = std::max<int64_t>(t->next_id_, std::atoll(c.id.c_str() + 4) + 1);
+    t->Apply(std::move(c));
+    return Status::OK();
+  };
+  LH_RETURN_IF_ERROR(RecoverRecords(t->log_, "truth", apply).status());
+  return t;
+}
+
+void TruthStore::Apply(Claim c) {
+  by_subject_[c.subject].push_back(std::move(c));
+  ++count_;
+}
+
+Result<Json> TruthStore::Add(std::vector<Claim> claims, const std::string& request_id) {
+  Json ids = Json::array();
+  {
+    std::lock_guard lock(mu_);
+    std::string framed;
+    const int64_t now = SystemClock::Get().NowMillis();
+    for (auto& c : claims) {
+      c.id = fmt::format("clm_{:06d}", next_id_++);
+      c.recorded_ms = now;
+      Json record = c.ToJson();
+      record["recorded_ms"] = now;
+      AppendRecord(framed, DumpJson(record));
+      ids.push_back(c.id);
+    }
+    LH_RETURN_IF_ERROR(AppendDurably(log_, framed));
+    for (const auto& c : claims) Apply(c);
+  }
+  if (kb_ != nullptr) {
+    for (const auto& c : claims) {
+      Json line = Json::object();
+      line["schema"] = "truth_claim.v1";
+      line["request_id"] = request_id;
+      const Json claim = c.ToJson();
+      for (const auto& [k, v] : claim.items()) line[k] = v;
+      kb_->Append("truth_claims", line);
+    }
+  }
+  return Json{{"accepted", claims.size()}, {"ids", ids}};
+}
+
+size_t TruthStore::Rank(const std::string& source) const {
+  auto it = std::find(priority_.begin(), priority_.end(), source);
+  return static_cast<size_t>(it - priority_.begin());  // unlisted: size()
+}
+
+Result<Json> TruthStore::Resolve(const std::string& subject, const std::vector<Claim>& extra) const {
+  std::vector<Claim> all = extra;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = by_subject_.find(subject); it != by_subject_.end())
+      all.insert(all.end(), it->second.begin(), it->second.end());
+  }
+  if (all.empty()) return Status::NotFound(fmt::format("no claims about '{}'", subject));
+  // Priority, then recency of the observation, then confidence, then the latest recorded.
+  std::sort(all.begin(), all.end(), [&](const Claim& a, const Claim& b) {
+    if (a.attribute != b.attribute) return a.attribute < b.attribute;
+    const size_t ra = Rank(a.source), rb = Rank(b.source);
+    if (ra != rb) return ra < rb;
+    if (a.observed_ms != b.observed_ms) return a.observed_ms > b.observed_ms;
+    if (a.confidence != b.confidence) return a.confidence > b.confidence;
+    if (a.recorded_ms != b.recorded_ms) return a.recorded_ms > b.recorded_ms;
+    return a.id > b.id;
+  });
+  Json attributes = Json::object();
+  for (size_t i = 0; i < all.size();) {
+    size_t j = i;
+    while (j < all.size() && all[j].attribute == all[i].attribute) ++j;
+    const Claim& win = all[i];
+    Json conflicts = Json::array();
+    for (size_t k = i + 1; k < j; ++k)
+      if (all[k].value != win.value) conflicts.push_back(all[k].ToJson());
+    Json a = Json::object();
+    a["value"] = win.value;
+    a["source"] = win.source;
+    a["observed_at"] = win.observed_at;
+    a["confidence"] = win.confidence;
+    a["claim_id"] = win.id;
+    a["recorded_at"] = FormatRfc3339Millis(win.recorded_ms);
+    a["claims"] = j - i;
+    a["conflicts"] = std::move(conflicts);
+    attributes[win.attribute] = std::move(a);
+    i = j;
+  }
+  return Json{{"subject", subject}, {"attributes", attributes}, {"source_priority", priority_}};
+}
+
+size_t TruthStore::size() const {
+  std::lock_guard lock(mu_);
+  return count_;
+}
+
+}  // namespace lakehouse
