@@ -4,7 +4,7 @@
 // iterate run, a retrieval, a pathway step, a playbook record or replay, a truth claim).
 // The journal keeps a compact form of each (type, subject, the fields the observer and a
 // reader of the journal need, never whole prompts), so a KbLog listener journals them all
-// without each service knowing the journal. docs/JOURNAL.md lists the types.
+// without each service knowing the journal. docs/HTTP_API.md (Journal) lists the types.
 //
 // Thread-safety: a pure function.
 #pragma once
