@@ -101,3 +101,23 @@ end
 LUA
 echo "-- POST /v1/memory (distinct facts: ADD), wrk -t1 -c8 -d10s"
 wrk -t1 -c8 -d10s --latency -s "$ROOT/memory.lua" "http://127.0.0.1:$PORT/v1/memory" | grep -E "Requests/sec|50%|99%|Non-2xx"
+
+echo "== journal, observer (issue 6) =="
+echo "-- journal appends under group commit, recovery of a 1 GB journal (build/bench/journal_bench)"
+./build/bench/journal_bench 1
+echo "-- observer overhead: the same server with and without it, POST /v1/validate, wrk -t1 -c50 -d10s, two rounds"
+kill $SERVER_PID 2>/dev/null || true
+wait $SERVER_PID 2>/dev/null || true
+$BIN gen --root "$ROOT/obs" --workers 20000 --orders 2000 --log-level warn >/dev/null
+printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[{"kind": "fill", "payload": {"order_id": "O000007", "worker_ids": ["W9999999"]}}]]\n' \
+  > "$ROOT/validate_bad.lua"
+for round in 1 2; do
+  for enabled in true false; do
+    LAKEHOUSE_OBSERVER_ENABLED=$enabled $BIN serve --root "$ROOT/obs" --port "$PORT" --no-access-log --log-level warn &
+    SERVER_PID=$!
+    for _ in $(seq 600); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+    echo "-- round $round, observer.enabled=$enabled"
+    wrk -t1 -c50 -d10s --latency -s "$ROOT/validate_bad.lua" "http://127.0.0.1:$PORT/v1/validate" | grep -E "Requests/sec|50%|99%"
+    kill $SERVER_PID; wait $SERVER_PID 2>/dev/null || true
+  done
+done

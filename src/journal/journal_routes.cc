@@ -94,7 +94,8 @@ std::vector<Claim> RosterClaims(const Services& s, const std::string& subject) {
 }
 
 HttpResponse Unavailable(const char* what) {
-  return HttpResponse::Error(Status::Unavailable(fmt::format("{} is not open in this process", what)));
+  return HttpResponse::Error(
+      Status::Unavailable(fmt::format("{} is not open in this process", what)));
 }
 
 class JournalModule final : public Module {
@@ -124,9 +125,9 @@ class JournalModule final : public Module {
       // Long polls hold a worker thread: at most half the pool follows at once.
       if (followers_.fetch_add(1) >= max_followers_) {
         followers_.fetch_sub(1);
-        return HttpResponse::Error(Status(ErrorCode::kRateLimited,
-                                          fmt::format("at most {} followers at once; retry later",
-                                                      max_followers_)));
+        return HttpResponse::Error(
+            Status(ErrorCode::kRateLimited,
+                   fmt::format("at most {} followers at once; retry later", max_followers_)));
       }
       auto events = s.journal->Follow(q, std::chrono::milliseconds(wait_ms));
       followers_.fetch_sub(1);

@@ -9,7 +9,8 @@
 // Each closed minute is appended to `_kb/observer_events.jsonl` (observer_event.v1).
 //
 // Fail-safe by construction: Offer only takes a short lock to push onto a bounded queue
-// and returns false (counting a drop) when it is full; all work runs on the observer's
+// (no wake-up: the observer polls every kPollMs) and returns false (counting a drop) when
+// it is full; all work runs on the observer's
 // own thread, where an exception is caught and counted and a stall only fills the queue.
 // Nothing the observer does can fail, slow or block a request beyond that push.
 //
@@ -57,6 +58,7 @@ class Observer {
   void SetHookForTest(std::function<void(const JournalEvent&)> hook);
 
   static constexpr int kSeconds = 3600;
+  static constexpr int kPollMs = 50;  // the observer thread's wake-up period
   //! Latency bucket upper bounds in ms (the last bucket is everything above).
   static const std::vector<double>& LatencyBoundsMs();
 
@@ -71,10 +73,10 @@ class Observer {
   };
   struct Bucket {
     int64_t second = -1;
-    std::map<std::string, RouteStats> routes;  // "POST /v1/memory"
+    std::map<std::string, RouteStats> routes;                                  // "POST /v1/memory"
     std::map<std::string, std::map<std::string, int64_t>> validator_failures;  // kind -> error kind
-    std::map<std::string, int64_t> validator_totals;                           // kind -> validations
-    std::map<std::string, int64_t> failure_reasons;  // "fill: Consistency: worker_ids[0] ..."
+    std::map<std::string, int64_t> validator_totals;  // kind -> validations
+    std::map<std::string, int64_t> failure_reasons;   // "fill: Consistency: worker_ids[0] ..."
     std::map<std::string, ChatStats> chat;            // provider/model
     int64_t cache_hits = 0, cache_misses = 0;
   };
@@ -91,6 +93,7 @@ class Observer {
   std::deque<JournalEvent> queue_;
   bool stop_ = false;
   bool busy_ = false;
+  bool wake_ = false;  // set to wake the observer before its next poll
   std::atomic<int64_t> offered_{0}, dropped_{0}, processed_{0}, errors_{0};
   std::function<void(const JournalEvent&)> hook_;
 

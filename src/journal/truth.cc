@@ -28,9 +28,11 @@ Result<Claim> ParseClaim(const Json& j, const std::string& where) {
   auto text = [&](const char* field, size_t max) -> Result<std::string> {
     auto it = j.find(field);
     if (it == j.end() || !it->is_string() || it->get<std::string>().empty())
-      return Status::InvalidArgument(fmt::format("field '{}{}' must be a non-empty string", where, field));
+      return Status::InvalidArgument(
+          fmt::format("field '{}{}' must be a non-empty string", where, field));
     if (it->get<std::string>().size() > max)
-      return Status::InvalidArgument(fmt::format("field '{}{}' is longer than {} bytes", where, field, max));
+      return Status::InvalidArgument(
+          fmt::format("field '{}{}' is longer than {} bytes", where, field, max));
     return it->get<std::string>();
   };
   Claim c;
@@ -44,14 +46,16 @@ Result<Claim> ParseClaim(const Json& j, const std::string& where) {
         "field '{}observed_at' must be a date (YYYY-MM-DD) or an RFC 3339 time", where));
   c.observed_ms = *ms;
   auto v = j.find("value");
-  if (v == j.end()) return Status::InvalidArgument(fmt::format("field '{}value' is required", where));
+  if (v == j.end())
+    return Status::InvalidArgument(fmt::format("field '{}value' is required", where));
   if (v->is_object() || v->is_array())
     return Status::InvalidArgument(
         fmt::format("field '{}value' must be a string, number, boolean or null", where));
   c.value = *v;
   if (auto cf = j.find("confidence"); cf != j.end() && !cf->is_null()) {
     if (!cf->is_number() || cf->get<double>() < 0 || cf->get<double>() > 1)
-      return Status::InvalidArgument(fmt::format("field '{}confidence' must be a number in 0..1", where));
+      return Status::InvalidArgument(
+          fmt::format("field '{}confidence' must be a number in 0..1", where));
     c.confidence = cf->get<double>();
   }
   return c;
@@ -62,8 +66,8 @@ Result<std::unique_ptr<TruthStore>> TruthStore::Open(const std::string& dir,
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::IOError(fmt::format("create {}: {}", dir, ec.message()));
-  auto t = std::unique_ptr<TruthStore>(
-      new TruthStore((std::filesystem::path(dir) / "claims.log").string(), std::move(priority), kb));
+  auto t = std::unique_ptr<TruthStore>(new TruthStore(
+      (std::filesystem::path(dir) / "claims.log").string(), std::move(priority), kb));
   auto apply = [&](std::string_view body) -> Status {
     LH_ASSIGN_OR_RETURN(Json j, ParseJson(body));
     LH_ASSIGN_OR_RETURN(Claim c, ParseClaim(j));
@@ -118,7 +122,8 @@ size_t TruthStore::Rank(const std::string& source) const {
   return static_cast<size_t>(it - priority_.begin());  // unlisted: size()
 }
 
-Result<Json> TruthStore::Resolve(const std::string& subject, const std::vector<Claim>& extra) const {
+Result<Json> TruthStore::Resolve(const std::string& subject,
+                                 const std::vector<Claim>& extra) const {
   std::vector<Claim> all = extra;
   {
     std::lock_guard lock(mu_);

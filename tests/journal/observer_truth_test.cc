@@ -28,7 +28,8 @@ JournalEvent Request(const std::string& route, int status, double ms) {
 
 TEST(Observer, RollingWindowsByRouteValidatorAndModel) {
   Observer obs(ObserverOptions{});
-  for (int i = 0; i < 100; ++i) obs.Offer(Request("/v1/validate", i < 90 ? 200 : 422, i < 98 ? 0.8 : 40));
+  for (int i = 0; i < 100; ++i)
+    obs.Offer(Request("/v1/validate", i < 90 ? 200 : 422, i < 98 ? 0.8 : 40));
   JournalEvent v;
   v.type = "validate";
   v.ts_ms = SystemClock::Get().NowMillis();
@@ -66,7 +67,8 @@ TEST(ObserverHttp, AThrowingOrStalledObserverNeverFailsOrSlowsRequests) {
   TestServer server(50, 10, 42, [](Config& c) { c.observer_queue_capacity = 16; });
   Observer& obs = *server.app().services().observer;
   HttpClient c = server.Client();
-  const Json fill = {{"kind", "fill"}, {"payload", {{"order_id", "O000001"}, {"worker_ids", {"W0000001"}}}}};
+  const Json fill = {{"kind", "fill"},
+                     {"payload", {{"order_id", "O000001"}, {"worker_ids", {"W0000001"}}}}};
 
   obs.SetHookForTest([](const JournalEvent&) { throw std::runtime_error("observer bug"); });
   for (int i = 0; i < 100; ++i) {
@@ -78,9 +80,8 @@ TEST(ObserverHttp, AThrowingOrStalledObserverNeverFailsOrSlowsRequests) {
 
   // Stalled: 200 ms per event, a 16-slot queue. 300 requests would take a minute if they
   // waited for it; they take well under that, and the overflow is dropped and counted.
-  obs.SetHookForTest([](const JournalEvent&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  });
+  obs.SetHookForTest(
+      [](const JournalEvent&) { std::this_thread::sleep_for(std::chrono::milliseconds(200)); });
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 300; ++i) {
     auto r = c.Get("/healthz");
@@ -105,7 +106,8 @@ TEST(Truth, PriorityThenRecencyThenConfidenceWithConflicts) {
     return *c;
   };
   {
-    auto t = TruthStore::Open(dir.str() + "/truth", {"roster", "coordinator", "email", "memory", "model"}, nullptr);
+    auto t = TruthStore::Open(dir.str() + "/truth",
+                              {"roster", "coordinator", "email", "memory", "model"}, nullptr);
     ASSERT_TRUE(t.ok());
     ASSERT_TRUE((*t)->Add({claim("phone", "555-0100", "email", "2026-11-01"),
                            claim("phone", "555-0199", "email", "2026-11-20", 0.6),
@@ -116,7 +118,8 @@ TEST(Truth, PriorityThenRecencyThenConfidenceWithConflicts) {
                           "req-1")
                     .ok());
   }
-  auto t = TruthStore::Open(dir.str() + "/truth", {"roster", "coordinator", "email", "memory", "model"}, nullptr);
+  auto t = TruthStore::Open(dir.str() + "/truth",
+                            {"roster", "coordinator", "email", "memory", "model"}, nullptr);
   ASSERT_TRUE(t.ok());
   EXPECT_EQ((*t)->size(), 6u);  // durable across a reopen
   auto r = (*t)->Resolve("worker:W1", {});
@@ -140,10 +143,16 @@ TEST(Truth, PriorityThenRecencyThenConfidenceWithConflicts) {
   EXPECT_EQ((*with_roster)["attributes"]["phone"]["value"], "555-0000");
   EXPECT_EQ((*with_roster)["attributes"]["phone"]["conflicts"].size(), 3u);
   EXPECT_EQ((*t)->Resolve("worker:W404", {}).status().code(), ErrorCode::kNotFound);
-  EXPECT_FALSE(ParseClaim(Json{{"subject", "s"}, {"attribute", "a"}, {"value", 1}, {"source", "x"},
+  EXPECT_FALSE(ParseClaim(Json{{"subject", "s"},
+                               {"attribute", "a"},
+                               {"value", 1},
+                               {"source", "x"},
                                {"observed_at", "yesterday"}})
                    .ok());
-  EXPECT_FALSE(ParseClaim(Json{{"subject", "s"}, {"attribute", "a"}, {"value", {1, 2}}, {"source", "x"},
+  EXPECT_FALSE(ParseClaim(Json{{"subject", "s"},
+                               {"attribute", "a"},
+                               {"value", {1, 2}},
+                               {"source", "x"},
                                {"observed_at", "2026-11-01"}})
                    .ok());
 }
@@ -151,14 +160,19 @@ TEST(Truth, PriorityThenRecencyThenConfidenceWithConflicts) {
 TEST(JournalHttp, EventsQueriesFollowObserverAndTruth) {
   TestServer server(200, 40, 42);
   HttpClient c = server.Client();
-  ASSERT_EQ(c.PostJson("/v1/memory", {{"subject", "worker:W0000001"}, {"text", "prefers nights"}, {"source", "coordinator"}})
+  ASSERT_EQ(c.PostJson("/v1/memory", {{"subject", "worker:W0000001"},
+                                      {"text", "prefers nights"},
+                                      {"source", "coordinator"}})
                 .status,
             201);
   ASSERT_EQ(c.PostJson("/v1/validate",
-                       {{"kind", "fill"}, {"payload", {{"order_id", "O000001"}, {"worker_ids", {"W9999999"}}}}})
+                       {{"kind", "fill"},
+                        {"payload", {{"order_id", "O000001"}, {"worker_ids", {"W9999999"}}}}})
                 .status,
             422);
-  ASSERT_EQ(c.PostJson("/v1/iterate", {{"kind", "fill"}, {"task", {{"order_id", "O000007"}}}}).status, 200);
+  ASSERT_EQ(
+      c.PostJson("/v1/iterate", {{"kind", "fill"}, {"task", {{"order_id", "O000007"}}}}).status,
+      200);
   ASSERT_EQ(c.Get("/v1/datasets").status, 200);  // a read: not journaled
 
   Json all = c.Get("/v1/journal?limit=1000").json();
@@ -188,9 +202,13 @@ TEST(JournalHttp, EventsQueriesFollowObserverAndTruth) {
   std::thread writer([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     HttpClient w = server.Client();
-    (void)w.PostJson("/v1/memory", {{"subject", "worker:W0000002"}, {"text", "speaks Spanish"}, {"source", "email"}});
+    (void)w.PostJson(
+        "/v1/memory",
+        {{"subject", "worker:W0000002"}, {"text", "speaks Spanish"}, {"source", "email"}});
   });
-  Json followed = c.Get("/v1/journal/follow?type=memory.&wait_ms=10000&after_seq=" + std::to_string(last)).json();
+  Json followed =
+      c.Get("/v1/journal/follow?type=memory.&wait_ms=10000&after_seq=" + std::to_string(last))
+          .json();
   writer.join();
   ASSERT_EQ(followed["count"], 1) << followed.dump();
   EXPECT_EQ(followed["events"][0]["subject"], "worker:W0000002");
@@ -213,7 +231,9 @@ TEST(JournalHttp, EventsQueriesFollowObserverAndTruth) {
   EXPECT_GE(w["validators"]["fill"]["validations"].get<int>(), 2);
 
   // Truth: a claim conflicting with the roster loses to it and is listed.
-  Json roster_phone = c.PostJson("/v1/sql", {{"sql", "SELECT phone FROM workers WHERE worker_id = 'W0000003'"}}).json();
+  Json roster_phone =
+      c.PostJson("/v1/sql", {{"sql", "SELECT phone FROM workers WHERE worker_id = 'W0000003'"}})
+          .json();
   const std::string phone = roster_phone["rows"][0][0];
   auto added = c.PostJson("/v1/truth/claims", {{"claims",
                                                 {{{"subject", "worker:W0000003"},
