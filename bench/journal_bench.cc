@@ -17,6 +17,7 @@
 #include <iostream>
 #include <thread>
 
+#include "bench_temp_dir.h"
 #include "core/log.h"
 #include "journal/journal.h"
 
@@ -24,15 +25,6 @@ using namespace lakehouse;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/lakehouse-journal-bench.XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 JournalEvent Event(int i) {
   JournalEvent e;
@@ -70,7 +62,7 @@ int main(int argc, char** argv) {
   (void)InitLogging("warn");
   Json out = Json::object();
   {
-    TempDir dir;
+    bench::TempDir dir;
     auto j = Open(dir.path);
     const int n = 200000;
     const auto start = Clock::now();
@@ -87,7 +79,7 @@ int main(int argc, char** argv) {
   }
   Json durable = Json::array();
   for (int threads : {1, 4, 16}) {
-    TempDir dir;
+    bench::TempDir dir;
     auto j = Open(dir.path);
     std::atomic<bool> stop{false};
     std::atomic<int64_t> done{0};
@@ -113,7 +105,7 @@ int main(int argc, char** argv) {
   out["append_durable"] = durable;
   {
     // The worst case for recovery: a full active segment (64 MiB) to scan at open.
-    TempDir dir;
+    bench::TempDir dir;
     int64_t events = 0;
     {
       auto j = Open(dir.path);
@@ -129,7 +121,7 @@ int main(int argc, char** argv) {
                                              {"open_ms", std::round(Seconds(start) * 10000) / 10}};
   }
   if (gb > 0) {
-    TempDir dir;
+    bench::TempDir dir;
     int64_t events = 0;
     {
       auto j = Open(dir.path);

@@ -17,21 +17,13 @@
 
 #include <fmt/format.h>
 
+#include "bench_temp_dir.h"
 #include "core/log.h"
 #include "memory/memory_store.h"
 
 using namespace lakehouse;
 
 namespace {
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/lakehouse-memory-bench.XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 std::string Fact(int i) {
   static const char* kFacts[] = {"prefers night shifts and weekend work",
@@ -77,7 +69,7 @@ int main(int argc, char** argv) {
   Json out = Json::object();
   out["n"] = n;
   for (int t : {1, threads}) {
-    TempDir dir;
+    bench::TempDir dir;
     MemoryStoreOptions o;
     o.dir = dir.path + "/memory";
     auto store = MemoryStore::Open(o, embed);
