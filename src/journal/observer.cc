@@ -90,9 +90,12 @@ void Observer::SetHookForTest(std::function<void(const JournalEvent&)> hook) {
 
 void Observer::Drain() {
   std::unique_lock lock(queue_mu_);
+  // A whole pass that starts after this call: it sees every event offered so far (and
+  // closes the minutes that ended by now).
+  const uint64_t target = passes_ + (busy_ ? 2 : 1);
   wake_ = true;
   queue_cv_.notify_one();
-  drained_cv_.wait(lock, [&] { return (queue_.empty() && !busy_) || stop_; });
+  drained_cv_.wait(lock, [&] { return passes_ >= target || stop_; });
 }
 
 void Observer::Loop() {
@@ -119,7 +122,7 @@ void Observer::Loop() {
       }
     }
     try {
-      const int64_t now_s = SystemClock::Get().NowMillis() / 1000;
+      const int64_t now_s = options_.clock->NowMillis() / 1000;
       if (options_.cache_counters) {
         const auto now = options_.cache_counters();
         std::lock_guard data(data_mu_);
@@ -140,6 +143,7 @@ void Observer::Loop() {
     }
     lock.lock();
     busy_ = false;
+    ++passes_;
     drained_cv_.notify_all();
   }
   busy_ = false;
@@ -269,7 +273,7 @@ void Observer::EmitMinute(int64_t minute_start_s) {
   if (window["requests"] == 0 && window["validators"].empty() && window["chat"].empty()) return;
   Json line = Json::object();
   line["schema"] = "observer_event.v1";
-  line["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
+  line["at"] = FormatRfc3339Millis(options_.clock->NowMillis());
   line["window_start"] = FormatRfc3339Millis(minute_start_s * 1000);
   line["window_s"] = 60;
   for (auto& [k, v] : window.items())
@@ -280,7 +284,7 @@ void Observer::EmitMinute(int64_t minute_start_s) {
 }
 
 Json Observer::Summary() const {
-  const int64_t now_s = SystemClock::Get().NowMillis() / 1000;
+  const int64_t now_s = options_.clock->NowMillis() / 1000;
   Json windows = Json::object();
   {
     std::lock_guard lock(data_mu_);

@@ -27,6 +27,7 @@
 #include <string>
 #include <thread>
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "journal/journal.h"
 #include "storage/kb_log.h"
@@ -39,6 +40,8 @@ struct ObserverOptions {
   //! Cumulative embedding cache (hits, misses), sampled by the observer thread about once
   //! a second (no work on the embed hot path); null: no cache figures.
   std::function<std::pair<uint64_t, uint64_t>()> cache_counters;
+  //! Where "now" comes from (windows, closed minutes); tests pin it.
+  const Clock* clock = &SystemClock::Get();
 };
 
 class Observer {
@@ -51,7 +54,8 @@ class Observer {
   //! {windows: {"1m", "15m", "1h": {requests, by_route, validator_failures, chat, embed_cache}},
   //!  queue: {capacity, depth, offered, dropped, processed, errors}}
   Json Summary() const;
-  //! Waits until everything offered so far is processed (tests, shutdown).
+  //! Waits for a full observer pass after this call: everything offered so far is
+  //! processed and the minutes closed by now are written (tests).
   void Drain();
   //! Test hook: runs on the observer thread before each event is aggregated (it may throw
   //! or sleep, to prove the request path does not notice).
@@ -93,7 +97,8 @@ class Observer {
   std::deque<JournalEvent> queue_;
   bool stop_ = false;
   bool busy_ = false;
-  bool wake_ = false;  // set to wake the observer before its next poll
+  bool wake_ = false;    // set to wake the observer before its next poll
+  uint64_t passes_ = 0;  // completed loop passes (Drain waits for one)
   std::atomic<int64_t> offered_{0}, dropped_{0}, processed_{0}, errors_{0};
   std::function<void(const JournalEvent&)> hook_;
 

@@ -61,6 +61,38 @@ TEST(Observer, RollingWindowsByRouteValidatorAndModel) {
   EXPECT_EQ(s["queue"]["dropped"], 0);
 }
 
+// Each closed minute with traffic becomes one _kb/observer_events.jsonl line.
+TEST(Observer, ClosedMinutesGoToTheKbLog) {
+  testing::TempDir dir;
+  KbLog kb(dir.path() / "_kb");
+  const int64_t t0 = 1795000000000;  // a minute boundary: 1795000000 s = 29916666 min + 40 s
+  FixedClock clock(t0 - t0 % 60000 + 5000);
+  ObserverOptions o;
+  o.kb = &kb;
+  o.clock = &clock;
+  Observer obs(o);
+  obs.Drain();  // the observer starts counting from the minute before this one
+  for (int i = 0; i < 3; ++i) {
+    JournalEvent e = Request("/v1/memory", 201, 2.0);
+    e.ts_ms = clock.NowMillis();
+    obs.Offer(e);
+  }
+  obs.Drain();
+  EXPECT_TRUE(testing::KbLines(dir.path(), "observer_events").empty());  // still open
+  clock.Set(clock.NowMillis() + 61000);
+  obs.Drain();
+  auto lines = testing::KbLines(dir.path(), "observer_events");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["schema"], "observer_event.v1");
+  EXPECT_EQ(lines[0]["window_s"], 60);
+  EXPECT_EQ(lines[0]["window_start"], FormatRfc3339Millis(t0 - t0 % 60000));
+  EXPECT_EQ(lines[0]["requests"], 3);
+  EXPECT_EQ(lines[0]["by_route"]["POST /v1/memory"]["p50_ms"], 2.5);
+  clock.Set(clock.NowMillis() + 120000);  // quiet minutes write nothing
+  obs.Drain();
+  EXPECT_EQ(testing::KbLines(dir.path(), "observer_events").size(), 1u);
+}
+
 // The observer throws on every event, then stalls: every request still succeeds, quickly,
 // and the observer counts its errors and its drops.
 TEST(ObserverHttp, AThrowingOrStalledObserverNeverFailsOrSlowsRequests) {
