@@ -1,6 +1,11 @@
 #include "gateway/http.h"
 
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <stdexcept>
+
+#include <fmt/format.h>
 
 namespace lakehouse {
 
@@ -14,6 +19,22 @@ std::optional<std::string> HttpRequest::Query(const std::string& name) const {
   auto it = query.find(name);
   if (it == query.end()) return std::nullopt;
   return it->second;
+}
+
+Result<std::optional<int64_t>> HttpRequest::QueryInt(const std::string& name, int64_t lo,
+                                                     int64_t hi) const {
+  auto v = Query(name);
+  if (!v) return std::optional<int64_t>();
+  char* end = nullptr;
+  errno = 0;
+  const long long n = std::strtoll(v->c_str(), &end, 10);
+  if (v->empty() || *end != '\0' || errno != 0 || n < lo || n > hi) {
+    return Status::InvalidArgument(
+        hi == INT64_MAX
+            ? fmt::format("query parameter '{}' must be an integer >= {}", name, lo)
+            : fmt::format("query parameter '{}' must be an integer {}..{}", name, lo, hi));
+  }
+  return std::optional<int64_t>(n);
 }
 
 const std::string& HttpRequest::Param(const std::string& name) const {

@@ -37,6 +37,8 @@ struct HttpRequest {
   //! The first header named `name` (lower-case), or "".
   std::string_view Header(std::string_view name) const;
   std::optional<std::string> Query(const std::string& name) const;
+  //! An integer query parameter in lo..hi (nullopt when absent); a 400 naming it otherwise.
+  Result<std::optional<int64_t>> QueryInt(const std::string& name, int64_t lo, int64_t hi) const;
   const std::string& Param(const std::string& name) const;
 };
 

@@ -266,9 +266,9 @@ uint64_t Journal::Append(JournalEvent e) {
     std::lock_guard lock(mu_);
     e.seq = ++last_seq_;
     e.ts_ms = SystemClock::Get().NowMillis();
+    if (pending_.empty()) pending_first_ts_ = e.ts_ms;
     AppendRecord(pending_, DumpJson(e.ToJson()));
     pending_last_seq_ = e.seq;
-    pending_last_ts_ = e.ts_ms;
     ring_.push_back(e);
     if (ring_.size() > options_.ring_events) ring_.pop_front();
     ++appended_;
@@ -330,7 +330,7 @@ void Journal::FlushLoop() {
     std::string batch;
     batch.swap(pending_);
     const uint64_t last = pending_last_seq_;
-    const int64_t ts = pending_last_ts_;
+    const int64_t ts = pending_first_ts_;
     lock.unlock();
     Status st = WriteBatch(batch, last, ts);
     lock.lock();
@@ -346,7 +346,7 @@ void Journal::FlushLoop() {
   }
 }
 
-Status Journal::WriteBatch(const std::string& batch, uint64_t last_seq, int64_t last_ts) {
+Status Journal::WriteBatch(const std::string& batch, uint64_t last_seq, int64_t first_ts) {
   size_t off = 0;
   while (off < batch.size()) {
     const ssize_t n = ::write(fd_, batch.data() + off, batch.size() - off);
@@ -362,15 +362,7 @@ Status Journal::WriteBatch(const std::string& batch, uint64_t last_seq, int64_t 
   {
     std::lock_guard lock(segments_mu_);
     Segment& active = segments_.back();
-    if (active.first_ts_ms == 0) {
-      // The first timestamp of the batch's first record.
-      (void)ParseRecords(batch, [&](std::string_view body) {
-        if (auto j = ParseJson(body); j.ok())
-          if (auto e = JournalEvent::FromJson(*j); e.ok()) active.first_ts_ms = e->ts_ms;
-        return Status::Corruption("first only");
-      });
-      if (active.first_ts_ms == 0) active.first_ts_ms = last_ts;
-    }
+    if (active.first_ts_ms == 0) active.first_ts_ms = first_ts;
     active.bytes += batch.size();
     rotate = active.bytes >= static_cast<uint64_t>(options_.segment_bytes);
   }

@@ -121,7 +121,7 @@ class Journal {
   Status OpenActive(uint64_t first_seq);
   void FlushLoop();
   //! Writes and fsyncs `batch`; rotates and applies retention. Flusher thread only.
-  Status WriteBatch(const std::string& batch, uint64_t last_seq, int64_t last_ts);
+  Status WriteBatch(const std::string& batch, uint64_t last_seq, int64_t first_ts);
   void ApplyRetention();
   Status ScanSegment(const Segment& seg, uint64_t from_offset, uint64_t end_offset,
                      const std::function<bool(uint64_t, const JournalEvent&)>& fn) const;
@@ -136,7 +136,7 @@ class Journal {
   std::condition_variable append_cv_;   // followers: last_seq_ advanced
   std::string pending_;                 // framed records not yet written
   uint64_t pending_last_seq_ = 0;
-  int64_t pending_last_ts_ = 0;
+  int64_t pending_first_ts_ = 0;  // ts of the first event in pending_
   uint64_t last_seq_ = 0;
   uint64_t durable_seq_ = 0;
   int waiters_ = 0;

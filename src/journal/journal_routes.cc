@@ -14,17 +14,6 @@ namespace {
 
 Result<JournalQuery> ParseJournalQuery(const HttpRequest& req) {
   JournalQuery q;
-  auto number = [&](const char* name, int64_t lo, int64_t hi) -> Result<std::optional<int64_t>> {
-    auto v = req.Query(name);
-    if (!v) return std::optional<int64_t>();
-    char* end = nullptr;
-    errno = 0;
-    const long long n = std::strtoll(v->c_str(), &end, 10);
-    if (v->empty() || *end != '\0' || errno != 0 || n < lo || n > hi)
-      return Status::InvalidArgument(
-          fmt::format("query parameter '{}' must be an integer {}..{}", name, lo, hi));
-    return std::optional<int64_t>(n);
-  };
   auto time = [&](const char* name) -> Result<std::optional<int64_t>> {
     auto v = req.Query(name);
     if (!v) return std::optional<int64_t>();
@@ -34,8 +23,8 @@ Result<JournalQuery> ParseJournalQuery(const HttpRequest& req) {
           "query parameter '{}' must be a date (YYYY-MM-DD) or an RFC 3339 time", name));
     return std::optional<int64_t>(*ms);
   };
-  LH_ASSIGN_OR_RETURN(auto after, number("after_seq", 0, INT64_MAX));
-  LH_ASSIGN_OR_RETURN(auto limit, number("limit", 1, 10000));
+  LH_ASSIGN_OR_RETURN(auto after, req.QueryInt("after_seq", 0, INT64_MAX));
+  LH_ASSIGN_OR_RETURN(auto limit, req.QueryInt("limit", 1, 10000));
   LH_ASSIGN_OR_RETURN(q.since_ms, time("since"));
   LH_ASSIGN_OR_RETURN(q.until_ms, time("until"));
   q.after_seq = static_cast<uint64_t>(after.value_or(0));
@@ -114,14 +103,8 @@ class JournalModule final : public Module {
       if (!s.journal) return Unavailable("the journal");
       LH_HTTP_ASSIGN(JournalQuery q, ParseJournalQuery(req));
       if (!req.Query("after_seq")) q.after_seq = s.journal->last_seq();  // what comes next
-      int64_t wait_ms = 25000;
-      if (auto w = req.Query("wait_ms")) {
-        char* end = nullptr;
-        wait_ms = std::strtoll(w->c_str(), &end, 10);
-        if (w->empty() || *end != '\0' || wait_ms < 0 || wait_ms > 60000)
-          return HttpResponse::Error(
-              Status::InvalidArgument("query parameter 'wait_ms' must be 0..60000"));
-      }
+      LH_HTTP_ASSIGN(auto wait, req.QueryInt("wait_ms", 0, 60000));
+      const int64_t wait_ms = wait.value_or(25000);
       // Long polls hold a worker thread: at most half the pool follows at once.
       if (followers_.fetch_add(1) >= max_followers_) {
         followers_.fetch_sub(1);

@@ -116,15 +116,7 @@ class MemoryModule final : public Module {
     });
     router.Add("GET", "/v1/pathways/{order_id}", [&s](HttpRequest& req) {
       if (!s.pathways) return Unavailable();
-      std::optional<int64_t> version;
-      if (auto v = req.Query("version")) {
-        char* end = nullptr;
-        const long long n = std::strtoll(v->c_str(), &end, 10);
-        if (v->empty() || *end != '\0' || n < 1)
-          return HttpResponse::Error(
-              Status::InvalidArgument("query parameter 'version' must be a positive integer"));
-        version = n;
-      }
+      LH_HTTP_ASSIGN(auto version, req.QueryInt("version", 1, INT64_MAX));
       LH_HTTP_ASSIGN(Json out, s.pathways->Get(req.Param("order_id"), version));
       return HttpResponse::FromJson(200, out);
     });

@@ -161,7 +161,8 @@ Result<Json> Playbooks::Record(const Json& body, const std::string& request_id) 
   payload["recorded_at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
   payload["request_id"] = request_id;
   LH_RETURN_IF_ERROR(index->Upsert({VectorItem{id, embedded->vector, payload, 0}}));
-  const uint64_t version = index->Get(id) ? index->Get(id)->version : 0;
+  const auto stored = index->Get(id);
+  const uint64_t version = stored ? stored->version : 0;
 
   Json out = Json::object();
   out["valid"] = true;
