@@ -1,6 +1,7 @@
 // apps/lakehouse/main.cc: the `lakehouse` command line. Only argument handling lives here;
 // every command is a thin call into the subsystems (server/services.h).
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <iterator>
 
@@ -10,6 +11,11 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "distill/audit.h"
+#include "distill/exports.h"
+#include "distill/materializer.h"
+#include "distill/replay.h"
+#include "distill/scorer.h"
 #include "query/ingest.h"
 #include "server/app.h"
 #include "server/services.h"
@@ -119,6 +125,43 @@ int main(int argc, char** argv) {
       "index-workers", "build the `workers` vector index from the workers dataset");
   add_globals(index_workers);
 
+  // The distillation pipeline (docs/DISTILL.md): each step idempotent and resumable.
+  auto* materialize = cli.add_subcommand(
+      "materialize", "turn new _kb lines into evidence (evidence/YYYY/MM/DD/<source>.jsonl)");
+  add_globals(materialize);
+  auto* score = cli.add_subcommand("score", "score every evidence record (scored/...)");
+  add_globals(score);
+  auto* export_cmd =
+      cli.add_subcommand("export", "write an export: sft, rag or preference (exports/...)");
+  add_globals(export_cmd);
+  distill::ExportOptions export_opt;
+  export_cmd->add_option("kind", export_opt.kind, "sft, rag or preference")
+      ->required()
+      ->check(CLI::IsMember({"sft", "rag", "preference"}));
+  export_cmd->add_option("--min-score", export_opt.min_score, "sft: the lowest score exported")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  auto* audit = cli.add_subcommand(
+      "audit", "baselines: append counts to audit/; full: every phase PASS/FAIL (exit 1 on FAIL)");
+  add_globals(audit);
+  std::string audit_kind;
+  audit->add_option("kind", audit_kind, "baselines or full")
+      ->required()
+      ->check(CLI::IsMember({"baselines", "full"}));
+  auto* replay = cli.add_subcommand(
+      "replay", "retrieve -> bundle -> chat -> validate one task; log it to _kb/replay_runs.jsonl");
+  add_globals(replay);
+  std::string replay_task_file, replay_order, replay_model;
+  int64_t replay_k = 20;
+  auto* task_opt = replay->add_option("--task", replay_task_file,
+                                      "a JSON file {kind, task, model?} (the /v1/iterate body)");
+  auto* order_opt = replay->add_option("--order", replay_order, "an order id: a fill task");
+  task_opt->excludes(order_opt);
+  replay->add_option("--model", replay_model, "provider/model (default chat.default_model)");
+  replay->add_option("--k", replay_k, "results to retrieve")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 200));
+
   // config
   auto* config_cmd =
       cli.add_subcommand("config", "print the effective configuration keys and variables");
@@ -170,10 +213,70 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  auto services = Services::Open(*cfg, /*with_vectors=*/index_workers->parsed());
+  if (materialize->parsed() || score->parsed() || export_cmd->parsed()) {
+    Result<Json> out = Status::OK();
+    if (materialize->parsed()) out = distill::Materialize({cfg->root});
+    if (score->parsed()) out = distill::Score(cfg->root);
+    if (export_cmd->parsed()) {
+      export_opt.root = cfg->root;
+      out = distill::Export(export_opt);
+    }
+    if (!out.ok()) return Fail(out.status());
+    PrintJson(*out);
+    return 0;
+  }
+  if (audit->parsed() && audit_kind == "baselines") {
+    auto out = distill::AuditBaselines(cfg->root);
+    if (!out.ok()) return Fail(out.status());
+    PrintJson(*out);
+    return (*out)["firewall_violations"].get<int64_t>() == 0 ? 0 : 1;
+  }
+
+  auto services =
+      Services::Open(*cfg, /*with_vectors=*/index_workers->parsed() || replay->parsed());
   if (!services.ok()) return Fail(services.status());
   Services& s = **services;
 
+  if (audit->parsed()) {
+    // Phase 7 re-validates replay runs against the roster: load it if there is one.
+    distill::AuditOptions opt{cfg->root};
+    Status roster_st = s.roster->Reload();
+    auto roster = s.roster->Require();
+    if (roster_st.ok() && roster.ok()) {
+      opt.roster = roster->get();
+      opt.validators = s.validators.get();
+    }
+    auto out = distill::AuditFull(opt);
+    if (!out.ok()) return Fail(out.status());
+    std::cout << distill::AuditTable(*out);
+    return (*out)["result"] == "PASS" ? 0 : 1;
+  }
+  if (replay->parsed()) {
+    if (replay_task_file.empty() && replay_order.empty())
+      return Fail(Status::InvalidArgument("replay needs --task FILE or --order ID"));
+    Json body = Json{{"kind", "fill"}, {"task", {{"order_id", replay_order}}}};
+    if (!replay_task_file.empty()) {
+      std::ifstream in(replay_task_file);
+      std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+      auto parsed = ParseJsonObject(text);
+      if (!parsed.ok())
+        return Fail(Status::InvalidArgument(replay_task_file + ": " + parsed.status().message()));
+      body = *parsed;
+    }
+    auto request = ParseIterateRequest(body);
+    if (!request.ok()) return Fail(request.status());
+    if (!replay_model.empty()) request->model = replay_model;
+    if (Status st = s.roster->Reload(); !st.ok()) return Fail(st);
+    auto roster = s.roster->Require();
+    if (!roster.ok()) return Fail(roster.status());
+    MatrixRetriever retriever(*s.embed, *s.vectors, s.chat.get(), s.kb.get());
+    distill::ReplayDeps deps{**roster, *s.validators, *s.chat, &retriever, *s.kb};
+    auto line = distill::RunReplay(*request, replay_k, deps);
+    (void)s.kb->Sync();
+    if (!line.ok()) return Fail(line.status());
+    PrintJson(*line);
+    return 0;
+  }
   if (gen->parsed()) {
     auto rep = staffing::Generate(*s.workspace, gen_opt);
     if (!rep.ok()) return Fail(rep.status());

@@ -93,6 +93,26 @@ std::optional<JournalEvent> EventFromKbLine(std::string_view source, const Json&
     p["attribute"] = Field(l, "attribute");
     p["source"] = Field(l, "source");
     p["value"] = Field(l, "value");
+  } else if (source == "fills" || source == "emails") {
+    e.type = source == "fills" ? "fill.commit" : "email.send";
+    e.subject = "order:" + Str(l, "order_id");
+    p["id"] = Field(l, source == "fills" ? "fill_id" : "email_id");
+    p["valid"] = Field(l, "valid");
+    Summarise(Field(l, "errors"), p);
+  } else if (source == "feedback") {
+    e.type = "feedback";
+    e.subject = Str(l, "target");
+    p["id"] = Field(l, "id");
+    p["rating"] = Field(l, "rating");
+    p["flag"] = Field(l, "flag");
+  } else if (source == "replay_runs") {
+    e.type = "replay.run";
+    e.subject = Str(l, "run_id");
+    p["model"] = Field(l, "model");
+    p["valid"] = l.contains("validation") && l["validation"].is_object()
+                     ? l["validation"].value("valid", Json(false))
+                     : Json(false);
+    p["latency_ms"] = Field(l, "latency_ms");
   } else {
     return std::nullopt;
   }

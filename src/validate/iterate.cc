@@ -13,6 +13,10 @@ namespace {
 
 constexpr size_t kMaxCandidatesInPrompt = 30;
 
+std::string ErrorsText(const Verdict& v);
+
+}  // namespace
+
 Json OrderJson(const OrderRecord& o) {
   Json certs = Json::array(), skills = Json::array();
   for (const auto& c : o.required_certifications) certs.push_back(c);
@@ -39,6 +43,14 @@ Json WorkerJson(const WorkerView& w) {
       {"role", std::string(w.role)},           {"city", std::string(w.city)},
       {"state", std::string(w.state)},         {"shift_pref", std::string(ShiftName(w.shift))}};
 }
+
+Json TurnsJson(const std::vector<IterateTurn>& turns) {
+  Json out = Json::array();
+  for (const auto& t : turns) out.push_back(Json{{"role", t.role}, {"content", t.content}});
+  return out;
+}
+
+namespace {
 
 std::string ErrorsText(const Verdict& v) {
   std::string out;
@@ -139,6 +151,7 @@ Result<IterateResult> RunIterate(const IterateRequest& request, const Roster& ro
   result.run_id = request.run_id.empty() ? "run_" + NextRequestId() : request.run_id;
   result.final = nullptr;
   std::vector<IterateTurn> turns = BuildIteratePrompt(request, roster, validators);
+  result.prompt = turns;
   for (int64_t n = 0; n < request.max_attempts; ++n) {
     const auto t0 = std::chrono::steady_clock::now();
     LH_ASSIGN_OR_RETURN(IterateChatAnswer answer, chat(turns, request.model));

@@ -57,6 +57,7 @@ struct IterateAttempt {
 
 struct IterateResult {
   std::string run_id;
+  std::vector<IterateTurn> prompt;  // the first two turns (system, user)
   bool valid = false;
   std::vector<IterateAttempt> attempts;
   Json final;         // the valid payload, or null
@@ -72,6 +73,13 @@ Result<IterateRequest> ParseIterateRequest(const Json& body);
 //! The conversation's first two turns for `request`.
 std::vector<IterateTurn> BuildIteratePrompt(const IterateRequest& request, const Roster& roster,
                                             const Validators& validators);
+
+//! The roster's view of an order / a worker as the prompts show them (also written into
+//! _kb/fills.jsonl and _kb/emails.jsonl lines, so evidence is self-contained).
+Json OrderJson(const OrderRecord& order);
+Json WorkerJson(const WorkerView& worker);
+//! [{role, content}] of turns.
+Json TurnsJson(const std::vector<IterateTurn>& turns);
 
 //! Runs the loop. `on_attempt` is called after each validation (for _kb logging). A chat
 //! failure ends the run with that status.

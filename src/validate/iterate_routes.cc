@@ -47,6 +47,7 @@ class IterateModule final : public Module {
       line["request_id"] = req.request_id;
       line["kind"] = ir.kind;
       line["task"] = ir.task;
+      line["prompt"] = result.ok() ? TurnsJson(result->prompt) : Json(nullptr);
       line["requested_model"] = ir.model.empty() ? services.chat->DefaultModel() : ir.model;
       line["max_attempts"] = ir.max_attempts;
       Json answer;

@@ -1,0 +1,68 @@
+// src/distill/distill_routes.cc: the HTTP side of the distillation pipeline.
+//
+// POST /v1/feedback: a coordinator rates or flags anything the system produced (a run, a
+// request, a fill, an email, a playbook, an evidence record): one feedback.v1 line in
+// `_kb/feedback.jsonl`, which the scorer turns into score changes and the firewall's
+// `flagged` reason. GET /v1/distill/status: the latest receipt of each pipeline step (the
+// steps themselves are CLI commands: `lakehouse materialize|score|export|audit`).
+#include "core/clock.h"
+#include "distill/receipts.h"
+#include "memory/fields.h"
+#include "server/module.h"
+#include "server/services.h"
+
+namespace lakehouse {
+namespace {
+
+Result<Json> ParseFeedback(const Json& body) {
+  LH_ASSIGN_OR_RETURN(std::string target, RequiredString(body, "target"));
+  LH_RETURN_IF_ERROR(CheckLabel("target", target, 200));
+  LH_ASSIGN_OR_RETURN(auto rating, OptionalInt(body, "rating"));
+  if (rating && (*rating < -1 || *rating > 1))
+    return Status::InvalidArgument("field 'rating' must be -1 (down), 0 or 1 (up)");
+  LH_ASSIGN_OR_RETURN(auto flag, OptionalBool(body, "flag"));
+  if (!rating && !flag.value_or(false))
+    return Status::InvalidArgument("feedback needs a 'rating' (-1, 0, 1) or 'flag': true");
+  LH_ASSIGN_OR_RETURN(auto reason, OptionalString(body, "reason"));
+  if (reason) LH_RETURN_IF_ERROR(CheckText("reason", *reason, 2000));
+  LH_ASSIGN_OR_RETURN(auto coordinator, OptionalString(body, "coordinator"));
+  if (coordinator) LH_RETURN_IF_ERROR(CheckLabel("coordinator", *coordinator, 64));
+  return Json{{"target", target},
+              {"rating", rating ? Json(*rating) : Json(nullptr)},
+              {"flag", flag.value_or(false)},
+              {"reason", reason ? Json(*reason) : Json(nullptr)},
+              {"coordinator", coordinator ? Json(*coordinator) : Json(nullptr)}};
+}
+
+class DistillModule final : public Module {
+ public:
+  std::string Name() const override { return "distill"; }
+
+  void RegisterRoutes(Router& router, Services& services) override {
+    router.Add("POST", "/v1/feedback", [&s = services](HttpRequest& req) {
+      LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
+      LH_HTTP_ASSIGN(Json fb, ParseFeedback(body));
+      Json line = Json::object();
+      line["schema"] = "feedback.v1";
+      line["id"] = "fb_" + req.request_id;
+      line["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
+      line["request_id"] = req.request_id;
+      for (auto it = fb.begin(); it != fb.end(); ++it) line[it.key()] = it.value();
+      s.kb->Append("feedback", line);
+      return HttpResponse::FromJson(201, line);
+    });
+    router.Add("GET", "/v1/distill/status", [&s = services](HttpRequest&) {
+      Json out = Json::object();
+      for (const char* step : {"materialize", "score", "export_sft", "export_rag",
+                               "export_preference", "audit_baselines", "audit_full"}) {
+        out[step] = distill::LatestReceipt(s.config.root, step);
+      }
+      return HttpResponse::FromJson(200, out);
+    });
+  }
+};
+
+LAKEHOUSE_REGISTER_MODULE("distill", DistillModule);
+
+}  // namespace
+}  // namespace lakehouse

@@ -1,0 +1,339 @@
+#include "distill/evidence.h"
+
+#include <initializer_list>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "core/clock.h"
+#include "core/ids.h"
+#include "distill/jsonl.h"
+
+namespace lakehouse::distill {
+
+namespace dom = simdjson::dom;
+
+const std::vector<SourceSpec>& Sources() {
+  static const std::vector<SourceSpec> sources = {
+      {"chat_turns", "chat_turn.v1", "chat_turns@1", "one dispatcher call: messages, answer"},
+      {"validations", "validation.v1", "validations@1", "one validator verdict"},
+      {"iterate_runs", "iterate_run.v1", "iterate_runs@1", "a validate-and-retry run"},
+      {"fills", "fill.v1", "fills@1", "a fill a coordinator committed (or tried to)"},
+      {"emails", "email.v1", "emails@1", "an outreach email a coordinator sent (or tried to)"},
+      {"playbooks", "playbook.v1", "playbooks@1", "a playbook recorded or replayed"},
+      {"pathway_traces", "pathway_trace.v1", "pathway_traces@1", "one step of an order"},
+      {"replay_runs", "replay_run.v1", "replay_runs@1", "retrieve, bundle, chat, validate"},
+      {"retrievals", "retrieval.v1", "retrievals@1", "one matrix retrieve"},
+      {"observer_events", "observer_event.v1", "observer_events@1", "one observer minute"},
+      {"truth_claims", "truth_claim.v1", "truth_claims@1", "one claim about a subject"},
+      {"feedback", "feedback.v1", "feedback@1", "a coordinator's rating or flag"},
+  };
+  return sources;
+}
+
+const SourceSpec* FindSource(std::string_view name) {
+  for (const auto& s : Sources())
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+namespace {
+
+// One parsed source line and the evidence being built from it. The transforms below are
+// written with these few verbs so each one reads as its documentation.
+class Line {
+ public:
+  Line(dom::object obj, simdjson::internal::string_builder<>& sb) : obj_(obj), sb_(sb) {}
+
+  Result<dom::element> Field(std::string_view key) const {
+    dom::element el;
+    if (obj_[key].get(el) != simdjson::SUCCESS)
+      return Status::InvalidArgument(fmt::format("field '{}' missing", key));
+    return el;
+  }
+  Result<std::string_view> String(std::string_view key) const {
+    LH_ASSIGN_OR_RETURN(dom::element el, Field(key));
+    std::string_view s;
+    if (el.get_string().get(s) != simdjson::SUCCESS)
+      return Status::InvalidArgument(fmt::format("field '{}' must be a string", key));
+    return s;
+  }
+  //! The string at `key`, or "" when it is absent, null or not a string.
+  std::string_view StringOr(std::string_view key, std::string_view fallback = "") const {
+    std::string_view s;
+    if (obj_[key].get_string().get(s) != simdjson::SUCCESS) return fallback;
+    return s;
+  }
+  //! obj[key][inner] as a string, or "".
+  std::string_view Nested(std::string_view key, std::string_view inner) const {
+    std::string_view s;
+    if (obj_[key][inner].get_string().get(s) != simdjson::SUCCESS) return "";
+    return s;
+  }
+  //! Checks the schema and sets the draft's day from the RFC 3339 time at `time_key`.
+  Status Begin(std::string_view schema, std::string_view time_key, EvidenceDraft& d) const {
+    auto got = StringOr("schema", "");
+    if (got != schema)
+      return Status::InvalidArgument(
+          got.empty() ? fmt::format("field 'schema' missing; expected {}", schema)
+                      : fmt::format("schema '{}' is not {}", got, schema));
+    LH_ASSIGN_OR_RETURN(std::string_view t, String(time_key));
+    auto millis = ParseRfc3339Millis(t);
+    if (!millis)
+      return Status::InvalidArgument(
+          fmt::format("field '{}': '{}' is not an RFC 3339 time", time_key, t.substr(0, 64)));
+    d.day = FormatDate(CivilDateOf(*millis));
+    return Status::OK();
+  }
+  //! Copies required fields (minified, in the given order) into the payload.
+  Status Copy(JsonObjectWriter& w, std::initializer_list<std::string_view> keys) const {
+    for (std::string_view k : keys) {
+      LH_ASSIGN_OR_RETURN(dom::element el, Field(k));
+      Append(w, k, el);
+    }
+    return Status::OK();
+  }
+  //! Copies fields added to the source after its first version: null when absent.
+  void CopyOptional(JsonObjectWriter& w, std::initializer_list<std::string_view> keys) const {
+    for (std::string_view k : keys) {
+      dom::element el;
+      if (obj_[k].get(el) == simdjson::SUCCESS)
+        Append(w, k, el);
+      else
+        w.Null(k);
+    }
+  }
+
+ private:
+  void Append(JsonObjectWriter& w, std::string_view k, dom::element el) const {
+    sb_.clear();
+    sb_.append(el);
+    w.Raw(k, sb_.str());
+  }
+
+  dom::object obj_;
+  simdjson::internal::string_builder<>& sb_;
+};
+
+using TransformFn = Status (*)(const Line&, EvidenceDraft&, JsonObjectWriter&);
+
+// chat_turns -> chat_turn: one dispatcher call, success or failure. Subject: its iterate or
+// replay run when it has one, else its request.
+Status ChatTurn(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
+  LH_RETURN_IF_ERROR(in.Begin("chat_turn.v1", "at", d));
+  d.kind = "chat_turn";
+  d.subject = in.StringOr("run_id", in.StringOr("request_id"));
+  return in.Copy(w, {"id", "request_id", "origin", "run_id", "requested_model", "model", "provider",
+                     "messages", "response", "finish_reason", "usage", "latency_ms", "attempts",
+                     "fallback_from", "ok", "error"});
+}
+
+// validations -> validation: one verdict. Subject: the order the payload is about, else the
+// run, else the validation itself.
+Status Validation(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
+  LH_RETURN_IF_ERROR(in.Begin("validation.v1", "at", d));
+  d.kind = "validation";
+  std::string_view order = in.Nested("payload", "order_id");
+  d.subject = !order.empty() ? order : in.StringOr("run_id", in.StringOr("id"));
+  return in.Copy(w, {"id", "request_id", "origin", "run_id", "kind", "payload", "valid", "errors",
+                     "roster_versions", "elapsed_us"});
+}
+
+// iterate_runs -> iterate_run: the whole run, every attempt. Subject: the task's order.
+// `prompt` (the first two turns) was added to the source later: null on older lines.
+Status IterateRun(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
+  LH_RETURN_IF_ERROR(in.Begin("iterate_run.v1", "at", d));
+  d.kind = "iterate_run";
+  std::string_view order = in.Nested("task", "order_id");
+  d.subject = !order.empty() ? order : in.StringOr("run_id");
+  LH_RETURN_IF_ERROR(in.Copy(w, {"run_id", "request_id", "kind", "task"}));
+  in.CopyOptional(w, {"prompt"});
+  return in.Copy(w, {"requested_model", "model", "max_attempts", "attempts", "attempt_count",
+                     "valid", "final", "latency_ms", "error"});
+}
+
+// fills -> fill: a fill a coordinator committed through POST /v1/fills, with the verdict it
+// got then and the order it was for. Subject: the order.
+Status Fill(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
+  LH_RETURN_IF_ERROR(in.Begin("fill.v1", "at", d));
+  d.kind = "fill";
+  LH_ASSIGN_OR_RETURN(std::string_view order, in.String("order_id"));
+  d.subject = order;
+  return in.Copy(w, {"fill_id", "request_id", "order_id", "worker_ids", "order", "run_id", "source",
+                     "valid", "errors"});
+}
+
+// emails -> email: an outreach email sent through POST /v1/emails, with its verdict, the
+// worker and the order. Subject: the order.
+Status Email(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
+  LH_RETURN_IF_ERROR(in.Begin("email.v1", "at", d));
+  d.kind = "email";
+  LH_ASSIGN_OR_RETURN(std::string_view order, in.String("order_id"));
+  d.subject = order;
+  return in.Copy(w, {"email_id", "request_id", "order_id", "worker_id", "worker", "order", "to",
+                     "subject", "body", "run_id", "source", "valid", "errors"});
+}
+
+// playbooks -> playbook_record | playbook_replay (by `op`). Subject: the playbook.
+Status Playbook(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
+  LH_RETURN_IF_ERROR(in.Begin("playbook.v1", "at", d));
+  LH_ASSIGN_OR_RETURN(std::string_view op, in.String("op"));
+  LH_ASSIGN_OR_RETURN(std::string_view id, in.String("playbook_id"));
+  d.subject = id;
+  if (op == "record") {
+    d.kind = "playbook_record";
+    return in.Copy(w, {"op", "request_id", "playbook_id", "version", "order_id", "signature",
+                       "playbook", "outcome"});
+  }
+  if (op == "replay") {
+    d.kind = "playbook_replay";
+    return in.Copy(w, {"op", "request_id", "playbook_id", "order_id", "signature", "playbook",
+                       "fill", "verdicts", "valid", "latency_ms"});
+  }
+  return Status::InvalidArgument(
+      fmt::format("field 'op': '{}' is neither record nor replay", op.substr(0, 64)));
+}
+
+// pathway_traces -> pathway_step: one step of an order's trace. Subject: the order.
+Status PathwayStep(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
+  LH_RETURN_IF_ERROR(in.Begin("pathway_trace.v1", "at", d));
+  d.kind = "pathway_step";
+  LH_ASSIGN_OR_RETURN(std::string_view order, in.String("order_id"));
+  d.subject = order;
+  return in.Copy(w, {"order_id", "version", "step", "source", "request_id", "data"});
+}
+
+// replay_runs -> replay_run: retrieve, bundle, chat, validate. Subject: the task's order.
+Status ReplayRun(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
+  LH_RETURN_IF_ERROR(in.Begin("replay_run.v1", "at", d));
+  d.kind = "replay_run";
+  std::string_view order;
+  if (auto t = in.Field("task"); t.ok() && (*t)["task"]["order_id"].get_string().get(order))
+    order = "";
+  d.subject = !order.empty() ? order : in.StringOr("run_id");
+  return in.Copy(w,
+                 {"run_id", "task", "retrieved", "prompt_sha256", "messages", "model", "response",
+                  "extracted", "validation", "roster_versions", "latency_ms", "error"});
+}
+
+// retrievals -> retrieval: one matrix retrieve (or a replay's playbook search). Subject: the
+// query's role, or "none".
+Status Retrieval(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
+  LH_RETURN_IF_ERROR(in.Begin("retrieval.v1", "at", d));
+  d.kind = "retrieval";
+  d.subject = in.StringOr("role", "none");
+  return in.Copy(w, {"id", "request_id", "query", "role", "role_source", "place", "shift",
+                     "corpora", "k", "filter", "results", "gated", "per_corpus", "latency_ms"});
+}
+
+// observer_events -> observer_window: one closed minute of metrics, dated by the minute it
+// covers (window_start). Subject: "observer".
+Status ObserverWindow(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
+  LH_RETURN_IF_ERROR(in.Begin("observer_event.v1", "window_start", d));
+  d.kind = "observer_window";
+  d.subject = "observer";
+  return in.Copy(
+      w, {"window_start", "window_s", "requests", "by_route", "validators", "top_failure_reasons",
+          "chat", "embed_cache", "dropped_total", "errors_total"});
+}
+
+// truth_claims -> truth_claim: one claim, dated when it was recorded. Subject: its subject.
+Status TruthClaim(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
+  LH_RETURN_IF_ERROR(in.Begin("truth_claim.v1", "recorded_at", d));
+  d.kind = "truth_claim";
+  LH_ASSIGN_OR_RETURN(std::string_view subject, in.String("subject"));
+  d.subject = subject;
+  return in.Copy(w, {"id", "request_id", "subject", "attribute", "value", "source", "observed_at",
+                     "confidence"});
+}
+
+// feedback -> feedback: a coordinator's rating or flag. Subject: its target (a run, request,
+// fill, email, playbook or evidence id).
+Status Feedback(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
+  LH_RETURN_IF_ERROR(in.Begin("feedback.v1", "at", d));
+  d.kind = "feedback";
+  LH_ASSIGN_OR_RETURN(std::string_view target, in.String("target"));
+  d.subject = target;
+  return in.Copy(w, {"id", "request_id", "target", "rating", "flag", "reason", "coordinator"});
+}
+
+TransformFn TransformOf(std::string_view source) {
+  static const std::pair<std::string_view, TransformFn> table[] = {
+      {"chat_turns", ChatTurn},
+      {"validations", Validation},
+      {"iterate_runs", IterateRun},
+      {"fills", Fill},
+      {"emails", Email},
+      {"playbooks", Playbook},
+      {"pathway_traces", PathwayStep},
+      {"replay_runs", ReplayRun},
+      {"retrievals", Retrieval},
+      {"observer_events", ObserverWindow},
+      {"truth_claims", TruthClaim},
+      {"feedback", Feedback},
+  };
+  for (const auto& [name, fn] : table)
+    if (name == source) return fn;
+  return nullptr;
+}
+
+}  // namespace
+
+struct EvidenceTransformer::Impl {
+  dom::parser parser;
+  simdjson::internal::string_builder<> sb;
+};
+
+EvidenceTransformer::EvidenceTransformer() : impl_(std::make_unique<Impl>()) {}
+EvidenceTransformer::~EvidenceTransformer() = default;
+
+Status EvidenceTransformer::Transform(const SourceSpec& source, std::string_view line,
+                                      EvidenceDraft& out) {
+  TransformFn fn = TransformOf(source.name);
+  if (fn == nullptr)
+    return Status::InvalidArgument(fmt::format("no transform for source '{}'", source.name));
+  dom::element doc;
+  if (auto err = impl_->parser.parse(line.data(), line.size(), false).get(doc); err)
+    return Status::InvalidArgument(fmt::format("malformed JSON: {}", simdjson::error_message(err)));
+  dom::object obj;
+  if (doc.get_object().get(obj) != simdjson::SUCCESS)
+    return Status::InvalidArgument("the line is not a JSON object");
+  out.payload.clear();
+  Status st;
+  {
+    JsonObjectWriter w(out.payload);
+    st = fn(Line(obj, impl_->sb), out, w);
+  }
+  return st;
+}
+
+std::string EvidenceId(const SourceSpec& source, const EvidenceDraft& d) {
+  std::string material;
+  material.reserve(source.name.size() + d.kind.size() + d.subject.size() + d.payload.size() + 3);
+  material.append(source.name).append("\n").append(d.kind).append("\n");
+  material.append(d.subject).append("\n").append(d.payload);
+  return "ev_" + Sha256Hex(material).substr(0, 24);
+}
+
+void AppendEvidenceLine(std::string& out, const SourceSpec& source, const EvidenceDraft& d,
+                        std::string_view id, int64_t line_offset, std::string_view recorded_at) {
+  {
+    JsonObjectWriter w(out);
+    w.Str("schema", "evidence.v1").Str("id", id).Str("kind", d.kind).Str("day", d.day);
+    w.Str("subject", d.subject).Raw("payload", d.payload);
+    std::string& p = w.Key("provenance");
+    JsonObjectWriter pw(p);
+    pw.Str("source", source.name).Int("line_offset", line_offset);
+    pw.Str("transform", source.transform).Str("recorded_at", recorded_at);
+  }
+  out += '\n';
+}
+
+std::string DayPath(std::string_view day) {
+  std::string p(day);
+  for (char& c : p)
+    if (c == '-') c = '/';
+  return p;
+}
+
+}  // namespace lakehouse::distill

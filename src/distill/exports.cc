@@ -1,0 +1,558 @@
+#include "distill/exports.h"
+
+#include <map>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "core/ids.h"
+#include "distill/jsonl.h"
+#include "distill/receipts.h"
+#include "distill/scoring.h"
+
+namespace lakehouse::distill {
+
+namespace dom = simdjson::dom;
+
+namespace {
+
+constexpr size_t kRagChunkChars = 2000;
+
+// System prompts of the synthesized classes (the others keep the prompt they were given).
+constexpr std::string_view kEmailSystem =
+    "You are the staffing assistant of a staffing agency. Write the outreach email to the "
+    "worker for the order, as one JSON object {to, subject, body} in a ```json block.";
+constexpr std::string_view kPlaybookSystem =
+    "You are the staffing assistant of a staffing agency. Write the playbook that fills an "
+    "order like the one given, as one JSON object {name, role, steps} in a ```json block.";
+constexpr std::string_view kRetrievalSystem =
+    "Extract the role, place and shift a staffing coordinator's query asks for, as one JSON "
+    "object {role, place, shift} in a ```json block (null for what it does not say).";
+
+std::string_view StringAt(dom::element el, std::string_view key) {
+  std::string_view s;
+  if (el[key].get_string().get(s) != simdjson::SUCCESS) return "";
+  return s;
+}
+
+std::string Fenced(const Json& value) {
+  return "```json\n" + value.dump(2) + "\n```";
+}
+
+Json ToJson(dom::element el) {
+  auto parsed = ParseJson(Minify(el));
+  return parsed.ok() ? *parsed : Json(nullptr);
+}
+
+Json Message(std::string_view role, std::string_view content, bool weighted = false) {
+  Json m{{"role", std::string(role)}, {"content", std::string(content)}};
+  if (weighted) m["weight"] = 1;
+  return m;
+}
+
+// [{role, content}] of a JSON message array, or nullopt when it is not one.
+std::optional<Json> Messages(std::optional<dom::element> arr) {
+  dom::array a;
+  if (!arr || arr->get_array().get(a) != simdjson::SUCCESS || a.size() == 0) return std::nullopt;
+  Json out = Json::array();
+  for (dom::element m : a) {
+    std::string_view role, content;
+    if (m["role"].get_string().get(role) || m["content"].get_string().get(content))
+      return std::nullopt;
+    out.push_back(Message(role, content));
+  }
+  return out;
+}
+
+// Case folded, letters and digits only, single spaces: equal keys are near duplicates.
+std::string NearKey(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (unsigned char c : text) {
+    if (std::isalnum(c)) {
+      if (space && !out.empty()) out += ' ';
+      out += static_cast<char>(std::tolower(c));
+      space = false;
+    } else {
+      space = true;
+    }
+  }
+  return out;
+}
+
+struct Candidate {
+  std::string klass;
+  std::optional<Json> messages;  // nullopt: dropped with `problem`
+  std::string problem;
+};
+
+// The SFT example of a record, if its kind is one of the 8 classes (nullopt otherwise).
+std::optional<Candidate> SftCandidate(const EvidenceView& ev) {
+  const std::string_view k = ev.kind;
+  Candidate c;
+  if (k == "iterate_run") {
+    c.klass = "iterate_" + std::string(ev.Str("kind"));
+    dom::array attempts;
+    auto prompt = Messages(ev.Get("prompt"));
+    if (!ev.Bool("valid")) {
+      c.problem = "not valid";
+    } else if (!prompt) {
+      c.problem = "no prompt recorded (a line from before prompts were logged)";
+    } else if (auto a = ev.Get("attempts");
+               !a || a->get_array().get(attempts) || attempts.size() == 0) {
+      c.problem = "no attempts";
+    } else {
+      dom::element last = attempts.at(attempts.size() - 1).value_unsafe();
+      prompt->push_back(Message("assistant", StringAt(last, "raw"), true));
+      c.messages = std::move(prompt);
+    }
+    return c;
+  }
+  if (k == "chat_turn") {
+    if (ev.Str("origin") != "chat") return std::nullopt;
+    c.klass = "chat";
+    auto msgs = Messages(ev.Get("messages"));
+    if (!ev.Bool("ok")) {
+      c.problem = "the call failed";
+    } else if (!msgs) {
+      c.problem = "no messages";
+    } else {
+      msgs->push_back(Message("assistant", ev.Str("response"), true));
+      c.messages = std::move(msgs);
+    }
+    return c;
+  }
+  if (k == "email") {
+    c.klass = "email";
+    if (!ev.Bool("valid")) {
+      c.problem = "not valid";
+      return c;
+    }
+    Json ctx{{"order", ev.Get("order") ? ToJson(*ev.Get("order")) : Json(nullptr)},
+             {"worker", ev.Get("worker") ? ToJson(*ev.Get("worker")) : Json(nullptr)}};
+    Json answer{{"to", std::string(ev.Str("to"))},
+                {"subject", std::string(ev.Str("subject"))},
+                {"body", std::string(ev.Str("body"))}};
+    c.messages = Json::array({Message("system", kEmailSystem),
+                              Message("user",
+                                      "Write the outreach email for this order to this "
+                                      "worker.\n" +
+                                          Fenced(ctx)),
+                              Message("assistant", Fenced(answer), true)});
+    return c;
+  }
+  if (k == "playbook_record") {
+    c.klass = "playbook";
+    auto sig = ev.Get("signature");
+    auto pb = ev.Get("playbook");
+    if (!sig || !pb) {
+      c.problem = "no signature or playbook";
+      return c;
+    }
+    c.messages = Json::array(
+        {Message("system", kPlaybookSystem),
+         Message("user", "Write the playbook for an order like this.\n" + Fenced(ToJson(*sig))),
+         Message("assistant", Fenced(ToJson(*pb)), true)});
+    return c;
+  }
+  if (k == "replay_run") {
+    c.klass = "replay";
+    bool valid = false;
+    if (auto v = ev.Get("validation"); v && (*v)["valid"].get_bool().get(valid)) valid = false;
+    auto msgs = Messages(ev.Get("messages"));
+    if (!valid) {
+      c.problem = "not valid";
+    } else if (!msgs) {
+      c.problem = "no messages";
+    } else {
+      msgs->push_back(Message("assistant", ev.Str("response"), true));
+      c.messages = std::move(msgs);
+    }
+    return c;
+  }
+  if (k == "retrieval") {
+    if (ev.Str("role_source") != "extracted") return std::nullopt;
+    c.klass = "retrieval";
+    Json answer{{"role", std::string(ev.Str("role"))},
+                {"place", ev.Get("place") ? ToJson(*ev.Get("place")) : Json(nullptr)},
+                {"shift", ev.Get("shift") ? ToJson(*ev.Get("shift")) : Json(nullptr)}};
+    c.messages = Json::array({Message("system", kRetrievalSystem), Message("user", ev.Str("query")),
+                              Message("assistant", Fenced(answer), true)});
+    return c;
+  }
+  return std::nullopt;
+}
+
+// The retrieval text of a record, if its kind goes to RAG ("" with `problem` when it is a
+// RAG kind that is not usable).
+std::optional<std::string> RagText(const EvidenceView& ev, std::string& problem) {
+  const std::string_view k = ev.kind;
+  if (k == "playbook_record") {
+    auto pb = ev.Get("playbook");
+    auto sig = ev.Get("signature");
+    auto outcome = ev.Get("outcome");
+    if (!pb || !sig) {
+      problem = "no signature or playbook";
+      return "";
+    }
+    std::string t = fmt::format(
+        "Playbook \"{}\" for {} in {}, {} ({} shift, {}), recorded for "
+        "order {}. Steps:",
+        StringAt(*pb, "name"), StringAt(*sig, "role"), StringAt(*sig, "city"),
+        StringAt(*sig, "state"), StringAt(*sig, "shift"), StringAt(*sig, "headcount_band"),
+        ev.Str("order_id"));
+    dom::array steps;
+    if ((*pb)["steps"].get_array().get(steps) == simdjson::SUCCESS) {
+      int i = 0;
+      for (dom::element s : steps) {
+        dom::element args;
+        t += fmt::format(" {}. {}({})", ++i, StringAt(s, "tool"),
+                         s["args"].get(args) == simdjson::SUCCESS ? Minify(args) : "");
+      }
+    }
+    if (outcome)
+      t += fmt::format(" Outcome: {}. {}", StringAt(*outcome, "status"),
+                       StringAt(*outcome, "notes"));
+    return t;
+  }
+  if (k == "fill" || k == "email") {
+    if (!ev.Bool("valid")) {
+      problem = "not valid";
+      return "";
+    }
+    auto order = ev.Get("order");
+    std::string o = fmt::format("order {}", ev.Str("order_id"));
+    if (order) {
+      int64_t headcount = 0;
+      if ((*order)["headcount"].get_int64().get(headcount)) headcount = 0;
+      o = fmt::format("order {} ({} x {} in {}, {}, {} shift, from {})", ev.Str("order_id"),
+                      headcount, StringAt(*order, "role"), StringAt(*order, "city"),
+                      StringAt(*order, "state"), StringAt(*order, "shift"),
+                      StringAt(*order, "start_date"));
+    }
+    if (k == "fill") {
+      auto ids = ev.Get("worker_ids");
+      return fmt::format("Fill of {}: workers {}.", o, ids ? Minify(*ids) : "[]");
+    }
+    return fmt::format("Email for {} to worker {}. Subject: {}\n\n{}", o, ev.Str("worker_id"),
+                       ev.Str("subject"), ev.Str("body"));
+  }
+  if (k == "truth_claim") {
+    auto v = ev.Get("value");
+    return fmt::format(
+        "{} {}: {} (source {}, observed {}, confidence {})", ev.Str("subject"), ev.Str("attribute"),
+        v ? (v->is_string() ? std::string(ev.Str("value")) : Minify(*v)) : "null", ev.Str("source"),
+        ev.Str("observed_at"), FormatScore(ev.Number("confidence")));
+  }
+  if (k == "pathway_step") {
+    auto d = ev.Get("data");
+    return fmt::format("Order {} step {}: {} (by {}) {}", ev.Str("order_id"), ev.Int("version"),
+                       ev.Str("step"), ev.Str("source"), d ? Minify(*d) : "{}");
+  }
+  if (k == "feedback") {
+    if (ev.Str("reason").empty()) {
+      problem = "no note";
+      return "";
+    }
+    const int64_t r = ev.Int("rating");
+    return fmt::format("Coordinator feedback on {} ({}{}): {}", ev.Str("target"),
+                       r > 0   ? "up"
+                       : r < 0 ? "down"
+                               : "neutral",
+                       ev.Bool("flag") ? ", flagged" : "", ev.Str("reason"));
+  }
+  return std::nullopt;
+}
+
+// Pieces of at most kRagChunkChars, cut at the last whitespace before the limit.
+std::vector<std::string_view> Chunks(std::string_view text) {
+  std::vector<std::string_view> out;
+  while (text.size() > kRagChunkChars) {
+    size_t cut = text.find_last_of(" \n\t", kRagChunkChars);
+    if (cut == std::string_view::npos || cut < kRagChunkChars / 2) cut = kRagChunkChars;
+    // Never split a UTF-8 sequence.
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    out.push_back(text.substr(0, cut));
+    text.remove_prefix(cut);
+    while (!text.empty() && (text[0] == ' ' || text[0] == '\n' || text[0] == '\t'))
+      text.remove_prefix(1);
+  }
+  if (!text.empty()) out.push_back(text);
+  return out;
+}
+
+bool Flagged(const ScoredView& s) {
+  for (std::string_view f : s.firewall)
+    if (f.starts_with("flagged") || f.starts_with("quarantined")) return true;
+  return false;
+}
+
+// The output of one export: lines, drops with reasons, and dedup.
+class ExportWriter {
+ public:
+  ExportWriter(const fs::path& root, const std::string& kind) : root_(root), kind_(kind) {}
+  Status Open() {
+    LH_RETURN_IF_ERROR(out_.Open(root_ / "exports" / (kind_ + ".jsonl")));
+    return dropped_.Open(root_ / "exports" / (kind_ + ".dropped.jsonl"));
+  }
+  // True when `exact`/`near` were seen before (the drop is logged).
+  bool Duplicate(const EvidenceView& ev, std::string_view klass, const std::string& exact,
+                 const std::string& near) {
+    if (auto it = exact_.find(exact); it != exact_.end()) {
+      Drop(ev, klass, "exact duplicate of " + it->second);
+      return true;
+    }
+    if (!near.empty()) {
+      const uint64_t nk = Fnv1a64(near);
+      if (auto it = near_.find(nk); it != near_.end()) {
+        Drop(ev, klass, "near duplicate of " + it->second);
+        return true;
+      }
+      near_.emplace(nk, std::string(ev.id));
+    }
+    exact_.emplace(exact, std::string(ev.id));
+    return false;
+  }
+  void Drop(const EvidenceView& ev, std::string_view klass, std::string_view reason) {
+    {
+      JsonObjectWriter w(drop_buf_);
+      w.Str("evidence_id", ev.id).Str("kind", ev.kind).Str("class", klass).Str("reason", reason);
+    }
+    drop_buf_ += '\n';
+    std::string_view label = reason.substr(0, reason.find_first_of(":(0123456789"));
+    while (!label.empty() && label.back() == ' ') label.remove_suffix(1);
+    ++drops_[std::string(label)];
+  }
+  std::string& Line() { return buf_; }
+  Status Flush(bool all = false) {
+    if (all || buf_.size() > (4 << 20)) {
+      LH_RETURN_IF_ERROR(out_.Append(buf_));
+      buf_.clear();
+    }
+    if (all || drop_buf_.size() > (4 << 20)) {
+      LH_RETURN_IF_ERROR(dropped_.Append(drop_buf_));
+      drop_buf_.clear();
+    }
+    return Status::OK();
+  }
+  Result<Json> Commit(Json counts) {
+    LH_RETURN_IF_ERROR(Flush(true));
+    const int64_t written = out_.lines(), dropped = dropped_.lines();
+    LH_RETURN_IF_ERROR(out_.Commit());
+    LH_RETURN_IF_ERROR(dropped_.Commit());
+    Json drops = Json::object();
+    for (const auto& [r, n] : drops_) drops[r] = n;
+    counts["written"] = written;
+    counts["dropped"] = dropped;
+    counts["dropped_by_reason"] = drops;
+    Json outputs = Json::array();
+    for (const std::string& name : {kind_ + ".jsonl", kind_ + ".dropped.jsonl"}) {
+      LH_ASSIGN_OR_RETURN(Json o, DescribeOutput(root_, root_ / "exports" / name));
+      outputs.push_back(o);
+    }
+    return Json{{"kind", kind_}, {"outputs", outputs}, {"counts", counts}};
+  }
+
+ private:
+  fs::path root_;
+  std::string kind_;
+  AtomicFileWriter out_, dropped_;
+  std::string buf_, drop_buf_;
+  std::map<std::string, std::string> exact_;
+  std::map<uint64_t, std::string> near_;
+  std::map<std::string, int64_t> drops_;
+};
+
+void AppendMetadata(std::string& out, const EvidenceView& ev, const ScoredView& s,
+                    std::string_view klass, const std::function<void(JsonObjectWriter&)>& extra) {
+  JsonObjectWriter m(out);
+  std::string& ids = m.Key("evidence_ids");
+  ids += '[';
+  AppendJsonString(ids, ev.id);
+  ids += ']';
+  m.Str("source_class", klass).Str("kind", ev.kind).Str("subject", ev.subject).Str("day", ev.day);
+  m.Fixed4("score", s.score).Str("category", s.category);
+  if (extra) extra(m);
+}
+
+Result<Json> ExportSft(const ExportOptions& opt) {
+  ExportWriter w(opt.root, "sft");
+  LH_RETURN_IF_ERROR(w.Open());
+  std::map<std::string, int64_t> by_class;
+  int64_t candidates = 0;
+  LH_RETURN_IF_ERROR(
+      ForEachScoredEvidence(opt.root, [&](const EvidenceView& ev, const ScoredView& s) -> Status {
+        auto c = SftCandidate(ev);
+        if (!c) return Status::OK();
+        ++candidates;
+        if (!s.firewall.empty()) {
+          w.Drop(ev, c->klass, fmt::format("firewall: {}", s.firewall.front()));
+        } else if (!c->messages) {
+          w.Drop(ev, c->klass, c->problem);
+        } else if (s.score < opt.min_score) {
+          w.Drop(ev, c->klass,
+                 fmt::format("below the minimum score {} ({})", FormatScore(opt.min_score),
+                             FormatScore(s.score)));
+        } else {
+          const std::string messages = DumpJson(*c->messages);
+          std::string text;
+          for (const auto& m : *c->messages) text += m["content"].get<std::string>() + "\n";
+          if (w.Duplicate(ev, c->klass, Sha256Hex(messages), NearKey(text))) return Status::OK();
+          std::string& out = w.Line();
+          {
+            JsonObjectWriter line(out);
+            line.Raw("messages", messages);
+            AppendMetadata(line.Key("metadata"), ev, s, c->klass, {});
+          }
+          out += '\n';
+          ++by_class[c->klass];
+        }
+        return w.Flush();
+      }));
+  Json classes = Json::object();
+  for (const std::string& k : SftClasses()) classes[k] = by_class.count(k) ? by_class[k] : 0;
+  return w.Commit(Json{
+      {"candidates", candidates}, {"min_score", RoundScore(opt.min_score)}, {"by_class", classes}});
+}
+
+Result<Json> ExportRag(const ExportOptions& opt) {
+  ExportWriter w(opt.root, "rag");
+  LH_RETURN_IF_ERROR(w.Open());
+  std::map<std::string, int64_t> by_kind;
+  int64_t candidates = 0, chunks = 0;
+  LH_RETURN_IF_ERROR(
+      ForEachScoredEvidence(opt.root, [&](const EvidenceView& ev, const ScoredView& s) -> Status {
+        std::string problem;
+        auto text = RagText(ev, problem);
+        if (!text) return Status::OK();
+        ++candidates;
+        const std::string klass(ev.kind);
+        if (Flagged(s)) {
+          w.Drop(ev, klass, fmt::format("firewall: {}", s.firewall.front()));
+        } else if (!problem.empty()) {
+          w.Drop(ev, klass, problem);
+        } else if (!w.Duplicate(ev, klass, Sha256Hex(*text), NearKey(*text))) {
+          const auto pieces = Chunks(*text);
+          for (size_t i = 0; i < pieces.size(); ++i) {
+            std::string& out = w.Line();
+            {
+              JsonObjectWriter line(out);
+              line.Str("id", fmt::format("{}:{}", ev.id, i)).Str("text", pieces[i]);
+              AppendMetadata(line.Key("metadata"), ev, s, klass, [&](JsonObjectWriter& m) {
+                m.Int("chunk", static_cast<int64_t>(i))
+                    .Int("chunks", static_cast<int64_t>(pieces.size()));
+              });
+            }
+            out += '\n';
+            ++chunks;
+          }
+          ++by_kind[klass];
+        }
+        return w.Flush();
+      }));
+  Json kinds = Json::object();
+  for (const auto& [k, n] : by_kind) kinds[k] = n;
+  return w.Commit(Json{{"candidates", candidates}, {"chunks", chunks}, {"by_kind", kinds}});
+}
+
+Result<Json> ExportPreference(const ExportOptions& opt) {
+  ExportWriter w(opt.root, "preference");
+  LH_RETURN_IF_ERROR(w.Open());
+  int64_t runs = 0, pairs = 0;
+  LH_RETURN_IF_ERROR(
+      ForEachScoredEvidence(opt.root, [&](const EvidenceView& ev, const ScoredView& s) -> Status {
+        if (ev.kind != "iterate_run" || !ev.Bool("valid") || ev.Int("attempt_count") < 2)
+          return Status::OK();
+        ++runs;
+        const std::string klass = "iterate_" + std::string(ev.Str("kind"));
+        auto prompt = Messages(ev.Get("prompt"));
+        dom::array attempts;
+        if (!s.firewall.empty()) {
+          w.Drop(ev, klass, fmt::format("firewall: {}", s.firewall.front()));
+          return w.Flush();
+        }
+        if (!prompt) {
+          w.Drop(ev, klass, "no prompt recorded (a line from before prompts were logged)");
+          return w.Flush();
+        }
+        if (auto a = ev.Get("attempts");
+            !a || a->get_array().get(attempts) || attempts.size() < 2) {
+          w.Drop(ev, klass, "fewer than two attempts");
+          return w.Flush();
+        }
+        const size_t n = attempts.size();
+        const std::string_view chosen = StringAt(attempts.at(n - 1).value_unsafe(), "raw");
+        const std::string prompt_text = prompt->back()["content"].get<std::string>();
+        for (size_t i = 0; i + 1 < n; ++i) {
+          dom::element a = attempts.at(i).value_unsafe();
+          const std::string_view rejected = StringAt(a, "raw");
+          if (rejected == chosen) {
+            w.Drop(ev, klass, fmt::format("attempt {}: chosen and rejected are the same", i + 1));
+            continue;
+          }
+          if (!prompt_text.empty() && (chosen.find(prompt_text) != std::string_view::npos ||
+                                       rejected.find(prompt_text) != std::string_view::npos)) {
+            w.Drop(ev, klass,
+                   fmt::format("attempt {}: the prompt is repeated inside chosen or "
+                               "rejected",
+                               i + 1));
+            continue;
+          }
+          const std::string prompt_json = DumpJson(*prompt);
+          const std::string chosen_json = DumpJson(Json::array({Message("assistant", chosen)}));
+          const std::string rejected_json = DumpJson(Json::array({Message("assistant", rejected)}));
+          if (w.Duplicate(ev, klass, Sha256Hex(prompt_json + chosen_json + rejected_json), ""))
+            continue;
+          Json kinds = Json::array();
+          dom::array errors;
+          if (a["errors"].get_array().get(errors) == simdjson::SUCCESS)
+            for (dom::element e : errors) {
+              dom::object o;
+              if (e.get_object().get(o) == simdjson::SUCCESS && o.size() > 0)
+                kinds.push_back(std::string(o.begin().key()));
+            }
+          std::string& out = w.Line();
+          {
+            JsonObjectWriter line(out);
+            line.Raw("prompt", prompt_json)
+                .Raw("chosen", chosen_json)
+                .Raw("rejected", rejected_json);
+            AppendMetadata(line.Key("metadata"), ev, s, klass, [&](JsonObjectWriter& m) {
+              m.Str("run_id", ev.Str("run_id"))
+                  .Int("chosen_attempt", static_cast<int64_t>(n))
+                  .Int("rejected_attempt", static_cast<int64_t>(i + 1))
+                  .Raw("rejected_errors", DumpJson(kinds));
+            });
+          }
+          out += '\n';
+          ++pairs;
+        }
+        return w.Flush();
+      }));
+  return w.Commit(Json{{"runs_with_retries", runs}, {"pairs", pairs}});
+}
+
+}  // namespace
+
+const std::vector<std::string>& SftClasses() {
+  static const std::vector<std::string> classes = {
+      "iterate_fill", "iterate_email", "iterate_playbook", "chat",
+      "email",        "playbook",      "replay",           "retrieval"};
+  return classes;
+}
+
+Result<Json> Export(const ExportOptions& opt) {
+  StepTimer timer;
+  Result<Json> body = Status::InvalidArgument(
+      fmt::format("unknown export '{}'; exports are sft, rag, preference", opt.kind));
+  if (opt.kind == "sft") body = ExportSft(opt);
+  if (opt.kind == "rag") body = ExportRag(opt);
+  if (opt.kind == "preference") body = ExportPreference(opt);
+  if (!body.ok()) return body.status();
+  LH_ASSIGN_OR_RETURN(std::string receipt,
+                      WriteReceipt(opt.root, "export_" + opt.kind, timer, *body));
+  (*body)["receipt"] = RelPath(opt.root, receipt);
+  return body;
+}
+
+}  // namespace lakehouse::distill

@@ -1,0 +1,33 @@
+// src/distill/scorer.h: `lakehouse score`: a score (4 decimals) and a category for every
+// evidence record, in `scored/YYYY/MM/DD/<source>.jsonl`, line for line with the evidence
+// file of the same path (scored.v1: evidence_id, kind, source, day, subject, score,
+// category, reasons, firewall).
+//
+// The rules (docs/DISTILL.md, "Scoring") read one record plus a context built first from
+// the whole evidence: coordinator feedback by target, replays by playbook, and the requests
+// that had a quarantined line. Categories: SftNever (the firewall: firewall.h), Telemetry
+// (what describes the system, not a task: validations, observer windows, feedback, chat
+// turns judged by their run), Reference (facts and traces: truth claims, pathway steps),
+// else Accepted (score >= 0.8), Partial (>= 0.5) or Rejected.
+//
+// Idempotent and resumable: a scored file is rewritten whole (temp + rename) only when its
+// evidence file grew or the context changed (`scored/_checkpoint.json` keeps both); a crash
+// leaves the previous file, and the next run redoes the rest.
+//
+// Thread-safety: one scorer per root at a time (the CLI).
+#pragma once
+
+#include <filesystem>
+
+#include "core/json.h"
+#include "core/status.h"
+
+namespace lakehouse::distill {
+
+//! The version of the scoring rules; part of the checkpoint (a change re-scores all).
+inline constexpr std::string_view kScoreRules = "score@1";
+
+//! Runs the scorer over `<root>/evidence`; returns the receipt body (with "receipt").
+Result<Json> Score(const std::filesystem::path& root);
+
+}  // namespace lakehouse::distill

@@ -1,0 +1,62 @@
+// src/distill/scoring.h: the scoring rules and their context (internal to src/distill; the
+// audit re-runs them to check the scorer's output).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "distill/evidence_view.h"
+
+namespace lakehouse::distill {
+
+struct ScoreContext {
+  struct Feedback {
+    int positive = 0, negative = 0;
+    std::vector<std::string> flags;  // the flag reasons
+  };
+  std::map<std::string, Feedback> feedback;            // by target id
+  std::map<std::string, std::pair<int, int>> replays;  // playbook_id -> (valid, invalid)
+  std::set<std::string> quarantined_requests;
+
+  //! Reads feedback and playbook evidence and `_quarantine/_kb/*.jsonl`.
+  static Result<ScoreContext> Build(const std::filesystem::path& root);
+  //! SHA-256 over the whole context: a change means every file is re-scored.
+  std::string Digest() const;
+};
+
+struct ScoreResult {
+  double score = 0;  // rounded to 4 decimals
+  std::string category;
+  std::vector<std::string> reasons;
+  std::vector<std::string> firewall;  // non-empty: SftNever
+};
+
+ScoreResult ScoreEvidence(const EvidenceView& ev, const ScoreContext& context);
+//! Appends the scored.v1 line (with '\n').
+void AppendScoredLine(std::string& out, const EvidenceView& ev, const ScoreResult& r);
+
+}  // namespace lakehouse::distill
+
+namespace lakehouse::distill {
+
+//! A scored.v1 line, parsed.
+struct ScoredView {
+  std::string_view evidence_id, category;
+  double score = 0;
+  std::vector<std::string_view> firewall;  // non-empty: SftNever
+};
+
+//! Walks every evidence record with its score, file by file in path order (the order every
+//! export is written in). Fails when a scored file is missing or does not match its
+//! evidence line for line ("run lakehouse score").
+Status ForEachScoredEvidence(
+    const std::filesystem::path& root,
+    const std::function<Status(const EvidenceView&, const ScoredView&)>& fn);
+
+}  // namespace lakehouse::distill
