@@ -49,7 +49,9 @@ class DistillModule final : public Module {
       line["request_id"] = req.request_id;
       for (auto it = fb.begin(); it != fb.end(); ++it) line[it.key()] = it.value();
       s.kb->Append("feedback", line);
-      return HttpResponse::FromJson(201, line);
+      Json out{{"feedback_id", line["id"]}, {"at", line["at"]}};
+      for (auto it = fb.begin(); it != fb.end(); ++it) out[it.key()] = it.value();
+      return HttpResponse::FromJson(201, out);
     });
     router.Add("GET", "/v1/distill/status", [&s = services](HttpRequest&) {
       Json out = Json::object();

@@ -28,8 +28,9 @@ using testing::TestServer;
 
 const std::set<std::string>& VolatileKeys() {
   static const std::set<std::string> keys = {
-      "elapsed_ms",  "updated_at", "created_at", "quarantine", "latency_ms", "created",
-      "recorded_at", "at",         "request_id", "ts",         "trace_id"};
+      "elapsed_ms", "updated_at",  "created_at", "quarantine", "latency_ms",
+      "created",    "recorded_at", "at",         "request_id", "ts",
+      "trace_id",   "fill_id",     "email_id",   "feedback_id"};
   return keys;
 }
 

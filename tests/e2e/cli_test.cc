@@ -10,21 +10,7 @@
 namespace lakehouse {
 namespace {
 
-struct CommandResult {
-  int exit_code;
-  std::string out;
-};
-
-CommandResult RunCli(const std::string& args) {
-  const std::string cmd = std::string(LAKEHOUSE_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  int rc = pclose(pipe);
-  return {WEXITSTATUS(rc), out};
-}
+using testing::RunCli;
 
 TEST(CliTest, GenSqlIngestDatasets) {
   testing::TempDir dir;

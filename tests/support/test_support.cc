@@ -138,6 +138,18 @@ TestServer::~TestServer() {
   app_->Stop();
 }
 
+CommandResult RunCli(const std::string& args) {
+  const std::string cmd = std::string(LAKEHOUSE_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int rc = pclose(pipe);
+  return {WEXITSTATUS(rc), out};
+}
+
 fs::path ContractsDir() {
   return fs::path(LAKEHOUSE_SOURCE_DIR) / "contracts";
 }

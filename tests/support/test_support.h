@@ -107,6 +107,13 @@ HttpResponse OpenAiChatReply(const std::string& content);
 int KillDuringWrites(const std::function<bool(int)>& write, std::chrono::milliseconds run_for,
                      int min_acks = 50);
 
+//! Runs build/lakehouse with `args` (a shell command line), stdout and stderr together.
+struct CommandResult {
+  int exit_code;
+  std::string out;
+};
+CommandResult RunCli(const std::string& args);
+
 //! The repository's contracts/ directory.
 std::filesystem::path ContractsDir();
 

@@ -1,0 +1,219 @@
+// End-to-end: real server traffic (a model that needs three tries, the local planner,
+// coordinators committing fills and emails, feedback, playbooks, truth, a replay) produces
+// the `_kb` sources; materialize -> score -> export -> audit full PASS, twice, with
+// byte-identical outputs. Then the same pipeline through the `lakehouse` binary.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+
+#include "distill/audit.h"
+#include "distill/exports.h"
+#include "distill/materializer.h"
+#include "distill/receipts.h"
+#include "distill/replay.h"
+#include "distill/scorer.h"
+#include "support/test_support.h"
+
+namespace lakehouse {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::HttpClient;
+using testing::ReadFile;
+using testing::RunCli;
+
+std::string Tree(const fs::path& root) {
+  std::string out;
+  for (const char* dir : {"evidence", "scored", "exports", "_quarantine"})
+    for (const fs::path& p : distill::JsonlFiles(root / dir))
+      out += distill::RelPath(root, p) + "\n" + ReadFile(p);
+  return out;
+}
+
+std::vector<Json> Lines(const fs::path& path) {
+  std::vector<Json> out;
+  std::ifstream in(path);
+  for (std::string l; std::getline(in, l);) out.push_back(Json::parse(l));
+  return out;
+}
+
+Json RunPipeline(const fs::path& root, Services& s) {
+  Json out = Json::object();
+  auto m = distill::Materialize({root});
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  out["materialize"] = m.ok() ? (*m)["counts"] : Json();
+  auto sc = distill::Score(root);
+  EXPECT_TRUE(sc.ok()) << sc.status().ToString();
+  for (const char* kind : {"sft", "rag", "preference"}) {
+    auto e = distill::Export({root, kind});
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    out[kind] = e.ok() ? (*e)["counts"] : Json();
+  }
+  auto roster = s.roster->Require();
+  distill::AuditOptions opt{root, roster->get(), s.validators.get()};
+  auto audit = distill::AuditFull(opt);
+  EXPECT_TRUE(audit.ok()) << audit.status().ToString();
+  EXPECT_EQ((*audit)["result"], "PASS") << distill::AuditTable(*audit);
+  out["audit"] = *audit;
+  return out;
+}
+
+TEST(DistillPipeline, ServerTrafficBecomesAuditedTrainingDataTwiceTheSame) {
+  // O000007: night forklift order in Virginia Beach; W0000071 is its one eligible worker.
+  const std::vector<std::string> script = {
+      "I think Rachel would be great for this!",
+      "```json\n{\"order_id\": \"O000007\", \"worker_ids\": [\"W0000048\"]}\n```",
+      "Fixed.\n```json\n{\"order_id\": \"O000007\", \"worker_ids\": [\"W0000071\"]}\n```"};
+  std::atomic<size_t> calls{0};
+  testing::FakeProvider fake([&](Router& r) {
+    r.Add("POST", "/chat/completions",
+          [&](HttpRequest&) { return testing::OpenAiChatReply(script[calls++ % script.size()]); });
+  });
+  testing::TestServer server(200, 40, 42, [&](Config& c) {
+    c.chat_openrouter_url = fake.url();
+    c.chat_openrouter_api_key = "sk-test";
+  });
+  HttpClient c = server.Client();
+  auto post = [&](const std::string& path, const Json& body, int status) {
+    auto r = c.PostJson(path, body);
+    EXPECT_EQ(r.status, status) << path << " " << r.body;
+    return r.json();
+  };
+  Json retried = post("/v1/iterate",
+                      {{"kind", "fill"},
+                       {"task", {{"order_id", "O000007"}}},
+                       {"model", "openrouter/test-model"},
+                       {"max_attempts", 3}},
+                      200);
+  ASSERT_EQ(retried["valid"], true);
+  ASSERT_EQ(retried["attempts"].size(), 3u);
+  Json local = post("/v1/iterate", {{"kind", "fill"}, {"task", {{"order_id", "O000007"}}}}, 200);
+  Json email = post(
+      "/v1/iterate",
+      {{"kind", "email"}, {"task", {{"order_id", "O000007"}, {"worker_id", "W0000071"}}}}, 200);
+  ASSERT_EQ(email["valid"], true) << email.dump();
+  post("/v1/iterate", {{"kind", "playbook"}, {"task", {{"order_id", "O000007"}}}}, 200);
+  Json sent = email["final"];
+  sent["run_id"] = email["run_id"];
+  post("/v1/emails", sent, 201);
+  Json wrong = sent;
+  wrong["to"] = "someone.else@example.com";
+  Json rejected = post("/v1/emails", wrong, 422);
+  EXPECT_EQ(rejected["valid"], false);
+  post("/v1/fills",
+       {{"order_id", "O000007"}, {"worker_ids", {"W0000071"}}, {"run_id", retried["run_id"]}}, 201);
+  post("/v1/fills", {{"order_id", "O000007"}, {"worker_ids", {"W0000048"}}}, 422);
+  post("/v1/fills", {{"order_id", "O000007"}}, 400);
+  post("/v1/chat",
+       {{"messages", {{{"role", "user"}, {"content", "Text Jo at 757-555-0188 about nights"}}}}},
+       200);
+  post("/v1/matrix/retrieve",
+       {{"query", "need 2 forklift operators nights in Virginia Beach"}, {"k", 5}}, 200);
+  post("/v1/feedback", {{"target", retried["run_id"]}, {"rating", 1}, {"reason", "right pick"}},
+       201);
+  post("/v1/feedback",
+       {{"target", local["run_id"]}, {"flag", true}, {"reason", "client asked to pause"}}, 201);
+  post("/v1/feedback", {{"target", local["run_id"]}, {"rating", 7}}, 400);
+  Json steps = Json::array(
+      {Json{{"tool", "retrieve"}, {"args", {{"query", "forklift nights Virginia Beach"}}}},
+       Json{{"tool", "propose_fill"},
+            {"args", {{"order_id", "O000007"}, {"worker_ids", {"W0000071"}}}}},
+       Json{{"tool", "validate_fill"}, {"args", {{"order_id", "O000007"}}}},
+       Json{{"tool", "commit_fill"}, {"args", {{"order_id", "O000007"}}}}});
+  post("/v1/playbooks/record", {{"order_id", "O000007"}, {"steps", steps}, {"outcome", "filled"}},
+       201);
+  post("/v1/truth/claims",
+       {{"subject", "worker:W0000071"},
+        {"attribute", "city"},
+        {"value", "Norfolk"},
+        {"source", "coordinator"},
+        {"observed_at", "2026-11-20"}},
+       201);
+  auto status = c.Get("/v1/distill/status");
+  EXPECT_EQ(status.status, 200);
+  EXPECT_TRUE(status.json()["materialize"].is_null());
+
+  // A replay with the local provider (retrieve -> bundle -> chat -> validate).
+  Services& s = server.app().services();
+  auto roster = s.roster->Require();
+  ASSERT_TRUE(roster.ok());
+  MatrixRetriever retriever(*s.embed, *s.vectors, s.chat.get(), s.kb.get());
+  distill::ReplayDeps deps{**roster, *s.validators, *s.chat, &retriever, *s.kb};
+  IterateRequest task;
+  task.kind = "fill";
+  task.task = Json{{"order_id", "O000007"}};
+  auto replay = distill::RunReplay(task, 10, deps);
+  ASSERT_TRUE(replay.ok()) << replay.status().ToString();
+  EXPECT_EQ((*replay)["validation"]["valid"], true) << replay->dump();
+  EXPECT_EQ((*replay)["model"], "local/planner");
+  EXPECT_FALSE((*replay)["retrieved"].empty());
+
+  const fs::path root = server.root().path();
+  for (const char* source : {"fills", "emails", "feedback", "replay_runs", "iterate_runs"})
+    EXPECT_TRUE(fs::exists(root / "_kb" / (std::string(source) + ".jsonl"))) << source;
+  Json first = RunPipeline(root, s);
+  EXPECT_GT(first["materialize"]["evidence_added"].get<int>(), 30);
+  const std::string tree = Tree(root);
+  Json second = RunPipeline(root, s);
+  EXPECT_EQ(second["materialize"]["lines_read"], 0);
+  EXPECT_EQ(Tree(root), tree) << "a second run changed an output";
+
+  // What came out: a preference pair per failed attempt, the retried run as an example,
+  // nothing firewalled in the training data, the replay re-validated by the audit.
+  auto pairs = Lines(root / "exports/preference.jsonl");
+  ASSERT_EQ(pairs.size(), 2u);
+  EXPECT_EQ(pairs[0]["metadata"]["run_id"], retried["run_id"]);
+  EXPECT_EQ(pairs[0]["metadata"]["rejected_errors"], Json::array({"Parse"}));
+  // W0000048 is a CNA in Florida: the wrong role, and too far (every error's kind).
+  EXPECT_EQ(pairs[1]["metadata"]["rejected_errors"],
+            Json::array({"Consistency", "Consistency", "Policy"}));
+  std::set<std::string> classes;
+  for (const auto& ex : Lines(root / "exports/sft.jsonl"))
+    classes.insert(ex["metadata"]["source_class"]);
+  for (const char* k : {"iterate_fill", "iterate_email", "iterate_playbook", "email", "playbook",
+                        "replay", "retrieval"})
+    EXPECT_TRUE(classes.count(k)) << k;
+  bool firewalled_chat = false, flagged_run = false;
+  for (const auto& d : Lines(root / "exports/sft.dropped.jsonl")) {
+    const std::string reason = d["reason"];
+    firewalled_chat |= reason == "firewall: pii: phone number in user message";
+    flagged_run |= reason == "firewall: flagged by a coordinator: client asked to pause";
+  }
+  EXPECT_TRUE(firewalled_chat);
+  EXPECT_TRUE(flagged_run);
+  const Json& replay_phase = second["audit"]["phases"][7];
+  EXPECT_EQ(replay_phase["status"], "PASS");
+  EXPECT_EQ(replay_phase["notes"]["agree"], 1);
+  EXPECT_FALSE(c.Get("/v1/distill/status").json()["audit_full"].is_null());
+}
+
+TEST(DistillPipeline, TheCliRunsEveryStepAndFailsAnAuditOnTampering) {
+  testing::TempDir dir;
+  fs::create_directories(dir.path() / "_kb");
+  for (const auto& e : fs::directory_iterator(testing::ContractsDir() / "distill/kb"))
+    fs::copy_file(e.path(), dir.path() / "_kb" / e.path().filename());
+  const std::string root = " --root " + dir.str() + " --log-level warn";
+  for (const std::string step : {"materialize", "score", "export sft", "export rag --min-score 0.5",
+                                 "export preference", "audit baselines"}) {
+    auto r = RunCli(step + root);
+    ASSERT_EQ(r.exit_code, 0) << step << ": " << r.out;
+    EXPECT_NO_THROW(Json::parse(r.out)) << r.out;
+  }
+  auto audit = RunCli("audit full" + root);
+  EXPECT_EQ(audit.exit_code, 0) << audit.out;
+  EXPECT_NE(audit.out.find("result: PASS"), std::string::npos) << audit.out;
+  // No roster in this root: the fixture's replay run is checked for shape only.
+  EXPECT_NE(audit.out.find("7     replay                  PASS"), std::string::npos) << audit.out;
+
+  auto bad = RunCli("export bogus" + root);
+  EXPECT_NE(bad.exit_code, 0);
+  std::ofstream(dir.path() / "exports/rag.jsonl", std::ios::app) << "{\"id\":\"x\"}\n";
+  auto failed = RunCli("audit full" + root);
+  EXPECT_EQ(failed.exit_code, 1) << failed.out;
+  EXPECT_NE(failed.out.find("result: FAIL"), std::string::npos);
+  EXPECT_EQ(RunCli("replay" + root).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace lakehouse
