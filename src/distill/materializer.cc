@@ -1,8 +1,12 @@
 #include "distill/materializer.h"
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -52,6 +56,8 @@ struct SourceState {
   }
 };
 
+// Shared by the sources' runs (one thread each): a run works on its own copy of its
+// state and publishes it with each commit, which rewrites the whole file.
 class Checkpoint {
  public:
   explicit Checkpoint(fs::path path) : path_(std::move(path)) {}
@@ -66,18 +72,28 @@ class Checkpoint {
         sources_[s.key()] = SourceState::FromJson(s.value());
     return Status::OK();
   }
-  Status Save() const {
+  bool Has(const std::string& name) const {
+    std::lock_guard lock(mu_);
+    return sources_.count(name) > 0;
+  }
+  SourceState Get(const std::string& name) const {
+    std::lock_guard lock(mu_);
+    auto it = sources_.find(name);
+    return it == sources_.end() ? SourceState{} : it->second;
+  }
+  Status Publish(const std::string& name, const SourceState& state) {
+    std::lock_guard lock(mu_);
+    sources_[name] = state;
     Json sources = Json::object();
-    for (const auto& [name, s] : sources_) sources[name] = s.ToJson();
+    for (const auto& [n, st] : sources_) sources[n] = st.ToJson();
     return WriteFileAtomically(
         path_.string(),
         Json{{"schema", "materialize_checkpoint.v1"}, {"sources", sources}}.dump(1) + "\n");
   }
-  bool Has(const std::string& name) const { return sources_.count(name) > 0; }
-  SourceState& operator[](const std::string& name) { return sources_[name]; }
 
  private:
   fs::path path_;
+  mutable std::mutex mu_;
   std::map<std::string, SourceState> sources_;
 };
 
@@ -93,11 +109,11 @@ uint64_t IdKey(std::string_view id) {
 
 class SourceRun {
  public:
-  SourceRun(const MaterializeOptions& opt, const SourceSpec& spec, SourceState& state,
+  SourceRun(const MaterializeOptions& opt, const SourceSpec& spec, SourceState state,
             Checkpoint& checkpoint, std::string recorded_at)
       : opt_(opt),
         spec_(spec),
-        state_(state),
+        state_(std::move(state)),
         checkpoint_(checkpoint),
         recorded_at_(std::move(recorded_at)),
         name_(spec.name),
@@ -241,6 +257,7 @@ class SourceRun {
   // The output buffer of `rel`; Grew() counts what was appended to it.
   std::string& Buffer(const std::string& rel) {
     pending_.insert(rel);
+    ++added_lines_[rel];  // every caller appends exactly one line
     std::string& b = buffers_[rel];
     mark_ = b.size();
     return b;
@@ -269,8 +286,7 @@ class SourceRun {
       if (ec) return Status::IOError(fmt::format("create {}: {}", path.string(), ec.message()));
       LH_RETURN_IF_ERROR(AppendToFile(path.string(), buf, /*sync=*/true));
       state_.outputs[rel] += static_cast<int64_t>(buf.size());
-      added_lines_[rel] += std::count(buf.begin(), buf.end(), '\n');
-      buf.clear();
+      std::string().swap(buf);  // memory stays bounded by one batch, however many days
     }
     pending_.clear();
     buffered_ = 0;
@@ -283,12 +299,12 @@ class SourceRun {
     committed_added_ = added_;
     committed_quarantined_ = quarantined_;
     committed_dup_ = dup_;
-    return checkpoint_.Save();
+    return checkpoint_.Publish(name_, state_);
   }
 
   const MaterializeOptions& opt_;
   const SourceSpec& spec_;
-  SourceState& state_;
+  SourceState state_;  // this run's copy; published at each commit
   Checkpoint& checkpoint_;
   std::string recorded_at_;
   std::string name_;
@@ -327,18 +343,50 @@ Result<Json> Materialize(const MaterializeOptions& options) {
   std::sort(unknown_names.begin(), unknown_names.end());
   for (const auto& n : unknown_names) specs.push_back(SourceSpec{n, "", "", "unknown source"});
 
+  // Sources are independent (own input, own outputs): a few threads take them biggest
+  // first, so the two big ones (chat turns, iterate runs) run side by side.
+  std::vector<size_t> order;
+  std::vector<int64_t> sizes(specs.size(), -1);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const fs::path in = options.root / "_kb" / (std::string(specs[i].name) + ".jsonl");
+    std::error_code size_ec;
+    const auto n = fs::file_size(in, size_ec);
+    if (!size_ec) {
+      sizes[i] = static_cast<int64_t>(n);
+      order.push_back(i);
+    }
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
+  std::vector<Result<Json>> results(specs.size(), Status::OK());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t k; (k = next.fetch_add(1)) < order.size();) {
+      const SourceSpec& spec = specs[order[k]];
+      const std::string name(spec.name);
+      const bool had = checkpoint.Has(name);
+      SourceRun run(options, spec, checkpoint.Get(name), checkpoint, recorded_at);
+      results[order[k]] = run.Run(had);
+    }
+  };
+  const size_t threads = std::clamp<size_t>(
+      options.threads > 0 ? options.threads : std::thread::hardware_concurrency(), 1,
+      std::max<size_t>(order.size(), 1));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+
   Json inputs = Json::array(), missing = Json::array();
   int64_t lines_read = 0, added = 0, dups = 0, quarantined = 0;
-  for (const SourceSpec& spec : specs) {
-    const std::string name(spec.name);
-    if (!fs::exists(options.root / "_kb" / (name + ".jsonl"), ec)) {
-      missing.push_back(name);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (sizes[i] < 0) {
+      missing.push_back(std::string(specs[i].name));
       continue;
     }
-    const bool had = checkpoint.Has(name);
-    SourceRun run(options, spec, checkpoint[name], checkpoint, recorded_at);
-    LH_ASSIGN_OR_RETURN(Json in, run.Run(had));
-    if (FindSource(name) == nullptr) in["unknown_source"] = true;
+    if (!results[i].ok()) return results[i].status();
+    Json in = std::move(*results[i]);
+    if (FindSource(specs[i].name) == nullptr) in["unknown_source"] = true;
     lines_read += in["lines_read"].get<int64_t>();
     added += in["evidence_added"].get<int64_t>();
     dups += in["duplicates_skipped"].get<int64_t>();

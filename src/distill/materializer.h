@@ -15,8 +15,9 @@
 // content hashes), so nothing is duplicated. A last line without '\n' is a writer
 // mid-append: left for the next run (`pending_bytes` in the receipt).
 //
-// Memory is bounded by the batch size (32 MiB of output) except when a rewritten source
-// is re-read: then 8 bytes per evidence record of that source.
+// Sources are independent, so they are processed a few at a time (one thread each, the
+// biggest first). Memory is bounded by the batch size (32 MiB of output per running
+// source) except when a rewritten source is re-read: then 8 bytes per evidence record of it.
 //
 // Thread-safety: one materializer per root at a time (the CLI).
 #pragma once
@@ -31,7 +32,8 @@ namespace lakehouse::distill {
 struct MaterializeOptions {
   std::filesystem::path root;
   int64_t recorded_at_millis = 0;  // provenance.recorded_at; 0 = now
-  size_t batch_bytes = 32 << 20;   // commit (fsync + checkpoint) after this much output
+  size_t batch_bytes = 32 << 20;   // per source: commit (fsync + checkpoint) after this much
+  size_t threads = 0;              // sources processed at once; 0 = the CPU count
 };
 
 //! Runs the materializer; returns the receipt body (also written under

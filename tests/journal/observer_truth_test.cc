@@ -108,7 +108,11 @@ TEST(ObserverHttp, AThrowingOrStalledObserverNeverFailsOrSlowsRequests) {
     ASSERT_TRUE(r.status == 200 || r.status == 422) << r.body;
   }
   obs.Drain();
-  EXPECT_GE(obs.Summary()["queue"]["errors"].get<int64_t>(), 100);
+  // Every event either reached the throwing hook (an error) or overflowed the 16-slot
+  // queue (a drop): how many of each depends on scheduling, the sum does not.
+  const Json queue = obs.Summary()["queue"];
+  EXPECT_GT(queue["errors"].get<int64_t>(), 0);
+  EXPECT_GE(queue["errors"].get<int64_t>() + queue["dropped"].get<int64_t>(), 100);
 
   // Stalled: 200 ms per event, a 16-slot queue. 300 requests would take a minute if they
   // waited for it; they take well under that, and the overflow is dropped and counted.
