@@ -13,6 +13,10 @@
 //                     placeholders are slices of the input, emails hold an '@'
 //   7 memory fields:  an accepted timestamp starts with a real calendar date; an accepted
 //                     label has no control characters and fits its limit
+//   8 distill:        (next byte: the source) a _kb line a source's transform accepts becomes an
+//   evidence line
+//                     that parses back (same id, the id is the content hash, line_offset
+//                     kept); the firewall scanners take any text
 // Build and run: scripts/fuzz.sh (make fuzz).
 #include <cmath>
 #include <cstdint>
@@ -22,6 +26,9 @@
 
 #include "core/clock.h"
 #include "core/json.h"
+#include "distill/evidence.h"
+#include "distill/evidence_view.h"
+#include "distill/firewall.h"
 #include "embed/embedder.h"
 #include "gateway/http.h"
 #include "memory/fields.h"
@@ -41,7 +48,7 @@ void Check(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 8) {
+  switch (data[0] % 9) {
     case 0: {
       std::string reframed;
       auto r = ParseRecords(in, [&](std::string_view body) {
@@ -123,6 +130,39 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (unsigned char c : in) Check(c >= 0x20 && c != 0x7f);
       }
       (void)CheckText("x", in, 100);
+      break;
+    }
+    case 8: {
+      static distill::EvidenceTransformer transformer;
+      static distill::EvidenceParser parser;
+      // The next byte picks the source (scripts/fuzz.sh seeds real lines that way).
+      if (in.empty()) break;
+      const auto& sources = distill::Sources();
+      const distill::SourceSpec& spec = sources[static_cast<unsigned char>(in[0]) % sources.size()];
+      std::string padded(in.substr(1));
+      const size_t len = padded.size();
+      padded.reserve(len + simdjson::SIMDJSON_PADDING);
+      const std::string_view line(padded.data(), len);
+      distill::EvidenceDraft d;
+      if (transformer.Transform(spec, line, d).ok()) {
+        const std::string id = distill::EvidenceId(spec, d);
+        std::string out;
+        distill::AppendEvidenceLine(out, spec, d, id, 7, "2026-11-24T00:00:00.000Z");
+        Check(!out.empty() && out.back() == '\n');
+        out.pop_back();
+        const size_t n = out.size();
+        out.reserve(n + simdjson::SIMDJSON_PADDING);
+        auto ev = parser.Parse(std::string_view(out.data(), n));
+        Check(ev.ok());
+        Check(ev->id == id && ev->line_offset == 7 && ev->source == spec.name);
+        distill::EvidenceDraft back{std::string(ev->kind), std::string(ev->day),
+                                    std::string(ev->subject), distill::Minify(ev->payload)};
+        Check(distill::EvidenceId(spec, back) == id);
+      }
+      std::vector<std::string> reasons;
+      distill::FindPii(in, "x", {"a@b.co"}, reasons);
+      (void)distill::ContainsSsn(in);
+      (void)distill::ContainsDnr(in);
       break;
     }
   }

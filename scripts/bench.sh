@@ -121,3 +121,7 @@ for round in 1 2; do
     kill $SERVER_PID; wait $SERVER_PID 2>/dev/null || true
   done
 done
+
+echo "== distillation pipeline (issue 7) =="
+echo "-- materialize, score, exports over 1M _kb lines (build/bench/distill_bench)"
+./build/bench/distill_bench 1000000

@@ -16,9 +16,22 @@ SOURCES=(
   src/embed/hash_embedder.cc
   src/validate/extract_json.cc src/validate/text_scan.cc src/core/text.cc
   src/memory/fields.cc src/core/clock.cc
+  src/distill/evidence.cc src/distill/evidence_view.cc src/distill/jsonl.cc src/distill/firewall.cc
 )
 "$CXX" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL -DSPDLOG_SHARED_LIB \
-  -I src "${SOURCES[@]}" -lspdlog -lfmt -lcrypto -o "$OUT/parsers_fuzz"
+  -I src "${SOURCES[@]}" -lspdlog -lfmt -lcrypto -lsimdjson -o "$OUT/parsers_fuzz"
+# Seeds for case 8 (the distill transforms): every fixture line, as "\x08<source index><line>".
+i=0
+for src in chat_turns validations iterate_runs fills emails playbooks pathway_traces replay_runs \
+  retrievals observer_events truth_claims feedback; do
+  n=0
+  while IFS= read -r line; do
+    seed="$OUT/corpus/distill-$src-$n"
+    [ -f "$seed" ] || { printf "\\x08\\x$(printf %02x $i)"; printf '%s' "$line"; } > "$seed"
+    n=$((n + 1))
+  done < "contracts/distill/kb/$src.jsonl"
+  i=$((i + 1))
+done
 "$OUT/parsers_fuzz" -max_total_time="$SECONDS_TO_RUN" -max_len=4096 -timeout=10 \
   -artifact_prefix=fuzz/ "$OUT/corpus" 2>&1 | tail -n 5

@@ -1,5 +1,6 @@
 #include "validate/extract_json.h"
 
+#include <cstdint>
 #include <vector>
 
 namespace lakehouse {
@@ -54,17 +55,31 @@ std::vector<Span> OutermostSpans(std::string_view text) {
   return spans;
 }
 
-std::optional<Json> FirstObjectIn(std::string_view region) {
+struct FoundObject {
+  Span span;
+  Json value;
+};
+
+// The outermost spans of `region` that parse as JSON objects, in order (at most `limit`).
+std::vector<FoundObject> ObjectsIn(std::string_view region, size_t limit) {
+  std::vector<FoundObject> found;
   for (const Span& s : OutermostSpans(region)) {
+    if (found.size() >= limit) break;
     if (s.depth > kExtractJsonMaxDepth) continue;
     try {
       Json value = Json::parse(region.substr(s.begin, s.end - s.begin));
-      if (value.is_object()) return value;
+      if (value.is_object()) found.push_back({s, std::move(value)});
     } catch (const Json::exception&) {
       // Balanced but not JSON (or a number out of range): not a match; go on after it.
     }
   }
-  return std::nullopt;
+  return found;
+}
+
+std::optional<Json> FirstObjectIn(std::string_view region) {
+  auto found = ObjectsIn(region, 1);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front().value);
 }
 
 struct Fence {
@@ -74,11 +89,17 @@ struct Fence {
 
 // Fenced blocks in order. A fence opens with ``` and an optional info string up to the end
 // of its line; it closes at the next ```. An unclosed fence runs to the end of the text.
-std::vector<Fence> Fences(std::string_view text) {
+// A ``` inside a bare JSON object of the text (`objects`: inside one of its strings) is
+// not a fence: the answer is that object, which happens to quote a fence.
+std::vector<Fence> Fences(std::string_view text, const std::vector<FoundObject>& objects) {
   std::vector<Fence> fences;
   size_t pos = 0;
   while (true) {
-    const size_t open = text.find("```", pos);
+    size_t open = text.find("```", pos);
+    for (const FoundObject& o : objects) {
+      if (open != std::string_view::npos && open > o.span.begin && open < o.span.end)
+        open = text.find("```", o.span.end);
+    }
     if (open == std::string_view::npos) break;
     size_t info_begin = open + 3;
     size_t line_end = text.find('\n', info_begin);
@@ -115,7 +136,8 @@ bool IsJsonInfo(std::string_view info) {
 }  // namespace
 
 std::optional<Json> ExtractJson(std::string_view text) {
-  const std::vector<Fence> fences = Fences(text);
+  std::vector<FoundObject> bare = ObjectsIn(text, SIZE_MAX);
+  const std::vector<Fence> fences = Fences(text, bare);
   for (const Fence& f : fences) {
     if (!IsJsonInfo(f.info)) continue;
     if (auto v = FirstObjectIn(f.content)) return v;
@@ -124,7 +146,8 @@ std::optional<Json> ExtractJson(std::string_view text) {
     if (IsJsonInfo(f.info)) continue;
     if (auto v = FirstObjectIn(f.content)) return v;
   }
-  return FirstObjectIn(text);
+  if (bare.empty()) return std::nullopt;
+  return std::move(bare.front().value);
 }
 
 Json ExtractJsonAnswer(std::string_view text) {

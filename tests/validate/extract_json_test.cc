@@ -63,3 +63,26 @@ TEST(ExtractJson, ManyOpenBracesStayLinear) {
 
 }  // namespace
 }  // namespace lakehouse
+
+namespace lakehouse {
+namespace {
+
+// Found by the fuzzer: an answer that is one bare JSON object whose strings quote a fenced
+// block (a chat transcript, a template) is that object, not an object inside the quoted
+// fence.
+TEST(ExtractJson, FencesQuotedInsideABareObjectAreNotFences) {
+  const Json answer = {
+      {"messages", {{{"role", "assistant"}, {"content", "```json\n{\"order_id\": \"O1\"}\n```"}}}},
+      {"usage", {{"total_tokens", 12}}},
+      {"note", "see ```text {\"a\": 1}``` below"}};
+  auto v = ExtractJson(answer.dump());
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(*v, answer);
+  // A real fence outside the object still wins, as before.
+  auto fenced = ExtractJson("{\"draft\": 1} then\n```json\n{\"order_id\": \"O2\"}\n```");
+  ASSERT_TRUE(fenced.has_value());
+  EXPECT_EQ((*fenced)["order_id"], "O2");
+}
+
+}  // namespace
+}  // namespace lakehouse
