@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
   }
 
   if (materialize->parsed() || score->parsed() || export_cmd->parsed()) {
-    Result<Json> out = Status::OK();
+    Result<Json> out = Status::Internal("no pipeline step ran");
     if (materialize->parsed()) out = distill::Materialize({cfg->root});
     if (score->parsed()) out = distill::Score(cfg->root);
     if (export_cmd->parsed()) {

@@ -97,6 +97,12 @@ class Checkpoint {
   std::map<std::string, SourceState> sources_;
 };
 
+int64_t FileSize(const fs::path& p) {
+  std::error_code ec;
+  const auto n = fs::file_size(p, ec);
+  return ec ? 0 : static_cast<int64_t>(n);
+}
+
 // The first 16 hex digits of an evidence id ("ev_<24 hex>") as a number: the dedup key.
 uint64_t IdKey(std::string_view id) {
   uint64_t v = 0;
@@ -192,7 +198,7 @@ class SourceRun {
                 {"from_offset", from_offset},
                 {"lines_read", read},
                 {"rewritten", rewritten},
-                {"pending_bytes", size - state_.offset},
+                {"pending_bytes", std::max<int64_t>(0, FileSize(input) - state_.offset)},
                 {"evidence_added", added_},
                 {"duplicates_skipped", dup_},
                 {"quarantined", quarantined_},
@@ -249,6 +255,10 @@ class SourceRun {
         }
       }
       LH_RETURN_IF_ERROR(r.status());
+      // A partial last line is a write torn by a crash: cut it, the line is written again.
+      std::error_code ec;
+      if (static_cast<int64_t>(fs::file_size(p, ec)) > r.offset())
+        LH_RETURN_IF_ERROR(TruncateFile(p.string(), static_cast<uint64_t>(r.offset())));
       state_.outputs[RelPath(opt_.root, p)] = static_cast<int64_t>(r.offset());
     }
     return Status::OK();
@@ -358,7 +368,7 @@ Result<Json> Materialize(const MaterializeOptions& options) {
   }
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
-  std::vector<Result<Json>> results(specs.size(), Status::OK());
+  std::vector<Result<Json>> results(specs.size(), Status::Internal("not processed"));
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t k; (k = next.fetch_add(1)) < order.size();) {

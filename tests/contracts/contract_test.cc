@@ -1,8 +1,9 @@
 // The golden-fixture driver: every file under contracts/http/ is a request and the exact
 // response it must get from a server over generated data (seed 42, 200 workers, 40 orders).
 // A fixture with "setup" (a list of {method, path, body} requests sent first, each of which
-// must succeed) gets a fresh server of its own, so the state it builds (memories, traces,
-// playbooks) never depends on which fixtures ran before it. Fields that differ by nature
+// must succeed; [] for a request that itself changes what others could see) gets a fresh
+// server of its own, so the state it builds (memories, traces, playbooks) never depends on
+// which fixtures ran before it, even when all run in one process. Fields that differ by nature
 // (timings, timestamps, request ids) are replaced by "<volatile>" before the comparison.
 // A change of wire shape shows up as a fixture diff in review.
 //

@@ -302,6 +302,24 @@ TEST_F(DistillRoot, OutputOfACrashedRunIsCutBackAndWrittenOnce) {
   EXPECT_EQ(Tree(root(), "evidence"), clean);
 }
 
+TEST_F(DistillRoot, WithoutACheckpointExistingEvidenceIsKeptAndATornTailCut) {
+  Append(root(), "feedback",
+         Feedback("fb_1", "run_a", 1, false) + "\n" + Feedback("fb_2", "run_b", 1, false) + "\n");
+  Materialize(root());
+  const std::string clean = Tree(root(), "evidence");
+  // The checkpoint is lost and the evidence file ends in a torn line.
+  fs::remove(root() / "evidence/_checkpoint.json");
+  const fs::path fb = root() / "evidence/2026/11/20/feedback.jsonl";
+  std::string text = ReadFile(fb);
+  WriteFile(fb, text.substr(0, text.size() - 40));
+  Json r = Materialize(root());
+  EXPECT_EQ(r["inputs"][0]["rewritten"], true);
+  EXPECT_EQ(r["counts"]["duplicates_skipped"], 1);
+  EXPECT_EQ(r["counts"]["evidence_added"], 1);
+  EXPECT_EQ(Lines(fb).size(), 2u);  // every line parses
+  EXPECT_EQ(Tree(root(), "evidence"), clean);
+}
+
 TEST_F(DistillRoot, ScoresFollowTheRulesAndTheFirewall) {
   Append(root(), "iterate_runs",
          IterateRun("run_first", {"ok"}, true) + "\n" +
