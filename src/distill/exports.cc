@@ -324,6 +324,7 @@ class ExportWriter {
     ++drops_[std::string(label)];
   }
   std::string& Line() { return buf_; }
+  Json* inputs() { return &inputs_; }
   Status Flush(bool all = false) {
     if (all || buf_.size() > (4 << 20)) {
       LH_RETURN_IF_ERROR(out_.Append(buf_));
@@ -350,7 +351,7 @@ class ExportWriter {
       LH_ASSIGN_OR_RETURN(Json o, DescribeOutput(root_, root_ / "exports" / name));
       outputs.push_back(o);
     }
-    return Json{{"kind", kind_}, {"outputs", outputs}, {"counts", counts}};
+    return Json{{"kind", kind_}, {"inputs", inputs_}, {"outputs", outputs}, {"counts", counts}};
   }
 
  private:
@@ -361,6 +362,7 @@ class ExportWriter {
   std::map<std::string, std::string> exact_;
   std::map<uint64_t, std::string> near_;
   std::map<std::string, int64_t> drops_;
+  Json inputs_ = Json::array();
 };
 
 void AppendMetadata(std::string& out, const EvidenceView& ev, const ScoredView& s,
@@ -380,8 +382,9 @@ Result<Json> ExportSft(const ExportOptions& opt) {
   LH_RETURN_IF_ERROR(w.Open());
   std::map<std::string, int64_t> by_class;
   int64_t candidates = 0;
-  LH_RETURN_IF_ERROR(
-      ForEachScoredEvidence(opt.root, [&](const EvidenceView& ev, const ScoredView& s) -> Status {
+  LH_RETURN_IF_ERROR(ForEachScoredEvidence(
+      opt.root,
+      [&](const EvidenceView& ev, const ScoredView& s) -> Status {
         auto c = SftCandidate(ev);
         if (!c) return Status::OK();
         ++candidates;
@@ -408,7 +411,8 @@ Result<Json> ExportSft(const ExportOptions& opt) {
           ++by_class[c->klass];
         }
         return w.Flush();
-      }));
+      },
+      w.inputs()));
   Json classes = Json::object();
   for (const std::string& k : SftClasses()) classes[k] = by_class.count(k) ? by_class[k] : 0;
   return w.Commit(Json{
@@ -420,8 +424,9 @@ Result<Json> ExportRag(const ExportOptions& opt) {
   LH_RETURN_IF_ERROR(w.Open());
   std::map<std::string, int64_t> by_kind;
   int64_t candidates = 0, chunks = 0;
-  LH_RETURN_IF_ERROR(
-      ForEachScoredEvidence(opt.root, [&](const EvidenceView& ev, const ScoredView& s) -> Status {
+  LH_RETURN_IF_ERROR(ForEachScoredEvidence(
+      opt.root,
+      [&](const EvidenceView& ev, const ScoredView& s) -> Status {
         std::string problem;
         auto text = RagText(ev, problem);
         if (!text) return Status::OK();
@@ -449,7 +454,8 @@ Result<Json> ExportRag(const ExportOptions& opt) {
           ++by_kind[klass];
         }
         return w.Flush();
-      }));
+      },
+      w.inputs()));
   Json kinds = Json::object();
   for (const auto& [k, n] : by_kind) kinds[k] = n;
   return w.Commit(Json{{"candidates", candidates}, {"chunks", chunks}, {"by_kind", kinds}});
@@ -459,8 +465,9 @@ Result<Json> ExportPreference(const ExportOptions& opt) {
   ExportWriter w(opt.root, "preference");
   LH_RETURN_IF_ERROR(w.Open());
   int64_t runs = 0, pairs = 0;
-  LH_RETURN_IF_ERROR(
-      ForEachScoredEvidence(opt.root, [&](const EvidenceView& ev, const ScoredView& s) -> Status {
+  LH_RETURN_IF_ERROR(ForEachScoredEvidence(
+      opt.root,
+      [&](const EvidenceView& ev, const ScoredView& s) -> Status {
         if (ev.kind != "iterate_run" || !ev.Bool("valid") || ev.Int("attempt_count") < 2)
           return Status::OK();
         ++runs;
@@ -528,7 +535,8 @@ Result<Json> ExportPreference(const ExportOptions& opt) {
           ++pairs;
         }
         return w.Flush();
-      }));
+      },
+      w.inputs()));
   return w.Commit(Json{{"runs_with_retries", runs}, {"pairs", pairs}});
 }
 

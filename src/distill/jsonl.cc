@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "core/crc32c.h"
 #include "core/json.h"
 
 namespace lakehouse::distill {
@@ -60,6 +61,7 @@ bool JsonlReader::Next(JsonlLine& line) {
       line.text = std::string_view(start, len);
       line.index = index_++;
       line.offset = block_offset_ + static_cast<int64_t>(begin_);
+      crc_ = Crc32c(std::string_view(start, len + 1), crc_);
       begin_ += len + 1;
       offset_ = block_offset_ + static_cast<int64_t>(begin_);
       return true;

@@ -45,6 +45,8 @@ class JsonlReader {
   //! Bytes consumed: the offset just after the last line handed out.
   int64_t offset() const { return offset_; }
   int64_t next_index() const { return index_; }
+  //! CRC-32C of every byte handed out so far (lines and their '\n'), from the open offset.
+  uint32_t crc32c() const { return crc_; }
   const Status& status() const { return status_; }
 
  private:
@@ -56,6 +58,7 @@ class JsonlReader {
   int64_t block_offset_ = 0;    // file offset of block_[0]
   int64_t offset_ = 0;
   int64_t index_ = 0;
+  uint32_t crc_ = 0;
   bool eof_ = false;
   Status status_;
 };

@@ -339,9 +339,9 @@ Result<Json> Score(const fs::path& root) {
     live.insert(rel);
     std::error_code ec;
     const auto bytes = static_cast<int64_t>(fs::file_size(p, ec));
-    inputs.push_back(Json{{"path", RelPath(root, p)}, {"bytes", bytes}});
     const fs::path out_path = root / "scored" / rel;
     if (files.contains(rel) && files[rel].get<int64_t>() == bytes && fs::exists(out_path, ec)) {
+      inputs.push_back(Json{{"path", RelPath(root, p)}, {"bytes", bytes}, {"unchanged", true}});
       ++skipped_files;
       continue;
     }
@@ -366,6 +366,10 @@ Result<Json> Score(const fs::path& root) {
       }
     }
     LH_RETURN_IF_ERROR(r.status());
+    inputs.push_back(Json{{"path", RelPath(root, p)},
+                          {"bytes", r.offset()},
+                          {"lines", r.next_index()},
+                          {"crc32c", r.crc32c()}});
     LH_RETURN_IF_ERROR(out.Append(buf));
     LH_RETURN_IF_ERROR(out.Commit());
     files[rel] = bytes;
@@ -412,7 +416,8 @@ Result<Json> Score(const fs::path& root) {
 namespace lakehouse::distill {
 
 Status ForEachScoredEvidence(
-    const fs::path& root, const std::function<Status(const EvidenceView&, const ScoredView&)>& fn) {
+    const fs::path& root, const std::function<Status(const EvidenceView&, const ScoredView&)>& fn,
+    Json* inputs) {
   EvidenceParser parser;
   simdjson::dom::parser scored_parser;
   for (const fs::path& p : JsonlFiles(root / "evidence")) {
@@ -449,6 +454,14 @@ Status ForEachScoredEvidence(
       LH_RETURN_IF_ERROR(fn(ev, sv));
     }
     LH_RETURN_IF_ERROR(er.status());
+    if (inputs != nullptr) {
+      for (const auto* r : {&er, &sr}) {
+        inputs->push_back(Json{{"path", RelPath(root, r == &er ? p : sp)},
+                               {"bytes", r->offset()},
+                               {"lines", r->next_index()},
+                               {"crc32c", r->crc32c()}});
+      }
+    }
   }
   return Status::OK();
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json.h"
 #include "core/status.h"
 #include "distill/evidence_view.h"
 
@@ -54,9 +55,11 @@ struct ScoredView {
 
 //! Walks every evidence record with its score, file by file in path order (the order every
 //! export is written in). Fails when a scored file is missing or does not match its
-//! evidence line for line ("run lakehouse score").
+//! evidence line for line ("run lakehouse score"). `inputs`, when given, gets
+//! {path, bytes, lines, crc32c} of every file read (for receipts).
 Status ForEachScoredEvidence(
     const std::filesystem::path& root,
-    const std::function<Status(const EvidenceView&, const ScoredView&)>& fn);
+    const std::function<Status(const EvidenceView&, const ScoredView&)>& fn,
+    Json* inputs = nullptr);
 
 }  // namespace lakehouse::distill
