@@ -16,6 +16,7 @@
 #include "distill/materializer.h"
 #include "distill/replay.h"
 #include "distill/scorer.h"
+#include "loadgen/loadgen.h"
 #include "query/ingest.h"
 #include "server/app.h"
 #include "server/services.h"
@@ -162,6 +163,26 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 200));
 
+  // loadgen
+  auto* loadgen_cmd = cli.add_subcommand(
+      "loadgen", "load a loopback server with six checked scenario classes; print a report");
+  loadgen_cmd->add_option("--log-level", g.log_level, "trace, debug, info, warn, error, off");
+  loadgen::LoadgenOptions lg;
+  std::string lg_json;
+  loadgen_cmd->add_option("--target", lg.target, "base URL (loopback only)")->capture_default_str();
+  loadgen_cmd->add_option("--concurrency", lg.concurrency, "concurrent clients")
+      ->capture_default_str();
+  loadgen_cmd->add_option("--duration", lg.duration_s, "seconds")->capture_default_str();
+  loadgen_cmd->add_option("--scenarios", lg.scenarios,
+                          "comma-separated classes (default all: embed_cached, matrix_retrieve, "
+                          "surge_fill_validate, playbook_record_replay, sql_query, memory_trace)")
+      ->delimiter(',');
+  loadgen_cmd->add_option("--max-scenarios", lg.max_scenarios, "stop after this many")
+      ->capture_default_str();
+  loadgen_cmd->add_option("--timeout", lg.timeout_s, "seconds per request")->capture_default_str();
+  loadgen_cmd->add_option("--seed", lg.seed, "random seed")->capture_default_str();
+  loadgen_cmd->add_option("--json", lg_json, "also write the report as JSON to this file");
+
   // config
   auto* config_cmd =
       cli.add_subcommand("config", "print the effective configuration keys and variables");
@@ -183,6 +204,15 @@ int main(int argc, char** argv) {
   }
   auto cfg = LoadConfig(g);
   if (!cfg.ok()) return Fail(cfg.status());
+  if (loadgen_cmd->parsed()) {
+    auto report = loadgen::RunLoadgen(lg);
+    if (!report.ok()) return Fail(report.status());
+    std::cout << loadgen::ReportTable(*report);
+    if (!lg_json.empty()) {
+      std::ofstream(lg_json) << report->dump(2) << "\n";
+    }
+    return (*report)["total"]["failures"].get<int64_t>() == 0 ? 0 : 1;
+  }
 
   if (serve->parsed()) {
     if (!host.empty()) cfg->host = host;

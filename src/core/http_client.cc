@@ -46,19 +46,40 @@ std::string HttpClientResponse::Header(const std::string& name) const {
 
 Result<HttpClientResponse> HttpPostJson(const std::string& url, const std::string& body,
                                         const HttpCallOptions& options) {
+  HttpSession session;
+  return session.Request("POST", url, body, options);
+}
+
+HttpSession::HttpSession() {
   GlobalInit();
-  CURL* curl = curl_easy_init();
+  curl_ = curl_easy_init();
+}
+
+HttpSession::~HttpSession() {
+  if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
+
+Result<HttpClientResponse> HttpSession::Request(const std::string& method, const std::string& url,
+                                                const std::string& body,
+                                                const HttpCallOptions& options) {
+  CURL* curl = static_cast<CURL*>(curl_);
   if (curl == nullptr) return Status::Internal("curl_easy_init failed");
+  curl_easy_reset(curl);  // options only: the connection cache survives a reset
   HttpClientResponse out;
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_slist* headers = nullptr;
+  if (!body.empty()) headers = curl_slist_append(headers, "Content-Type: application/json");
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
   for (const auto& [k, v] : options.headers)
     headers = curl_slist_append(headers, (k + ": " + v).c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  if (method == "POST" || !body.empty()) {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
+  if (method != "GET" && method != "POST")
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
@@ -72,9 +93,8 @@ Result<HttpClientResponse> HttpPostJson(const std::string& url, const std::strin
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
   if (rc != CURLE_OK) {
-    const std::string msg = fmt::format("POST {}: {}", url, curl_easy_strerror(rc));
+    const std::string msg = fmt::format("{} {}: {}", method, url, curl_easy_strerror(rc));
     if (rc == CURLE_OPERATION_TIMEDOUT) return Status::DeadlineExceeded(msg);
     return Status::Unavailable(msg);
   }

@@ -35,4 +35,22 @@ struct HttpCallOptions {
 Result<HttpClientResponse> HttpPostJson(const std::string& url, const std::string& body,
                                         const HttpCallOptions& options);
 
+//! One client connection reused across calls (HTTP/1.1 keep-alive): what a load generator
+//! or a proxy's connection pool holds per worker. Not for concurrent use; one per thread.
+class HttpSession {
+ public:
+  HttpSession();
+  ~HttpSession();
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  //! `method` GET, POST, DELETE...; a non-empty body is sent as application/json. Errors
+  //! as HttpPostJson's ("<METHOD> <url>: <cause>").
+  Result<HttpClientResponse> Request(const std::string& method, const std::string& url,
+                                     const std::string& body, const HttpCallOptions& options);
+
+ private:
+  void* curl_;  // CURL*, kept so its connection cache keeps the connection open
+};
+
 }  // namespace lakehouse
