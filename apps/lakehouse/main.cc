@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/process_lock.h"
 #include "distill/audit.h"
 #include "distill/exports.h"
 #include "distill/materializer.h"
@@ -173,9 +174,10 @@ int main(int argc, char** argv) {
   loadgen_cmd->add_option("--concurrency", lg.concurrency, "concurrent clients")
       ->capture_default_str();
   loadgen_cmd->add_option("--duration", lg.duration_s, "seconds")->capture_default_str();
-  loadgen_cmd->add_option("--scenarios", lg.scenarios,
-                          "comma-separated classes (default all: embed_cached, matrix_retrieve, "
-                          "surge_fill_validate, playbook_record_replay, sql_query, memory_trace)")
+  loadgen_cmd
+      ->add_option("--scenarios", lg.scenarios,
+                   "comma-separated classes (default all: embed_cached, matrix_retrieve, "
+                   "surge_fill_validate, playbook_record_replay, sql_query, memory_trace)")
       ->delimiter(',');
   loadgen_cmd->add_option("--max-scenarios", lg.max_scenarios, "stop after this many")
       ->capture_default_str();
@@ -221,6 +223,8 @@ int main(int argc, char** argv) {
     if (worker_threads > 0) cfg->worker_threads = worker_threads;
     if (no_access_log) cfg->access_log = false;
     if (demo) {
+      auto lock = AcquireRootLock(*cfg, "lakehouse serve --demo");
+      if (!lock.ok()) return Fail(lock.status());
       auto services = Services::Open(*cfg, /*with_vectors=*/false);
       if (!services.ok()) return Fail(services.status());
       if ((*services)->catalog->List().empty()) {
@@ -243,6 +247,17 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // The pipeline steps run beside a server, but never two at once on a root.
+  std::unique_ptr<ProcessLock> distill_lock;
+  for (CLI::App* step : {materialize, score, export_cmd, audit}) {
+    if (!step->parsed()) continue;
+    auto lock = ProcessLock::Acquire(
+        (std::filesystem::path(cfg->root) / "_receipts" / ".distill.lock").string(),
+        "lakehouse " + step->get_name(), "the distillation pipeline of " + cfg->root,
+        "one pipeline step at a time on a root; wait for it to finish");
+    if (!lock.ok()) return Fail(lock.status());
+    distill_lock = std::move(*lock);
+  }
   if (materialize->parsed() || score->parsed() || export_cmd->parsed()) {
     Result<Json> out = Status::Internal("no pipeline step ran");
     if (materialize->parsed()) out = distill::Materialize({cfg->root});
@@ -262,6 +277,14 @@ int main(int argc, char** argv) {
     return (*out)["firewall_violations"].get<int64_t>() == 0 ? 0 : 1;
   }
 
+  // Commands that write datasets, indexes or logs own the root like a server does.
+  std::unique_ptr<ProcessLock> root_lock;
+  for (CLI::App* writer : {gen, ingest, index_workers, replay}) {
+    if (!writer->parsed()) continue;
+    auto lock = AcquireRootLock(*cfg, "lakehouse " + writer->get_name());
+    if (!lock.ok()) return Fail(lock.status());
+    root_lock = std::move(*lock);
+  }
   auto services =
       Services::Open(*cfg, /*with_vectors=*/index_workers->parsed() || replay->parsed());
   if (!services.ok()) return Fail(services.status());

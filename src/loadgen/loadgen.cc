@@ -151,11 +151,13 @@ Status EmbedCached(Ctx& x) {
   LH_ASSIGN_OR_RETURN(auto r, x.c.Call("POST", "/v1/embed", Json{{"input", phrase}}));
   LH_RETURN_IF_ERROR(ExpectStatus(r, 200, "embed"));
   const Json& emb = r.second["embeddings"];
-  LG_EXPECT(emb.is_array() && emb.size() == 1 && emb[0].size() == static_cast<size_t>(x.f.embed_dims),
-            "embed: expected one vector of {} dims", x.f.embed_dims);
+  LG_EXPECT(
+      emb.is_array() && emb.size() == 1 && emb[0].size() == static_cast<size_t>(x.f.embed_dims),
+      "embed: expected one vector of {} dims", x.f.embed_dims);
   const std::string text = emb[0].dump();
   auto [it, fresh] = x.first_embedding.emplace(phrase, text);
-  LG_EXPECT(fresh || it->second == text, "embed: '{}' embedded differently the second time", phrase);
+  LG_EXPECT(fresh || it->second == text, "embed: '{}' embedded differently the second time",
+            phrase);
   return Status::OK();
 }
 
@@ -171,16 +173,17 @@ Status MatrixRetrieve(Ctx& x) {
             r.second.value("role", Json()).dump(), o.role);
   for (const auto& res : r.second["results"]) {
     const std::string role = Str(res["payload"], "role");
-    LG_EXPECT(role == o.role, "retrieve: the role gate let {} ({}) into a {} query",
-              Str(res, "id"), role, o.role);
+    LG_EXPECT(role == o.role, "retrieve: the role gate let {} ({}) into a {} query", Str(res, "id"),
+              role, o.role);
   }
   return Status::OK();
 }
 
 Status SurgeFillValidate(Ctx& x) {
   const ValidFill& fill = x.Pick(x.f.fills);
-  const Json good{{"kind", "fill"},
-                  {"payload", {{"order_id", fill.order.order_id}, {"worker_ids", fill.worker_ids}}}};
+  const Json good{
+      {"kind", "fill"},
+      {"payload", {{"order_id", fill.order.order_id}, {"worker_ids", fill.worker_ids}}}};
   LH_ASSIGN_OR_RETURN(auto r, x.c.Call("POST", "/v1/validate", good));
   LH_RETURN_IF_ERROR(ExpectStatus(r, 200, "validate (a valid fill)"));
   LG_EXPECT(r.second.value("valid", false), "validate: a valid fill was judged invalid");
@@ -198,23 +201,27 @@ Status SurgeFillValidate(Ctx& x) {
 Status PlaybookRecordReplay(Ctx& x) {
   const ValidFill& fill = x.Pick(x.f.fills);
   const std::string& id = fill.order.order_id;
-  const Json steps = Json::array(
-      {Json{{"tool", "retrieve"},
-            {"args", {{"query", fmt::format("{} {} in {}", fill.order.role, fill.order.shift,
-                                            fill.order.city)}}}},
-       Json{{"tool", "propose_fill"}, {"args", {{"order_id", id}, {"worker_ids", fill.worker_ids}}}},
-       Json{{"tool", "validate_fill"}, {"args", {{"order_id", id}}}},
-       Json{{"tool", "commit_fill"}, {"args", {{"order_id", id}}}}});
-  LH_ASSIGN_OR_RETURN(auto rec, x.c.Call("POST", "/v1/playbooks/record",
-                                         Json{{"order_id", id}, {"steps", steps}, {"outcome", "filled"}}));
+  const Json steps =
+      Json::array({Json{{"tool", "retrieve"},
+                        {"args",
+                         {{"query", fmt::format("{} {} in {}", fill.order.role, fill.order.shift,
+                                                fill.order.city)}}}},
+                   Json{{"tool", "propose_fill"},
+                        {"args", {{"order_id", id}, {"worker_ids", fill.worker_ids}}}},
+                   Json{{"tool", "validate_fill"}, {"args", {{"order_id", id}}}},
+                   Json{{"tool", "commit_fill"}, {"args", {{"order_id", id}}}}});
+  LH_ASSIGN_OR_RETURN(auto rec,
+                      x.c.Call("POST", "/v1/playbooks/record",
+                               Json{{"order_id", id}, {"steps", steps}, {"outcome", "filled"}}));
   LG_EXPECT(rec.first == 201 || rec.first == 200, "playbook record: status {}: {}", rec.first,
             rec.second.dump().substr(0, 200));
   const Order& target = x.Pick(x.f.orders_by_role.at(fill.order.role));
-  LH_ASSIGN_OR_RETURN(auto rep, x.c.Call("POST", "/v1/playbooks/replay",
-                                         Json{{"order_id", target.order_id}}));
+  LH_ASSIGN_OR_RETURN(
+      auto rep, x.c.Call("POST", "/v1/playbooks/replay", Json{{"order_id", target.order_id}}));
   LH_RETURN_IF_ERROR(ExpectStatus(rep, 200, "playbook replay"));
   const std::string role = Str(rep.second["playbook"]["signature"], "role");
-  LG_EXPECT(role == target.role, "playbook replay: a {} playbook for a {} order", role, target.role);
+  LG_EXPECT(role == target.role, "playbook replay: a {} playbook for a {} order", role,
+            target.role);
   LG_EXPECT(rep.second["steps"].is_array() && !rep.second["steps"].empty() &&
                 rep.second["valid"].is_boolean(),
             "playbook replay: no steps or verdict");
@@ -240,9 +247,8 @@ Status MemoryTrace(Ctx& x) {
   static const char* facts[] = {"client asks for steel-toe boots", "gate code changes weekly",
                                 "night supervisor is Dana", "parking behind building C",
                                 "orientation takes 30 minutes"};
-  const Json mem{{"subject", "order:" + o.order_id},
-                 {"text", facts[x.rng() % 5]},
-                 {"source", "loadgen"}};
+  const Json mem{
+      {"subject", "order:" + o.order_id}, {"text", facts[x.rng() % 5]}, {"source", "loadgen"}};
   LH_ASSIGN_OR_RETURN(auto m, x.c.Call("POST", "/v1/memory", mem));
   LG_EXPECT(m.first == 201 || m.first == 200, "memory: status {}: {}", m.first,
             m.second.dump().substr(0, 200));
@@ -250,10 +256,10 @@ Status MemoryTrace(Ctx& x) {
   LG_EXPECT(op == "ADD" || op == "UPDATE" || op == "NOOP", "memory: op '{}'", op);
   LG_EXPECT(Str(m.second["memory"], "subject") == "order:" + o.order_id,
             "memory: the answer is about another subject");
-  LH_ASSIGN_OR_RETURN(auto s, x.c.Call("POST", "/v1/pathways/" + o.order_id + "/steps",
-                                       Json{{"step", "retrieved"},
-                                            {"data", {{"candidates", 10}}},
-                                            {"source", "loadgen"}}));
+  LH_ASSIGN_OR_RETURN(
+      auto s,
+      x.c.Call("POST", "/v1/pathways/" + o.order_id + "/steps",
+               Json{{"step", "retrieved"}, {"data", {{"candidates", 10}}}, {"source", "loadgen"}}));
   LH_RETURN_IF_ERROR(ExpectStatus(s, 201, "pathway step"));
   LG_EXPECT(Int(s.second, "version") >= 1 && Str(s.second["step"], "step") == "retrieved",
             "pathway step: {}", s.second.dump().substr(0, 200));
@@ -264,9 +270,12 @@ using ScenarioFn = Status (*)(Ctx&);
 
 ScenarioFn ScenarioOf(const std::string& name) {
   static const std::map<std::string, ScenarioFn> table = {
-      {"embed_cached", EmbedCached},       {"matrix_retrieve", MatrixRetrieve},
-      {"surge_fill_validate", SurgeFillValidate}, {"playbook_record_replay", PlaybookRecordReplay},
-      {"sql_query", SqlQuery},             {"memory_trace", MemoryTrace}};
+      {"embed_cached", EmbedCached},
+      {"matrix_retrieve", MatrixRetrieve},
+      {"surge_fill_validate", SurgeFillValidate},
+      {"playbook_record_replay", PlaybookRecordReplay},
+      {"sql_query", SqlQuery},
+      {"memory_trace", MemoryTrace}};
   auto it = table.find(name);
   return it == table.end() ? nullptr : it->second;
 }
@@ -279,7 +288,8 @@ struct ClassStats {
 
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
-  const size_t k = std::min(v.size() - 1, static_cast<size_t>(std::ceil(p * v.size())) - (p > 0 ? 1 : 0));
+  const size_t k =
+      std::min(v.size() - 1, static_cast<size_t>(std::ceil(p * v.size())) - (p > 0 ? 1 : 0));
   std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
   return v[k];
 }
@@ -300,8 +310,8 @@ const std::vector<std::string>& ScenarioClasses() {
 Status CheckLoopbackTarget(const std::string& url) {
   if (!url.starts_with("http://"))
     return Status::InvalidArgument(fmt::format("--target '{}' must start with http://", url));
-  std::string host = url.substr(7, url.find('/', 7) == std::string::npos ? std::string::npos
-                                                                         : url.find('/', 7) - 7);
+  std::string host = url.substr(
+      7, url.find('/', 7) == std::string::npos ? std::string::npos : url.find('/', 7) - 7);
   if (host.starts_with("[")) {
     host = host.substr(1, host.find(']') - 1);
   } else if (auto colon = host.rfind(':'); colon != std::string::npos) {
@@ -331,8 +341,9 @@ Result<Json> RunLoadgen(const LoadgenOptions& opt) {
 
   Client setup_client(base, opt.timeout_s);
   LH_ASSIGN_OR_RETURN(Fixtures fixtures, Setup(setup_client, opt));
-  spdlog::info("loadgen: {} open orders, {} valid fills, {} roles; {} threads for {} s", fixtures.orders.size(),
-               fixtures.fills.size(), fixtures.active_by_role.size(), opt.concurrency, opt.duration_s);
+  spdlog::info("loadgen: {} open orders, {} valid fills, {} roles; {} threads for {} s",
+               fixtures.orders.size(), fixtures.fills.size(), fixtures.active_by_role.size(),
+               opt.concurrency, opt.duration_s);
 
   std::atomic<int64_t> started{0};
   std::mutex mu;
@@ -356,7 +367,8 @@ Result<Json> RunLoadgen(const LoadgenOptions& opt) {
       } catch (const std::exception& e) {  // an answer of an unexpected shape
         st = Status::Internal(fmt::format("{}: unexpected answer: {}", classes[k], e.what()));
       }
-      local[k].latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s0).count());
+      local[k].latencies_ms.push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - s0).count());
       if (!st.ok()) {
         ++local[k].failures;
         if (local[k].first_failures.size() < 3) local[k].first_failures.push_back(st.message());
@@ -365,7 +377,8 @@ Result<Json> RunLoadgen(const LoadgenOptions& opt) {
     std::lock_guard lock(mu);
     for (size_t k = 0; k < classes.size(); ++k) {
       auto& s = stats[k];
-      s.latencies_ms.insert(s.latencies_ms.end(), local[k].latencies_ms.begin(), local[k].latencies_ms.end());
+      s.latencies_ms.insert(s.latencies_ms.end(), local[k].latencies_ms.begin(),
+                            local[k].latencies_ms.end());
       s.failures += local[k].failures;
       for (auto& f : local[k].first_failures)
         if (s.first_failures.size() < 5) s.first_failures.push_back(std::move(f));
@@ -390,7 +403,9 @@ Result<Json> RunLoadgen(const LoadgenOptions& opt) {
         {"p50_ms", Round3(Percentile(s.latencies_ms, 0.50))},
         {"p95_ms", Round3(Percentile(s.latencies_ms, 0.95))},
         {"p99_ms", Round3(Percentile(s.latencies_ms, 0.99))},
-        {"max_ms", Round3(s.latencies_ms.empty() ? 0 : *std::max_element(s.latencies_ms.begin(), s.latencies_ms.end()))},
+        {"max_ms", Round3(s.latencies_ms.empty()
+                              ? 0
+                              : *std::max_element(s.latencies_ms.begin(), s.latencies_ms.end()))},
         {"failures", s.failures},
         {"failure_pct", Round3(count ? 100.0 * s.failures / count : 0)},
         {"first_failures", s.first_failures}};
@@ -416,10 +431,11 @@ std::string ReportTable(const Json& r) {
   std::string out = fmt::format("{:<24}{:>9}{:>10}{:>9}{:>9}{:>9}{:>9}{:>9}\n", "scenario", "count",
                                 "rate/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "fail %");
   auto row = [&](const std::string& name, const Json& c) {
-    out += fmt::format("{:<24}{:>9}{:>10.1f}{:>9.2f}{:>9.2f}{:>9.2f}{:>9.2f}{:>9.3f}\n", name,
-                       c["count"].get<int64_t>(), c["rate"].get<double>(), c["p50_ms"].get<double>(),
-                       c["p95_ms"].get<double>(), c["p99_ms"].get<double>(), c["max_ms"].get<double>(),
-                       c["failure_pct"].get<double>());
+    out +=
+        fmt::format("{:<24}{:>9}{:>10.1f}{:>9.2f}{:>9.2f}{:>9.2f}{:>9.2f}{:>9.3f}\n", name,
+                    c["count"].get<int64_t>(), c["rate"].get<double>(), c["p50_ms"].get<double>(),
+                    c["p95_ms"].get<double>(), c["p99_ms"].get<double>(), c["max_ms"].get<double>(),
+                    c["failure_pct"].get<double>());
   };
   for (auto it = r["classes"].begin(); it != r["classes"].end(); ++it) row(it.key(), it.value());
   row("total", r["total"]);

@@ -1,5 +1,9 @@
 #include "server/app.h"
 
+#include <filesystem>
+
+#include <fmt/format.h>
+
 #include <spdlog/spdlog.h>
 
 #include "core/metrics.h"
@@ -7,8 +11,18 @@
 
 namespace lakehouse {
 
+Result<std::unique_ptr<ProcessLock>> AcquireRootLock(const Config& config,
+                                                     const std::string& holder) {
+  return ProcessLock::Acquire(
+      (std::filesystem::path(config.root) / ".lakehouse.lock").string(), holder,
+      fmt::format("data root {}", config.root),
+      "one lakehouse server (or writing command) per root; stop it first, or use another "
+      "--root");
+}
+
 Result<std::unique_ptr<App>> App::Create(const Config& config) {
   auto app = std::unique_ptr<App>(new App());
+  LH_ASSIGN_OR_RETURN(app->root_lock_, AcquireRootLock(config, "lakehouse serve"));
   LH_ASSIGN_OR_RETURN(app->services_, Services::Open(config));
   app->modules_ = CreateModules();
   for (auto& m : app->modules_) {

@@ -9,11 +9,17 @@
 #include <memory>
 #include <vector>
 
+#include "core/process_lock.h"
 #include "gateway/http_server.h"
 #include "server/module.h"
 #include "server/services.h"
 
 namespace lakehouse {
+
+//! The exclusive lock on `<root>/.lakehouse.lock` a server (or a CLI command writing
+//! datasets or indexes) holds; Conflict naming the holder when another process has it.
+Result<std::unique_ptr<ProcessLock>> AcquireRootLock(const Config& config,
+                                                     const std::string& holder);
 
 class App {
  public:
@@ -33,6 +39,7 @@ class App {
  private:
   App() = default;
   void AddProcessRoutes();
+  std::unique_ptr<ProcessLock> root_lock_;  // one server per root (process_lock.h)
   std::unique_ptr<Services> services_;
   std::vector<std::unique_ptr<Module>> modules_;
   Router router_;
