@@ -275,11 +275,12 @@ std::vector<FillCandidate> Validators::FillCandidates(const Roster& roster,
   const ShiftKind shift = ParseShift(order.shift);
   if (std::isnan(order.lat) || std::isnan(order.lon)) return out;
   for (uint32_t i : roster.WorkersWithRole(order.role)) {
-    const WorkerView w = roster.Worker(i);
-    if (w.status != WorkerStatus::kActive || !w.available) continue;
-    if (w.shift != ShiftKind::kAny && w.shift != shift) continue;
-    if (std::isnan(w.lat) || std::isnan(w.lon)) continue;
-    const double miles = staffing::HaversineMiles(w.lat, w.lon, order.lat, order.lon);
+    if (roster.StatusOf(i) != WorkerStatus::kActive || !roster.AvailableOf(i)) continue;
+    const ShiftKind ws = roster.ShiftOf(i);
+    if (ws != ShiftKind::kAny && ws != shift) continue;
+    const float lat = roster.LatOf(i), lon = roster.LonOf(i);
+    if (std::isnan(lat) || std::isnan(lon)) continue;
+    const double miles = staffing::HaversineMiles(lat, lon, order.lat, order.lon);
     if (miles > options_.radius_miles) continue;
     bool certified = true;
     for (const auto& cert : order.required_certifications)
@@ -294,10 +295,11 @@ std::vector<FillCandidate> Validators::FillCandidates(const Roster& roster,
   }
   std::sort(out.begin(), out.end(), [&](const FillCandidate& a, const FillCandidate& b) {
     if (a.miles != b.miles) return a.miles < b.miles;
-    const WorkerView wa = roster.Worker(a.worker), wb = roster.Worker(b.worker);
-    if (wa.rating != wb.rating) return wa.rating > wb.rating;
-    if (wa.reliability != wb.reliability) return wa.reliability > wb.reliability;
-    return wa.worker_id < wb.worker_id;
+    const float ra = roster.RatingOf(a.worker), rb = roster.RatingOf(b.worker);
+    if (ra != rb) return ra > rb;
+    const float la = roster.ReliabilityOf(a.worker), lb = roster.ReliabilityOf(b.worker);
+    if (la != lb) return la > lb;
+    return roster.WorkerIdOf(a.worker) < roster.WorkerIdOf(b.worker);
   });
   return out;
 }

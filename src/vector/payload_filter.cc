@@ -90,9 +90,10 @@ std::string PayloadFilter::PostingKey(const Json& v) {
 
 std::vector<PayloadFilter::Membership> PayloadFilter::Memberships() const {
   std::vector<Membership> out;
-  for (const auto& c : conditions_) {
+  for (size_t ci = 0; ci < conditions_.size(); ++ci) {
+    const Condition& c = conditions_[ci];
     if (c.op != Op::kEq && c.op != Op::kIn) continue;
-    Membership m{c.field, {}};
+    Membership m{c.field, {}, ci};
     bool indexable = true;
     auto add = [&](const Json& v) {
       std::string key = PostingKey(v);
@@ -112,22 +113,36 @@ std::vector<PayloadFilter::Membership> PayloadFilter::Memberships() const {
   return out;
 }
 
+PayloadFilter PayloadFilter::Without(const std::vector<size_t>& conditions) const {
+  PayloadFilter out;
+  for (size_t i = 0; i < conditions_.size(); ++i)
+    if (std::find(conditions.begin(), conditions.end(), i) == conditions.end())
+      out.conditions_.push_back(conditions_[i]);
+  return out;
+}
+
 std::vector<PayloadFilter::Range> PayloadFilter::Ranges() const {
   std::vector<Range> out;
-  for (const auto& c : conditions_) {
+  for (size_t ci = 0; ci < conditions_.size(); ++ci) {
+    const Condition& c = conditions_[ci];
     const bool lower = c.op == Op::kGt || c.op == Op::kGte;
     const bool upper = c.op == Op::kLt || c.op == Op::kLte;
     if ((!lower && !upper) || !c.operand.is_number()) continue;
     auto it =
         std::find_if(out.begin(), out.end(), [&](const Range& r) { return r.field == c.field; });
     if (it == out.end()) {
-      out.push_back({c.field, -std::numeric_limits<double>::infinity(),
-                     std::numeric_limits<double>::infinity()});
+      out.push_back({c.field,
+                     -std::numeric_limits<double>::infinity(),
+                     std::numeric_limits<double>::infinity(),
+                     {},
+                     true});
       it = out.end() - 1;
     }
     const double v = c.operand.get<double>();
     if (lower) it->lo = std::max(it->lo, v);
     if (upper) it->hi = std::min(it->hi, v);
+    it->conditions.push_back(ci);
+    it->inclusive = it->inclusive && (c.op == Op::kGte || c.op == Op::kLte);
   }
   return out;
 }

@@ -28,12 +28,14 @@ class PayloadFilter {
   static Result<PayloadFilter> Compile(const Json& filter);
   bool Matches(const Json& payload) const;
   bool empty() const { return conditions_.empty(); }
+  size_t size() const { return conditions_.size(); }
 
   //! An `eq` or `in` condition over strings or booleans: the values an item's field must
   //! hold one of. An index can draw its candidates from posting lists of such a field.
   struct Membership {
     std::string field;
     std::vector<std::string> keys;  // PostingKey of each allowed value, distinct
+    size_t condition = 0;           // which condition it is (for Without)
   };
   std::vector<Membership> Memberships() const;
   //! The numeric bounds gt/gte/lt/lte conditions put on a field (inclusive: a superset of
@@ -41,8 +43,13 @@ class PayloadFilter {
   struct Range {
     std::string field;
     double lo, hi;
+    std::vector<size_t> conditions;  // the conditions it comes from (for Without)
+    bool inclusive = true;           // only gte/lte: exactly the matching numbers
   };
   std::vector<Range> Ranges() const;
+  //! This filter without the given conditions (Membership::condition): what is left to
+  //! check on candidates drawn from posting lists that already satisfy those exactly.
+  PayloadFilter Without(const std::vector<size_t>& conditions) const;
   //! The posting-list key of a string or boolean value ("s<text>", "b0", "b1"); "" for
   //! other types (they are not kept in posting lists).
   static std::string PostingKey(const Json& value);

@@ -230,6 +230,9 @@ std::string VectorIndex::EncodeUpsert(const Entry& e) const {
 VectorIndex::Entry& VectorIndex::PutEntry(size_t label, Entry e) {
   Entry& slot = entries_[label];
   slot = std::move(e);
+  double norm2 = 0;
+  for (float x : slot.item.vector) norm2 += static_cast<double>(x) * x;
+  slot.norm2 = static_cast<float>(norm2);
   if (by_label_.size() <= label) by_label_.resize(label + 1, nullptr);
   by_label_[label] = &slot;  // unordered_map nodes never move
   return slot;
@@ -545,7 +548,8 @@ const VectorIndex::FieldPostings& VectorIndex::Postings(const std::string& field
   return fp;
 }
 
-std::optional<std::vector<size_t>> VectorIndex::Candidates(const PayloadFilter& filter) const {
+std::optional<VectorIndex::CandidateSet> VectorIndex::Candidates(
+    const PayloadFilter& filter) const {
   if (entries_.size() < kPostingsMinItems) return std::nullopt;
   const auto memberships = filter.Memberships();
   const auto ranges = filter.Ranges();
@@ -559,6 +563,7 @@ std::optional<std::vector<size_t>> VectorIndex::Candidates(const PayloadFilter& 
   struct Set {
     size_t size;
     std::function<void(std::vector<size_t>&)> labels;
+    std::vector<size_t> exact;  // the conditions every label of the set satisfies
   };
   std::vector<Set> sets;
   for (const auto& m : memberships) {
@@ -572,9 +577,11 @@ std::optional<std::vector<size_t>> VectorIndex::Candidates(const PayloadFilter& 
         size += l->second.size();
       }
     }
-    sets.push_back({size, [lists](std::vector<size_t>& out) {
+    sets.push_back({size,
+                    [lists](std::vector<size_t>& out) {
                       for (const auto* l : lists) out.insert(out.end(), l->begin(), l->end());
-                    }});
+                    },
+                    {m.condition}});
   }
   for (const auto& r : ranges) {
     const FieldPostings& fp = Postings(r.field);
@@ -584,27 +591,38 @@ std::optional<std::vector<size_t>> VectorIndex::Candidates(const PayloadFilter& 
     auto hi = std::upper_bound(fp.numbers.begin(), fp.numbers.end(),
                                std::make_pair(r.hi, std::numeric_limits<size_t>::max()));
     if (hi < lo) hi = lo;
-    sets.push_back({static_cast<size_t>(hi - lo), [lo, hi](std::vector<size_t>& out) {
+    sets.push_back({static_cast<size_t>(hi - lo),
+                    [lo, hi](std::vector<size_t>& out) {
                       for (auto i = lo; i != hi; ++i) out.push_back(i->second);
-                    }});
+                    },
+                    // gte/lte bounds select exactly the matching numbers; gt/lt a superset
+                    r.inclusive ? r.conditions : std::vector<size_t>{}});
   }
   if (sets.empty()) return std::nullopt;
   std::sort(sets.begin(), sets.end(), [](const Set& a, const Set& b) { return a.size < b.size; });
-  std::vector<size_t> labels;
+  CandidateSet out;
+  std::vector<size_t>& labels = out.labels;
   labels.reserve(sets[0].size);
   sets[0].labels(labels);
-  // Narrow by the next smallest set when it is not much larger (a bitmap pass).
-  if (sets.size() > 1 && labels.size() > 1024 && sets[1].size <= 4 * labels.size()) {
-    std::vector<bool> in_first(next_label_, false);
-    for (size_t l : labels) in_first[l] = true;
-    std::vector<size_t> second;
-    second.reserve(sets[1].size);
-    sets[1].labels(second);
+  out.exact_conditions = sets[0].exact;
+  // Narrow by each next set while that stays cheap (a bitmap pass costs the set's size):
+  // role ∩ latitude band ∩ longitude band leaves a place's few workers of a role, where
+  // the first set alone would have every worker of the role checked against the payload.
+  std::vector<bool> keep;
+  for (size_t i = 1; i < sets.size() && labels.size() > 64; ++i) {
+    if (sets[i].size > 64 * labels.size()) break;  // sorted by size: the rest are bigger
+    keep.assign(next_label_, false);
+    for (size_t l : labels) keep[l] = true;
+    std::vector<size_t> other;
+    other.reserve(sets[i].size);
+    sets[i].labels(other);
     labels.clear();
-    for (size_t l : second)
-      if (l < in_first.size() && in_first[l]) labels.push_back(l);
+    for (size_t l : other)
+      if (l < keep.size() && keep[l]) labels.push_back(l);
+    out.exact_conditions.insert(out.exact_conditions.end(), sets[i].exact.begin(),
+                                sets[i].exact.end());
   }
-  return labels;
+  return out;
 }
 
 std::vector<std::pair<float, size_t>> VectorIndex::ExactSearch(
@@ -613,16 +631,15 @@ std::vector<std::pair<float, size_t>> VectorIndex::ExactSearch(
   auto dist = space_->get_dist_func();
   auto param = space_->get_dist_func_param();
   // Cosine items are stored as given and normalised for the graph: the distance to a raw
-  // vector v is 1 - q.v/|v|, with |v|^2 = 1 - d(v, v) from the same inner-product kernel.
-  auto distance = [&](const std::vector<float>& v) {
-    const float d = dist(q.data(), v.data(), param);
+  // vector v is 1 - q.v/|v|, with |v|^2 kept in the entry.
+  auto distance = [&](const Entry& e) {
+    const float d = dist(q.data(), e.item.vector.data(), param);
     if (spec_.metric != Metric::kCosine) return d;
-    const float norm2 = 1.0f - dist(v.data(), v.data(), param);
-    return norm2 > 0 ? 1.0f - (1.0f - d) / std::sqrt(norm2) : 1.0f;
+    return e.norm2 > 0 ? 1.0f - (1.0f - d) / std::sqrt(e.norm2) : 1.0f;
   };
   std::vector<std::pair<float, size_t>> exact;
   auto consider = [&](size_t label, const Entry& e) {
-    if (filter.Matches(e.item.payload)) exact.emplace_back(distance(e.item.vector), label);
+    if (filter.Matches(e.item.payload)) exact.emplace_back(distance(e), label);
   };
   if (labels != nullptr) {
     for (size_t label : *labels)
@@ -648,10 +665,11 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& que
   std::shared_lock lock(mu_);
   std::vector<std::pair<float, size_t>> found;  // (distance, label)
   const auto candidates = filter.empty() ? std::nullopt : Candidates(filter);
-  if (stats && candidates) stats->candidates = candidates->size();
-  if (candidates && candidates->size() <= std::max(k, entries_.size() / 20)) {
-    // Selective: score the few candidates exactly instead of walking the graph.
-    found = ExactSearch(q, k, filter, &*candidates);
+  if (stats && candidates) stats->candidates = candidates->labels.size();
+  if (candidates && candidates->labels.size() <= std::max(k, entries_.size() / 20)) {
+    // Selective: score the few candidates exactly instead of walking the graph; the
+    // conditions their posting lists already satisfy are not checked again per payload.
+    found = ExactSearch(q, k, filter.Without(candidates->exact_conditions), &candidates->labels);
     if (stats) stats->exact_fallback = true;
   } else {
     try {
@@ -671,7 +689,9 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& que
     if (found.size() < std::min(k, entries_.size())) {
       // The graph under-returned (a selective filter, or a fault): score the matching
       // items exactly. If fewer than k items match, all of them are returned.
-      auto exact = ExactSearch(q, k, filter, candidates ? &*candidates : nullptr);
+      auto exact = candidates ? ExactSearch(q, k, filter.Without(candidates->exact_conditions),
+                                            &candidates->labels)
+                              : ExactSearch(q, k, filter, nullptr);
       if (exact.size() > found.size()) {
         found = std::move(exact);
         if (stats) stats->exact_fallback = true;

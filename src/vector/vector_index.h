@@ -131,6 +131,7 @@ class VectorIndex {
   struct Entry {
     VectorItem item;
     size_t label;
+    float norm2 = 0;  // |vector|^2, kept at insert: exact cosine scans need it per item
   };
   class Filter;
 
@@ -156,7 +157,11 @@ class VectorIndex {
   }
   //! Labels of the items that can match `filter`, from the posting lists of its most
   //! selective eq/in condition; nullopt when none applies. Call with mu_ held (shared).
-  std::optional<std::vector<size_t>> Candidates(const PayloadFilter& filter) const;
+  struct CandidateSet {
+    std::vector<size_t> labels;
+    std::vector<size_t> exact_conditions;  // filter conditions every label satisfies
+  };
+  std::optional<CandidateSet> Candidates(const PayloadFilter& filter) const;
   //! Exact top-k among `labels` (all entries when null) that match `filter`.
   std::vector<std::pair<float, size_t>> ExactSearch(const std::vector<float>& prepared_query,
                                                     size_t k, const PayloadFilter& filter,
