@@ -533,13 +533,7 @@ class FullAudit {
       }
       const std::string key(ev.id);
       if (s.category == "SftNever") sft_never_.insert(IdKey(key));
-      if (!s.firewall.empty() &&
-          (s.firewall.front().starts_with("flagged") ||
-           s.firewall.back().starts_with("quarantined") ||
-           std::any_of(s.firewall.begin(), s.firewall.end(), [](std::string_view f) {
-             return f.starts_with("flagged") || f.starts_with("quarantined");
-           })))
-        flagged_.insert(IdKey(key));
+      if (KeptOutOfRag(s)) flagged_.insert(IdKey(key));
       return Status::OK();
     });
     if (!st.ok()) {
@@ -858,9 +852,7 @@ Result<Json> AuditBaselines(const fs::path& root) {
     ++by_category[std::string(s.category)];
     ++histogram[std::min<size_t>(9, static_cast<size_t>(s.score * 10))];
     if (s.category == "SftNever") never.insert(IdKey(std::string(ev.id)));
-    for (std::string_view f : s.firewall)
-      if (f.starts_with("flagged") || f.starts_with("quarantined"))
-        flagged.insert(IdKey(std::string(ev.id)));
+    if (KeptOutOfRag(s)) flagged.insert(IdKey(std::string(ev.id)));
     return Status::OK();
   });
   if (!st.ok()) return st;

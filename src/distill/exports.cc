@@ -281,12 +281,6 @@ std::vector<std::string_view> Chunks(std::string_view text) {
   return out;
 }
 
-bool Flagged(const ScoredView& s) {
-  for (std::string_view f : s.firewall)
-    if (f.starts_with("flagged") || f.starts_with("quarantined")) return true;
-  return false;
-}
-
 // The output of one export: lines, drops with reasons, and dedup.
 class ExportWriter {
  public:
@@ -432,7 +426,7 @@ Result<Json> ExportRag(const ExportOptions& opt) {
         if (!text) return Status::OK();
         ++candidates;
         const std::string klass(ev.kind);
-        if (Flagged(s)) {
+        if (KeptOutOfRag(s)) {
           w.Drop(ev, klass, fmt::format("firewall: {}", s.firewall.front()));
         } else if (!problem.empty()) {
           w.Drop(ev, klass, problem);

@@ -415,6 +415,12 @@ Result<Json> Score(const fs::path& root) {
 
 namespace lakehouse::distill {
 
+bool KeptOutOfRag(const ScoredView& s) {
+  return std::any_of(s.firewall.begin(), s.firewall.end(), [](std::string_view f) {
+    return f.starts_with("flagged") || f.starts_with("quarantined");
+  });
+}
+
 Status ForEachScoredEvidence(
     const fs::path& root, const std::function<Status(const EvidenceView&, const ScoredView&)>& fn,
     Json* inputs) {

@@ -53,6 +53,10 @@ struct ScoredView {
   std::vector<std::string_view> firewall;  // non-empty: SftNever
 };
 
+//! A record RAG must not hold: flagged by a coordinator or from a request with a
+//! quarantined line (RAG keeps PII and dnr notes, which coordinators retrieve on purpose).
+bool KeptOutOfRag(const ScoredView& scored);
+
 //! Walks every evidence record with its score, file by file in path order (the order every
 //! export is written in). Fails when a scored file is missing or does not match its
 //! evidence line for line ("run lakehouse score"). `inputs`, when given, gets
