@@ -177,10 +177,6 @@ std::string_view EvidenceCore(std::string_view line) {
   return p == std::string_view::npos ? line : line.substr(0, p);
 }
 
-uint64_t IdKey(std::string_view id) {
-  return Fnv1a64(id);
-}
-
 bool IsDay(std::string_view d) {
   return d.size() == 10 && d[4] == '-' && d[7] == '-' &&
          ParseRfc3339Millis(std::string(d) + "T00:00:00Z").has_value();
@@ -314,7 +310,7 @@ class FullAudit {
               fmt::format("evidence/{} line {}: id '{}' is not ev_<24 hex>", rel, l.index, ev->id));
         if (!IsDay(ev->day))
           p.Fail(fmt::format("evidence/{} line {}: day '{}'", rel, l.index, ev->day));
-        if (!ids.insert(IdKey(ev->id)).second) inv_.Violate("A02", std::string(ev->id));
+        if (!ids.insert(EvidenceIdKey(ev->id)).second) inv_.Violate("A02", std::string(ev->id));
         const std::string expect = DayPath(ev->day) + "/" + std::string(ev->source) + ".jsonl";
         if (rel != expect) inv_.Violate("A04", fmt::format("{} in {}", ev->id, rel));
         const SourceSpec* spec = FindSource(ev->source);
@@ -443,7 +439,7 @@ class FullAudit {
         while (r.Next(l)) {
           const size_t at = l.text.find("\"id\":\"");
           if (at == std::string_view::npos) continue;
-          disk[IdKey(l.text.substr(at + 6, 27))] = Fnv1a64(EvidenceCore(l.text));
+          disk[EvidenceIdKey(l.text.substr(at + 6, 27))] = Fnv1a64(EvidenceCore(l.text));
         }
       }
       int64_t quarantine_lines = 0;
@@ -474,11 +470,11 @@ class FullAudit {
           continue;
         }
         const std::string id = EvidenceId(s, d);
-        if (!seen.insert(IdKey(id)).second) continue;
+        if (!seen.insert(EvidenceIdKey(id)).second) continue;
         ++derived;
         line.clear();
         AppendEvidenceLine(line, s, d, id, l.index, recorded);
-        auto it = disk.find(IdKey(id));
+        auto it = disk.find(EvidenceIdKey(id));
         if (it == disk.end()) {
           p.Fail(fmt::format("_kb/{}.jsonl line {}: evidence {} is missing", name, l.index, id));
           inv_.Violate("A06", id);
@@ -532,8 +528,8 @@ class FullAudit {
         inv_.Violate("A10", std::string(ev.id));
       }
       const std::string key(ev.id);
-      if (s.category == "SftNever") sft_never_.insert(IdKey(key));
-      if (KeptOutOfRag(s)) flagged_.insert(IdKey(key));
+      if (s.category == "SftNever") sft_never_.insert(EvidenceIdKey(key));
+      if (KeptOutOfRag(s)) flagged_.insert(EvidenceIdKey(key));
       return Status::OK();
     });
     if (!st.ok()) {
@@ -578,17 +574,17 @@ class FullAudit {
             ++p.checked;
             if (!el) return;
             for (const std::string& id : ids_of(*el)) {
-              if (k == "sft" && sft_never_.count(IdKey(id))) {
+              if (k == "sft" && sft_never_.count(EvidenceIdKey(id))) {
                 inv_.Violate("A11", id);
                 p.Fail("sft holds SftNever evidence " + id);
                 ++firewall_violations_;
               }
-              if (k == "preference" && sft_never_.count(IdKey(id))) {
+              if (k == "preference" && sft_never_.count(EvidenceIdKey(id))) {
                 inv_.Violate("A12", id);
                 p.Fail("preference holds SftNever evidence " + id);
                 ++firewall_violations_;
               }
-              if (k == "rag" && flagged_.count(IdKey(id))) {
+              if (k == "rag" && flagged_.count(EvidenceIdKey(id))) {
                 inv_.Violate("A13", id);
                 p.Fail("rag holds flagged or quarantined evidence " + id);
                 ++firewall_violations_;
@@ -643,50 +639,42 @@ class FullAudit {
   // 5: runs agree with themselves; every step's latest receipt describes files that exist.
   Status RunSummaries() {
     Phase& p = Begin(5, "run summaries");
-    EvidenceParser ep;
     int64_t iterate = 0, replays = 0;
-    for (const char* source : {"iterate_runs", "replay_runs"}) {
-      for (const fs::path& f : FilesNamed(root_ / "evidence", std::string(source) + ".jsonl")) {
-        JsonlReader r;
-        LH_RETURN_IF_ERROR(r.Open(f.string()));
-        JsonlLine l;
-        while (r.Next(l)) {
-          auto ev = ep.Parse(l.text);
-          if (!ev.ok()) continue;
+    LH_RETURN_IF_ERROR(
+        ForEachEvidenceOf(root_, {"iterate_runs", "replay_runs"}, [&](const EvidenceView& ev) {
           ++p.checked;
-          if (ev->kind == "iterate_run") {
+          if (ev.kind == "iterate_run") {
             ++iterate;
             dom::array attempts;
             const bool has_attempts =
-                ev->Get("attempts") &&
-                ev->Get("attempts")->get_array().get(attempts) == simdjson::SUCCESS;
+                ev.Get("attempts") &&
+                ev.Get("attempts")->get_array().get(attempts) == simdjson::SUCCESS;
             if (!has_attempts ||
-                static_cast<int64_t>(attempts.size()) != ev->Int("attempt_count", -1) ||
-                ev->Bool("valid") != ev->Get("final").has_value()) {
-              inv_.Violate("A23", std::string(ev->id));
-              p.Fail(fmt::format("iterate run {} does not add up", ev->Str("run_id")));
+                static_cast<int64_t>(attempts.size()) != ev.Int("attempt_count", -1) ||
+                ev.Bool("valid") != ev.Get("final").has_value()) {
+              inv_.Violate("A23", std::string(ev.id));
+              p.Fail(fmt::format("iterate run {} does not add up", ev.Str("run_id")));
             }
           } else {
             ++replays;
-            auto msgs = ev->Get("messages");
-            auto val = ev->Get("validation");
+            auto msgs = ev.Get("messages");
+            auto val = ev.Get("validation");
             bool valid = false;
             dom::array errors;
             if (!msgs || !val || (*val)["valid"].get_bool().get(valid) ||
                 (*val)["errors"].get_array().get(errors)) {
-              inv_.Violate("A24", std::string(ev->id));
-              continue;
+              inv_.Violate("A24", std::string(ev.id));
+              return Status::OK();
             }
             auto parsed = ParseJson(Minify(*msgs));
-            if (!parsed.ok() || Sha256Hex(DumpJson(*parsed)) != ev->Str("prompt_sha256") ||
+            if (!parsed.ok() || Sha256Hex(DumpJson(*parsed)) != ev.Str("prompt_sha256") ||
                 valid != (errors.size() == 0)) {
-              inv_.Violate("A24", std::string(ev->id));
-              p.Fail(fmt::format("replay run {} does not add up", ev->Str("run_id")));
+              inv_.Violate("A24", std::string(ev.id));
+              p.Fail(fmt::format("replay run {} does not add up", ev.Str("run_id")));
             }
           }
-        }
-      }
-    }
+          return Status::OK();
+        }));
     Json receipts = Json::object();
     for (const char* step :
          {"materialize", "score", "export_sft", "export_rag", "export_preference"}) {
@@ -727,50 +715,43 @@ class FullAudit {
   // roster has the versions the run saw (otherwise counted as not comparable).
   Status Replay() {
     Phase& p = Begin(7, "replay");
-    EvidenceParser ep;
     int64_t runs = 0, compared = 0, agree = 0, other_roster = 0;
-    for (const fs::path& f : FilesNamed(root_ / "evidence", "replay_runs.jsonl")) {
-      JsonlReader r;
-      LH_RETURN_IF_ERROR(r.Open(f.string()));
-      JsonlLine l;
-      while (r.Next(l)) {
-        auto ev = ep.Parse(l.text);
-        if (!ev.ok()) continue;
-        ++runs;
-        ++p.checked;
-        if (opt_.roster == nullptr || opt_.validators == nullptr) continue;
-        auto versions = ev->Get("roster_versions");
-        const RosterStats& st = opt_.roster->stats();
-        int64_t w = -1, o = -1, fl = -1;
-        if (!versions || (*versions)["workers"].get_int64().get(w) ||
-            (*versions)["job_orders"].get_int64().get(o) ||
-            (*versions)["fills"].get_int64().get(fl) || w != st.workers_version ||
-            o != st.job_orders_version || fl != st.fills_version) {
-          ++other_roster;
-          continue;
-        }
-        auto task = ev->Get("task");
-        auto extracted = ev->Get("extracted");
-        auto val = ev->Get("validation");
-        bool recorded_valid = false;
-        if (!task || !val || (*val)["valid"].get_bool().get(recorded_valid)) continue;
-        bool now_valid = false;
-        if (extracted) {
-          auto payload = ParseJson(Minify(*extracted));
-          auto verdict = payload.ok()
-                             ? opt_.validators->Validate(*opt_.roster, Str(*task, "kind"), *payload)
-                             : Result<Verdict>(payload.status());
-          now_valid = verdict.ok() && verdict->valid();
-        }
-        ++compared;
-        if (now_valid == recorded_valid)
-          ++agree;
-        else
-          p.Fail(fmt::format("replay {}: recorded {}, now {}", ev->Str("run_id"),
-                             recorded_valid ? "valid" : "not valid",
-                             now_valid ? "valid" : "not valid"));
+    LH_RETURN_IF_ERROR(ForEachEvidenceOf(root_, {"replay_runs"}, [&](const EvidenceView& ev) {
+      ++runs;
+      ++p.checked;
+      if (opt_.roster == nullptr || opt_.validators == nullptr) return Status::OK();
+      auto versions = ev.Get("roster_versions");
+      const RosterStats& st = opt_.roster->stats();
+      int64_t w = -1, o = -1, fl = -1;
+      if (!versions || (*versions)["workers"].get_int64().get(w) ||
+          (*versions)["job_orders"].get_int64().get(o) ||
+          (*versions)["fills"].get_int64().get(fl) || w != st.workers_version ||
+          o != st.job_orders_version || fl != st.fills_version) {
+        ++other_roster;
+        return Status::OK();
       }
-    }
+      auto task = ev.Get("task");
+      auto extracted = ev.Get("extracted");
+      auto val = ev.Get("validation");
+      bool recorded_valid = false;
+      if (!task || !val || (*val)["valid"].get_bool().get(recorded_valid)) return Status::OK();
+      bool now_valid = false;
+      if (extracted) {
+        auto payload = ParseJson(Minify(*extracted));
+        auto verdict = payload.ok()
+                           ? opt_.validators->Validate(*opt_.roster, Str(*task, "kind"), *payload)
+                           : Result<Verdict>(payload.status());
+        now_valid = verdict.ok() && verdict->valid();
+      }
+      ++compared;
+      if (now_valid == recorded_valid)
+        ++agree;
+      else
+        p.Fail(fmt::format("replay {}: recorded {}, now {}", ev.Str("run_id"),
+                           recorded_valid ? "valid" : "not valid",
+                           now_valid ? "valid" : "not valid"));
+      return Status::OK();
+    }));
     p.notes["replay_runs"] = runs;
     p.notes["re_validated"] = compared;
     p.notes["agree"] = agree;
@@ -851,8 +832,8 @@ Result<Json> AuditBaselines(const fs::path& root) {
     ++by_kind[std::string(ev.kind)];
     ++by_category[std::string(s.category)];
     ++histogram[std::min<size_t>(9, static_cast<size_t>(s.score * 10))];
-    if (s.category == "SftNever") never.insert(IdKey(std::string(ev.id)));
-    if (KeptOutOfRag(s)) flagged.insert(IdKey(std::string(ev.id)));
+    if (s.category == "SftNever") never.insert(EvidenceIdKey(std::string(ev.id)));
+    if (KeptOutOfRag(s)) flagged.insert(EvidenceIdKey(std::string(ev.id)));
     return Status::OK();
   });
   if (!st.ok()) return st;
@@ -883,7 +864,7 @@ Result<Json> AuditBaselines(const fs::path& root) {
           std::string_view id;
           if (e.get_string().get(id)) continue;
           const auto& set = std::string_view(kind) == "rag" ? flagged : never;
-          if (set.count(IdKey(std::string(id)))) ++violations;
+          if (set.count(EvidenceIdKey(std::string(id)))) ++violations;
         }
       }));
     }

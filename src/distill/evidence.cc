@@ -315,6 +315,21 @@ std::string EvidenceId(const SourceSpec& source, const EvidenceDraft& d) {
   return "ev_" + Sha256Hex(material).substr(0, 24);
 }
 
+uint64_t EvidenceIdKey(std::string_view id) {
+  if (id.size() != 27 || !id.starts_with("ev_")) return Fnv1a64(id);
+  uint64_t v = 0;
+  for (size_t i = 3; i < 19; ++i) {
+    const char c = id[i];
+    if (c >= '0' && c <= '9')
+      v = (v << 4) | static_cast<uint64_t>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      v = (v << 4) | static_cast<uint64_t>(c - 'a' + 10);
+    else
+      return Fnv1a64(id);
+  }
+  return v;
+}
+
 void AppendEvidenceLine(std::string& out, const SourceSpec& source, const EvidenceDraft& d,
                         std::string_view id, int64_t line_offset, std::string_view recorded_at) {
   {

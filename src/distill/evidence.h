@@ -18,6 +18,7 @@
 // Thread-safety: an EvidenceTransformer per thread; Sources() is immutable.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -63,6 +64,10 @@ class EvidenceTransformer {
 
 //! "ev_" + the first 24 hex digits of SHA-256(source \n kind \n subject \n payload).
 std::string EvidenceId(const SourceSpec& source, const EvidenceDraft& draft);
+
+//! A 64-bit key for sets of evidence ids: the id's first 16 hex digits (a SHA-256 prefix),
+//! or a hash of the whole text for a malformed id.
+uint64_t EvidenceIdKey(std::string_view id);
 
 //! Appends the evidence.v1 line (with '\n') for `draft` with id `id`.
 void AppendEvidenceLine(std::string& out, const SourceSpec& source, const EvidenceDraft& draft,

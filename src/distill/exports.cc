@@ -86,6 +86,20 @@ struct Candidate {
   std::string problem;
 };
 
+// A recorded conversation (`messages`) and the `response` it got, when `usable`.
+void RecordedConversation(const EvidenceView& ev, bool usable, std::string_view unusable,
+                          Candidate& c) {
+  auto msgs = Messages(ev.Get("messages"));
+  if (!usable) {
+    c.problem = unusable;
+  } else if (!msgs) {
+    c.problem = "no messages";
+  } else {
+    msgs->push_back(Message("assistant", ev.Str("response"), true));
+    c.messages = std::move(msgs);
+  }
+}
+
 // The SFT example of a record, if its kind is one of the 8 classes (nullopt otherwise).
 std::optional<Candidate> SftCandidate(const EvidenceView& ev) {
   const std::string_view k = ev.kind;
@@ -111,15 +125,7 @@ std::optional<Candidate> SftCandidate(const EvidenceView& ev) {
   if (k == "chat_turn") {
     if (ev.Str("origin") != "chat") return std::nullopt;
     c.klass = "chat";
-    auto msgs = Messages(ev.Get("messages"));
-    if (!ev.Bool("ok")) {
-      c.problem = "the call failed";
-    } else if (!msgs) {
-      c.problem = "no messages";
-    } else {
-      msgs->push_back(Message("assistant", ev.Str("response"), true));
-      c.messages = std::move(msgs);
-    }
+    RecordedConversation(ev, ev.Bool("ok"), "the call failed", c);
     return c;
   }
   if (k == "email") {
@@ -159,15 +165,7 @@ std::optional<Candidate> SftCandidate(const EvidenceView& ev) {
     c.klass = "replay";
     bool valid = false;
     if (auto v = ev.Get("validation"); v && (*v)["valid"].get_bool().get(valid)) valid = false;
-    auto msgs = Messages(ev.Get("messages"));
-    if (!valid) {
-      c.problem = "not valid";
-    } else if (!msgs) {
-      c.problem = "no messages";
-    } else {
-      msgs->push_back(Message("assistant", ev.Str("response"), true));
-      c.messages = std::move(msgs);
-    }
+    RecordedConversation(ev, valid, "not valid", c);
     return c;
   }
   if (k == "retrieval") {
@@ -484,6 +482,7 @@ Result<Json> ExportPreference(const ExportOptions& opt) {
         const size_t n = attempts.size();
         const std::string_view chosen = StringAt(attempts.at(n - 1).value_unsafe(), "raw");
         const std::string prompt_text = prompt->back()["content"].get<std::string>();
+        const std::string prompt_json = DumpJson(*prompt);
         for (size_t i = 0; i + 1 < n; ++i) {
           dom::element a = attempts.at(i).value_unsafe();
           const std::string_view rejected = StringAt(a, "raw");
@@ -499,7 +498,6 @@ Result<Json> ExportPreference(const ExportOptions& opt) {
                                i + 1));
             continue;
           }
-          const std::string prompt_json = DumpJson(*prompt);
           const std::string chosen_json = DumpJson(Json::array({Message("assistant", chosen)}));
           const std::string rejected_json = DumpJson(Json::array({Message("assistant", rejected)}));
           if (w.Duplicate(ev, klass, Sha256Hex(prompt_json + chosen_json + rejected_json), ""))

@@ -103,16 +103,6 @@ int64_t FileSize(const fs::path& p) {
   return ec ? 0 : static_cast<int64_t>(n);
 }
 
-// The first 16 hex digits of an evidence id ("ev_<24 hex>") as a number: the dedup key.
-uint64_t IdKey(std::string_view id) {
-  uint64_t v = 0;
-  for (size_t i = 3; i < 19 && i < id.size(); ++i) {
-    const char c = id[i];
-    v = (v << 4) | static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-  }
-  return v;
-}
-
 class SourceRun {
  public:
   SourceRun(const MaterializeOptions& opt, const SourceSpec& spec, SourceState state,
@@ -167,7 +157,7 @@ class SourceRun {
       Status st = transformer.Transform(spec_, line.text, draft);
       if (st.ok()) {
         const std::string id = EvidenceId(spec_, draft);
-        if (rewritten && !seen_ids_.insert(IdKey(id)).second) {
+        if (rewritten && !seen_ids_.insert(EvidenceIdKey(id)).second) {
           ++dup_;
         } else {
           std::string& buf = Buffer("evidence/" + DayPath(draft.day) + "/" + name_ + ".jsonl");
@@ -251,7 +241,7 @@ class SourceRun {
         if (quarantine) {
           if (doc["raw"].get_string().get(v) == simdjson::SUCCESS) seen_raw_.insert(Fnv1a64(v));
         } else if (doc["id"].get_string().get(v) == simdjson::SUCCESS) {
-          seen_ids_.insert(IdKey(v));
+          seen_ids_.insert(EvidenceIdKey(v));
         }
       }
       LH_RETURN_IF_ERROR(r.status());

@@ -72,7 +72,6 @@ Result<Json> RunReplay(const IterateRequest& request, int64_t k, ReplayDeps& dep
     verdict.errors.push_back(
         {ErrorKind::kParse, "output", "the chat call failed: " + answer.status().message()});
   }
-  const RosterStats& st = deps.roster.stats();
   Json line = Json::object();
   line["schema"] = "replay_run.v1";
   line["run_id"] = run_id;
@@ -86,9 +85,7 @@ Result<Json> RunReplay(const IterateRequest& request, int64_t k, ReplayDeps& dep
   line["response"] = response;
   line["extracted"] = extracted;
   line["validation"] = Json{{"valid", verdict.valid()}, {"errors", verdict.ErrorsJson()}};
-  line["roster_versions"] = Json{{"workers", st.workers_version},
-                                 {"job_orders", st.job_orders_version},
-                                 {"fills", st.fills_version}};
+  line["roster_versions"] = RosterVersionsJson(deps.roster.stats());
   line["latency_ms"] = std::round(static_cast<double>(MicrosSince(start))) / 1000;
   line["error"] = error;
   deps.kb.Append("replay_runs", line);

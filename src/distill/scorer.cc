@@ -254,31 +254,23 @@ void AppendScoredLine(std::string& out, const EvidenceView& ev, const ScoreResul
 Result<ScoreContext> ScoreContext::Build(const fs::path& root) {
   ScoreContext ctx;
   EvidenceParser parser;
-  for (const char* source : {"feedback", "playbooks"}) {
-    for (const fs::path& p : FilesNamed(root / "evidence", std::string(source) + ".jsonl")) {
-      JsonlReader r;
-      LH_RETURN_IF_ERROR(r.Open(p.string()));
-      JsonlLine line;
-      while (r.Next(line)) {
-        auto ev = parser.Parse(line.text);
-        if (!ev.ok()) continue;  // the audit reports malformed evidence
-        if (ev->kind == "feedback") {
-          auto& f = ctx.feedback[std::string(ev->Str("target"))];
-          const int64_t rating = ev->Int("rating");
+  LH_RETURN_IF_ERROR(
+      ForEachEvidenceOf(root, {"feedback", "playbooks"}, [&](const EvidenceView& ev) {
+        if (ev.kind == "feedback") {
+          auto& f = ctx.feedback[std::string(ev.Str("target"))];
+          const int64_t rating = ev.Int("rating");
           if (rating > 0) ++f.positive;
           if (rating < 0) ++f.negative;
-          if (ev->Bool("flag")) {
-            std::string reason(ev->Str("reason"));
-            f.flags.push_back(reason.empty() ? std::string(ev->id) : reason);
+          if (ev.Bool("flag")) {
+            std::string reason(ev.Str("reason"));
+            f.flags.push_back(reason.empty() ? std::string(ev.id) : reason);
           }
-        } else if (ev->kind == "playbook_replay") {
-          auto& c = ctx.replays[std::string(ev->Str("playbook_id"))];
-          (ev->Bool("valid") ? c.first : c.second)++;
+        } else if (ev.kind == "playbook_replay") {
+          auto& c = ctx.replays[std::string(ev.Str("playbook_id"))];
+          (ev.Bool("valid") ? c.first : c.second)++;
         }
-      }
-      LH_RETURN_IF_ERROR(r.status());
-    }
-  }
+        return Status::OK();
+      }));
   for (const fs::path& p : JsonlFiles(root / "_quarantine" / "_kb")) {
     JsonlReader r;
     LH_RETURN_IF_ERROR(r.Open(p.string()));
@@ -414,6 +406,24 @@ Result<Json> Score(const fs::path& root) {
 }  // namespace lakehouse::distill
 
 namespace lakehouse::distill {
+
+Status ForEachEvidenceOf(const fs::path& root, std::initializer_list<std::string_view> sources,
+                         const std::function<Status(const EvidenceView&)>& fn) {
+  EvidenceParser parser;
+  for (std::string_view source : sources) {
+    for (const fs::path& p : FilesNamed(root / "evidence", std::string(source) + ".jsonl")) {
+      JsonlReader r;
+      LH_RETURN_IF_ERROR(r.Open(p.string()));
+      JsonlLine line;
+      while (r.Next(line)) {
+        auto ev = parser.Parse(line.text);
+        if (ev.ok()) LH_RETURN_IF_ERROR(fn(*ev));
+      }
+      LH_RETURN_IF_ERROR(r.status());
+    }
+  }
+  return Status::OK();
+}
 
 bool KeptOutOfRag(const ScoredView& s) {
   return std::any_of(s.firewall.begin(), s.firewall.end(), [](std::string_view f) {

@@ -53,6 +53,12 @@ struct ScoredView {
   std::vector<std::string_view> firewall;  // non-empty: SftNever
 };
 
+//! Walks the evidence of the given sources (every day's file of each), skipping lines that
+//! do not parse (the audit's schema phase reports those).
+Status ForEachEvidenceOf(const std::filesystem::path& root,
+                         std::initializer_list<std::string_view> sources,
+                         const std::function<Status(const EvidenceView&)>& fn);
+
 //! A record RAG must not hold: flagged by a coordinator or from a request with a
 //! quarantined line (RAG keeps PII and dnr notes, which coordinators retrieve on purpose).
 bool KeptOutOfRag(const ScoredView& scored);

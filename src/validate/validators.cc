@@ -103,11 +103,15 @@ Json ValidationKbRecord(std::string_view kind, const Json& payload, const Verdic
   j["payload"] = payload;
   j["valid"] = verdict.valid();
   j["errors"] = verdict.ErrorsJson();
-  j["roster_versions"] = Json{{"workers", roster.workers_version},
-                              {"job_orders", roster.job_orders_version},
-                              {"fills", roster.fills_version}};
+  j["roster_versions"] = RosterVersionsJson(roster);
   j["elapsed_us"] = elapsed_us;
   return j;
+}
+
+Json RosterVersionsJson(const RosterStats& roster) {
+  return Json{{"workers", roster.workers_version},
+              {"job_orders", roster.job_orders_version},
+              {"fills", roster.fills_version}};
 }
 
 bool IsValidatorKind(std::string_view kind) {

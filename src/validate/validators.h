@@ -71,6 +71,10 @@ const std::vector<PlaybookTool>& PlaybookTools();
 
 //! One `_kb/validations.jsonl` line (validation.v1; fields in docs/KB.md). `origin` is
 //! "validate" (POST /v1/validate) or "iterate" (an attempt of a run, named by run_id).
+//! {workers, job_orders, fills}: the dataset versions a roster was built from (every _kb
+//! line that carries a verdict records them).
+Json RosterVersionsJson(const RosterStats& roster);
+
 Json ValidationKbRecord(std::string_view kind, const Json& payload, const Verdict& verdict,
                         const RosterStats& roster, std::string_view origin,
                         std::string_view request_id, std::string_view run_id, int64_t elapsed_us);

@@ -120,6 +120,16 @@ std::string Tree(const fs::path& root, const char* dir) {
   return out;
 }
 
+// score, then the three exports: each must succeed.
+void ScoreAndExport(const fs::path& root) {
+  auto scored = distill::Score(root);
+  ASSERT_TRUE(scored.ok()) << scored.status().ToString();
+  for (const char* kind : {"sft", "rag", "preference"}) {
+    auto exported = distill::Export({root, kind});
+    ASSERT_TRUE(exported.ok()) << kind << ": " << exported.status().ToString();
+  }
+}
+
 class DistillRoot : public ::testing::Test {
  protected:
   void SetUp() override { fs::create_directories(root_.path() / "_kb"); }
@@ -378,14 +388,11 @@ TEST_F(DistillRoot, ExportsAreDeterministicFirewalledAndDeduplicated) {
           IterateRun("run_4", {"flagged answer"}, true) + "\n");
   Append(root(), "feedback", Feedback("fb_flag", "run_4", 0, true) + "\n");
   Materialize(root());
-  ASSERT_TRUE(distill::Score(root()).ok());
-  for (const char* kind : {"sft", "rag", "preference"})
-    ASSERT_TRUE(distill::Export({root(), kind}).ok());
+  ScoreAndExport(root());
   const std::string sft = ReadFile(root() / "exports/sft.jsonl");
   const std::string pref = ReadFile(root() / "exports/preference.jsonl");
   const std::string dropped = ReadFile(root() / "exports/sft.dropped.jsonl");
-  for (const char* kind : {"sft", "rag", "preference"})
-    ASSERT_TRUE(distill::Export({root(), kind}).ok());
+  ScoreAndExport(root());  // again: nothing changes
   EXPECT_EQ(ReadFile(root() / "exports/sft.jsonl"), sft);
   EXPECT_EQ(ReadFile(root() / "exports/preference.jsonl"), pref);
 
@@ -418,9 +425,7 @@ TEST_F(DistillRoot, AuditPassesThenCatchesTampering) {
              IterateRun("run_4", {"flagged answer"}, true) + "\n");
   Append(root(), "feedback", Feedback("fb_flag", "run_4", 0, true) + "\n");
   Materialize(root());
-  ASSERT_TRUE(distill::Score(root()).ok());
-  for (const char* kind : {"sft", "rag", "preference"})
-    ASSERT_TRUE(distill::Export({root(), kind}).ok());
+  ScoreAndExport(root());
   auto ok = distill::AuditFull({root()});
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ((*ok)["result"], "PASS") << distill::AuditTable(*ok);
