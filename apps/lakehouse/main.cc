@@ -18,6 +18,7 @@
 #include "distill/replay.h"
 #include "distill/scorer.h"
 #include "loadgen/loadgen.h"
+#include "loadgen/parity.h"
 #include "query/ingest.h"
 #include "server/app.h"
 #include "server/services.h"
@@ -85,6 +86,14 @@ int main(int argc, char** argv) {
   serve->add_option("--demo-orders", demo_orders,
                     "job orders to generate with --demo (default 5000)");
   serve->add_flag("--no-access-log", no_access_log, "do not log one line per request");
+  ServeOptions serve_opt;
+  std::vector<std::string> upstream_specs;
+  serve->add_option("--service", serve_opt.service,
+                    "split mode: serve only this service (sql, embed, vector, chat, validate, "
+                    "retrieve, memory, journal) on its own port; see docs/SPLIT.md");
+  serve->add_option("--upstream", upstream_specs,
+                    "gateway: proxy a service's routes to a split service, NAME=URL "
+                    "(repeatable: --upstream sql=http://127.0.0.1:3101)");
 
   // gen
   auto* gen = cli.add_subcommand("gen", "write deterministic synthetic staffing datasets");
@@ -185,6 +194,23 @@ int main(int argc, char** argv) {
   loadgen_cmd->add_option("--seed", lg.seed, "random seed")->capture_default_str();
   loadgen_cmd->add_option("--json", lg_json, "also write the report as JSON to this file");
 
+  // parity
+  auto* parity_cmd = cli.add_subcommand(
+      "parity", "send the HTTP contract fixtures to two loopback servers; compare the answers");
+  parity_cmd->add_option("--log-level", g.log_level, "trace, debug, info, warn, error, off");
+  loadgen::ParityOptions po;
+  po.fixtures_dir = "contracts/http";
+  std::string parity_json;
+  int64_t settle_ms = 3000;
+  parity_cmd->add_option("--a", po.a, "base URL of one deployment (e.g. the all-in-one)")
+      ->required();
+  parity_cmd->add_option("--b", po.b, "base URL of the other (e.g. the split gateway)")->required();
+  parity_cmd->add_option("--fixtures", po.fixtures_dir, "directory of fixtures")
+      ->capture_default_str();
+  parity_cmd->add_option("--settle-ms", settle_ms, "how long a differing read is asked again")
+      ->capture_default_str();
+  parity_cmd->add_option("--json", parity_json, "also write the report as JSON to this file");
+
   // config
   auto* config_cmd =
       cli.add_subcommand("config", "print the effective configuration keys and variables");
@@ -216,12 +242,23 @@ int main(int argc, char** argv) {
     return (*report)["total"]["failures"].get<int64_t>() == 0 ? 0 : 1;
   }
 
+  if (parity_cmd->parsed()) {
+    po.settle = std::chrono::milliseconds(settle_ms);
+    auto report = loadgen::RunParity(po);
+    if (!report.ok()) return Fail(report.status());
+    std::cout << loadgen::ParityTable(*report);
+    if (!parity_json.empty()) std::ofstream(parity_json) << report->dump(2) << "\n";
+    return (*report)["matched"] == (*report)["fixtures"] ? 0 : 1;
+  }
+
   if (serve->parsed()) {
     if (!host.empty()) cfg->host = host;
     if (port >= 0) cfg->port = port;
     if (io_threads > 0) cfg->io_threads = io_threads;
     if (worker_threads > 0) cfg->worker_threads = worker_threads;
     if (no_access_log) cfg->access_log = false;
+    if (demo && !serve_opt.service.empty())
+      return Fail(Status::InvalidArgument("--demo is for the all-in-one server, not --service"));
     if (demo) {
       auto lock = AcquireRootLock(*cfg, "lakehouse serve --demo");
       if (!lock.ok()) return Fail(lock.status());
@@ -238,11 +275,17 @@ int main(int argc, char** argv) {
         spdlog::info("demo data ready in {:.0f} ms", rep->elapsed_ms);
       }
     }
-    auto app = App::Create(*cfg);
+    for (const auto& spec : upstream_specs)
+      if (Status st = ParseUpstream(spec, serve_opt.upstreams); !st.ok()) return Fail(st);
+    auto app = App::Create(*cfg, serve_opt);
     if (!app.ok()) return Fail(app.status());
     if (Status st = (*app)->Start(); !st.ok()) return Fail(st);
-    spdlog::info("lakehouse serving {} on http://{}:{} (Ctrl-C stops)", cfg->root, cfg->host,
-                 (*app)->port());
+    spdlog::info("lakehouse serving {} ({}) on http://{}:{} (Ctrl-C stops)", cfg->root,
+                 !serve_opt.service.empty() ? "service " + serve_opt.service
+                 : serve_opt.upstreams.empty()
+                     ? std::string("all services")
+                     : fmt::format("gateway, {} upstream(s)", serve_opt.upstreams.size()),
+                 cfg->host, (*app)->port());
     (*app)->RunUntilSignal();
     return 0;
   }

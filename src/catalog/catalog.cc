@@ -146,8 +146,10 @@ std::string PendingVersion::KeyPrefix() const {
   return fmt::format("datasets/{}/v{}/", dataset_, version_);
 }
 
-Result<std::unique_ptr<Catalog>> Catalog::Open(ObjectStore& store, const Clock& clock) {
-  auto catalog = std::unique_ptr<Catalog>(new Catalog(store, clock));
+namespace {
+//! Every manifest under catalog/, parsed; a manifest that does not parse is an error.
+Result<std::map<std::string, DatasetManifest>> ReadManifests(ObjectStore& store) {
+  std::map<std::string, DatasetManifest> out;
   LH_ASSIGN_OR_RETURN(auto objects, store.List("catalog/"));
   for (const auto& obj : objects) {
     if (obj.key.size() < 5 || obj.key.substr(obj.key.size() - 5) != ".json") continue;
@@ -157,9 +159,67 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(ObjectStore& store, const Clock& 
       return Status::Corruption(fmt::format("{}: {}", obj.key, parsed.status().message()));
     auto manifest = DatasetManifest::FromJson(*parsed);
     if (!manifest.ok()) return manifest.status().WithContext(obj.key);
-    catalog->manifests_[manifest->name] = std::move(manifest).value();
+    out[manifest->name] = std::move(manifest).value();
   }
+  return out;
+}
+}  // namespace
+
+Result<std::unique_ptr<Catalog>> Catalog::Open(ObjectStore& store, const Clock& clock) {
+  auto catalog = std::unique_ptr<Catalog>(new Catalog(store, clock));
+  LH_ASSIGN_OR_RETURN(catalog->manifests_, ReadManifests(store));
   return catalog;
+}
+
+Catalog::~Catalog() {
+  StopFollowing();
+}
+
+void Catalog::StopFollowing() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  follow_cv_.notify_all();
+  if (follower_.joinable()) follower_.join();
+}
+
+void Catalog::SetReadOnly(std::string why) {
+  std::lock_guard lock(mu_);
+  read_only_why_ = std::move(why);
+}
+
+Result<size_t> Catalog::Refresh() {
+  LH_ASSIGN_OR_RETURN(auto fresh, ReadManifests(store_));
+  std::vector<DatasetManifest> changed;
+  std::vector<Listener> listeners;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [name, m] : fresh) {
+      auto it = manifests_.find(name);
+      if (it != manifests_.end() && it->second.current_version == m.current_version &&
+          it->second.versions.size() == m.versions.size())
+        continue;
+      manifests_[name] = m;
+      changed.push_back(std::move(m));
+    }
+    listeners = listeners_;
+  }
+  for (const auto& m : changed)
+    for (const auto& l : listeners) l(m);
+  return changed.size();
+}
+
+void Catalog::Follow(std::chrono::milliseconds interval) {
+  follower_ = std::thread([this, interval] {
+    std::unique_lock lock(mu_);
+    while (!follow_cv_.wait_for(lock, interval, [this] { return stopping_; })) {
+      lock.unlock();
+      auto n = Refresh();
+      if (!n.ok()) spdlog::warn("catalog follower: {}", n.status().ToString());
+      lock.lock();
+    }
+  });
 }
 
 std::vector<DatasetManifest> Catalog::List() const {
@@ -187,6 +247,12 @@ std::mutex& Catalog::WriterMutex(const std::string& name) {
 
 Result<PendingVersion> Catalog::BeginVersion(const std::string& name) {
   LH_RETURN_IF_ERROR(ValidateDatasetName(name));
+  {
+    std::lock_guard lock(mu_);
+    if (!read_only_why_.empty())
+      return Status::Conflict(
+          fmt::format("dataset '{}' cannot be written here: {}", name, read_only_why_));
+  }
   std::unique_lock writer(WriterMutex(name));
   std::optional<DatasetManifest> previous;
   int64_t next = 1;

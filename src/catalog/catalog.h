@@ -11,9 +11,16 @@
 // writers of different datasets run in parallel. Listeners are called after each commit
 // (the query engine refreshes its views there).
 //
+// In split-service mode one process (the sql service) writes the catalog; the others open
+// it read-only (SetReadOnly: BeginVersion is refused naming the owner) and Follow() it:
+// a thread re-reads the manifests every interval and calls the listeners for each dataset
+// whose current version moved, so their SQL views and rosters see new versions too.
+//
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -21,6 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -117,6 +125,17 @@ class Catalog {
   using Listener = std::function<void(const DatasetManifest&)>;
   void AddListener(Listener listener);
 
+  //! Refuses writes from now on: BeginVersion answers Conflict("... `why`").
+  void SetReadOnly(std::string why);
+  //! Re-reads every manifest; a dataset whose current version changed (or that is new) is
+  //! replaced and announced to the listeners. Returns how many changed.
+  Result<size_t> Refresh();
+  //! Calls Refresh every `interval` on a thread until the catalog is destroyed.
+  void Follow(std::chrono::milliseconds interval);
+  //! Stops the Follow thread (before what its listeners use goes away); idempotent.
+  void StopFollowing();
+  ~Catalog();
+
   ObjectStore& store() { return store_; }
 
  private:
@@ -131,6 +150,10 @@ class Catalog {
   std::map<std::string, DatasetManifest> manifests_;
   std::map<std::string, std::unique_ptr<std::mutex>> writer_mutexes_;
   std::vector<Listener> listeners_;
+  std::string read_only_why_;  // non-empty: BeginVersion is refused
+  std::thread follower_;
+  std::condition_variable follow_cv_;
+  bool stopping_ = false;
 };
 
 }  // namespace lakehouse

@@ -9,6 +9,7 @@ namespace {
 class CatalogModule final : public Module {
  public:
   std::string Name() const override { return "catalog"; }
+  std::string Service() const override { return "sql"; }
 
   void RegisterRoutes(Router& router, Services& services) override {
     RouteOptions fast;

@@ -67,7 +67,8 @@ Result<HttpClientResponse> HttpSession::Request(const std::string& method, const
   curl_easy_reset(curl);  // options only: the connection cache survives a reset
   HttpClientResponse out;
   curl_slist* headers = nullptr;
-  if (!body.empty()) headers = curl_slist_append(headers, "Content-Type: application/json");
+  if (!body.empty())
+    headers = curl_slist_append(headers, ("Content-Type: " + options.content_type).c_str());
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
   for (const auto& [k, v] : options.headers)
     headers = curl_slist_append(headers, (k + ": " + v).c_str());

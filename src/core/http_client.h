@@ -28,6 +28,7 @@ struct HttpCallOptions {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds total_timeout{30000};
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. {"Authorization", "Bearer ..."}
+  std::string content_type = "application/json";             // of a non-empty body
 };
 
 //! POSTs `body` as application/json. Transport errors: Unavailable (refused, DNS) or
@@ -44,7 +45,7 @@ class HttpSession {
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
 
-  //! `method` GET, POST, DELETE...; a non-empty body is sent as application/json. Errors
+  //! `method` GET, POST, DELETE...; a non-empty body is sent as options.content_type. Errors
   //! as HttpPostJson's ("<METHOD> <url>: <cause>").
   Result<HttpClientResponse> Request(const std::string& method, const std::string& url,
                                      const std::string& body, const HttpCallOptions& options);

@@ -17,12 +17,12 @@ namespace lakehouse {
 Result<std::unique_ptr<ProcessLock>> ProcessLock::Acquire(const std::string& path,
                                                           const std::string& holder,
                                                           const std::string& what,
-                                                          const std::string& hint) {
+                                                          const std::string& hint, Mode mode) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError(fmt::format("open {}: {}", path, std::strerror(errno)));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  if (::flock(fd, (mode == Mode::kShared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
     const int err = errno;
     char buf[512] = {0};
     const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
@@ -36,7 +36,8 @@ Result<std::unique_ptr<ProcessLock>> ProcessLock::Acquire(const std::string& pat
   const std::string me = fmt::format("pid {} ({}, since {})\n", ::getpid(), holder,
                                      FormatRfc3339Millis(SystemClock::Get().NowMillis()));
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) < 0) {
-    // The lock holds regardless; the holder line is only for messages.
+    // The lock holds regardless; the holder line is only for messages (of shared holders,
+    // the last one to start is named).
   }
   return std::unique_ptr<ProcessLock>(new ProcessLock(fd));
 }

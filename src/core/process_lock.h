@@ -7,6 +7,11 @@
 // start and names the holder (pid, command, since when). The distillation steps take their
 // own lock (`<root>/_receipts/.distill.lock`): they run beside a server, never two at once.
 //
+// Split-service mode (server/topology.h) shares a root between processes: each split
+// service holds the root lock *shared* (so an all-in-one server, which needs it exclusive,
+// refuses to start beside them, and they refuse beside it) plus an exclusive lock of its
+// own service.
+//
 // The lock is flock(2) on an open file: the kernel drops it when the process dies, so a
 // crash (even kill -9) never leaves a stale lock behind. The file's content (the holder)
 // is for the error message only.
@@ -23,13 +28,15 @@ namespace lakehouse {
 
 class ProcessLock {
  public:
+  enum class Mode { kExclusive, kShared };
   //! Takes the lock at `path` (created if missing) for `holder` ("lakehouse serve").
-  //! Conflict when another process holds it: "<what> is in use by pid N (<holder>, since
-  //! <time>): <hint>".
+  //! Conflict when another process holds it incompatibly: "<what> is in use by pid N
+  //! (<holder>, since <time>): <hint>".
   static Result<std::unique_ptr<ProcessLock>> Acquire(const std::string& path,
                                                       const std::string& holder,
                                                       const std::string& what,
-                                                      const std::string& hint);
+                                                      const std::string& hint,
+                                                      Mode mode = Mode::kExclusive);
   ~ProcessLock();
   ProcessLock(const ProcessLock&) = delete;
   ProcessLock& operator=(const ProcessLock&) = delete;

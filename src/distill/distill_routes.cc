@@ -37,6 +37,7 @@ Result<Json> ParseFeedback(const Json& body) {
 class DistillModule final : public Module {
  public:
   std::string Name() const override { return "distill"; }
+  std::string Service() const override { return "journal"; }
 
   void RegisterRoutes(Router& router, Services& services) override {
     router.Add("POST", "/v1/feedback", [&s = services](HttpRequest& req) {

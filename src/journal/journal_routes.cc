@@ -117,6 +117,19 @@ class JournalModule final : public Module {
       if (!events.ok()) return HttpResponse::Error(events.status());
       return HttpResponse::FromJson(200, EventsAnswer(*events, q, s.journal->last_seq()));
     });
+    // Split services send their events here (journal/forwarder.h); tools may too.
+    router.Add("POST", "/v1/journal/events", [&s](HttpRequest& req) {
+      if (!s.journal) return Unavailable("the journal");
+      LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
+      LH_HTTP_ASSIGN(auto events, ParseEventBatch(body));
+      uint64_t first = 0, last = 0;
+      for (auto& e : events) {
+        last = s.journal->Append(std::move(e));
+        if (first == 0) first = last;
+      }
+      return HttpResponse::FromJson(
+          200, Json{{"appended", events.size()}, {"first_seq", first}, {"last_seq", last}});
+    });
     router.Add("GET", "/v1/journal/stats", [&s](HttpRequest&) {
       if (!s.journal) return Unavailable("the journal");
       return HttpResponse::FromJson(200, s.journal->Stats());

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/clock.h"
 #include "memory/fields.h"
@@ -42,17 +43,24 @@ Result<std::unique_ptr<PathwayStore>> PathwayStore::Open(const std::string& dir,
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::IOError(fmt::format("create {}: {}", dir, ec.message()));
-  auto store = std::unique_ptr<PathwayStore>(
-      new PathwayStore((std::filesystem::path(dir) / "pathways.log").string(), kb));
-  auto apply = [&](std::string_view body) -> Status {
-    LH_ASSIGN_OR_RETURN(Json record, ParseJson(body));
-    return store->Apply(record);
-  };
-  LH_RETURN_IF_ERROR(RecoverRecords(store->log_path_, "pathways", apply).status());
+  auto store = std::unique_ptr<PathwayStore>(new PathwayStore(kb));
+  LH_ASSIGN_OR_RETURN(
+      store->log_,
+      SharedRecordLog::Open((std::filesystem::path(dir) / "pathways.log").string(), "pathways",
+                            [&](std::string_view body) { return store->ApplyBody(body); }));
   return store;
 }
 
-Status PathwayStore::Apply(const Json& r) {
+Status PathwayStore::ApplyBody(std::string_view body) const {
+  LH_ASSIGN_OR_RETURN(Json record, ParseJson(body));
+  return Apply(record);
+}
+
+Status PathwayStore::CatchUp() const {
+  return log_->CatchUp([this](std::string_view body) { return ApplyBody(body); });
+}
+
+Status PathwayStore::Apply(const Json& r) const {
   if (!r.is_object() || !r.contains("order_id") || !r.contains("version"))
     return Status::Corruption("pathways log: a record lacks order_id or version");
   auto& steps = traces_[r["order_id"].get<std::string>()];
@@ -84,18 +92,19 @@ Result<Json> PathwayStore::Append(const std::string& order_id, const PathwayStep
   Json record = Json::object();
   {
     std::lock_guard lock(mu_);
-    auto it = traces_.find(order_id);
-    record["order_id"] = order_id;
-    record["version"] = (it == traces_.end() ? 0 : it->second.size()) + 1;
-    record["step"] = step.step;
-    record["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
-    record["source"] = step.source;
-    record["request_id"] = step.request_id;
-    record["data"] = step.data;
-    std::string framed;
-    AppendRecord(framed, DumpJson(record));
-    LH_RETURN_IF_ERROR(AppendDurably(log_path_, framed));
-    LH_RETURN_IF_ERROR(Apply(record));
+    auto make = [&]() -> Result<std::string> {
+      auto it = traces_.find(order_id);  // caught up with every process's steps
+      record["order_id"] = order_id;
+      record["version"] = (it == traces_.end() ? 0 : it->second.size()) + 1;
+      record["step"] = step.step;
+      record["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
+      record["source"] = step.source;
+      record["request_id"] = step.request_id;
+      record["data"] = step.data;
+      return DumpJson(record);
+    };
+    LH_RETURN_IF_ERROR(
+        log_->Append([this](std::string_view body) { return ApplyBody(body); }, make));
   }
   if (kb_ != nullptr) {
     Json line = Json::object();
@@ -108,6 +117,7 @@ Result<Json> PathwayStore::Append(const std::string& order_id, const PathwayStep
 
 Result<Json> PathwayStore::Get(const std::string& order_id, std::optional<int64_t> version) const {
   std::lock_guard lock(mu_);
+  LH_RETURN_IF_ERROR(CatchUp());
   auto it = traces_.find(order_id);
   if (it == traces_.end())
     return Status::NotFound(fmt::format("no pathway trace for order '{}'", order_id));
@@ -130,6 +140,7 @@ Result<Json> PathwayStore::Get(const std::string& order_id, std::optional<int64_
 
 size_t PathwayStore::size() const {
   std::lock_guard lock(mu_);
+  if (Status st = CatchUp(); !st.ok()) spdlog::warn("pathways: {}", st.ToString());
   return traces_.size();
 }
 

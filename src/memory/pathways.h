@@ -9,7 +9,10 @@
 // what it proposed and how it validated).
 //
 // Durability: one CRC-framed record per step in `<dir>/pathways.log`, fdatasync'd before
-// it is acknowledged; a torn tail is cut at Open. Each step is also written to
+// it is acknowledged; a torn tail is cut at Open. In split-service mode the memory and
+// validate services both append to it: it is a SharedRecordLog (flock per append, and
+// each process applies the others' steps before its own and before every read). Each step is also
+// written to
 // `_kb/pathway_traces.jsonl` (pathway_trace.v1, docs/KB.md) for distillation.
 //
 // Thread-safety: all methods may be called concurrently.
@@ -26,6 +29,7 @@
 #include "core/json.h"
 #include "core/status.h"
 #include "storage/kb_log.h"
+#include "vector/record_log.h"
 
 namespace lakehouse {
 
@@ -53,13 +57,17 @@ class PathwayStore {
   size_t size() const;
 
  private:
-  PathwayStore(std::string log_path, KbLog* kb) : log_path_(std::move(log_path)), kb_(kb) {}
-  Status Apply(const Json& record);
+  explicit PathwayStore(KbLog* kb) : kb_(kb) {}
+  // const: reads catch up with the shared log too (traces_ is mutable for that).
+  Status Apply(const Json& record) const;
+  Status ApplyBody(std::string_view body) const;
+  //! Applies steps other processes appended; call with mu_ held.
+  Status CatchUp() const;
 
-  std::string log_path_;
+  std::unique_ptr<SharedRecordLog> log_;
   KbLog* kb_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, std::vector<Json>> traces_;  // order_id -> step records
+  mutable std::unordered_map<std::string, std::vector<Json>> traces_;  // order_id -> steps
 };
 
 //! Parses {step, data?, source?}; errors name the field (the step names are listed).

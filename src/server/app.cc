@@ -1,5 +1,6 @@
 #include "server/app.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -20,27 +21,92 @@ Result<std::unique_ptr<ProcessLock>> AcquireRootLock(const Config& config,
       "--root");
 }
 
-Result<std::unique_ptr<App>> App::Create(const Config& config) {
+namespace {
+
+//! The services this process serves itself.
+Result<std::vector<std::string>> LocalServices(const ServeOptions& serve) {
+  for (const auto& [name, url] : serve.upstreams) {
+    LH_RETURN_IF_ERROR(ValidateServiceName(name).WithContext("--upstream"));
+    if (name == serve.service)
+      return Status::InvalidArgument(
+          fmt::format("--service {} cannot also be proxied with --upstream {}", name, name));
+  }
+  if (!serve.service.empty()) {
+    LH_RETURN_IF_ERROR(ValidateServiceName(serve.service).WithContext("--service"));
+    return std::vector<std::string>{serve.service};
+  }
+  std::vector<std::string> local;
+  for (const auto& name : ServiceNames())
+    if (!serve.upstreams.count(name)) local.push_back(name);
+  return local;
+}
+
+//! All-in-one: the root, exclusively. Otherwise the root shared plus each served service.
+Result<std::vector<std::unique_ptr<ProcessLock>>> LockRoot(const Config& config,
+                                                           const ComponentPlan& plan) {
+  std::vector<std::unique_ptr<ProcessLock>> locks;
+  if (plan.AllInOne()) {
+    LH_ASSIGN_OR_RETURN(auto lock, AcquireRootLock(config, "lakehouse serve"));
+    locks.push_back(std::move(lock));
+    return locks;
+  }
+  const std::string holder = "lakehouse serve (" + plan.label + ")";
+  const auto root = std::filesystem::path(config.root);
+  LH_ASSIGN_OR_RETURN(
+      auto shared,
+      ProcessLock::Acquire((root / ".lakehouse.lock").string(), holder,
+                           fmt::format("data root {}", config.root),
+                           "an all-in-one server (or a writing command) owns it; stop it "
+                           "before starting split services on this root",
+                           ProcessLock::Mode::kShared));
+  locks.push_back(std::move(shared));
+  for (const auto& service : plan.services) {
+    LH_ASSIGN_OR_RETURN(
+        auto own, ProcessLock::Acquire((root / (".service-" + service + ".lock")).string(), holder,
+                                       fmt::format("the {} service of {}", service, config.root),
+                                       "one process per service per root; stop it first"));
+    locks.push_back(std::move(own));
+  }
+  return locks;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOptions& serve) {
   auto app = std::unique_ptr<App>(new App());
-  LH_ASSIGN_OR_RETURN(app->root_lock_, AcquireRootLock(config, "lakehouse serve"));
-  LH_ASSIGN_OR_RETURN(app->services_, Services::Open(config));
-  app->modules_ = CreateModules();
-  for (auto& m : app->modules_) {
+  LH_ASSIGN_OR_RETURN(auto local, LocalServices(serve));
+  const bool all_in_one = serve.service.empty() && serve.upstreams.empty();
+  ComponentPlan plan =
+      all_in_one ? PlanFor("") : PlanFor(local, serve.service.empty() ? "gateway" : serve.service);
+  if (auto j = serve.upstreams.find("journal"); j != serve.upstreams.end())
+    plan.journal_upstream = j->second;
+  LH_ASSIGN_OR_RETURN(app->locks_, LockRoot(config, plan));
+  LH_ASSIGN_OR_RETURN(app->services_, Services::Open(config, plan));
+  for (auto& m : CreateModules()) {
+    if (std::find(local.begin(), local.end(), m->Service()) == local.end()) continue;
     LH_RETURN_IF_ERROR(m->Start(*app->services_).WithContext("start module " + m->Name()));
     m->RegisterRoutes(app->router_, *app->services_);
+    app->modules_.push_back(std::move(m));
   }
+  LH_RETURN_IF_ERROR(app->AddProxyRoutes(serve));
   app->AddProcessRoutes();
   HttpServerOptions so;
   so.host = config.host;
   so.port = static_cast<int>(config.port);
   so.io_threads = static_cast<int>(config.io_threads);
   so.worker_threads = static_cast<int>(config.worker_threads);
+  // A proxied request holds a worker thread while the service answers: a gateway needs
+  // about as many as the requests it has in flight (they wait, they do not compute).
+  if (!serve.upstreams.empty()) so.worker_threads = std::max(so.worker_threads, 64);
   so.max_body_bytes = config.max_body_bytes;
   so.max_upload_bytes = config.max_upload_bytes;
   so.staging_dir = app->services_->store->StagingDir().string();
   so.access_log = config.access_log;
   so.shutdown_grace_ms = config.shutdown_grace_ms;
-  so.on_request = [s = app->services_.get()](const RequestRecord& r) { s->OnRequest(r); };
+  so.on_request = [s = app->services_.get(),
+                   proxied = app->proxied_routes_](const RequestRecord& r) {
+    s->OnRequest(r, /*journal=*/proxied.find(r.route) == proxied.end());
+  };
   app->server_ = std::make_unique<HttpServer>(so, app->router_);
   return app;
 }
@@ -51,6 +117,33 @@ App::~App() {
 
 Status App::Start() {
   return server_->Start();
+}
+
+Status App::AddProxyRoutes(const ServeOptions& serve) {
+  for (const auto& [service, url] : serve.upstreams) {
+    UpstreamOptions uo;
+    uo.service = service;
+    uo.base_url = url;
+    auto upstream = std::make_unique<Upstream>(uo);
+    upstream->Start();
+    if (!upstream->healthy())
+      spdlog::warn("upstream {} ({}) is not answering yet; its routes answer 503 until it does",
+                   service, url);
+    // The same routes the service registers (same patterns, methods and body handling),
+    // each forwarding: 404/405 and the metrics' route labels match the all-in-one server.
+    Router scratch;
+    for (auto& m : CreateModules(service)) m->RegisterRoutes(scratch, *services_);
+    Upstream* target = upstream.get();
+    for (const Route& r : scratch.routes()) {
+      RouteOptions o;
+      o.stream_body_to_file = r.options.stream_body_to_file;
+      router_.Add(
+          r.method, r.pattern, [target](HttpRequest& req) { return target->Forward(req); }, o);
+      proxied_routes_.insert(r.pattern);
+    }
+    upstreams_.push_back(std::move(upstream));
+  }
+  return Status::OK();
 }
 
 void App::AddProcessRoutes() {
@@ -72,6 +165,14 @@ void App::AddProcessRoutes() {
         body["ready"] = all;
         body["datasets"] = services_->catalog->List().size();
         body["modules"] = std::move(modules);
+        body["service"] = services_->plan.AllInOne() ? "all" : services_->plan.label;
+        if (!upstreams_.empty()) {
+          // A service that is down does not make the gateway unready: its other routes
+          // work, and that group answers 503 on its own.
+          Json ups = Json::array();
+          for (const auto& u : upstreams_) ups.push_back(u->StatusJson());
+          body["upstreams"] = std::move(ups);
+        }
         return HttpResponse::FromJson(all ? 200 : 503, body);
       },
       fast);

@@ -6,11 +6,15 @@
 // Thread-safety: Start/Stop from one thread.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "core/process_lock.h"
 #include "gateway/http_server.h"
+#include "gateway/proxy.h"
 #include "server/module.h"
 #include "server/services.h"
 
@@ -21,11 +25,22 @@ namespace lakehouse {
 Result<std::unique_ptr<ProcessLock>> AcquireRootLock(const Config& config,
                                                      const std::string& holder);
 
+//! Split-service mode (server/topology.h): what this process serves itself.
+struct ServeOptions {
+  std::string service;  // `--service NAME`: only this service's modules ("" all)
+  //! `--upstream NAME=URL`: these services' route groups are proxied, not served here.
+  std::map<std::string, std::string> upstreams;
+};
+
 class App {
  public:
   //! Opens services, starts every module and registers its routes, plus the process routes
-  //! every server has: GET /healthz, /readyz, /metrics and / (the web console).
-  static Result<std::unique_ptr<App>> Create(const Config& config);
+  //! every server has: GET /healthz, /readyz, /metrics and / (the web console). With
+  //! `serve.service` only that service's modules; with upstreams, their route groups are
+  //! forwarded (gateway/proxy.h). Takes the root's locks (topology.h): an all-in-one
+  //! server refuses to start on a root another server uses, and so does a second copy of
+  //! a split service.
+  static Result<std::unique_ptr<App>> Create(const Config& config, const ServeOptions& serve = {});
   ~App();
 
   Status Start();
@@ -39,7 +54,10 @@ class App {
  private:
   App() = default;
   void AddProcessRoutes();
-  std::unique_ptr<ProcessLock> root_lock_;  // one server per root (process_lock.h)
+  Status AddProxyRoutes(const ServeOptions& serve);
+  std::vector<std::unique_ptr<ProcessLock>> locks_;  // the root's, and each served service's
+  std::vector<std::unique_ptr<Upstream>> upstreams_;
+  std::set<std::string, std::less<>> proxied_routes_;  // patterns forwarded to upstreams
   std::unique_ptr<Services> services_;
   std::vector<std::unique_ptr<Module>> modules_;
   Router router_;

@@ -15,9 +15,12 @@ bool RegisterModuleFactory(const std::string& name, ModuleFactory factory) {
   return true;
 }
 
-std::vector<std::unique_ptr<Module>> CreateModules() {
+std::vector<std::unique_ptr<Module>> CreateModules(const std::string& service) {
   std::vector<std::unique_ptr<Module>> out;
-  for (const auto& [name, f] : Factories()) out.push_back(f());
+  for (const auto& [name, f] : Factories()) {
+    auto module = f();
+    if (service.empty() || module->Service() == service) out.push_back(std::move(module));
+  }
   return out;
 }
 

@@ -3,8 +3,8 @@
 // A subsystem defines a Module in its own *_routes.cc and registers it with
 // LAKEHOUSE_REGISTER_MODULE; nothing central lists the modules. The route files are built
 // as one CMake OBJECT library (lakehouse_routes) so the linker keeps every registration.
-// `lakehouse serve` creates every registered module; `--service NAME` (split mode) will
-// create one.
+// `lakehouse serve` creates every registered module; `serve --service NAME` (split mode)
+// creates the modules whose Service() is NAME (server/topology.h).
 //
 // Thread-safety: registration happens during static initialisation; CreateModules after.
 #pragma once
@@ -26,6 +26,9 @@ class Module {
   virtual ~Module() = default;
   //! The service name ("sql", "catalog", "system").
   virtual std::string Name() const = 0;
+  //! The split-mode service that serves this module's routes (topology.h lists them):
+  //! its own name unless it belongs to another ("catalog" is served by "sql").
+  virtual std::string Service() const { return Name(); }
   //! Loads what the module needs before it serves (indexes, rosters).
   virtual Status Start(Services& services) { return Status::OK(); }
   virtual void RegisterRoutes(Router& router, Services& services) = 0;
@@ -37,8 +40,9 @@ using ModuleFactory = std::function<std::unique_ptr<Module>()>;
 
 //! Returns true so it can initialise a static.
 bool RegisterModuleFactory(const std::string& name, ModuleFactory factory);
-//! One instance of every registered module, sorted by name.
-std::vector<std::unique_ptr<Module>> CreateModules();
+//! One instance of every registered module, sorted by name; only those of `service` when
+//! it is not empty.
+std::vector<std::unique_ptr<Module>> CreateModules(const std::string& service = "");
 
 }  // namespace lakehouse
 

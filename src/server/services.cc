@@ -6,6 +6,8 @@
 #include <cmath>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "core/clock.h"
 #include "storage/local_object_store.h"
 
@@ -15,6 +17,8 @@ Services::~Services() {
   // The engine listens to the catalog: tear down users before what they use. The kb log
   // and the journal feed the observer: stop feeding before it goes.
   if (kb) kb->SetListener(nullptr);
+  if (catalog) catalog->StopFollowing();
+  journal_forwarder.reset();  // delivers what is queued
   journal.reset();
   observer.reset();
   truth.reset();
@@ -34,11 +38,22 @@ Services::~Services() {
 }
 
 Result<std::unique_ptr<Services>> Services::Open(const Config& config, bool with_vectors) {
+  return Open(config, PlanFor(""), with_vectors);
+}
+
+Result<std::unique_ptr<Services>> Services::Open(const Config& config, const ComponentPlan& plan,
+                                                 bool with_vectors) {
   LH_RETURN_IF_ERROR(config.Validate());
   auto s = std::make_unique<Services>();
   s->config = config;
+  s->plan = plan;
   LH_ASSIGN_OR_RETURN(s->store, OpenObjectStore(config.root));
   LH_ASSIGN_OR_RETURN(s->catalog, Catalog::Open(*s->store));
+  if (!plan.catalog_owner) {
+    s->catalog->SetReadOnly(
+        "the sql service owns datasets in split-service mode; ingest through it");
+    s->catalog->Follow(std::chrono::milliseconds(500));
+  }
   LH_ASSIGN_OR_RETURN(auto datasets_dir, s->store->LocalPath("datasets"));
   QueryEngineOptions qo;
   qo.datasets_dir = datasets_dir.string();
@@ -65,16 +80,30 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, bool with
   s->chat = std::make_unique<ChatDispatcher>(config, s->kb.get());
   s->chat->AddProvider(std::make_unique<LocalPlanner>(*s->roster, *s->validators));
   if (with_vectors) {
-    LH_ASSIGN_OR_RETURN(auto vectors_dir, s->store->LocalPath("vectors"));
-    LH_ASSIGN_OR_RETURN(s->vectors, VectorStore::Open(vectors_dir.string()));
+    if (plan.vectors) {
+      LH_ASSIGN_OR_RETURN(auto vectors_dir, s->store->LocalPath("vectors"));
+      VectorStoreOptions vso;
+      vso.dir = vectors_dir.string();
+      if (!plan.AllInOne()) {  // all-in-one: every index, owned
+        vso.wanted = plan.index_wanted;
+        vso.owned = plan.index_owned;
+      }
+      LH_ASSIGN_OR_RETURN(s->vectors, VectorStore::Open(std::move(vso)));
+    }
     LH_ASSIGN_OR_RETURN(auto memory_dir, s->store->LocalPath("memory"));
-    MemoryStoreOptions mo;
-    mo.dir = memory_dir.string();
-    mo.update_threshold = config.memory_update_threshold;
-    LH_ASSIGN_OR_RETURN(s->memory, MemoryStore::Open(mo, *s->embed));
-    LH_ASSIGN_OR_RETURN(s->pathways, PathwayStore::Open(memory_dir.string(), s->kb.get()));
-    s->playbooks = std::make_unique<Playbooks>(*s->embed, *s->vectors, *s->roster, *s->validators,
-                                               s->kb.get(), s->pathways.get());
+    if (plan.memory) {
+      MemoryStoreOptions mo;
+      mo.dir = memory_dir.string();
+      mo.update_threshold = config.memory_update_threshold;
+      LH_ASSIGN_OR_RETURN(s->memory, MemoryStore::Open(mo, *s->embed));
+    }
+    if (plan.pathways) {
+      LH_ASSIGN_OR_RETURN(s->pathways, PathwayStore::Open(memory_dir.string(), s->kb.get()));
+    }
+    if (plan.memory && s->vectors) {
+      s->playbooks = std::make_unique<Playbooks>(*s->embed, *s->vectors, *s->roster, *s->validators,
+                                                 s->kb.get(), s->pathways.get());
+    }
 
     ObserverOptions oo;
     oo.queue_capacity = static_cast<size_t>(config.observer_queue_capacity);
@@ -83,42 +112,64 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, bool with
       return std::make_pair(embed->cache().hits(), embed->cache().misses());
     };
     if (config.observer_enabled) s->observer = std::make_unique<Observer>(oo);
-    LH_ASSIGN_OR_RETURN(auto journal_dir, s->store->LocalPath("journal"));
-    JournalOptions jo;
-    jo.dir = journal_dir.string();
-    jo.flush_interval_ms = config.journal_flush_interval_ms;
-    jo.segment_bytes = config.journal_segment_bytes;
-    jo.retention_bytes = config.journal_retention_bytes;
-    jo.retention_hours = config.journal_retention_hours;
-    LH_ASSIGN_OR_RETURN(s->journal, Journal::Open(jo));
-    // The observer reads the journal (requests come to it from the server directly).
-    if (s->observer) {
-      s->journal->Subscribe([obs = s->observer.get()](const JournalEvent& e) {
-        if (e.type != "http.request") obs->Offer(e);
-      });
+    if (!plan.journal_owner && !plan.journal_upstream.empty()) {
+      JournalForwarderOptions fo;
+      fo.url = plan.journal_upstream;
+      s->journal_forwarder = std::make_unique<JournalForwarder>(fo);
+    } else {
+      LH_ASSIGN_OR_RETURN(auto journal_dir, s->store->LocalPath(plan.JournalDir()));
+      JournalOptions jo;
+      jo.dir = journal_dir.string();
+      jo.flush_interval_ms = config.journal_flush_interval_ms;
+      jo.segment_bytes = config.journal_segment_bytes;
+      jo.retention_bytes = config.journal_retention_bytes;
+      jo.retention_hours = config.journal_retention_hours;
+      LH_ASSIGN_OR_RETURN(s->journal, Journal::Open(jo));
+      // The observer reads the journal (requests come to it from the server directly).
+      if (s->observer) {
+        s->journal->Subscribe([obs = s->observer.get()](const JournalEvent& e) {
+          if (e.type != "http.request") obs->Offer(e);
+        });
+      }
     }
     // Every _kb line is a significant event: journal its compact form.
-    s->kb->SetListener([journal = s->journal.get()](std::string_view source, const Json& line) {
-      if (auto e = EventFromKbLine(source, line)) journal->Append(std::move(*e));
+    Services* self = s.get();
+    s->kb->SetListener([self](std::string_view source, const Json& line) {
+      if (auto e = EventFromKbLine(source, line)) self->AppendEvent(std::move(*e));
     });
-    s->catalog->AddListener([journal = s->journal.get()](const DatasetManifest& m) {
+    s->catalog->AddListener([self](const DatasetManifest& m) {
       JournalEvent e;
       e.type = "dataset.commit";
       e.subject = m.name;
       e.payload = Json{{"version", m.current_version},
                        {"rows", m.versions.empty() ? 0 : m.versions.back().row_count}};
-      journal->Append(std::move(e));
+      self->AppendEvent(std::move(e));
     });
-    LH_ASSIGN_OR_RETURN(auto truth_dir, s->store->LocalPath("truth"));
-    LH_ASSIGN_OR_RETURN(
-        s->truth,
-        TruthStore::Open(truth_dir.string(), SplitList(config.truth_source_priority), s->kb.get()));
+    if (plan.journal_owner) {
+      LH_ASSIGN_OR_RETURN(auto truth_dir, s->store->LocalPath("truth"));
+      LH_ASSIGN_OR_RETURN(
+          s->truth, TruthStore::Open(truth_dir.string(), SplitList(config.truth_source_priority),
+                                     s->kb.get()));
+    }
+  }
+  if (plan.start_roster) {
+    Status st = s->roster->Start();
+    if (!st.ok()) spdlog::error("roster: {}", st.ToString());
   }
   return s;
 }
 
-void Services::OnRequest(const RequestRecord& r) const {
-  if (!observer && !journal) return;
+void Services::AppendEvent(JournalEvent e) const {
+  if (journal) {
+    journal->Append(std::move(e));  // its subscription feeds the observer
+  } else if (journal_forwarder) {
+    if (observer && e.type != "http.request") observer->Offer(e);
+    journal_forwarder->Append(std::move(e));
+  }
+}
+
+void Services::OnRequest(const RequestRecord& r, bool journal_it) const {
+  if (!observer && !journal && !journal_forwarder) return;
   JournalEvent e;
   e.type = "http.request";
   e.subject = std::string(r.route);
@@ -128,24 +179,27 @@ void Services::OnRequest(const RequestRecord& r) const {
                    {"route", r.route},
                    {"status", r.status},
                    {"latency_ms", std::round(r.seconds * 1e6) / 1e3}};
-  static const std::set<std::string, std::less<>> kReadOnlyPosts = {
-      "/v1/sql", "/v1/embed", "/v1/matrix/retrieve", "/v1/memory/search",
-      "/v1/indexes/{name}/search"};
+  // Read-only POSTs, and the journal's own intake (its events are journaled as themselves).
+  static const std::set<std::string, std::less<>> kReadOnlyPosts = {"/v1/sql",
+                                                                    "/v1/embed",
+                                                                    "/v1/matrix/retrieve",
+                                                                    "/v1/memory/search",
+                                                                    "/v1/indexes/{name}/search",
+                                                                    "/v1/journal/events"};
   const bool changes_state = r.method != "GET" && r.method != "HEAD" &&
                              kReadOnlyPosts.find(r.route) == kReadOnlyPosts.end();
-  if (changes_state && journal) journal->Append(e);  // seq and ts are the journal's
+  if (changes_state && journal_it) AppendEvent(e);  // seq and ts are the journal's
   if (observer) observer->Offer(std::move(e));
 }
 
 void Services::Emit(std::string type, std::string subject, std::string trace_id,
                     Json payload) const {
-  if (!journal) return;
   JournalEvent e;
   e.type = std::move(type);
   e.subject = std::move(subject);
   e.trace_id = std::move(trace_id);
   e.payload = std::move(payload);
-  journal->Append(std::move(e));
+  AppendEvent(std::move(e));
 }
 
 QueryOptions Services::SqlOptions(std::optional<int64_t> limit) const {

@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "embed/embed_service.h"
 #include "gateway/http_server.h"
+#include "journal/forwarder.h"
 #include "journal/journal.h"
 #include "journal/observer.h"
 #include "journal/truth.h"
@@ -24,6 +25,7 @@
 #include "query/ingest.h"
 #include "query/query_engine.h"
 #include "query/workspace.h"
+#include "server/topology.h"
 #include "storage/kb_log.h"
 #include "storage/object_store.h"
 #include "validate/roster.h"
@@ -34,6 +36,7 @@ namespace lakehouse {
 
 struct Services {
   Config config;
+  ComponentPlan plan;  // all-in-one unless `serve --service`
   std::unique_ptr<ObjectStore> store;
   std::unique_ptr<Catalog> catalog;
   std::unique_ptr<QueryEngine> query;
@@ -50,21 +53,31 @@ struct Services {
   std::unique_ptr<PathwayStore> pathways;  // <root>/memory/pathways.log
   std::unique_ptr<Playbooks> playbooks;    // the `playbooks` vector index
   // Opened for serving (with the vector indexes): the event journal, its observer, truth.
-  std::unique_ptr<Journal> journal;    // <root>/journal/seg-*.log
+  std::unique_ptr<Journal> journal;  // <root>/journal/seg-*.log
+  //! Split services with a journal upstream have this instead of `journal`.
+  std::unique_ptr<JournalForwarder> journal_forwarder;
   std::unique_ptr<Observer> observer;  // rolling windows; fed by the server and the journal
   std::unique_ptr<TruthStore> truth;   // <root>/truth/claims.log
 
   //! The server's completion hook: every request goes to the observer; one that may change
   //! state (not GET/HEAD, not a read-only POST: SQL, embed, searches, retrieve) is also
   //! journaled as an `http.request` event.
-  void OnRequest(const RequestRecord& r) const;
-  //! Appends an event to the journal (a no-op without one). Never blocks on the disk.
+  //! `journal` false: observe only (a gateway's proxied request is journaled by the
+  //! service that answered it).
+  void OnRequest(const RequestRecord& r, bool journal = true) const;
+  //! Appends an event to the journal, or hands it to the journal service (a no-op
+  //! without either). Never blocks on the disk or the network.
   void Emit(std::string type, std::string subject, std::string trace_id, Json payload) const;
+  void AppendEvent(JournalEvent e) const;
 
   //! `with_vectors` false skips opening the vector indexes and what is built on them
   //! (CLI commands that do not use them: opening a 500k-item index takes ~20 s); `vectors`,
   //! `memory`, `pathways`, `playbooks`, `journal`, `observer` and `truth` are then null.
   static Result<std::unique_ptr<Services>> Open(const Config& config, bool with_vectors = true);
+  //! What one split-mode service opens (server/topology.h): members its plan leaves out
+  //! are null, and components it does not own are opened read-only and followed.
+  static Result<std::unique_ptr<Services>> Open(const Config& config, const ComponentPlan& plan,
+                                                bool with_vectors = true);
 
   //! Query options from the config, with a request's `limit` (capped at sql.max_rows).
   QueryOptions SqlOptions(std::optional<int64_t> limit = std::nullopt) const;

@@ -49,6 +49,7 @@ HttpResponse Committed(Services& s, const char* kb_source, Json line, const Verd
 class CommitModule final : public Module {
  public:
   std::string Name() const override { return "commit"; }
+  std::string Service() const override { return "validate"; }
 
   void RegisterRoutes(Router& router, Services& services) override {
     router.Add("POST", "/v1/fills", [&s = services](HttpRequest& req) {

@@ -15,6 +15,7 @@ namespace {
 class IterateModule final : public Module {
  public:
   std::string Name() const override { return "iterate"; }
+  std::string Service() const override { return "validate"; }
 
   void RegisterRoutes(Router& router, Services& services) override {
     router.Add("POST", "/v1/iterate", [&services](HttpRequest& req) {

@@ -1,6 +1,8 @@
 #include "vector/record_log.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -74,6 +76,92 @@ Result<LogReadResult> RecoverRecords(const std::string& path, std::string_view o
 
 Status AppendDurably(const std::string& path, std::string_view bytes) {
   return AppendToFile(path, bytes, true);
+}
+
+namespace {
+//! flock for a scope; LOCK_SH or LOCK_EX.
+class FileLockGuard {
+ public:
+  FileLockGuard(int fd, int op) : fd_(fd) {
+    while (::flock(fd_, op) != 0 && errno == EINTR) {
+    }
+  }
+  ~FileLockGuard() { ::flock(fd_, LOCK_UN); }
+  FileLockGuard(const FileLockGuard&) = delete;
+  FileLockGuard& operator=(const FileLockGuard&) = delete;
+
+ private:
+  int fd_;
+};
+}  // namespace
+
+Result<std::unique_ptr<SharedRecordLog>> SharedRecordLog::Open(const std::string& path,
+                                                               std::string_view owner,
+                                                               const Apply& apply) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError(fmt::format("open {}: {}", path, std::strerror(errno)));
+  auto log = std::unique_ptr<SharedRecordLog>(new SharedRecordLog(path, fd));
+  FileLockGuard lock(fd, LOCK_EX);
+  LH_ASSIGN_OR_RETURN(auto r, RecoverRecords(path, owner, apply));
+  log->applied_ = r.valid_bytes;
+  return log;
+}
+
+SharedRecordLog::~SharedRecordLog() {
+  ::close(fd_);
+}
+
+Status SharedRecordLog::ReadNew(const Apply& apply) {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0)
+    return Status::IOError(fmt::format("stat {}: {}", path_, std::strerror(errno)));
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size <= applied_) return Status::OK();
+  std::string bytes(size - applied_, '\0');
+  size_t got = 0;
+  while (got < bytes.size()) {
+    const ssize_t n =
+        ::pread(fd_, bytes.data() + got, bytes.size() - got, static_cast<off_t>(applied_ + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::IOError(fmt::format("read {}: {}", path_, std::strerror(errno)));
+    got += static_cast<size_t>(n);
+  }
+  LH_ASSIGN_OR_RETURN(auto r, ParseRecords(bytes, apply));
+  applied_ += r.valid_bytes;
+  return Status::OK();
+}
+
+Status SharedRecordLog::CatchUp(const Apply& apply) {
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) <= applied_) return Status::OK();
+  FileLockGuard lock(fd_, LOCK_SH);
+  return ReadNew(apply);
+}
+
+Status SharedRecordLog::Append(const Apply& apply,
+                               const std::function<Result<std::string>()>& make) {
+  FileLockGuard lock(fd_, LOCK_EX);
+  LH_RETURN_IF_ERROR(ReadNew(apply));
+  LH_ASSIGN_OR_RETURN(std::string body, make());
+  std::string framed;
+  AppendRecord(framed, body);
+  size_t put = 0;
+  while (put < framed.size()) {
+    const ssize_t n = ::write(fd_, framed.data() + put, framed.size() - put);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string cause = std::strerror(errno);
+      // Cut what got out, so the log ends on a record boundary for the next appender.
+      if (::ftruncate(fd_, static_cast<off_t>(applied_)) != 0)
+        spdlog::error("{}: cannot cut a failed append: {}", path_, std::strerror(errno));
+      return Status::IOError(fmt::format("append {}: {}", path_, cause));
+    }
+    put += static_cast<size_t>(n);
+  }
+  if (::fdatasync(fd_) != 0)
+    return Status::IOError(fmt::format("fdatasync {}: {}", path_, std::strerror(errno)));
+  applied_ += framed.size();
+  return apply(body);
 }
 
 }  // namespace lakehouse

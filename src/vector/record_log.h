@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -49,5 +50,37 @@ Result<LogReadResult> RecoverRecords(const std::string& path, std::string_view o
 //! Appends bytes to `path` and fdatasyncs: durable on return. (TruncateFile and
 //! WriteFileAtomically, for recovery and snapshots, are in core/file_io.h.)
 Status AppendDurably(const std::string& path, std::string_view bytes);
+
+//! A record log that several processes append to (split-service mode, server/topology.h):
+//! every append and every catch-up read holds flock(2) on the file (exclusive to append
+//! or recover, shared to read), so a reader never sees half a record, a recovering opener
+//! never cuts another process's append, and each appender first applies what the others
+//! appended, so derived state (a trace's next version) is computed from the whole log.
+//! Not thread-safe: the owning store serialises calls with its own mutex.
+class SharedRecordLog {
+ public:
+  using Apply = std::function<Status(std::string_view)>;
+  //! Opens `path` (created if missing), recovers it like RecoverRecords (under the
+  //! exclusive lock) and applies every record.
+  static Result<std::unique_ptr<SharedRecordLog>> Open(const std::string& path,
+                                                       std::string_view owner, const Apply& apply);
+  ~SharedRecordLog();
+  SharedRecordLog(const SharedRecordLog&) = delete;
+  SharedRecordLog& operator=(const SharedRecordLog&) = delete;
+
+  //! Applies the records other processes appended since the last call (one fstat when
+  //! there are none).
+  Status CatchUp(const Apply& apply);
+  //! Under the exclusive lock: catches up, asks `make` for the body (built from the
+  //! caught-up state), appends it durably, then applies it.
+  Status Append(const Apply& apply, const std::function<Result<std::string>()>& make);
+
+ private:
+  SharedRecordLog(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  Status ReadNew(const Apply& apply);  // call with the lock held
+  std::string path_;
+  int fd_;
+  uint64_t applied_ = 0;  // bytes of the file applied so far
+};
 
 }  // namespace lakehouse

@@ -191,7 +191,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(const std::string& dir,
   return index;
 }
 
-Result<std::unique_ptr<VectorIndex>> VectorIndex::Open(const std::string& dir) {
+Result<std::unique_ptr<VectorIndex>> VectorIndex::Open(const std::string& dir, bool read_only) {
   std::ifstream in(StorePath(dir, "index.json"));
   if (!in) return Status::NotFound(fmt::format("no vector index in {}", dir));
   Json meta;
@@ -202,6 +202,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Open(const std::string& dir) {
   }
   LH_ASSIGN_OR_RETURN(IndexSpec spec, IndexSpec::FromJson(meta));
   auto index = std::unique_ptr<VectorIndex>(new VectorIndex(dir, spec));
+  index->read_only_ = read_only;
   LH_RETURN_IF_ERROR(index->LoadStore());
   std::string why_not;
   if (index->TryLoadGraph(&why_not).ok()) {
@@ -288,7 +289,15 @@ Status VectorIndex::LoadStore() {
   LH_ASSIGN_OR_RETURN(auto snap, ReadRecords(StorePath(dir_, "store.snap"), apply));
   if (snap.torn_tail)
     return Status::Corruption(spec_.name + ": store.snap is damaged (it is written atomically)");
+  if (read_only_) return ReadRecords(StorePath(dir_, "store.log"), apply).status();
   return RecoverRecords(StorePath(dir_, "store.log"), "vector index " + spec_.name, apply).status();
+}
+
+Status VectorIndex::RefuseWrite() const {
+  return Status::Conflict(fmt::format(
+      "index '{}' is read-only in this process: another service owns it (split-service mode; "
+      "write through the service that owns it)",
+      spec_.name));
 }
 
 std::vector<float> VectorIndex::Prepared(const std::vector<float>& v) const {
@@ -438,6 +447,7 @@ Status VectorIndex::Upsert(std::vector<VectorItem> items) {
     if (!it.payload.is_object())
       return Status::InvalidArgument(fmt::format("item '{}': payload must be an object", it.id));
   }
+  if (read_only_) return RefuseWrite();
   std::unique_lock lock(mu_);
   // 1. Durable first: one append of every record, one fdatasync.
   std::vector<Entry> staged;
@@ -480,6 +490,7 @@ Status VectorIndex::Upsert(std::vector<VectorItem> items) {
 }
 
 Result<bool> VectorIndex::Delete(const std::string& id) {
+  if (read_only_) return RefuseWrite();
   std::unique_lock lock(mu_);
   auto it = id_to_label_.find(id);
   if (it == id_to_label_.end()) return false;
@@ -708,6 +719,7 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& que
 }
 
 Status VectorIndex::SaveGraph() {
+  if (read_only_) return Status::OK();  // the owner saves its graph
   const std::string tmp = StorePath(dir_, "graph.hnsw.tmp");
   try {
     graph_->saveIndex(tmp);
@@ -724,6 +736,7 @@ Status VectorIndex::SaveGraph() {
 }
 
 Status VectorIndex::Snapshot() {
+  if (read_only_) return RefuseWrite();
   std::unique_lock lock(mu_);
   std::string snap;
   std::vector<const Entry*> order;

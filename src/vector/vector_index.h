@@ -94,7 +94,10 @@ class VectorIndex {
   //! Creates a new empty index in `dir` (which must not hold one).
   static Result<std::unique_ptr<VectorIndex>> Create(const std::string& dir, const IndexSpec& spec);
   //! Opens the index in `dir`: side store, then the graph (loaded or rebuilt).
-  static Result<std::unique_ptr<VectorIndex>> Open(const std::string& dir);
+  //! `read_only`: another process owns the index (split-service mode): its files are
+  //! never written (a torn log tail is skipped, not cut; a rebuilt graph stays in memory)
+  //! and Upsert, Delete and Snapshot answer Conflict.
+  static Result<std::unique_ptr<VectorIndex>> Open(const std::string& dir, bool read_only = false);
   ~VectorIndex();
 
   static constexpr size_t kPostingsMinItems = 10000;
@@ -181,6 +184,8 @@ class VectorIndex {
   std::string graph_origin_ = "new";
   std::atomic<bool> dropped_{false};
   bool sync_writes_ = true;
+  bool read_only_ = false;
+  Status RefuseWrite() const;
 
   struct FieldPostings {
     bool lists_usable = true;  // false: too many distinct values to list

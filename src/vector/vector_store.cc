@@ -8,33 +8,133 @@
 namespace lakehouse {
 namespace fs = std::filesystem;
 
+namespace {
+//! Sizes and modification times of an index's files: changes when its owner writes.
+std::string FilesStamp(const fs::path& dir) {
+  std::string stamp;
+  for (const char* file : {"index.json", "store.snap", "store.log", "graph.json"}) {
+    std::error_code ec;
+    const auto size = fs::file_size(dir / file, ec);
+    if (ec) {
+      stamp += "-;";
+      continue;
+    }
+    const auto mtime = fs::last_write_time(dir / file, ec);
+    stamp += fmt::format("{}:{};", size, ec ? 0 : mtime.time_since_epoch().count());
+  }
+  return stamp;
+}
+}  // namespace
+
 Result<std::unique_ptr<VectorStore>> VectorStore::Open(const std::string& dir) {
-  auto store = std::unique_ptr<VectorStore>(new VectorStore(dir));
+  VectorStoreOptions options;
+  options.dir = dir;
+  return Open(std::move(options));
+}
+
+Result<std::unique_ptr<VectorStore>> VectorStore::Open(VectorStoreOptions options) {
+  auto store = std::unique_ptr<VectorStore>(new VectorStore(std::move(options)));
+  const std::string& dir = store->options_.dir;
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::IOError(fmt::format("create {}: {}", dir, ec.message()));
+  bool follows = false;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
     if (!entry.is_directory() || !fs::exists(entry.path() / "index.json")) continue;
+    if (!store->Wanted(name)) continue;
+    if (!store->Owned(name)) {
+      follows = true;
+      continue;  // loaded by the first follower pass below
+    }
     auto index = VectorIndex::Open(entry.path().string());
-    if (!index.ok())
-      return index.status().WithContext("open vector index " + entry.path().filename().string());
+    if (!index.ok()) return index.status().WithContext("open vector index " + name);
     spdlog::info("vector index {}: {} items, graph {}", (*index)->spec().name, (*index)->Count(),
                  (*index)->graph_origin());
     store->indexes_[(*index)->spec().name] = std::move(index).value();
   }
+  if (follows || store->options_.owned) {
+    store->FollowOnce();
+    VectorStore* self = store.get();
+    store->follower_ = std::thread([self] {
+      std::unique_lock lock(self->mu_);
+      while (!self->follow_cv_.wait_for(lock, self->options_.follow_interval,
+                                        [self] { return self->stopping_; })) {
+        lock.unlock();
+        self->FollowOnce();
+        lock.lock();
+      }
+    });
+  }
   return store;
 }
 
+size_t VectorStore::FollowOnce() {
+  std::error_code ec;
+  std::map<std::string, std::string> on_disk;  // followed name -> stamp
+  for (const auto& entry : fs::directory_iterator(options_.dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || !Wanted(name) || Owned(name)) continue;
+    if (!fs::exists(entry.path() / "index.json")) continue;
+    on_disk[name] = FilesStamp(entry.path());
+  }
+  size_t loaded = 0;
+  for (const auto& [name, stamp] : on_disk) {
+    {
+      std::lock_guard lock(mu_);
+      auto it = followed_stamps_.find(name);
+      if (it != followed_stamps_.end() && it->second == stamp) continue;
+    }
+    // Loaded outside the lock: searches go on against the previous copy meanwhile. The
+    // stamp is the one taken before the load, so a write during it triggers another.
+    auto index = VectorIndex::Open(options_.dir + "/" + name, /*read_only=*/true);
+    std::lock_guard lock(mu_);
+    if (!index.ok()) {
+      if (followed_stamps_[name] != "failed:" + stamp)
+        spdlog::warn("following vector index {}: {}", name, index.status().ToString());
+      followed_stamps_[name] = "failed:" + stamp;
+      continue;
+    }
+    indexes_[name] = std::move(index).value();
+    followed_stamps_[name] = stamp;
+    ++loaded;
+  }
+  std::lock_guard lock(mu_);
+  for (auto it = followed_stamps_.begin(); it != followed_stamps_.end();) {
+    if (on_disk.count(it->first)) {
+      ++it;
+      continue;
+    }
+    indexes_.erase(it->first);
+    it = followed_stamps_.erase(it);
+  }
+  return loaded;
+}
+
+Status VectorStore::RefuseNotOwned(const std::string& name) const {
+  return Status::Conflict(
+      fmt::format("index '{}' is not owned by this process (split-service mode; create and drop it "
+                  "through the service that owns it)",
+                  name));
+}
+
 VectorStore::~VectorStore() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  follow_cv_.notify_all();
+  if (follower_.joinable()) follower_.join();
   CloseAll();
 }
 
 Result<std::shared_ptr<VectorIndex>> VectorStore::Create(const IndexSpec& spec) {
   LH_RETURN_IF_ERROR(spec.Validate());
+  if (!Owned(spec.name)) return RefuseNotOwned(spec.name);
   std::lock_guard lock(mu_);
   if (indexes_.count(spec.name))
     return Status::AlreadyExists(fmt::format("index '{}' already exists", spec.name));
-  LH_ASSIGN_OR_RETURN(auto index, VectorIndex::Create(dir_ + "/" + spec.name, spec));
+  LH_ASSIGN_OR_RETURN(auto index, VectorIndex::Create(options_.dir + "/" + spec.name, spec));
   std::shared_ptr<VectorIndex> shared = std::move(index);
   indexes_[spec.name] = shared;
   return shared;
@@ -55,6 +155,7 @@ std::vector<std::shared_ptr<VectorIndex>> VectorStore::List() const {
 }
 
 Status VectorStore::Drop(const std::string& name) {
+  if (!Owned(name)) return RefuseNotOwned(name);
   std::shared_ptr<VectorIndex> index;
   {
     std::lock_guard lock(mu_);
@@ -66,7 +167,7 @@ Status VectorStore::Drop(const std::string& name) {
   }
   index->MarkDropped();
   std::error_code ec;
-  fs::remove_all(dir_ + "/" + name, ec);
+  fs::remove_all(options_.dir + "/" + name, ec);
   if (ec) return Status::IOError(fmt::format("remove index {}: {}", name, ec.message()));
   return Status::OK();
 }

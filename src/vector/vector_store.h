@@ -4,22 +4,42 @@
 // store); create, drop and lookup by name. Indexes are shared_ptr so a request holding one
 // finishes safely even if the index is dropped meanwhile.
 //
+// In split-service mode several processes open one root's vectors/ (server/topology.h):
+// each index is written by one of them (`owned`); another process that needs it (the
+// retrieve service searching the workers index) opens it read-only and a follower thread
+// reloads it when its files change (a new store.log length, a snapshot, a new graph), so
+// it sees the owner's writes within about a follow interval plus the reload. Creating or
+// dropping an index this process does not own answers Conflict.
+//
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "vector/vector_index.h"
 
 namespace lakehouse {
 
+struct VectorStoreOptions {
+  std::string dir;  // <root>/vectors
+  //! Which indexes to open (null: all) and which of them this process writes (null: all;
+  //! the others are opened read-only and followed).
+  std::function<bool(const std::string&)> wanted, owned;
+  std::chrono::milliseconds follow_interval{500};
+};
+
 class VectorStore {
  public:
   static Result<std::unique_ptr<VectorStore>> Open(const std::string& dir);
+  static Result<std::unique_ptr<VectorStore>> Open(VectorStoreOptions options);
   ~VectorStore();
 
   //! 409 when the name exists.
@@ -30,12 +50,23 @@ class VectorStore {
   Status Drop(const std::string& name);
   //! Saves every changed graph (clean shutdown).
   void CloseAll();
+  //! One pass of the follower: (re)loads every wanted index this process does not own
+  //! whose files changed, drops those removed. Returns how many were (re)loaded.
+  size_t FollowOnce();
 
  private:
-  explicit VectorStore(std::string dir) : dir_(std::move(dir)) {}
-  std::string dir_;
+  explicit VectorStore(VectorStoreOptions options) : options_(std::move(options)) {}
+  bool Wanted(const std::string& name) const { return !options_.wanted || options_.wanted(name); }
+  bool Owned(const std::string& name) const { return !options_.owned || options_.owned(name); }
+  Status RefuseNotOwned(const std::string& name) const;
+
+  VectorStoreOptions options_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<VectorIndex>> indexes_;
+  std::map<std::string, std::string> followed_stamps_;  // name -> files' stamp when loaded
+  std::thread follower_;
+  std::condition_variable follow_cv_;
+  bool stopping_ = false;
 };
 
 }  // namespace lakehouse

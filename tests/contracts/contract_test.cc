@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "loadgen/parity.h"
 #include "support/test_support.h"
 
 namespace lakehouse {
@@ -27,42 +28,9 @@ using testing::ContractsDir;
 using testing::HttpClient;
 using testing::TestServer;
 
-const std::set<std::string>& VolatileKeys() {
-  static const std::set<std::string> keys = {
-      "elapsed_ms", "updated_at",  "created_at", "quarantine", "latency_ms",
-      "created",    "recorded_at", "at",         "request_id", "ts",
-      "trace_id",   "fill_id",     "email_id",   "feedback_id"};
-  return keys;
-}
-
-// Floats in vectors differ in the last bits between optimised and sanitizer builds.
-Json RoundNumbers(Json j, double scale) {
-  if (j.is_number_float()) return std::round(j.get<double>() * scale) / scale;
-  if (j.is_array() || j.is_object()) {
-    for (auto& v : j) v = RoundNumbers(v, scale);
-  }
-  return j;
-}
-
+// The volatile keys and the float rounding are the parity probe's (loadgen/parity.h).
 Json Normalize(Json j) {
-  if (j.is_object()) {
-    for (auto& [k, v] : j.items()) {
-      if (VolatileKeys().count(k) && !v.is_null()) {
-        v = "<volatile>";
-      } else if (k == "vector" || k == "embeddings") {
-        v = RoundNumbers(v, 1e5);
-      } else if ((k == "score" || k == "similarity") && v.is_number()) {
-        // Search scores depend on float summation order (SIMD kernels vs the sanitizer
-        // build's portable ones): compare them to 3 decimals.
-        v = std::round(v.get<double>() * 1000.0) / 1000.0;
-      } else {
-        v = Normalize(v);
-      }
-    }
-  } else if (j.is_array()) {
-    for (auto& v : j) v = Normalize(v);
-  }
-  return j;
+  return loadgen::NormalizeVolatile(std::move(j), loadgen::VolatileKeys(), /*round_floats=*/true);
 }
 
 std::vector<fs::path> Fixtures() {
