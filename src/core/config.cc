@@ -39,6 +39,8 @@ const std::vector<Setting>& Settings() {
       {"sql", "pool_size", "LAKEHOUSE_SQL_POOL_SIZE", &Config::sql_pool_size},
       {"sql", "duckdb_threads", "LAKEHOUSE_DUCKDB_THREADS", &Config::duckdb_threads},
       {"sql", "duckdb_memory_limit", "LAKEHOUSE_DUCKDB_MEMORY_LIMIT", &Config::duckdb_memory_limit},
+      {"sql", "result_cache_bytes", "LAKEHOUSE_SQL_RESULT_CACHE_BYTES",
+       &Config::sql_result_cache_bytes},
       {"embed", "default_model", "LAKEHOUSE_EMBED_DEFAULT_MODEL", &Config::embed_default_model},
       {"embed", "hash_dims", "LAKEHOUSE_EMBED_HASH_DIMS", &Config::embed_hash_dims},
       {"embed", "cache_bytes", "LAKEHOUSE_EMBED_CACHE_BYTES", &Config::embed_cache_bytes},
@@ -222,6 +224,8 @@ Status Config::Validate() const {
   if (sql_pool_size < 1 || sql_pool_size > 256)
     return Status::InvalidArgument("sql.pool_size must be 1..256");
   if (sql_max_rows < 1) return Status::InvalidArgument("sql.max_rows must be positive");
+  if (sql_result_cache_bytes < 0)
+    return Status::InvalidArgument("sql.result_cache_bytes must be 0 (off) or positive");
   if (sql_timeout_ms < 1) return Status::InvalidArgument("sql.timeout_ms must be positive");
   if (max_body_bytes < 1024) return Status::InvalidArgument("max_body_bytes must be at least 1024");
   if (root.empty()) return Status::InvalidArgument("root must not be empty");

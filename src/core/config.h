@@ -33,10 +33,11 @@ struct Config {
   std::string log_level = "info";
   // [sql]
   int64_t sql_timeout_ms = 30000;
-  int64_t sql_max_rows = 10000;     // cap on rows a /v1/sql answer carries
-  int64_t sql_pool_size = 8;        // DuckDB connections shared by concurrent requests
-  int64_t duckdb_threads = 0;       // 0: DuckDB's default (one per core)
-  std::string duckdb_memory_limit;  // empty: DuckDB's default (80% of RAM)
+  int64_t sql_max_rows = 10000;                 // cap on rows a /v1/sql answer carries
+  int64_t sql_pool_size = 8;                    // DuckDB connections shared by concurrent requests
+  int64_t duckdb_threads = 0;                   // 0: DuckDB's default (one per core)
+  std::string duckdb_memory_limit;              // empty: DuckDB's default (80% of RAM)
+  int64_t sql_result_cache_bytes = 64LL << 20;  // answers kept until a dataset changes; 0 off
   // [embed]
   std::string embed_default_model = "hash/default";
   int64_t embed_hash_dims = 384;

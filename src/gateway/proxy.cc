@@ -16,9 +16,9 @@ namespace {
 // Hop-by-hop headers and those the client library or our server writes itself.
 bool PassesThrough(std::string_view name) {
   static const std::set<std::string, std::less<>> kDropped = {
-      "host",    "connection",    "keep-alive",  "content-length", "transfer-encoding",
-      "expect",  "te",            "upgrade",     "proxy-connection", "content-type",
-      "x-request-id", "date",     "server"};
+      "host",         "connection", "keep-alive", "content-length",   "transfer-encoding",
+      "expect",       "te",         "upgrade",    "proxy-connection", "content-type",
+      "x-request-id", "date",       "server"};
   return kDropped.find(name) == kDropped.end();
 }
 
@@ -136,15 +136,14 @@ HttpResponse Upstream::Failure(const Status& transport) const {
   Status answer;
   if (transport.code() == ErrorCode::kDeadlineExceeded) {
     answer = Status::DeadlineExceeded(fmt::format("{} did not answer within {} ms: {}", where,
-                                                  options_.timeout.count(),
-                                                  transport.message()));
+                                                  options_.timeout.count(), transport.message()));
   } else if (transport.code() == ErrorCode::kUnavailable && !healthy()) {
-    answer = Status::Unavailable(fmt::format(
-        "{} is down (health check: {}); its routes answer again once it is back", where,
-        transport.message()));
+    answer = Status::Unavailable(
+        fmt::format("{} is down (health check: {}); its routes answer again once it is back", where,
+                    transport.message()));
   } else {
-    answer = Status::BadGateway(fmt::format("{} could not be reached: {}", where,
-                                            transport.message()));
+    answer =
+        Status::BadGateway(fmt::format("{} could not be reached: {}", where, transport.message()));
   }
   ErrorCounter(options_.service, std::string(ErrorCodeName(answer.code()))).Inc();
   return HttpResponse::Error(answer);

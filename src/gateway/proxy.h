@@ -71,7 +71,7 @@ class Upstream {
   UpstreamOptions options_;
   std::atomic<bool> healthy_{true};
   std::atomic<int64_t> last_check_ms_{0};  // steady clock
-  mutable std::mutex mu_;  // guards idle_, last_error_, stopping_
+  mutable std::mutex mu_;                  // guards idle_, last_error_, stopping_
   std::vector<std::unique_ptr<HttpSession>> idle_;
   std::string last_error_;
   bool stopping_ = false;

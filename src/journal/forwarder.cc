@@ -29,8 +29,7 @@ Json EventJson(const JournalEvent& e) {
 
 }  // namespace
 
-JournalForwarder::JournalForwarder(JournalForwarderOptions options)
-    : options_(std::move(options)) {
+JournalForwarder::JournalForwarder(JournalForwarderOptions options) : options_(std::move(options)) {
   sender_ = std::thread([this] { SendLoop(); });
 }
 
@@ -98,8 +97,8 @@ void JournalForwarder::SendLoop() {
       done_cv_.notify_all();
       continue;
     }
-    const std::string why = r.ok() ? fmt::format("{} answered {}: {}", url, r->status, r->body)
-                                   : r.status().message();
+    const std::string why =
+        r.ok() ? fmt::format("{} answered {}: {}", url, r->status, r->body) : r.status().message();
     if (last_try) {
       spdlog::error("journal forwarder: {} events not delivered at shutdown: {}", queue_.size(),
                     why);
@@ -126,7 +125,8 @@ Result<std::vector<JournalEvent>> ParseEventBatch(const Json& body) {
     auto bad = [&](const char* field, const char* what) {
       return Status::InvalidArgument(fmt::format("events[{}].{} {}", i, field, what));
     };
-    if (!j.is_object()) return Status::InvalidArgument(fmt::format("events[{}] must be an object", i));
+    if (!j.is_object())
+      return Status::InvalidArgument(fmt::format("events[{}] must be an object", i));
     JournalEvent e;
     auto type = j.find("type");
     if (type == j.end() || !type->is_string() || type->get<std::string>().empty())

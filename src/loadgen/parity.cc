@@ -26,8 +26,8 @@ Json RoundNumbers(Json j, double scale) {
   return j;
 }
 
-void DiffInto(const Json& a, const Json& b, const std::string& path,
-              std::vector<std::string>& out, size_t max) {
+void DiffInto(const Json& a, const Json& b, const std::string& path, std::vector<std::string>& out,
+              size_t max) {
   if (out.size() >= max || a == b) return;
   if (a.is_object() && b.is_object()) {
     std::set<std::string> keys;
@@ -35,8 +35,7 @@ void DiffInto(const Json& a, const Json& b, const std::string& path,
     for (const auto& [k, _] : b.items()) keys.insert(k);
     for (const auto& k : keys) {
       const Json none = "<absent>";
-      DiffInto(a.contains(k) ? a[k] : none, b.contains(k) ? b[k] : none, path + "." + k, out,
-               max);
+      DiffInto(a.contains(k) ? a[k] : none, b.contains(k) ? b[k] : none, path + "." + k, out, max);
     }
     return;
   }
@@ -69,9 +68,9 @@ bool IsRead(const Json& req) {
   const std::string method = req.value("method", "GET");
   if (method == "GET") return true;
   const std::string path = req.value("path", "");
-  return method == "POST" && (path == "/v1/sql" || path == "/v1/embed" ||
-                              path == "/v1/matrix/retrieve" || path == "/v1/memory/search" ||
-                              path.ends_with("/search"));
+  return method == "POST" &&
+         (path == "/v1/sql" || path == "/v1/embed" || path == "/v1/matrix/retrieve" ||
+          path == "/v1/memory/search" || path.ends_with("/search"));
 }
 
 class Side {
@@ -117,10 +116,9 @@ class Side {
 }  // namespace
 
 const KeySet& VolatileKeys() {
-  static const KeySet keys = {"elapsed_ms", "updated_at",  "created_at", "quarantine",
-                              "latency_ms", "created",     "recorded_at", "at",
-                              "request_id", "ts",          "trace_id",   "fill_id",
-                              "email_id",   "feedback_id"};
+  static const KeySet keys = {"elapsed_ms", "updated_at",  "created_at", "quarantine", "latency_ms",
+                              "created",    "recorded_at", "at",         "request_id", "ts",
+                              "trace_id",   "fill_id",     "email_id",   "feedback_id"};
   return keys;
 }
 
@@ -248,10 +246,9 @@ std::string ParityTable(const Json& report) {
     for (std::string line; std::getline(lines, line);) out += "  " + line + "\n";
   }
   out += fmt::format("{}/{} match ({} after waiting for the split services to catch up)\n",
-                     report["matched"].get<int64_t>(), report["fixtures"].get<int64_t>(),
-                     settled);
-  out += fmt::format("a: {}\nb: {}\n", report["a"].get<std::string>(),
-                     report["b"].get<std::string>());
+                     report["matched"].get<int64_t>(), report["fixtures"].get<int64_t>(), settled);
+  out +=
+      fmt::format("a: {}\nb: {}\n", report["a"].get<std::string>(), report["b"].get<std::string>());
   return out;
 }
 

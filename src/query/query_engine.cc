@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "query/duckdb_handle.h"
+#include "query/result_cache.h"
 
 namespace lakehouse {
 namespace {
@@ -223,6 +224,7 @@ struct QueryEngine::Impl {
   std::unique_ptr<duck::Connection> admin;  // creates views; guarded by admin_mu
   std::mutex admin_mu;
   std::string datasets_dir;
+  std::unique_ptr<ResultCache> results;  // null: off
 
   std::mutex pool_mu;
   std::condition_variable pool_cv;
@@ -258,6 +260,8 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const QueryEngineOptions&
   std::string dir = options.datasets_dir;
   if (!dir.empty() && dir.back() != '/') dir += '/';
   impl->datasets_dir = dir;
+  if (options.result_cache_bytes > 0)
+    impl->results = std::make_unique<ResultCache>(options.result_cache_bytes);
   std::vector<std::pair<std::string, std::string>> settings;
   if (options.threads > 0) settings.emplace_back("threads", std::to_string(options.threads));
   if (!options.memory_limit.empty())
@@ -288,6 +292,7 @@ Status QueryEngine::RefreshDataset(const DatasetManifest& manifest) {
                        duck::QuoteIdent(view), files);
   };
   std::lock_guard lock(impl_->admin_mu);
+  if (impl_->results) impl_->results->Clear();  // answers over the old version are stale
   for (const auto& v : manifest.versions) {
     if (v.files.empty()) continue;
     LH_RETURN_IF_ERROR(
@@ -315,6 +320,19 @@ Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOption
   const auto deadline = start + options.timeout;
   if (sql.find_first_not_of(" \t\r\n;") == std::string::npos)
     return Status::InvalidArgument("sql is empty");
+  ResultCache* cache = options.on_batch || !impl_->results || !ResultCache::Cacheable(sql)
+                           ? nullptr
+                           : impl_->results.get();
+  std::string cache_key;
+  uint64_t cache_generation = 0;
+  if (cache != nullptr) {
+    cache_key = fmt::format("{}\x1f{}", options.max_rows, sql);
+    cache_generation = cache->generation();
+    if (auto hit = cache->Get(cache_key)) {
+      hit->elapsed_ms = static_cast<double>(MicrosSince(start)) / 1000.0;
+      return *std::move(hit);
+    }
+  }
 
   duck::Connection* conn = impl_->Acquire(deadline);
   if (conn == nullptr) {
@@ -424,6 +442,7 @@ Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOption
         "query exceeded its time limit of {} ms and was interrupted", options.timeout.count()));
   }
   out.elapsed_ms = static_cast<double>(MicrosSince(start)) / 1000.0;
+  if (cache != nullptr) cache->Put(cache_key, out, cache_generation);
   return out;
 }
 

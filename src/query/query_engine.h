@@ -13,6 +13,9 @@
 // Each query runs with a deadline (a watchdog interrupts it) and a row cap; rows stream
 // from DuckDB, so a large result is cut without being materialised.
 //
+// Answers of /v1/sql (not the internal batched scans) are cached until the next dataset
+// commit (query/result_cache.h).
+//
 // Thread-safety: Query may be called concurrently; it blocks while every pooled
 // connection is busy (up to the query's deadline).
 #pragma once
@@ -55,8 +58,9 @@ struct QueryResult {
 struct QueryEngineOptions {
   std::string datasets_dir;  // absolute path of <root>/datasets/
   int64_t pool_size = 8;
-  int64_t threads = 0;       // 0: DuckDB default
-  std::string memory_limit;  // empty: DuckDB default
+  int64_t threads = 0;             // 0: DuckDB default
+  std::string memory_limit;        // empty: DuckDB default
+  int64_t result_cache_bytes = 0;  // answers kept until a dataset changes (result_cache.h)
 };
 
 class QueryEngine {

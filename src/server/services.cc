@@ -60,6 +60,7 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
   qo.pool_size = config.sql_pool_size;
   qo.threads = config.duckdb_threads;
   qo.memory_limit = config.duckdb_memory_limit;
+  qo.result_cache_bytes = config.sql_result_cache_bytes;
   LH_ASSIGN_OR_RETURN(s->query, QueryEngine::Open(qo));
   LH_RETURN_IF_ERROR(s->query->Attach(*s->catalog));
   WorkspaceOptions wo;

@@ -15,8 +15,8 @@ const std::vector<std::string>& ServiceNames() {
 Status ValidateServiceName(const std::string& name) {
   const auto& names = ServiceNames();
   if (std::find(names.begin(), names.end(), name) != names.end()) return Status::OK();
-  return Status::InvalidArgument(fmt::format("unknown service '{}' (services: {})", name,
-                                             fmt::join(names, ", ")));
+  return Status::InvalidArgument(
+      fmt::format("unknown service '{}' (services: {})", name, fmt::join(names, ", ")));
 }
 
 std::string ComponentPlan::JournalDir() const {
@@ -42,9 +42,7 @@ ComponentPlan PlanFor(const std::vector<std::string>& services, const std::strin
   p.index_wanted = [=](const std::string& name) {
     return vector || retrieve || (memory && name == "playbooks");
   };
-  p.index_owned = [=](const std::string& name) {
-    return name == "playbooks" ? memory : vector;
-  };
+  p.index_owned = [=](const std::string& name) { return name == "playbooks" ? memory : vector; };
   return p;
 }
 

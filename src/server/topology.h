@@ -43,13 +43,13 @@ struct ComponentPlan {
   std::vector<std::string> services;  // served here (every one: all-in-one)
   std::string label;                  // "" all-in-one, else the service ("gateway" for a
                                       // gateway that proxies some services)
-  bool catalog_owner = true;  // false: ingest refused, new versions followed by polling
-  bool vectors = true;        // open the vector store at all
+  bool catalog_owner = true;          // false: ingest refused, new versions followed by polling
+  bool vectors = true;                // open the vector store at all
   //! Which indexes to open, and which of those this process writes (the rest are opened
   //! read-only and reloaded when their files change).
   std::function<bool(const std::string&)> index_wanted, index_owned;
-  bool memory = true;     // memory store (memory/memories.log) and playbooks
-  bool pathways = true;   // pathway traces (shared, appended under flock)
+  bool memory = true;         // memory store (memory/memories.log) and playbooks
+  bool pathways = true;       // pathway traces (shared, appended under flock)
   bool journal_owner = true;  // journal/ and truth/; false: journal/services/<service>/
   bool start_roster = false;  // load the roster at start (validate's module does it too)
   //! Not the journal's owner and given `--upstream journal=URL`: events go there

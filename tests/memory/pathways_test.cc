@@ -1,4 +1,6 @@
 // Tests of src/memory/pathways: versions, reopen, a torn tail, and the _kb line per step.
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "memory/pathways.h"
@@ -63,6 +65,34 @@ TEST(PathwayStore, ParseNamesTheSteps) {
   EXPECT_NE(bad.status().message().find("retrieved, proposed"), std::string::npos);
   EXPECT_FALSE(ParsePathwayStep(Json{{"step", "filled"}, {"data", 3}}).ok());
   EXPECT_FALSE(ParsePathwayStep(Json::object()).ok());
+}
+
+// Split-service mode: the memory and validate services both append to one pathways.log.
+// Two stores on one directory stand for the two processes (flock is per open file, so
+// they exclude each other as processes would).
+TEST(PathwayStore, TwoWritersOnOneLogKeepVersionsDenseAndSeeEachOther) {
+  testing::TempDir dir;
+  auto a = PathwayStore::Open(dir.str() + "/memory", nullptr);
+  auto b = PathwayStore::Open(dir.str() + "/memory", nullptr);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::vector<std::thread> writers;
+  for (auto* store : {a->get(), b->get()}) {
+    writers.emplace_back([store] {
+      for (int i = 0; i < 50; ++i) ASSERT_TRUE(store->Append("O1", Step("proposed")).ok());
+    });
+  }
+  for (auto& t : writers) t.join();
+  for (auto* store : {a->get(), b->get()}) {
+    auto trace = store->Get("O1");
+    ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+    EXPECT_EQ((*trace)["version"], 100);
+    for (int v = 1; v <= 100; ++v)
+      EXPECT_EQ((*trace)["steps"][v - 1]["version"], v) << "a gap or repeat at version " << v;
+  }
+  // A third opener (a restarted service) reads the same 100 steps.
+  auto c = PathwayStore::Open(dir.str() + "/memory", nullptr);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*(*c)->Get("O1"))["version"], 100);
 }
 
 }  // namespace

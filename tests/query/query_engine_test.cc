@@ -2,6 +2,7 @@
 // and the JSON rendering of DuckDB types.
 #include <gtest/gtest.h>
 
+#include "query/result_cache.h"
 #include "server/services.h"
 #include "staffing/generator.h"
 #include "support/test_support.h"
@@ -149,6 +150,54 @@ TEST_F(QueryEngineTest, ConcurrentQueries) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 80);
+}
+
+// The result cache answers a repeated statement, never across a commit, and never a
+// statement whose answer changes by itself.
+TEST_F(QueryEngineTest, RepeatedAnswersComeFromTheCacheUntilADatasetChanges) {
+  const std::string sql = "SELECT count(*) FROM notes";
+  testing::WriteFile(dir_.path() / "notes1.csv", "id,note\n1,a\n2,b\n");
+  ASSERT_TRUE(services_->ingestor
+                  ->Ingest("notes", IngestFormat::kCsv, (dir_.path() / "notes1.csv").string(), "t")
+                  .ok());
+  EXPECT_EQ(Rows(sql), Json::parse("[[2]]"));
+  EXPECT_EQ(Rows(sql), Json::parse("[[2]]"));  // from the cache
+  testing::WriteFile(dir_.path() / "notes2.csv", "id,note\n1,a\n2,b\n3,c\n");
+  ASSERT_TRUE(services_->ingestor
+                  ->Ingest("notes", IngestFormat::kCsv, (dir_.path() / "notes2.csv").string(), "t")
+                  .ok());
+  EXPECT_EQ(Rows(sql), Json::parse("[[3]]")) << "a cached answer outlived its version";
+  // A row cap is part of the key.
+  auto capped = Run("SELECT id FROM notes ORDER BY id", 1);
+  ASSERT_TRUE(capped.ok());
+  EXPECT_TRUE(capped->truncated);
+  auto full = Run("SELECT id FROM notes ORDER BY id", 10);
+  ASSERT_TRUE(full.ok());
+  EXPECT_FALSE(full->truncated);
+  EXPECT_EQ(full->row_count, 3);
+}
+
+TEST(ResultCache, KeepsOnlyWhatCannotChangeByItselfAndStaysInItsBudget) {
+  EXPECT_TRUE(ResultCache::Cacheable("SELECT count(*) FROM workers WHERE role = 'welder'"));
+  for (const char* sql : {"SELECT now()", "SELECT random()", "select CURRENT_DATE", "SELECT uuid()",
+                          "SELECT * FROM duckdb_settings()"})
+    EXPECT_FALSE(ResultCache::Cacheable(sql)) << sql;
+
+  ResultCache cache(8000);  // answers up to 1000 bytes; these cost ~860 each: 9 fit
+  QueryResult r;
+  r.rows_json = std::string(600, 'x');
+  for (int i = 0; i < 20; ++i) cache.Put("k" + std::to_string(i), r, cache.generation());
+  EXPECT_EQ(cache.size(), 9u);
+  EXPECT_TRUE(cache.Get("k19").has_value());  // the newest stay
+  EXPECT_FALSE(cache.Get("k0").has_value());  // the oldest went
+  const uint64_t before = cache.generation();
+  cache.Clear();
+  cache.Put("late", r, before);  // computed before the commit: not kept
+  EXPECT_FALSE(cache.Get("late").has_value());
+  QueryResult big;
+  big.rows_json = std::string(5000, 'x');
+  cache.Put("big", big, cache.generation());
+  EXPECT_FALSE(cache.Get("big").has_value());
 }
 
 }  // namespace
