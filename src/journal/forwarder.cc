@@ -81,6 +81,10 @@ void JournalForwarder::SendLoop() {
   while (true) {
     cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, nothing left
+    if (!stopping_ && queue_.size() < options_.max_batch) {
+      cv_.wait_for(lock, options_.linger,
+                   [this] { return stopping_ || queue_.size() >= options_.max_batch; });
+    }
     const size_t n = std::min(queue_.size(), options_.max_batch);
     Json events = Json::array();
     for (size_t i = 0; i < n; ++i) events.push_back(EventJson(queue_[i]));

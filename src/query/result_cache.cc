@@ -10,8 +10,7 @@ namespace {
 
 Counter& Hits() {
   static Counter& c = MetricsRegistry::Global().GetCounter(
-      "lakehouse_sql_result_cache_hits_total", "SQL answers served from the result cache", {},
-      {});
+      "lakehouse_sql_result_cache_hits_total", "SQL answers served from the result cache", {}, {});
   return c;
 }
 
@@ -28,8 +27,9 @@ bool ResultCache::Cacheable(std::string_view sql) {
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   static const char* const kVolatile[] = {
-      "now(",    "current_", "today(",  "random",     "uuid",     "nextval", "currval",
-      "setseed", "duckdb_",  "pragma",  "get_current", "transaction_timestamp", "epoch_ms()"};
+      "now(",      "current_", "today(",  "random", "uuid",        "nextval",
+      "currval",   "setseed",  "duckdb_", "pragma", "get_current", "transaction_timestamp",
+      "epoch_ms()"};
   for (const char* word : kVolatile)
     if (lower.find(word) != std::string::npos) return false;
   return true;

@@ -116,6 +116,7 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
     if (!plan.journal_owner && !plan.journal_upstream.empty()) {
       JournalForwarderOptions fo;
       fo.url = plan.journal_upstream;
+      fo.linger = std::chrono::milliseconds(config.journal_flush_interval_ms);
       s->journal_forwarder = std::make_unique<JournalForwarder>(fo);
     } else {
       LH_ASSIGN_OR_RETURN(auto journal_dir, s->store->LocalPath(plan.JournalDir()));

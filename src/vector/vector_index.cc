@@ -1,6 +1,7 @@
 #include "vector/vector_index.h"
 
 #include <hnswlib/hnswlib.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -289,8 +291,70 @@ Status VectorIndex::LoadStore() {
   LH_ASSIGN_OR_RETURN(auto snap, ReadRecords(StorePath(dir_, "store.snap"), apply));
   if (snap.torn_tail)
     return Status::Corruption(spec_.name + ": store.snap is damaged (it is written atomically)");
-  if (read_only_) return ReadRecords(StorePath(dir_, "store.log"), apply).status();
+  if (read_only_) {
+    struct stat file {};
+    if (::stat(StorePath(dir_, "store.log").c_str(), &file) == 0) followed_log_inode_ = file.st_ino;
+    LH_ASSIGN_OR_RETURN(auto log, ReadRecords(StorePath(dir_, "store.log"), apply));
+    followed_log_bytes_ = log.valid_bytes;
+    return Status::OK();
+  }
   return RecoverRecords(StorePath(dir_, "store.log"), "vector index " + spec_.name, apply).status();
+}
+
+Result<bool> VectorIndex::FollowLog() {
+  if (!read_only_) return Status::Internal("FollowLog on an index this process writes");
+  std::lock_guard follow(follow_mu_);
+  const std::string path = StorePath(dir_, "store.log");
+  struct stat file {};
+  if (::stat(path.c_str(), &file) != 0 || file.st_ino != followed_log_inode_) return false;
+  const auto size = static_cast<uint64_t>(file.st_size);
+  if (size < followed_log_bytes_) return false;  // compacted: reopen
+  if (size == followed_log_bytes_) return true;
+  std::string bytes(size - followed_log_bytes_, '\0');
+  {
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(followed_log_bytes_));
+    if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
+      return false;  // shorter than it was a moment ago: compacted meanwhile
+  }
+  std::unique_lock lock(mu_);
+  std::vector<size_t> added;    // labels whose vector the graph must take
+  std::vector<size_t> removed;  // labels the graph must forget
+  auto apply = [&](std::string_view body) -> Status {
+    Reader r(body);
+    char type;
+    uint64_t seq;
+    std::string id;
+    if (!r.Char(type) || !r.U64(seq) || !r.String(id))
+      return Status::Corruption("short side-store record");
+    auto before = id_to_label_.find(id);
+    const std::optional<size_t> old_label =
+        before == id_to_label_.end() ? std::nullopt : std::optional<size_t>(before->second);
+    LH_RETURN_IF_ERROR(ApplyRecord(body));
+    auto after = id_to_label_.find(id);
+    if (old_label && (after == id_to_label_.end() || after->second != *old_label))
+      removed.push_back(*old_label);
+    if (type == kUpsert && after != id_to_label_.end()) added.push_back(after->second);
+    return Status::OK();
+  };
+  LH_ASSIGN_OR_RETURN(auto read, ParseRecords(bytes, apply));
+  followed_log_bytes_ += read.valid_bytes;  // a torn tail is an append in progress
+  for (size_t label : removed) {
+    try {
+      graph_->markDelete(label);
+    } catch (const std::exception&) {
+      // Not in the graph, or already deleted there: nothing to forget.
+    }
+  }
+  std::sort(added.begin(), added.end());
+  added.erase(std::unique(added.begin(), added.end()), added.end());
+  std::vector<const Entry*> touched;
+  for (size_t label : added)
+    if (const Entry* e = EntryAt(label)) touched.push_back(e);
+  Status st = EnsureCapacity(touched.size());
+  if (st.ok()) st = AddAllToGraph(touched);
+  if (!st.ok()) return false;  // reopen rebuilds the graph from the store
+  return true;
 }
 
 Status VectorIndex::RefuseWrite() const {

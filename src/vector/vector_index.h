@@ -121,6 +121,12 @@ class VectorIndex {
                                         SearchStats* stats = nullptr) const;
   //! Compacts the side store into store.snap and saves the graph.
   Status Snapshot();
+  //! A read-only index (another process owns it): applies what the owner appended to
+  //! store.log since the last call, to the entries and the graph, in place. False when the
+  //! log no longer continues what was read (the owner compacted it): reopen the index.
+  //! One stat(2) when nothing was appended.
+  Result<bool> FollowLog();
+  bool read_only() const { return read_only_; }
   //! Saves the graph if it changed since it was last saved (on clean shutdown).
   Status Close();
   //! {name, dims, metric, m, ef_construction, ef_search, model, count, seq, graph}
@@ -185,6 +191,9 @@ class VectorIndex {
   std::atomic<bool> dropped_{false};
   bool sync_writes_ = true;
   bool read_only_ = false;
+  std::mutex follow_mu_;             // one FollowLog at a time
+  uint64_t followed_log_bytes_ = 0;  // read-only: bytes of store.log applied
+  uint64_t followed_log_inode_ = 0;  // a compaction writes a new file (a new inode)
   Status RefuseWrite() const;
 
   struct FieldPostings {

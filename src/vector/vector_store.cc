@@ -9,10 +9,11 @@ namespace lakehouse {
 namespace fs = std::filesystem;
 
 namespace {
-//! Sizes and modification times of an index's files: changes when its owner writes.
+//! Sizes and modification times of an index's spec and snapshot: changes when its owner
+//! creates it again or compacts it (appends to store.log are followed in place).
 std::string FilesStamp(const fs::path& dir) {
   std::string stamp;
-  for (const char* file : {"index.json", "store.snap", "store.log", "graph.json"}) {
+  for (const char* file : {"index.json", "store.snap"}) {
     std::error_code ec;
     const auto size = fs::file_size(dir / file, ec);
     if (ec) {
@@ -69,6 +70,24 @@ Result<std::unique_ptr<VectorStore>> VectorStore::Open(VectorStoreOptions option
   return store;
 }
 
+bool VectorStore::LoadFollowed(const std::string& name) const {
+  const fs::path dir = fs::path(options_.dir) / name;
+  // The stamp is taken before the load, so a compaction during it triggers another.
+  const std::string stamp = FilesStamp(dir);
+  // Loaded outside mu_: searches go on against the previous copy meanwhile.
+  auto index = VectorIndex::Open(dir.string(), /*read_only=*/true);
+  std::lock_guard lock(mu_);
+  if (!index.ok()) {
+    if (followed_stamps_[name] != "failed:" + stamp)
+      spdlog::warn("following vector index {}: {}", name, index.status().ToString());
+    followed_stamps_[name] = "failed:" + stamp;
+    return false;
+  }
+  indexes_[name] = std::move(index).value();
+  followed_stamps_[name] = stamp;
+  return true;
+}
+
 size_t VectorStore::FollowOnce() {
   std::error_code ec;
   std::map<std::string, std::string> on_disk;  // followed name -> stamp
@@ -78,26 +97,16 @@ size_t VectorStore::FollowOnce() {
     if (!fs::exists(entry.path() / "index.json")) continue;
     on_disk[name] = FilesStamp(entry.path());
   }
+  std::lock_guard loading(load_mu_);
   size_t loaded = 0;
   for (const auto& [name, stamp] : on_disk) {
     {
       std::lock_guard lock(mu_);
       auto it = followed_stamps_.find(name);
-      if (it != followed_stamps_.end() && it->second == stamp) continue;
+      // Same snapshot: its appends are applied when it is read (CatchUp).
+      if (it != followed_stamps_.end() && it->second == stamp && indexes_.count(name)) continue;
     }
-    // Loaded outside the lock: searches go on against the previous copy meanwhile. The
-    // stamp is the one taken before the load, so a write during it triggers another.
-    auto index = VectorIndex::Open(options_.dir + "/" + name, /*read_only=*/true);
-    std::lock_guard lock(mu_);
-    if (!index.ok()) {
-      if (followed_stamps_[name] != "failed:" + stamp)
-        spdlog::warn("following vector index {}: {}", name, index.status().ToString());
-      followed_stamps_[name] = "failed:" + stamp;
-      continue;
-    }
-    indexes_[name] = std::move(index).value();
-    followed_stamps_[name] = stamp;
-    ++loaded;
+    if (LoadFollowed(name)) ++loaded;
   }
   std::lock_guard lock(mu_);
   for (auto it = followed_stamps_.begin(); it != followed_stamps_.end();) {
@@ -140,17 +149,42 @@ Result<std::shared_ptr<VectorIndex>> VectorStore::Create(const IndexSpec& spec) 
   return shared;
 }
 
-Result<std::shared_ptr<VectorIndex>> VectorStore::Get(const std::string& name) const {
+void VectorStore::CatchUp(const std::shared_ptr<VectorIndex>& index) const {
+  if (!index->read_only()) return;
+  auto followed = index->FollowLog();
+  if (followed.ok() && *followed) return;
+  // Compacted (or unreadable) since it was loaded: the follower thread reloads it; until
+  // then it answers as of its last catch-up.
   std::lock_guard lock(mu_);
-  auto it = indexes_.find(name);
-  if (it == indexes_.end()) return Status::NotFound(fmt::format("index '{}' does not exist", name));
-  return it->second;
+  followed_stamps_.erase(index->spec().name);
+}
+
+Result<std::shared_ptr<VectorIndex>> VectorStore::Get(const std::string& name) const {
+  auto find = [&]() -> std::shared_ptr<VectorIndex> {
+    std::lock_guard lock(mu_);
+    auto it = indexes_.find(name);
+    return it == indexes_.end() ? nullptr : it->second;
+  };
+  std::shared_ptr<VectorIndex> index = find();
+  if (!index && !Owned(name) && Wanted(name) && ValidateIndexName(name).ok() &&
+      fs::exists(fs::path(options_.dir) / name / "index.json")) {
+    // Created by its owner since the last follower pass: load it now, not in 0.5 s.
+    std::lock_guard loading(load_mu_);
+    index = find();
+    if (!index && LoadFollowed(name)) index = find();
+  }
+  if (!index) return Status::NotFound(fmt::format("index '{}' does not exist", name));
+  CatchUp(index);
+  return index;
 }
 
 std::vector<std::shared_ptr<VectorIndex>> VectorStore::List() const {
-  std::lock_guard lock(mu_);
   std::vector<std::shared_ptr<VectorIndex>> out;
-  for (const auto& [_, i] : indexes_) out.push_back(i);
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [_, i] : indexes_) out.push_back(i);
+  }
+  for (const auto& index : out) CatchUp(index);
   return out;
 }
 

@@ -6,9 +6,12 @@
 //
 // In split-service mode several processes open one root's vectors/ (server/topology.h):
 // each index is written by one of them (`owned`); another process that needs it (the
-// retrieve service searching the workers index) opens it read-only and a follower thread
-// reloads it when its files change (a new store.log length, a snapshot, a new graph), so
-// it sees the owner's writes within about a follow interval plus the reload. Creating or
+// retrieve service searching the workers index) opens it read-only. Each Get or List
+// applies what the owner appended to store.log since (entries and graph, in place; one
+// stat(2) when nothing was), so a read sees every write the owner acknowledged, and an
+// index nobody reads here costs nothing. A follower thread reloads an index when the
+// owner compacts it (a new store.snap) or creates it again, and picks up new and dropped
+// indexes, every follow interval. Creating or
 // dropping an index this process does not own answers Conflict.
 //
 // Thread-safety: all methods may be called concurrently.
@@ -59,11 +62,18 @@ class VectorStore {
   bool Wanted(const std::string& name) const { return !options_.wanted || options_.wanted(name); }
   bool Owned(const std::string& name) const { return !options_.owned || options_.owned(name); }
   Status RefuseNotOwned(const std::string& name) const;
+  //! Applies a followed index's new appends (no-op for an owned one).
+  void CatchUp(const std::shared_ptr<VectorIndex>& index) const;
+  //! Opens a followed index read-only and serves it; false when it cannot be opened yet.
+  //! Call with load_mu_ held.
+  bool LoadFollowed(const std::string& name) const;
 
   VectorStoreOptions options_;
   mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<VectorIndex>> indexes_;
-  std::map<std::string, std::string> followed_stamps_;  // name -> files' stamp when loaded
+  mutable std::mutex load_mu_;  // one load of a followed index at a time
+  // mutable: a Get may load a followed index its owner just created.
+  mutable std::map<std::string, std::shared_ptr<VectorIndex>> indexes_;
+  mutable std::map<std::string, std::string> followed_stamps_;  // name -> stamp when loaded
   std::thread follower_;
   std::condition_variable follow_cv_;
   bool stopping_ = false;

@@ -53,8 +53,8 @@ TEST(JournalForwarder, DeliversEveryEventInOrderAndRetriesAfterErrors) {
 }
 
 TEST(JournalForwarder, ABadBatchIsRefusedNamingTheEventAndField) {
-  auto r = ParseEventBatch(Json{{"events", Json::array({Json{{"type", "a"}},
-                                                        Json{{"type", "b"}, {"payload", 3}}})}});
+  auto r = ParseEventBatch(
+      Json{{"events", Json::array({Json{{"type", "a"}}, Json{{"type", "b"}, {"payload", 3}}})}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "events[1].payload must be an object");
   EXPECT_FALSE(ParseEventBatch(Json{{"events", Json::array()}}).ok());

@@ -18,10 +18,10 @@ namespace lakehouse {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::HasSubstr;
 using testing::HttpClient;
 using testing::TempDir;
 using testing::TestConfig;
-using ::testing::HasSubstr;
 
 std::string Url(int port) {
   return "http://127.0.0.1:" + std::to_string(port);
@@ -71,8 +71,8 @@ class SplitTest : public ::testing::Test {
     ServeOptions gateway;
     for (const auto& name : ServiceNames()) {
       if (name != "journal") {
-        (*services_)[name] = StartApp(
-            split_root_->str(), {name, {{"journal", Url((*services_)["journal"]->port())}}});
+        (*services_)[name] = StartApp(split_root_->str(),
+                                      {name, {{"journal", Url((*services_)["journal"]->port())}}});
       }
       gateway.upstreams[name] = Url((*services_)[name]->port());
     }
@@ -123,8 +123,7 @@ TEST_F(SplitTest, EveryFixtureMatchesAndAKilledServiceCostsOnlyItsRoutes) {
   auto again = gw.Get("/v1/indexes");  // marked down: answered at once
   EXPECT_EQ(again.status, 503) << again.body;
   EXPECT_EQ(gw.Get("/v1/datasets").status, 200);
-  EXPECT_EQ(gw.PostJson("/v1/sql", Json{{"sql", "SELECT count(*) AS n FROM workers"}}).status,
-            200);
+  EXPECT_EQ(gw.PostJson("/v1/sql", Json{{"sql", "SELECT count(*) AS n FROM workers"}}).status, 200);
   EXPECT_EQ(gw.PostJson("/v1/embed", Json{{"input", "forklift"}}).status, 200);
   auto ready = gw.Get("/readyz");
   EXPECT_EQ(ready.status, 200) << ready.body;

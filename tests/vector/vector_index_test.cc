@@ -88,6 +88,47 @@ TEST(VectorIndexTest, UpsertGetDeleteAndReAdd) {
   EXPECT_EQ(index.Info()["count"], 2);
 }
 
+// Split-service mode: a read-only copy in another process follows the owner's appends in
+// place (adds, replacements, deletes, re-adds) and asks to be reopened after a compaction.
+TEST(VectorIndexTest, AReadOnlyCopyFollowsTheOwnersLog) {
+  testing::TempDir dir;
+  auto owner = VectorIndex::Create(dir.str() + "/t", Spec(3));
+  ASSERT_TRUE(owner.ok());
+  ASSERT_TRUE((*owner)->Upsert({{"a", {1, 0, 0}, {{"role", "welder"}}}}).ok());
+  auto reader = VectorIndex::Open(dir.str() + "/t", /*read_only=*/true);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ((*reader)->Count(), 1u);
+  EXPECT_EQ((*reader)->Upsert({{"x", {1, 1, 1}, Json::object()}}).code(), ErrorCode::kConflict);
+  EXPECT_EQ((*reader)->Snapshot().code(), ErrorCode::kConflict);
+
+  ASSERT_TRUE((*owner)->Upsert({{"b", {0, 1, 0}, Json::object()}}).ok());
+  ASSERT_TRUE((*owner)->Upsert({{"a", {0, 0, 1}, {{"role", "cna"}}}}).ok());
+  ASSERT_TRUE(*(*owner)->Delete("b"));
+  ASSERT_TRUE((*owner)->Upsert({{"c", {0, 1, 0}, Json::object()}}).ok());
+  auto followed = (*reader)->FollowLog();
+  ASSERT_TRUE(followed.ok() && *followed);
+  EXPECT_EQ((*reader)->Count(), 2u);
+  EXPECT_EQ((*reader)->Get("a")->payload["role"], "cna");
+  EXPECT_FALSE((*reader)->Get("b").has_value());
+  auto hits = (*reader)->Search({0, 1, 0}, 5, 0, PayloadFilter());
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 2u);
+  EXPECT_EQ((*hits)[0].id, "c");
+  hits = (*reader)->Search({0, 0, 1}, 1, 0, PayloadFilter());
+  EXPECT_EQ((*hits)[0].id, "a");  // the replaced vector, not the old one
+
+  // Nothing new: true, nothing changes. A compaction: false (reopen).
+  EXPECT_TRUE(*(*reader)->FollowLog());
+  ASSERT_TRUE((*owner)->Snapshot().ok());
+  ASSERT_TRUE((*owner)->Upsert({{"d", {1, 1, 0}, Json::object()}}).ok());
+  auto after = (*reader)->FollowLog();
+  ASSERT_TRUE(after.ok());
+  EXPECT_FALSE(*after);
+  auto reopened = VectorIndex::Open(dir.str() + "/t", /*read_only=*/true);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->Count(), 3u);
+}
+
 // Deleted graph slots are reused by new items instead of growing the graph.
 TEST(VectorIndexTest, DeletedSlotsAreReused) {
   testing::TempDir dir;
