@@ -246,7 +246,9 @@ void VectorIndex::EraseEntry(size_t label) {
   if (label < by_label_.size()) by_label_[label] = nullptr;
 }
 
-Status VectorIndex::ApplyRecord(std::string_view body) {
+Status VectorIndex::ApplyRecord(std::string_view body, AppliedRecord* applied) {
+  AppliedRecord ignored;
+  if (applied == nullptr) applied = &ignored;
   Reader r(body);
   char type;
   uint64_t seq;
@@ -255,6 +257,7 @@ Status VectorIndex::ApplyRecord(std::string_view body) {
     return Status::Corruption("short side-store record");
   if (type == kDelete) {
     if (auto it = id_to_label_.find(id); it != id_to_label_.end()) {
+      applied->removed = it->second;
       EraseEntry(it->second);
       id_to_label_.erase(it);
     }
@@ -269,8 +272,11 @@ Status VectorIndex::ApplyRecord(std::string_view body) {
     }
     auto parsed = ParseJson(payload);
     if (!parsed.ok()) return Status::Corruption("bad payload for id " + id);
-    if (auto it = id_to_label_.find(id); it != id_to_label_.end() && it->second != label)
+    if (auto it = id_to_label_.find(id); it != id_to_label_.end() && it->second != label) {
+      applied->removed = it->second;
       EraseEntry(it->second);
+    }
+    applied->added = label;
     e.item.id = id;
     e.item.payload = std::move(parsed).value();
     e.item.version = seq;
@@ -321,20 +327,10 @@ Result<bool> VectorIndex::FollowLog() {
   std::vector<size_t> added;    // labels whose vector the graph must take
   std::vector<size_t> removed;  // labels the graph must forget
   auto apply = [&](std::string_view body) -> Status {
-    Reader r(body);
-    char type;
-    uint64_t seq;
-    std::string id;
-    if (!r.Char(type) || !r.U64(seq) || !r.String(id))
-      return Status::Corruption("short side-store record");
-    auto before = id_to_label_.find(id);
-    const std::optional<size_t> old_label =
-        before == id_to_label_.end() ? std::nullopt : std::optional<size_t>(before->second);
-    LH_RETURN_IF_ERROR(ApplyRecord(body));
-    auto after = id_to_label_.find(id);
-    if (old_label && (after == id_to_label_.end() || after->second != *old_label))
-      removed.push_back(*old_label);
-    if (type == kUpsert && after != id_to_label_.end()) added.push_back(after->second);
+    AppliedRecord applied;
+    LH_RETURN_IF_ERROR(ApplyRecord(body, &applied));
+    if (applied.removed) removed.push_back(*applied.removed);
+    if (applied.added) added.push_back(*applied.added);
     return Status::OK();
   };
   LH_ASSIGN_OR_RETURN(auto read, ParseRecords(bytes, apply));

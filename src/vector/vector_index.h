@@ -146,7 +146,12 @@ class VectorIndex {
 
   VectorIndex(std::string dir, IndexSpec spec);
   Status LoadStore();
-  Status ApplyRecord(std::string_view body);
+  //! What applying a record did to the labels (a follower mirrors it in its graph).
+  struct AppliedRecord {
+    std::optional<size_t> removed;  // a label that no longer holds a live item
+    std::optional<size_t> added;    // a label whose (new) vector the graph must take
+  };
+  Status ApplyRecord(std::string_view body, AppliedRecord* applied = nullptr);
   Status BuildGraph(const std::string& reason);
   Status TryLoadGraph(std::string* why_not);
   Status GraphAdd(const Entry& e);
