@@ -8,8 +8,8 @@
 //
 //   component                          owner      others
 //   datasets/, catalog/ (ingest)       sql        read; follow new versions (catalog poll)
-//   vectors/<index> (all but playbooks) vector    retrieve: read-only, reloaded on change
-//   vectors/playbooks, memory/         memory     vector: read-only, reloaded on change
+//   vectors/<index> (all but playbooks) vector    retrieve: read-only, catches up on read
+//   vectors/playbooks, memory/         memory     vector: read-only, catches up on read
 //   memory/pathways.log                shared     appended under flock by memory + validate
 //   journal/, truth/                   journal    the others send their events to it
 //                                                 (--upstream journal=URL), or else keep
@@ -17,7 +17,8 @@
 //   _kb/*.jsonl                        shared     one O_APPEND write(2) per line
 //
 // Locks: an all-in-one server holds `<root>/.lakehouse.lock` exclusively; a split service
-// holds it shared plus `<root>/.service-<name>.lock` exclusively. So two all-in-one
+// (or a gateway) holds it shared plus `<root>/.service-<name>.lock` exclusively for each
+// service it serves itself. So two all-in-one
 // servers, an all-in-one beside split services, or two copies of one service on a root
 // all refuse to start naming the holder, while different services run side by side.
 //
