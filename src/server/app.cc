@@ -33,6 +33,12 @@ Result<std::vector<std::string>> LocalServices(const ServeOptions& serve) {
   }
   if (!serve.service.empty()) {
     LH_RETURN_IF_ERROR(ValidateServiceName(serve.service).WithContext("--service"));
+    for (const auto& [name, url] : serve.upstreams)
+      if (name != "journal")
+        return Status::InvalidArgument(fmt::format(
+            "--service {} takes only --upstream journal=URL (where its events go); proxying "
+            "{} is the gateway's job (serve without --service)",
+            serve.service, name));
     return std::vector<std::string>{serve.service};
   }
   std::vector<std::string> local;
@@ -88,7 +94,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOption
     m->RegisterRoutes(app->router_, *app->services_);
     app->modules_.push_back(std::move(m));
   }
-  LH_RETURN_IF_ERROR(app->AddProxyRoutes(serve));
+  if (serve.service.empty()) LH_RETURN_IF_ERROR(app->AddProxyRoutes(serve));
   app->AddProcessRoutes();
   HttpServerOptions so;
   so.host = config.host;
@@ -97,7 +103,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOption
   so.worker_threads = static_cast<int>(config.worker_threads);
   // A proxied request holds a worker thread while the service answers: a gateway needs
   // about as many as the requests it has in flight (they wait, they do not compute).
-  if (!serve.upstreams.empty()) so.worker_threads = std::max(so.worker_threads, 64);
+  if (!app->upstreams_.empty()) so.worker_threads = std::max(so.worker_threads, 64);
   so.max_body_bytes = config.max_body_bytes;
   so.max_upload_bytes = config.max_upload_bytes;
   so.staging_dir = app->services_->store->StagingDir().string();

@@ -28,7 +28,8 @@ Result<std::unique_ptr<ProcessLock>> AcquireRootLock(const Config& config,
 //! Split-service mode (server/topology.h): what this process serves itself.
 struct ServeOptions {
   std::string service;  // `--service NAME`: only this service's modules ("" all)
-  //! `--upstream NAME=URL`: these services' route groups are proxied, not served here.
+  //! `--upstream NAME=URL`: these services' route groups are proxied, not served here
+  //! (a gateway). With `service`, only `journal`: where the service sends its events.
   std::map<std::string, std::string> upstreams;
 };
 

@@ -159,6 +159,11 @@ TEST_F(SplitTest, TheRootsLocksKeepIncompatibleServersOff) {
   auto beside = App::Create(TestConfig(single_root_->str()), {"memory", {}});
   ASSERT_FALSE(beside.ok());
   EXPECT_THAT(beside.status().message(), HasSubstr("all-in-one"));
+  // A split service does not proxy (only its events go to the journal service).
+  auto proxying =
+      App::Create(TestConfig(split_root_->str()), {"embed", {{"sql", "http://127.0.0.1:1"}}});
+  ASSERT_FALSE(proxying.ok());
+  EXPECT_THAT(proxying.status().message(), HasSubstr("takes only --upstream journal=URL"));
   // Names are checked.
   auto unknown = App::Create(TestConfig(split_root_->str()), {"billing", {}});
   ASSERT_FALSE(unknown.ok());
