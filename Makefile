@@ -1,6 +1,7 @@
 # Lakehouse: the common tasks are one word (like DuckDB's own Makefile).
-#   make run     install deps, build, generate demo data if ./data is empty, serve 127.0.0.1:3100
-#   make test    install deps, build, run the whole suite (ctest)
+#   make run     install deps, build the binary only, generate demo data if ./data is empty,
+#                serve 127.0.0.1:3100
+#   make test    install deps, build everything (binary, tests, benchmarks), run the suite (ctest)
 #   make test-asan   the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench   benchmarks (see docs/BENCHMARKS.md)
 #   make fuzz    libFuzzer over the parsers we own (FUZZ_SECONDS, default 60)
@@ -13,7 +14,7 @@ JOBS ?= $(shell nproc)
 ROOT ?= ./data
 CTEST_ARGS ?=
 
-.PHONY: all setup configure build run test test-asan bench fuzz format format-check clean
+.PHONY: all setup configure build binary run test test-asan bench fuzz format format-check clean
 
 all: build
 
@@ -28,7 +29,11 @@ configure: setup $(BUILD_DIR)/build.ninja
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-run: build
+# Only build/lakehouse: a newcomer's first `make run` does not wait for the test suite.
+binary: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target lakehouse
+
+run: binary
 	./$(BUILD_DIR)/lakehouse serve --root $(ROOT) --demo
 
 test: build

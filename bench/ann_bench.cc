@@ -22,8 +22,8 @@
 #include <spdlog/spdlog.h>
 
 #include "embed/embedder.h"
+#include "retrieve/workers_index.h"
 #include "server/services.h"
-#include "server/workers_index.h"
 #include "staffing/generator.h"
 #include "vector/vector_index.h"
 

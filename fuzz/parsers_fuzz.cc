@@ -25,13 +25,13 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/fields.h"
 #include "core/json.h"
 #include "distill/evidence.h"
 #include "distill/evidence_view.h"
 #include "distill/firewall.h"
 #include "embed/embedder.h"
 #include "gateway/http.h"
-#include "memory/fields.h"
 #include "validate/extract_json.h"
 #include "validate/text_scan.h"
 #include "vector/payload_filter.h"

@@ -15,7 +15,7 @@ SOURCES=(
   src/gateway/http.cc
   src/embed/hash_embedder.cc
   src/validate/extract_json.cc src/validate/text_scan.cc src/core/text.cc
-  src/memory/fields.cc src/core/clock.cc
+  src/core/fields.cc src/core/clock.cc
   src/distill/evidence.cc src/distill/evidence_view.cc src/distill/jsonl.cc src/distill/firewall.cc
 )
 "$CXX" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

@@ -20,9 +20,9 @@
 #include "loadgen/loadgen.h"
 #include "loadgen/parity.h"
 #include "query/ingest.h"
+#include "retrieve/workers_index.h"
 #include "server/app.h"
 #include "server/services.h"
-#include "server/workers_index.h"
 #include "staffing/generator.h"
 #include "validate/extract_json.h"
 
@@ -399,7 +399,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (index_workers->parsed()) {
-    auto rep = BuildWorkersIndex(s);
+    auto rep = BuildWorkersIndex(WorkersIndexDepsOf(s));
     if (!rep.ok()) return Fail(rep.status());
     PrintJson(*rep);
     return 0;

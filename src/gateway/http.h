@@ -1,7 +1,7 @@
 // src/gateway/http.h: the HTTP vocabulary subsystems use to expose routes.
 //
-// Plain structs and a router, with no Boost.Beast in sight: a subsystem's routes file
-// (src/<subsystem>/*_routes.cc) builds HttpResponses from Status and JSON, and only
+// Plain structs and a router, with no Boost.Beast in sight: a route group
+// (src/api/<group>_routes.cc) builds HttpResponses from Status and JSON, and only
 // gateway/http_server.cc knows the wire. Errors always go out as
 // {"error":{"code","message"}} with the status from core/status.h's table.
 //

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "catalog/catalog.h"
 #include "core/clock.h"
 #include "vector/record_log.h"
 
@@ -167,6 +168,44 @@ Result<Json> TruthStore::Resolve(const std::string& subject,
 size_t TruthStore::size() const {
   std::lock_guard lock(mu_);
   return count_;
+}
+
+std::vector<Claim> RosterClaims(const Catalog& catalog, QueryEngine& query, const SqlLimits& limits,
+                                const std::string& subject) {
+  std::vector<Claim> out;
+  if (subject.rfind("worker:", 0) != 0) return out;
+  const std::string id = subject.substr(7);
+  if (id.empty()) return out;
+  auto manifest = catalog.Get("workers");
+  if (!manifest.ok() || manifest->Current() == nullptr) return out;
+  ScanOptions so;
+  so.params = {id};
+  so.timeout = limits.For(1).timeout;
+  Json row;
+  auto scanned = query.Scan(
+      "SELECT phone, email, city, status FROM workers WHERE worker_id = $1 LIMIT 1", so,
+      [&](const ScanBatch& b) {
+        if (b.rows() > 0 && row.is_null())
+          row = Json::array({b[0].Value(0), b[1].Value(0), b[2].Value(0), b[3].Value(0)});
+        return Status::OK();
+      });
+  if (!scanned.ok() || row.is_null()) return out;
+  const std::string observed = manifest->Current()->created_at;
+  const char* names[] = {"phone", "email", "city", "status"};
+  for (size_t i = 0; i < 4; ++i) {
+    Claim c;
+    c.id = fmt::format("roster:workers@v{}", manifest->current_version);
+    c.subject = subject;
+    c.attribute = names[i];
+    c.value = row[i];
+    c.source = "roster";
+    c.observed_at = observed;
+    c.observed_ms = ParseRfc3339Millis(observed).value_or(0);
+    c.confidence = 1.0;
+    c.recorded_ms = c.observed_ms;
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 }  // namespace lakehouse

@@ -26,9 +26,12 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "query/query_engine.h"
 #include "storage/kb_log.h"
 
 namespace lakehouse {
+
+class Catalog;
 
 struct Claim {
   std::string id;  // "clm_<n>" (roster claims: "roster")
@@ -45,6 +48,12 @@ struct Claim {
 //! Parses one claim {subject, attribute, value, source, observed_at, confidence?}; errors
 //! name the field (prefixed with `where`, e.g. "claims[3].").
 Result<Claim> ParseClaim(const Json& j, const std::string& where = "");
+
+//! The roster's claims about `subject` ("worker:<id>": phone, email, city, status, read
+//! from the current `workers` version and observed when it was committed); empty for any
+//! other subject, an unknown worker, or no workers dataset.
+std::vector<Claim> RosterClaims(const Catalog& catalog, QueryEngine& query, const SqlLimits& limits,
+                                const std::string& subject);
 
 class TruthStore {
  public:

@@ -8,8 +8,8 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
+#include "core/fields.h"
 #include "core/file_io.h"
-#include "memory/fields.h"
 #include "vector/record_log.h"
 
 namespace lakehouse {

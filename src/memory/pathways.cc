@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
-#include "memory/fields.h"
+#include "core/fields.h"
 #include "vector/record_log.h"
 
 namespace lakehouse {

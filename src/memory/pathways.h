@@ -29,18 +29,12 @@
 #include "core/json.h"
 #include "core/status.h"
 #include "storage/kb_log.h"
+#include "validate/order_steps.h"
 #include "vector/record_log.h"
 
 namespace lakehouse {
 
-struct PathwayStep {
-  std::string step;  // one of PathwaySteps()
-  Json data = Json::object();
-  std::string source;  // "coordinator", "iterate", "playbook_replay", ...
-  std::string request_id;
-};
-
-class PathwayStore {
+class PathwayStore final : public OrderStepLog {
  public:
   //! retrieved, proposed, validated, emailed, filled, cancelled.
   static const std::vector<std::string_view>& StepNames();
@@ -49,7 +43,7 @@ class PathwayStore {
   static Result<std::unique_ptr<PathwayStore>> Open(const std::string& dir, KbLog* kb);
 
   //! Appends one step durably: {order_id, version, step: {version, step, at, source, data}}.
-  Result<Json> Append(const std::string& order_id, const PathwayStep& step);
+  Result<Json> Append(const std::string& order_id, const PathwayStep& step) override;
   //! {order_id, version, status (the latest step), steps: [...]}, the first `version` steps
   //! when given. 404 when the order has no trace (or `version` is beyond it).
   Result<Json> Get(const std::string& order_id, std::optional<int64_t> version = {}) const;

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.h"
-#include "memory/fields.h"
+#include "core/fields.h"
 #include "retrieve/matrix.h"
 
 namespace lakehouse {

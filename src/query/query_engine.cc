@@ -1,5 +1,6 @@
 #include "query/query_engine.h"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <thread>
@@ -10,6 +11,7 @@
 #include "core/json.h"
 #include "query/duckdb_handle.h"
 #include "query/result_cache.h"
+#include "query/scan.h"
 
 namespace lakehouse {
 namespace {
@@ -315,6 +317,97 @@ Status QueryEngine::Attach(Catalog& catalog) {
   return Status::OK();
 }
 
+namespace {
+
+// Parses `sql` as exactly one statement and prepares it; only SELECT and EXPLAIN pass.
+Status PrepareReadOnly(duck::Connection& conn, const std::string& sql, PreparedHandle& prepared) {
+  if (sql.find_first_not_of(" \t\r\n;") == std::string::npos)
+    return Status::InvalidArgument("sql is empty");
+  ExtractedHandle extracted;
+  const idx_t n = duckdb_extract_statements(conn.raw(), sql.c_str(), &extracted.e);
+  if (n == 0) {
+    const char* err = duckdb_extract_statements_error(extracted.e);
+    return duck::StatusFromDuckDBMessage(err ? err : "could not parse the statement");
+  }
+  if (n > 1) {
+    return Status::InvalidArgument(
+        fmt::format("send one statement per request; this one has {}", n));
+  }
+  if (duckdb_prepare_extracted_statement(conn.raw(), extracted.e, 0, &prepared.p) == DuckDBError) {
+    if (const std::string kw = LeadingKeyword(sql); IsWriteKeyword(kw)) {
+      return Status::PermissionDenied(fmt::format(
+          "{} statements are not allowed: /v1/sql is read-only (SELECT and EXPLAIN only)", kw));
+    }
+    const char* err = duckdb_prepare_error(prepared.p);
+    return duck::StatusFromDuckDBMessage(err ? err : "could not prepare the statement");
+  }
+  const duckdb_statement_type type = duckdb_prepared_statement_type(prepared.p);
+  if (!IsReadOnlyStatement(type)) {
+    return Status::PermissionDenied(
+        fmt::format("{} statements are not allowed: /v1/sql is read-only (SELECT and EXPLAIN only)",
+                    StatementTypeName(type)));
+  }
+  return Status::OK();
+}
+
+Status BindParams(duckdb_prepared_statement p, const std::vector<SqlParam>& params) {
+  const idx_t wanted = duckdb_nparams(p);
+  if (wanted != params.size())
+    return Status::InvalidArgument(
+        fmt::format("the statement has {} parameters, {} were given", wanted, params.size()));
+  for (idx_t i = 0; i < params.size(); ++i) {
+    const idx_t at = i + 1;
+    const SqlParam& v = params[i];
+    duckdb_state st = DuckDBSuccess;
+    if (std::holds_alternative<std::nullptr_t>(v)) {
+      st = duckdb_bind_null(p, at);
+    } else if (const bool* b = std::get_if<bool>(&v)) {
+      st = duckdb_bind_boolean(p, at, *b);
+    } else if (const int64_t* n = std::get_if<int64_t>(&v)) {
+      st = duckdb_bind_int64(p, at, *n);
+    } else if (const double* d = std::get_if<double>(&v)) {
+      st = duckdb_bind_double(p, at, *d);
+    } else {
+      const std::string& text = std::get<std::string>(v);
+      st = duckdb_bind_varchar_length(p, at, text.data(), text.size());
+    }
+    if (st == DuckDBError)
+      return Status::InvalidArgument(fmt::format("cannot bind parameter ${}", at));
+  }
+  return Status::OK();
+}
+
+// One column's views for a chunk (scan.h).
+ScanColumn MakeColumn(duckdb_vector vec, const duck::TypeNode& type) {
+  ScanColumn::Raw raw;
+  raw.type = type.id;
+  raw.internal = type.internal;
+  raw.scale = type.scale;
+  raw.data = duckdb_vector_get_data(vec);
+  raw.validity = duckdb_vector_get_validity(vec);
+  raw.enum_values = &type.enum_values;
+  raw.vector = vec;
+  raw.type_node = &type;
+  if (type.id == DUCKDB_TYPE_LIST && !type.children.empty()) {
+    duckdb_vector child = duckdb_list_vector_get_child(vec);
+    raw.child_type = type.children[0].id;
+    raw.child_data = duckdb_vector_get_data(child);
+    raw.child_validity = duckdb_vector_get_validity(child);
+  }
+  return ScanColumn(raw);
+}
+
+}  // namespace
+
+// A pooled connection for one statement, returned on scope exit.
+struct QueryEngine::Lease {
+  Impl* impl;
+  duck::Connection* conn;
+  ~Lease() {
+    if (conn != nullptr) impl->Release(conn);
+  }
+};
+
 Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOptions& options) {
   const auto start = SteadyClock::now();
   const auto deadline = start + options.timeout;
@@ -334,48 +427,19 @@ Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOption
     }
   }
 
-  duck::Connection* conn = impl_->Acquire(deadline);
-  if (conn == nullptr) {
+  Lease lease{impl_.get(), impl_->Acquire(deadline)};
+  if (lease.conn == nullptr) {
     return Status::DeadlineExceeded(fmt::format(
         "no SQL connection became free within {} ms (all busy)", options.timeout.count()));
   }
-  struct Returner {
-    Impl* impl;
-    duck::Connection* c;
-    ~Returner() { impl->Release(c); }
-  } returner{impl_.get(), conn};
-
-  ExtractedHandle extracted;
-  const idx_t n = duckdb_extract_statements(conn->raw(), sql.c_str(), &extracted.e);
-  if (n == 0) {
-    const char* err = duckdb_extract_statements_error(extracted.e);
-    return duck::StatusFromDuckDBMessage(err ? err : "could not parse the statement");
-  }
-  if (n > 1) {
-    return Status::InvalidArgument(
-        fmt::format("send one statement per request; this one has {}", n));
-  }
   PreparedHandle prepared;
-  if (duckdb_prepare_extracted_statement(conn->raw(), extracted.e, 0, &prepared.p) == DuckDBError) {
-    if (const std::string kw = LeadingKeyword(sql); IsWriteKeyword(kw)) {
-      return Status::PermissionDenied(fmt::format(
-          "{} statements are not allowed: /v1/sql is read-only (SELECT and EXPLAIN only)", kw));
-    }
-    const char* err = duckdb_prepare_error(prepared.p);
-    return duck::StatusFromDuckDBMessage(err ? err : "could not prepare the statement");
-  }
-  const duckdb_statement_type type = duckdb_prepared_statement_type(prepared.p);
-  if (!IsReadOnlyStatement(type)) {
-    return Status::PermissionDenied(
-        fmt::format("{} statements are not allowed: /v1/sql is read-only (SELECT and EXPLAIN only)",
-                    StatementTypeName(type)));
-  }
+  LH_RETURN_IF_ERROR(PrepareReadOnly(*lease.conn, sql, prepared));
   if (duckdb_nparams(prepared.p) > 0) {
     return Status::InvalidArgument(
         "the statement has parameters ($1, ?); send literal values instead");
   }
 
-  const uint64_t ticket = impl_->watchdog.Arm(deadline, conn->raw());
+  const uint64_t ticket = impl_->watchdog.Arm(deadline, lease.conn->raw());
   auto timed_out = [&](const Status& st) {
     const bool fired = impl_->watchdog.Disarm(ticket);
     if (fired || st.code() == ErrorCode::kDeadlineExceeded) {
@@ -444,6 +508,64 @@ Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOption
   out.elapsed_ms = static_cast<double>(MicrosSince(start)) / 1000.0;
   if (cache != nullptr) cache->Put(cache_key, out, cache_generation);
   return out;
+}
+
+Result<int64_t> QueryEngine::Scan(const std::string& sql, const ScanOptions& options,
+                                  const ScanFn& fn) {
+  const auto deadline = SteadyClock::now() + options.timeout;
+  Lease lease{impl_.get(), impl_->Acquire(deadline)};
+  if (lease.conn == nullptr) {
+    return Status::DeadlineExceeded(fmt::format(
+        "no SQL connection became free within {} ms (all busy)", options.timeout.count()));
+  }
+  PreparedHandle prepared;
+  LH_RETURN_IF_ERROR(PrepareReadOnly(*lease.conn, sql, prepared));
+  LH_RETURN_IF_ERROR(BindParams(prepared.p, options.params));
+  const uint64_t ticket = impl_->watchdog.Arm(deadline, lease.conn->raw());
+  auto finish = [&](Status st) -> Status {
+    if (impl_->watchdog.Disarm(ticket) || st.code() == ErrorCode::kDeadlineExceeded)
+      return Status::DeadlineExceeded(fmt::format(
+          "scan exceeded its time limit of {} ms and was interrupted", options.timeout.count()));
+    return st;
+  };
+  duck::ResultHandle result;
+  if (duckdb_execute_prepared_streaming(prepared.p, result.get()) == DuckDBError)
+    return finish(duck::StatusFromResult(result.get()));
+  const idx_t ncol = duckdb_column_count(result.get());
+  std::vector<duck::TypeNode> types(ncol);
+  for (idx_t c = 0; c < ncol; ++c) {
+    duckdb_logical_type t = duckdb_column_logical_type(result.get(), c);
+    types[c] = duck::ResolveType(t);
+    duckdb_destroy_logical_type(&t);
+  }
+  int64_t rows = 0;
+  while (true) {
+    ChunkHandle chunk;
+    chunk.c = duckdb_fetch_chunk(*result.get());
+    if (chunk.c == nullptr) break;
+    std::vector<ScanColumn> columns;
+    columns.reserve(ncol);
+    for (idx_t c = 0; c < ncol; ++c)
+      columns.push_back(MakeColumn(duckdb_data_chunk_get_vector(chunk.c, c), types[c]));
+    const ScanBatch batch(duckdb_data_chunk_get_size(chunk.c), std::move(columns));
+    rows += static_cast<int64_t>(batch.rows());
+    if (Status st = fn(batch); !st.ok()) {
+      impl_->watchdog.Disarm(ticket);
+      return st;
+    }
+  }
+  if (duckdb_result_error(result.get()) != nullptr)
+    return finish(duck::StatusFromResult(result.get()));
+  LH_RETURN_IF_ERROR(finish(Status::OK()));
+  return rows;
+}
+
+QueryOptions SqlLimits::For(std::optional<int64_t> limit) const {
+  QueryOptions o;
+  o.max_rows = max_rows;
+  if (limit && *limit > 0) o.max_rows = std::min(*limit, max_rows);
+  o.timeout = std::chrono::milliseconds(timeout_ms);
+  return o;
 }
 
 }  // namespace lakehouse

@@ -26,12 +26,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "catalog/catalog.h"
 #include "core/status.h"
+#include "query/scan.h"
 
 namespace lakehouse {
 
@@ -42,6 +44,14 @@ struct QueryOptions {
   //! 2048 rows) is handed over as a JSON array of row arrays, so an internal scan of a large
   //! table (the validators' roster) runs in bounded memory. A non-OK return stops the query.
   std::function<Status(std::string_view rows_json)> on_batch;
+};
+
+//! The limits a request's statement runs under (config sql.max_rows, sql.timeout_ms); a
+//! request's own `limit` can only lower the row cap.
+struct SqlLimits {
+  int64_t max_rows = 10000;
+  int64_t timeout_ms = 30000;
+  QueryOptions For(std::optional<int64_t> limit = std::nullopt) const;
 };
 
 struct QueryResult {
@@ -68,8 +78,12 @@ class QueryEngine {
   static Result<std::unique_ptr<QueryEngine>> Open(const QueryEngineOptions& options);
   ~QueryEngine();
 
-  //! Runs one read-only statement.
+  //! Runs one read-only statement (no parameters: /v1/sql sends literal values).
   Result<QueryResult> Query(const std::string& sql, const QueryOptions& options);
+  //! Runs one read-only statement with `options.params` bound to its $1, $2, ... and hands
+  //! each chunk of the answer to `fn` as typed columns (query/scan.h); never cached.
+  //! Answers the number of rows scanned.
+  Result<int64_t> Scan(const std::string& sql, const ScanOptions& options, const ScanFn& fn);
 
   //! Creates or replaces the views of one dataset (latest + every version).
   Status RefreshDataset(const DatasetManifest& manifest);
@@ -78,6 +92,7 @@ class QueryEngine {
 
  private:
   struct Impl;
+  struct Lease;
   explicit QueryEngine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

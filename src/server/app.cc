@@ -88,10 +88,10 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOption
     plan.journal_upstream = j->second;
   LH_ASSIGN_OR_RETURN(app->locks_, LockRoot(config, plan));
   LH_ASSIGN_OR_RETURN(app->services_, Services::Open(config, plan));
-  for (auto& m : CreateModules()) {
+  for (auto& m : CreateModules(*app->services_)) {
     if (std::find(local.begin(), local.end(), m->Service()) == local.end()) continue;
-    LH_RETURN_IF_ERROR(m->Start(*app->services_).WithContext("start module " + m->Name()));
-    m->RegisterRoutes(app->router_, *app->services_);
+    LH_RETURN_IF_ERROR(m->Start().WithContext("start module " + m->Name()));
+    m->RegisterRoutes(app->router_);
     app->modules_.push_back(std::move(m));
   }
   if (serve.service.empty()) LH_RETURN_IF_ERROR(app->AddProxyRoutes(serve));
@@ -138,7 +138,7 @@ Status App::AddProxyRoutes(const ServeOptions& serve) {
     // The same routes the service registers (same patterns, methods and body handling),
     // each forwarding: 404/405 and the metrics' route labels match the all-in-one server.
     Router scratch;
-    for (auto& m : CreateModules(service)) m->RegisterRoutes(scratch, *services_);
+    for (auto& m : CreateModules(*services_, service)) m->RegisterRoutes(scratch);
     Upstream* target = upstream.get();
     for (const Route& r : scratch.routes()) {
       RouteOptions o;

@@ -15,7 +15,7 @@
 #include "core/process_lock.h"
 #include "gateway/http_server.h"
 #include "gateway/proxy.h"
-#include "server/module.h"
+#include "server/modules.h"
 #include "server/services.h"
 
 namespace lakehouse {

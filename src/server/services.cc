@@ -204,12 +204,16 @@ void Services::Emit(std::string type, std::string subject, std::string trace_id,
   AppendEvent(std::move(e));
 }
 
+SqlLimits Services::sql_limits() const {
+  return SqlLimits{config.sql_max_rows, config.sql_timeout_ms};
+}
+
 QueryOptions Services::SqlOptions(std::optional<int64_t> limit) const {
-  QueryOptions o;
-  o.max_rows = config.sql_max_rows;
-  if (limit && *limit > 0) o.max_rows = std::min(*limit, config.sql_max_rows);
-  o.timeout = std::chrono::milliseconds(config.sql_timeout_ms);
-  return o;
+  return sql_limits().For(limit);
+}
+
+WorkersIndexDeps WorkersIndexDepsOf(const Services& s) {
+  return WorkersIndexDeps{s.query.get(), s.catalog.get(), s.embed.get(), s.vectors.get()};
 }
 
 }  // namespace lakehouse

@@ -25,6 +25,7 @@
 #include "query/ingest.h"
 #include "query/query_engine.h"
 #include "query/workspace.h"
+#include "retrieve/workers_index.h"
 #include "server/topology.h"
 #include "storage/kb_log.h"
 #include "storage/object_store.h"
@@ -81,7 +82,11 @@ struct Services {
 
   //! Query options from the config, with a request's `limit` (capped at sql.max_rows).
   QueryOptions SqlOptions(std::optional<int64_t> limit = std::nullopt) const;
+  SqlLimits sql_limits() const;
   ~Services();
 };
+
+//! What building the `workers` vector index uses, from `services`.
+WorkersIndexDeps WorkersIndexDepsOf(const Services& services);
 
 }  // namespace lakehouse

@@ -5,7 +5,6 @@
 #include <chrono>
 
 #include <fmt/format.h>
-#include <simdjson.h>
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
@@ -14,8 +13,6 @@
 
 namespace lakehouse {
 namespace {
-
-using simdjson::dom::element;
 
 uint64_t HashLower(std::string_view s) {
   return std::hash<std::string>{}(AsciiLower(s));
@@ -41,65 +38,25 @@ uint64_t NameKey(std::string_view first, std::string_view last) {
   return HashLower(fmt::format("{} {}", first, last));
 }
 
-std::string_view Str(element e) {
-  std::string_view s;
-  if (e.get_string().get(s) != simdjson::SUCCESS) return {};
-  return s;
-}
+// One row of a typed scan (query/scan.h), read the way the roster reads every dataset: a
+// missing or odd value is "", the fallback number, false, no list, day 0.
+struct Row {
+  const ScanBatch& b;
+  size_t i;
+  std::string_view Str(size_t c) const { return b[c].String(i); }
+  double Num(size_t c, double fallback = 0) const { return b[c].Number(i).value_or(fallback); }
+  bool Bool(size_t c) const { return b[c].Bool(i); }
+  std::vector<std::string_view> StrList(size_t c) const { return b[c].StringList(i); }
+  int32_t Day(size_t c) const { return b[c].Day(i).value_or(0); }
+};
 
-double Num(element e, double fallback = 0) {
-  double d;
-  if (e.get_double().get(d) == simdjson::SUCCESS) return d;
-  int64_t i;
-  if (e.get_int64().get(i) == simdjson::SUCCESS) return static_cast<double>(i);
-  return fallback;
-}
-
-bool Bool(element e) {
-  bool b;
-  return e.get_bool().get(b) == simdjson::SUCCESS && b;
-}
-
-std::vector<std::string_view> StrList(element e) {
-  std::vector<std::string_view> out;
-  simdjson::dom::array a;
-  if (e.get_array().get(a) != simdjson::SUCCESS) return out;
-  for (element x : a) {
-    std::string_view s;
-    if (x.get_string().get(s) == simdjson::SUCCESS) out.push_back(s);
-  }
-  return out;
-}
-
-// "2026-12-01" -> days since epoch; 0 when absent or malformed.
-int32_t Day(element e) {
-  const std::string_view s = Str(e);
-  int y = 0, m = 0, d = 0;
-  if (s.size() < 10 ||
-      std::sscanf(std::string(s.substr(0, 10)).c_str(), "%d-%d-%d", &y, &m, &d) != 3)
-    return 0;
-  return static_cast<int32_t>(DaysFromCivil(y, m, d));
-}
-
-// Runs `sql` over the engine in batches and calls `row` with each row array.
+// Runs `sql` over the engine and calls `row` with each row, chunk by chunk.
 Status ScanRows(QueryEngine& query, const std::string& sql, const std::string& dataset,
-                const std::function<void(simdjson::dom::array)>& row) {
-  QueryOptions options;
-  options.max_rows = INT64_MAX;
-  options.timeout = std::chrono::minutes(10);
-  simdjson::dom::parser parser;
-  Status parse_status;
-  options.on_batch = [&](std::string_view rows_json) -> Status {
-    simdjson::padded_string padded(rows_json);
-    simdjson::dom::array rows;
-    if (auto err = parser.parse(padded).get_array().get(rows); err) {
-      return Status::Internal(
-          fmt::format("roster: cannot read {} rows: {}", dataset, simdjson::error_message(err)));
-    }
-    for (element r : rows) row(r.get_array().value_unsafe());
+                const std::function<void(const Row&)>& row) {
+  auto r = query.Scan(sql, ScanOptions{}, [&](const ScanBatch& batch) {
+    for (size_t i = 0; i < batch.rows(); ++i) row(Row{batch, i});
     return Status::OK();
-  };
-  auto r = query.Query(sql, options);
+  });
   if (!r.ok()) return r.status().WithContext("roster: loading dataset " + dataset);
   return Status::OK();
 }
@@ -306,14 +263,8 @@ struct RosterBuilder {
         "SELECT worker_id, first_name, last_name, email, phone, role, certifications, city, "
         "state, lat, lon, shift_pref, available, status, rating, reliability, pay_rate, "
         "years_experience FROM workers ORDER BY worker_id",
-        "workers", [&](simdjson::dom::array row) {
-          element c[18];
-          size_t n = 0;
-          for (element e : row) {
-            if (n < 18) c[n] = e;
-            ++n;
-          }
-          const std::string_view id = Str(c[0]);
+        "workers", [&](const Row& c) {
+          const std::string_view id = c.Str(0);
           if (id.empty() || id == last_id) {
             ++r.stats_.skipped_rows;
             spdlog::warn("roster: skipping a workers row with {} worker_id '{}'",
@@ -323,33 +274,33 @@ struct RosterBuilder {
           last_id = id;
           const auto index = static_cast<uint32_t>(r.worker_id_off_.size());
           r.worker_id_off_.push_back(put(id));
-          const std::string_view email = Str(c[3]);
+          const std::string_view email = c.Str(3);
           r.email_off_.push_back(put(email));
-          const std::string_view first = Str(c[1]), last = Str(c[2]);
+          const std::string_view first = c.Str(1), last = c.Str(2);
           r.first_.push_back(r.names_.Intern(first));
           r.last_.push_back(r.names_.Intern(last));
           if (!first.empty() && !last.empty()) r.name_pairs_.insert(NameKey(first, last));
           if (!email.empty()) emails.emplace_back(EmailKey(email), index);
-          if (uint64_t phone = Roster::PhoneDigits(Str(c[4]))) phones.emplace_back(phone, index);
-          r.role_.push_back(static_cast<uint16_t>(r.roles_.Intern(Str(c[5]))));
-          for (std::string_view cert : StrList(c[6]))
+          if (uint64_t phone = Roster::PhoneDigits(c.Str(4))) phones.emplace_back(phone, index);
+          r.role_.push_back(static_cast<uint16_t>(r.roles_.Intern(c.Str(5))));
+          for (std::string_view cert : c.StrList(6))
             r.cert_ids_.push_back(static_cast<uint16_t>(r.certs_.Intern(cert)));
           r.cert_begin_.push_back(static_cast<uint32_t>(r.cert_ids_.size()));
-          r.city_.push_back(r.cities_.Intern(Str(c[7])));
-          r.state_.push_back(static_cast<uint16_t>(r.states_.Intern(Str(c[8]))));
-          r.lat_.push_back(static_cast<float>(Num(c[9], std::nan(""))));
-          r.lon_.push_back(static_cast<float>(Num(c[10], std::nan(""))));
-          r.shift_.push_back(static_cast<uint8_t>(ParseShift(Str(c[11]))));
-          r.available_.push_back(Bool(c[12]) ? 1 : 0);
-          const std::string_view status = Str(c[13]);
+          r.city_.push_back(r.cities_.Intern(c.Str(7)));
+          r.state_.push_back(static_cast<uint16_t>(r.states_.Intern(c.Str(8))));
+          r.lat_.push_back(static_cast<float>(c.Num(9, std::nan(""))));
+          r.lon_.push_back(static_cast<float>(c.Num(10, std::nan(""))));
+          r.shift_.push_back(static_cast<uint8_t>(ParseShift(c.Str(11))));
+          r.available_.push_back(c.Bool(12) ? 1 : 0);
+          const std::string_view status = c.Str(13);
           r.status_.push_back(static_cast<uint8_t>(status == "active"     ? WorkerStatus::kActive
                                                    : status == "inactive" ? WorkerStatus::kInactive
                                                    : status == "dnr"      ? WorkerStatus::kDnr
                                                                           : WorkerStatus::kOther));
-          r.rating_.push_back(static_cast<float>(Num(c[14])));
-          r.reliability_.push_back(static_cast<float>(Num(c[15])));
-          r.pay_rate_.push_back(static_cast<float>(Num(c[16])));
-          r.years_.push_back(static_cast<uint8_t>(std::clamp(Num(c[17]), 0.0, 255.0)));
+          r.rating_.push_back(static_cast<float>(c.Num(14)));
+          r.reliability_.push_back(static_cast<float>(c.Num(15)));
+          r.pay_rate_.push_back(static_cast<float>(c.Num(16)));
+          r.years_.push_back(static_cast<uint8_t>(std::clamp(c.Num(17), 0.0, 255.0)));
         }));
     if (r.roles_.size() > UINT16_MAX || r.certs_.size() > UINT16_MAX ||
         r.states_.size() > UINT16_MAX)
@@ -382,15 +333,9 @@ struct RosterBuilder {
         "SELECT order_id, client_id, client_name, role, headcount, shift, start_date, end_date, "
         "city, state, lat, lon, pay_rate, required_certifications, required_skills, status "
         "FROM job_orders ORDER BY order_id",
-        "job_orders", [&](simdjson::dom::array row) {
-          element c[16];
-          size_t n = 0;
-          for (element e : row) {
-            if (n < 16) c[n] = e;
-            ++n;
-          }
+        "job_orders", [&](const Row& c) {
           OrderRecord o;
-          o.order_id = Str(c[0]);
+          o.order_id = c.Str(0);
           if (o.order_id.empty() ||
               (!r.orders_.empty() && r.orders_.back().order_id == o.order_id)) {
             ++r.stats_.skipped_rows;
@@ -398,21 +343,21 @@ struct RosterBuilder {
                          o.order_id);
             return;
           }
-          o.client_id = Str(c[1]);
-          o.client_name = Str(c[2]);
-          o.role = Str(c[3]);
-          o.headcount = static_cast<int64_t>(Num(c[4]));
-          o.shift = Str(c[5]);
-          o.start_day = Day(c[6]);
-          o.end_day = Day(c[7]);
-          o.city = Str(c[8]);
-          o.state = Str(c[9]);
-          o.lat = Num(c[10], std::nan(""));
-          o.lon = Num(c[11], std::nan(""));
-          o.pay_rate = Num(c[12]);
-          for (auto s : StrList(c[13])) o.required_certifications.emplace_back(s);
-          for (auto s : StrList(c[14])) o.required_skills.emplace_back(s);
-          o.status = Str(c[15]);
+          o.client_id = c.Str(1);
+          o.client_name = c.Str(2);
+          o.role = c.Str(3);
+          o.headcount = static_cast<int64_t>(c.Num(4));
+          o.shift = c.Str(5);
+          o.start_day = c.Day(6);
+          o.end_day = c.Day(7);
+          o.city = c.Str(8);
+          o.state = c.Str(9);
+          o.lat = c.Num(10, std::nan(""));
+          o.lon = c.Num(11, std::nan(""));
+          o.pay_rate = c.Num(12);
+          for (auto s : c.StrList(13)) o.required_certifications.emplace_back(s);
+          for (auto s : c.StrList(14)) o.required_skills.emplace_back(s);
+          o.status = c.Str(15);
           r.orders_.push_back(std::move(o));
         });
   }
@@ -420,19 +365,13 @@ struct RosterBuilder {
   static Status Fills(Roster& r, QueryEngine& q) {
     LH_RETURN_IF_ERROR(
         ScanRows(q, "SELECT order_id, worker_id, start_date, end_date FROM fills", "fills",
-                 [&](simdjson::dom::array row) {
-                   element c[4];
-                   size_t n = 0;
-                   for (element e : row) {
-                     if (n < 4) c[n] = e;
-                     ++n;
-                   }
-                   auto w = r.FindWorker(Str(c[1]));
+                 [&](const Row& c) {
+                   auto w = r.FindWorker(c.Str(1));
                    if (!w) {
                      ++r.stats_.dangling_fills;
                      return;
                    }
-                   r.fills_.push_back(FillRecord{*w, std::string(Str(c[0])), Day(c[2]), Day(c[3])});
+                   r.fills_.push_back(FillRecord{*w, std::string(c.Str(0)), c.Day(2), c.Day(3)});
                  }));
     std::sort(r.fills_.begin(), r.fills_.end(), [](const FillRecord& a, const FillRecord& b) {
       return std::tie(a.worker, a.order_id) < std::tie(b.worker, b.order_id);

@@ -9,7 +9,8 @@
 //    roster worker's address or number in a body without scanning the roster;
 //  - the fills ledger sorted by worker, the workers of each role as one list.
 // A Roster never changes after Build; RosterStore swaps in a new one when a new version
-// of one of the three datasets is committed, so readers hold a shared_ptr and never lock.
+// of one of the three datasets is committed. Readers take the current shared_ptr under a
+// short mutex (a pointer copy, never held while reading) and then read without any lock.
 //
 // Thread-safety: Roster is immutable. RosterStore methods may be called concurrently.
 #pragma once

@@ -32,7 +32,7 @@ struct LogReadResult {
 };
 
 //! Parses every intact record of `data`, calling `fn` per body (the file-free core of
-//! ReadRecords; fuzzed by fuzz/record_log_fuzz.cc).
+//! ReadRecords; fuzzed by fuzz/parsers_fuzz.cc, case 0).
 Result<LogReadResult> ParseRecords(std::string_view data,
                                    const std::function<Status(std::string_view)>& fn);
 

@@ -62,12 +62,18 @@ class MemoryHttp : public ::testing::Test {
                     rows, {{"content-type", "application/x-ndjson"}});
       ASSERT_EQ(r.status, 201) << r.body;
     }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      Json s = c.Get("/v1/validate/roster").json();
-      if (s["versions"]["job_orders"] == 2 && s["versions"]["workers"] == 2) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    // The roster and the workers index follow these new versions on their own in the
+    // background; the tests below must not depend on when. Reload and rebuild them now, and
+    // fail loudly (not after a silent timeout) if they do not see the new rows.
+    Services& s = server_->app().services();
+    ASSERT_TRUE(s.roster->Reload().ok());
+    Json status = s.roster->StatusJson();
+    ASSERT_EQ(status["versions"]["job_orders"], 2) << status.dump();
+    ASSERT_EQ(status["versions"]["workers"], 2) << status.dump();
+    ASSERT_EQ(status["workers"], 203) << status.dump();
+    auto built = BuildWorkersIndex(WorkersIndexDepsOf(s));
+    ASSERT_TRUE(built.ok()) << built.status().ToString();
+    ASSERT_EQ((*built)["count"], 203) << built->dump();
   }
   static void TearDownTestSuite() {
     delete server_;

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "memory/fields.h"
+#include "core/fields.h"
 #include "memory/memory_store.h"
 #include "support/test_support.h"
 

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "loadgen/parity.h"
-#include "server/workers_index.h"
+#include "retrieve/workers_index.h"
 #include "staffing/generator.h"
 #include "support/test_support.h"
 
@@ -51,7 +51,7 @@ void MakeRoots(const TempDir& split_root, const TempDir& single_root) {
     o.seed = 42;
     if (auto rep = staffing::Generate(*(*services)->workspace, o); !rep.ok())
       throw std::runtime_error(rep.status().ToString());
-    if (auto built = BuildWorkersIndex(**services); !built.ok())
+    if (auto built = BuildWorkersIndex(WorkersIndexDepsOf(**services)); !built.ok())
       throw std::runtime_error(built.status().ToString());
   }
   fs::copy(split_root.path(), single_root.path(),

@@ -1,30 +1,35 @@
-// src/retrieve/retrieve_routes.cc: POST /v1/matrix/retrieve.
+#include "api/retrieve_routes.h"
+
 #include "retrieve/matrix.h"
-#include "server/module.h"
-#include "server/services.h"
 
 namespace lakehouse {
 namespace {
 
 class RetrieveModule final : public Module {
  public:
+  explicit RetrieveModule(RetrieveDeps deps) : d_(deps) {}
   std::string Name() const override { return "retrieve"; }
 
-  void RegisterRoutes(Router& router, Services& services) override {
-    router.Add("POST", "/v1/matrix/retrieve", [&services](HttpRequest& req) {
-      if (!services.vectors)
+  void RegisterRoutes(Router& router) override {
+    router.Add("POST", "/v1/matrix/retrieve", [d = d_](HttpRequest& req) {
+      if (!d.vectors)
         return HttpResponse::Error(Status::Unavailable("vector indexes are not open"));
       LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
       LH_HTTP_ASSIGN(RetrieveRequest r, ParseRetrieveRequest(body));
-      MatrixRetriever retriever(*services.embed, *services.vectors, services.chat.get(),
-                                services.kb.get());
+      MatrixRetriever retriever(*d.embed, *d.vectors, d.chat, d.kb);
       LH_HTTP_ASSIGN(Json out, retriever.Retrieve(r, req.request_id));
       return HttpResponse::FromJson(200, out);
     });
   }
+
+ private:
+  RetrieveDeps d_;
 };
 
-LAKEHOUSE_REGISTER_MODULE("retrieve", RetrieveModule);
-
 }  // namespace
+
+std::unique_ptr<Module> NewRetrieveModule(RetrieveDeps deps) {
+  return std::make_unique<RetrieveModule>(deps);
+}
+
 }  // namespace lakehouse

@@ -1,15 +1,9 @@
-// src/chat/chat_routes.cc: POST /v1/chat (OpenAI chat-completions shape) and
-// GET /v1/chat/providers.
-//
-// `stream: true` is answered as server-sent events in the OpenAI chunk format (one
-// content chunk, a finish chunk, [DONE]) so streaming clients work; the content is not
-// produced incrementally. Provider metadata (which model answered, retries, fallbacks,
-// latency) rides in a `lakehouse` object next to the standard fields.
+#include "api/chat_routes.h"
+
 #include <fmt/format.h>
 
+#include "chat/dispatcher.h"
 #include "core/clock.h"
-#include "server/module.h"
-#include "server/services.h"
 
 namespace lakehouse {
 namespace {
@@ -57,30 +51,34 @@ HttpResponse ChatAnswer(const HttpRequest& req, const ChatOutcome& out, bool str
 
 class ChatModule final : public Module {
  public:
+  explicit ChatModule(ChatDeps deps) : d_(deps) {}
   std::string Name() const override { return "chat"; }
 
-  void RegisterRoutes(Router& router, Services& services) override {
-    router.Add("POST", "/v1/chat", [&services](HttpRequest& req) {
+  void RegisterRoutes(Router& router) override {
+    router.Add("POST", "/v1/chat", [d = d_](HttpRequest& req) {
       LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
       bool stream = false;
       LH_HTTP_ASSIGN(ChatRequest chat_req, ParseChatRequest(body, &stream));
       ChatCallContext ctx;
       ctx.request_id = req.request_id;
-      LH_HTTP_ASSIGN(ChatOutcome out, services.chat->Complete(chat_req, ctx));
+      LH_HTTP_ASSIGN(ChatOutcome out, d.chat->Complete(chat_req, ctx));
       return ChatAnswer(req, out, stream);
     });
     RouteOptions inline_route;
     inline_route.run_inline = true;
     router.Add(
         "GET", "/v1/chat/providers",
-        [&services](HttpRequest&) {
-          return HttpResponse::FromJson(200, services.chat->ProvidersJson());
-        },
+        [d = d_](HttpRequest&) { return HttpResponse::FromJson(200, d.chat->ProvidersJson()); },
         inline_route);
   }
+
+ private:
+  ChatDeps d_;
 };
 
-LAKEHOUSE_REGISTER_MODULE("chat", ChatModule);
-
 }  // namespace
+
+std::unique_ptr<Module> NewChatModule(ChatDeps deps) {
+  return std::make_unique<ChatModule>(deps);
+}
 }  // namespace lakehouse

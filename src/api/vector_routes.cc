@@ -1,13 +1,10 @@
-// src/vector/vector_routes.cc: /v1/indexes... (create, list, upsert, search, get, delete,
-// snapshot, drop). Text items and text queries are embedded with the index's model
-// through the shared embedding service (and its cache).
+#include "api/vector_routes.h"
+
 #include <cmath>
 
 #include <fmt/format.h>
 
-#include "server/module.h"
-#include "server/services.h"
-#include "server/workers_index.h"
+#include "embed/embed_service.h"
 #include "vector/vector_store.h"
 
 namespace lakehouse {
@@ -31,7 +28,7 @@ Result<std::vector<float>> VectorField(const Json& v, const std::string& where) 
   return out;
 }
 
-HttpResponse Create(Services& s, HttpRequest& req) {
+HttpResponse Create(const VectorDeps& s, HttpRequest& req) {
   LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
   IndexSpec spec;
   LH_HTTP_ASSIGN(spec.name, RequiredString(body, "name"));
@@ -60,7 +57,7 @@ HttpResponse Create(Services& s, HttpRequest& req) {
   return HttpResponse::FromJson(201, index->Info());
 }
 
-HttpResponse Upsert(Services& s, HttpRequest& req) {
+HttpResponse Upsert(const VectorDeps& s, HttpRequest& req) {
   LH_HTTP_ASSIGN(auto index, s.vectors->Get(req.Param("name")));
   LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
   auto items_it = body.find("items");
@@ -104,7 +101,7 @@ HttpResponse Upsert(Services& s, HttpRequest& req) {
   return HttpResponse::FromJson(200, Json{{"upserted", n}, {"count", index->Count()}});
 }
 
-HttpResponse Search(Services& s, HttpRequest& req) {
+HttpResponse Search(const VectorDeps& s, HttpRequest& req) {
   LH_HTTP_ASSIGN(auto index, s.vectors->Get(req.Param("name")));
   LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
   std::vector<float> query;
@@ -140,22 +137,24 @@ HttpResponse Search(Services& s, HttpRequest& req) {
 
 class VectorModule final : public Module {
  public:
+  explicit VectorModule(VectorDeps deps) : d_(deps) {}
   std::string Name() const override { return "vector"; }
 
-  Status Start(Services& services) override {
-    builder_ = std::make_unique<WorkersIndexBuilder>(services);
+  Status Start() override {
+    builder_ = std::make_unique<WorkersIndexBuilder>(d_.workers_index);
     builder_->StartIfMissing();
     return Status::OK();
   }
   bool Ready() const override { return !builder_ || !builder_->running(); }
 
-  void RegisterRoutes(Router& router, Services& s) override {
+  void RegisterRoutes(Router& router) override {
+    const VectorDeps s = d_;
     RouteOptions fast;
     fast.run_inline = true;
-    router.Add("POST", "/v1/indexes", [&s](HttpRequest& req) { return Create(s, req); });
+    router.Add("POST", "/v1/indexes", [s](HttpRequest& req) { return Create(s, req); });
     router.Add(
         "GET", "/v1/indexes",
-        [&s](HttpRequest&) {
+        [s](HttpRequest&) {
           Json list = Json::array();
           for (const auto& i : s.vectors->List()) list.push_back(i->Info());
           return HttpResponse::FromJson(200, Json{{"indexes", std::move(list)}});
@@ -163,22 +162,22 @@ class VectorModule final : public Module {
         fast);
     router.Add(
         "GET", "/v1/indexes/{name}",
-        [&s](HttpRequest& req) {
+        [s](HttpRequest& req) {
           LH_HTTP_ASSIGN(auto index, s.vectors->Get(req.Param("name")));
           return HttpResponse::FromJson(200, index->Info());
         },
         fast);
-    router.Add("DELETE", "/v1/indexes/{name}", [&s](HttpRequest& req) {
+    router.Add("DELETE", "/v1/indexes/{name}", [s](HttpRequest& req) {
       if (Status st = s.vectors->Drop(req.Param("name")); !st.ok()) return HttpResponse::Error(st);
       return HttpResponse::FromJson(200, Json{{"dropped", req.Param("name")}});
     });
     router.Add("POST", "/v1/indexes/{name}/upsert",
-               [&s](HttpRequest& req) { return Upsert(s, req); });
+               [s](HttpRequest& req) { return Upsert(s, req); });
     router.Add("POST", "/v1/indexes/{name}/search",
-               [&s](HttpRequest& req) { return Search(s, req); });
+               [s](HttpRequest& req) { return Search(s, req); });
     router.Add(
         "GET", "/v1/indexes/{name}/items/{id}",
-        [&s](HttpRequest& req) {
+        [s](HttpRequest& req) {
           LH_HTTP_ASSIGN(auto index, s.vectors->Get(req.Param("name")));
           auto item = index->Get(req.Param("id"));
           if (!item) {
@@ -191,7 +190,7 @@ class VectorModule final : public Module {
                                                   {"vector", item->vector}});
         },
         fast);
-    router.Add("DELETE", "/v1/indexes/{name}/items/{id}", [&s](HttpRequest& req) {
+    router.Add("DELETE", "/v1/indexes/{name}/items/{id}", [s](HttpRequest& req) {
       LH_HTTP_ASSIGN(auto index, s.vectors->Get(req.Param("name")));
       LH_HTTP_ASSIGN(bool existed, index->Delete(req.Param("id")));
       if (!existed) {
@@ -201,7 +200,7 @@ class VectorModule final : public Module {
       return HttpResponse::FromJson(200,
                                     Json{{"deleted", req.Param("id")}, {"count", index->Count()}});
     });
-    router.Add("POST", "/v1/indexes/{name}/snapshot", [&s](HttpRequest& req) {
+    router.Add("POST", "/v1/indexes/{name}/snapshot", [s](HttpRequest& req) {
       LH_HTTP_ASSIGN(auto index, s.vectors->Get(req.Param("name")));
       if (Status st = index->Snapshot(); !st.ok()) return HttpResponse::Error(st);
       return HttpResponse::FromJson(200, index->Info());
@@ -209,10 +208,13 @@ class VectorModule final : public Module {
   }
 
  private:
+  VectorDeps d_;
   std::unique_ptr<WorkersIndexBuilder> builder_;
 };
 
-LAKEHOUSE_REGISTER_MODULE("vector", VectorModule);
-
 }  // namespace
+
+std::unique_ptr<Module> NewVectorModule(VectorDeps deps) {
+  return std::make_unique<VectorModule>(deps);
+}
 }  // namespace lakehouse

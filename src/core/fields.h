@@ -1,4 +1,4 @@
-// src/memory/fields.h: checks for the free-text fields memory, pathways and playbooks take.
+// src/core/fields.h: checks for the free-text fields memory, pathways and playbooks take.
 //
 // Subjects, sources and step names end up in logs, file names of evidence and prompts, so
 // they are short single-line labels; texts are bounded. Each check names the field and

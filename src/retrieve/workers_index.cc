@@ -1,11 +1,14 @@
-#include "server/workers_index.h"
+#include "retrieve/workers_index.h"
 
 #include <chrono>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "catalog/catalog.h"
 #include "core/clock.h"
+#include "embed/embed_service.h"
+#include "query/query_engine.h"
 #include "vector/vector_store.h"
 
 namespace lakehouse {
@@ -35,26 +38,29 @@ std::string WorkerText(const Json& w) {
                      w.value("state", ""), w.value("shift_pref", ""));
 }
 
-Result<Json> BuildWorkersIndex(Services& s) {
+Result<Json> BuildWorkersIndex(const WorkersIndexDeps& s) {
   const auto start = std::chrono::steady_clock::now();
   std::string select;
   for (const char* c : kColumns) select += (select.empty() ? "" : ", ") + std::string(c);
-  QueryOptions qo;
-  qo.max_rows = INT64_MAX;
-  qo.timeout = std::chrono::minutes(30);
-  LH_ASSIGN_OR_RETURN(auto result,
-                      s.query->Query("SELECT " + select + " FROM workers ORDER BY worker_id", qo));
-  LH_ASSIGN_OR_RETURN(Json rows, ParseJson(result.rows_json));
   std::vector<std::string> texts;
-  std::vector<VectorItem> items(rows.size());
-  texts.reserve(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    Json payload = Json::object();
-    for (size_t c = 0; c < std::size(kColumns); ++c) payload[kColumns[c]] = rows[i][c];
-    texts.push_back(WorkerText(payload));
-    items[i].id = payload["worker_id"].get<std::string>();
-    items[i].payload = std::move(payload);
-  }
+  std::vector<VectorItem> items;
+  ScanOptions so;
+  so.timeout = std::chrono::minutes(30);
+  LH_RETURN_IF_ERROR(s.query
+                         ->Scan("SELECT " + select + " FROM workers ORDER BY worker_id", so,
+                                [&](const ScanBatch& b) {
+                                  for (size_t row = 0; row < b.rows(); ++row) {
+                                    Json payload = Json::object();
+                                    for (size_t c = 0; c < std::size(kColumns); ++c)
+                                      payload[kColumns[c]] = b[c].Value(row);
+                                    texts.push_back(WorkerText(payload));
+                                    VectorItem& item = items.emplace_back();
+                                    item.id = std::string(b[0].String(row));
+                                    item.payload = std::move(payload);
+                                  }
+                                  return Status::OK();
+                                })
+                         .status());
   const std::string& model = s.embed->default_model();
   LH_ASSIGN_OR_RETURN(auto vectors, s.embed->EmbedUncached(model, texts));
   for (size_t i = 0; i < items.size(); ++i) items[i].vector = std::move(vectors[i]);
@@ -93,11 +99,11 @@ WorkersIndexBuilder::~WorkersIndexBuilder() {
 }
 
 void WorkersIndexBuilder::StartIfMissing() {
-  if (!services_.catalog->Get("workers").ok() || services_.vectors->Get("workers").ok()) return;
+  if (!deps_.catalog->Get("workers").ok() || deps_.vectors->Get("workers").ok()) return;
   running_ = true;
   thread_ = std::thread([this] {
     spdlog::info("building the workers vector index in the background (/readyz is 503 until done)");
-    auto r = BuildWorkersIndex(services_);
+    auto r = BuildWorkersIndex(deps_);
     if (r.ok()) {
       spdlog::info("workers vector index ready: {}", r->dump());
     } else {

@@ -1,15 +1,13 @@
-// src/query/query_routes.cc: POST /v1/sql and POST /v1/datasets/{name}/ingest.
+#include "api/sql_routes.h"
+
 #include <fmt/format.h>
 
 #include "query/ingest.h"
-#include "query/query_engine.h"
-#include "server/module.h"
-#include "server/services.h"
 
 namespace lakehouse {
 namespace {
 
-HttpResponse HandleSql(Services& services, HttpRequest& req) {
+HttpResponse HandleSql(const SqlDeps& d, HttpRequest& req) {
   auto body = ParseJsonObject(req.body);
   if (!body.ok()) return HttpResponse::Error(body.status());
   auto sql = RequiredString(*body, "sql");
@@ -18,12 +16,12 @@ HttpResponse HandleSql(Services& services, HttpRequest& req) {
   if (!limit.ok()) return HttpResponse::Error(limit.status());
   if (*limit && **limit < 1)
     return HttpResponse::Error(Status::InvalidArgument("field 'limit' must be at least 1"));
-  auto result = services.query->Query(*sql, services.SqlOptions(*limit));
+  auto result = d.query->Query(*sql, d.limits.For(*limit));
   if (!result.ok()) return HttpResponse::Error(result.status());
   return HttpResponse::FromJsonText(200, result->ToJsonText());
 }
 
-HttpResponse HandleIngest(Services& services, HttpRequest& req) {
+HttpResponse HandleIngest(const SqlDeps& d, HttpRequest& req) {
   const std::string& name = req.Param("name");
   if (Status st = ValidateDatasetName(name); !st.ok()) return HttpResponse::Error(st);
   Result<IngestFormat> format = Status::InvalidArgument("unset");
@@ -43,27 +41,32 @@ HttpResponse HandleIngest(Services& services, HttpRequest& req) {
   if (!mode.ok()) return HttpResponse::Error(mode.status());
   const std::string origin =
       req.Query("filename").value_or(fmt::format("http-upload-{}", req.request_id));
-  auto report = services.ingestor->Ingest(name, *format, req.body_file, origin, *mode);
+  auto report = d.ingestor->Ingest(name, *format, req.body_file, origin, *mode);
   if (!report.ok()) return HttpResponse::Error(report.status());
   return HttpResponse::FromJson(201, report->ToJson());
 }
 
 class SqlModule final : public Module {
  public:
+  explicit SqlModule(SqlDeps deps) : d_(deps) {}
   std::string Name() const override { return "sql"; }
 
-  void RegisterRoutes(Router& router, Services& services) override {
-    router.Add("POST", "/v1/sql",
-               [&services](HttpRequest& req) { return HandleSql(services, req); });
+  void RegisterRoutes(Router& router) override {
+    router.Add("POST", "/v1/sql", [d = d_](HttpRequest& req) { return HandleSql(d, req); });
     RouteOptions upload;
     upload.stream_body_to_file = true;
     router.Add(
         "POST", "/v1/datasets/{name}/ingest",
-        [&services](HttpRequest& req) { return HandleIngest(services, req); }, upload);
+        [d = d_](HttpRequest& req) { return HandleIngest(d, req); }, upload);
   }
+
+ private:
+  SqlDeps d_;
 };
 
-LAKEHOUSE_REGISTER_MODULE("sql", SqlModule);
-
 }  // namespace
+
+std::unique_ptr<Module> NewSqlModule(SqlDeps deps) {
+  return std::make_unique<SqlModule>(deps);
+}
 }  // namespace lakehouse

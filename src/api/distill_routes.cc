@@ -1,15 +1,9 @@
-// src/distill/distill_routes.cc: the HTTP side of the distillation pipeline.
-//
-// POST /v1/feedback: a coordinator rates or flags anything the system produced (a run, a
-// request, a fill, an email, a playbook, an evidence record): one feedback.v1 line in
-// `_kb/feedback.jsonl`, which the scorer turns into score changes and the firewall's
-// `flagged` reason. GET /v1/distill/status: the latest receipt of each pipeline step (the
-// steps themselves are CLI commands: `lakehouse materialize|score|export|audit`).
+#include "api/distill_routes.h"
+
 #include "core/clock.h"
+#include "core/fields.h"
 #include "distill/receipts.h"
-#include "memory/fields.h"
-#include "server/module.h"
-#include "server/services.h"
+#include "storage/kb_log.h"
 
 namespace lakehouse {
 namespace {
@@ -36,11 +30,12 @@ Result<Json> ParseFeedback(const Json& body) {
 
 class DistillModule final : public Module {
  public:
+  explicit DistillModule(DistillDeps deps) : d_(std::move(deps)) {}
   std::string Name() const override { return "distill"; }
   std::string Service() const override { return "journal"; }
 
-  void RegisterRoutes(Router& router, Services& services) override {
-    router.Add("POST", "/v1/feedback", [&s = services](HttpRequest& req) {
+  void RegisterRoutes(Router& router) override {
+    router.Add("POST", "/v1/feedback", [d = d_](HttpRequest& req) {
       LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
       LH_HTTP_ASSIGN(Json fb, ParseFeedback(body));
       Json line = Json::object();
@@ -49,23 +44,28 @@ class DistillModule final : public Module {
       line["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
       line["request_id"] = req.request_id;
       for (auto it = fb.begin(); it != fb.end(); ++it) line[it.key()] = it.value();
-      s.kb->Append("feedback", line);
+      d.kb->Append("feedback", line);
       Json out{{"feedback_id", line["id"]}, {"at", line["at"]}};
       for (auto it = fb.begin(); it != fb.end(); ++it) out[it.key()] = it.value();
       return HttpResponse::FromJson(201, out);
     });
-    router.Add("GET", "/v1/distill/status", [&s = services](HttpRequest&) {
+    router.Add("GET", "/v1/distill/status", [d = d_](HttpRequest&) {
       Json out = Json::object();
       for (const char* step : {"materialize", "score", "export_sft", "export_rag",
                                "export_preference", "audit_baselines", "audit_full"}) {
-        out[step] = distill::LatestReceipt(s.config.root, step);
+        out[step] = distill::LatestReceipt(d.root, step);
       }
       return HttpResponse::FromJson(200, out);
     });
   }
+
+ private:
+  DistillDeps d_;
 };
 
-LAKEHOUSE_REGISTER_MODULE("distill", DistillModule);
-
 }  // namespace
+
+std::unique_ptr<Module> NewDistillModule(DistillDeps deps) {
+  return std::make_unique<DistillModule>(std::move(deps));
+}
 }  // namespace lakehouse

@@ -1,13 +1,15 @@
-// src/journal/journal_routes.cc: GET /v1/journal (+ /follow, /stats), GET
-// /v1/observer/summary, POST /v1/truth/claims, GET /v1/truth/{subject}.
+#include "api/journal_routes.h"
+
 #include <atomic>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include "core/clock.h"
-#include "server/module.h"
-#include "server/services.h"
+#include "journal/forwarder.h"
+#include "journal/journal.h"
+#include "journal/observer.h"
+#include "journal/truth.h"
 
 namespace lakehouse {
 namespace {
@@ -45,62 +47,22 @@ Json EventsAnswer(const std::vector<JournalEvent>& events, const JournalQuery& q
   return out;
 }
 
-// Roster claims about a worker (phone, email, city, status), read from the current
-// workers version: observed when that version was committed.
-std::vector<Claim> RosterClaims(const Services& s, const std::string& subject) {
-  std::vector<Claim> out;
-  if (subject.rfind("worker:", 0) != 0) return out;
-  const std::string id = subject.substr(7);
-  if (id.empty() || id.size() > 32 ||
-      id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
-          std::string::npos)
-    return out;
-  auto manifest = s.catalog->Get("workers");
-  if (!manifest.ok() || manifest->Current() == nullptr) return out;
-  auto rows = s.query->Query(
-      fmt::format("SELECT phone, email, city, status FROM workers WHERE worker_id = '{}'", id),
-      s.SqlOptions(1));
-  if (!rows.ok()) return out;
-  auto parsed = ParseJson(rows->rows_json);
-  if (!parsed.ok() || !parsed->is_array() || parsed->empty()) return out;
-  const Json& row = (*parsed)[0];
-  const std::string observed = manifest->Current()->created_at;
-  const char* names[] = {"phone", "email", "city", "status"};
-  for (size_t i = 0; i < 4; ++i) {
-    Claim c;
-    c.id = fmt::format("roster:workers@v{}", manifest->current_version);
-    c.subject = subject;
-    c.attribute = names[i];
-    c.value = row[i];
-    c.source = "roster";
-    c.observed_at = observed;
-    c.observed_ms = ParseRfc3339Millis(observed).value_or(0);
-    c.confidence = 1.0;
-    c.recorded_ms = c.observed_ms;
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
-HttpResponse Unavailable(const char* what) {
-  return HttpResponse::Error(
-      Status::Unavailable(fmt::format("{} is not open in this process", what)));
-}
-
 class JournalModule final : public Module {
  public:
+  explicit JournalModule(JournalDeps deps) : d_(deps) {}
   std::string Name() const override { return "journal"; }
 
-  void RegisterRoutes(Router& router, Services& s) override {
-    max_followers_ = std::max<int64_t>(1, s.config.worker_threads / 2);
-    router.Add("GET", "/v1/journal", [&s](HttpRequest& req) {
-      if (!s.journal) return Unavailable("the journal");
+  void RegisterRoutes(Router& router) override {
+    const JournalDeps& s = d_;
+    max_followers_ = std::max<int64_t>(1, s.worker_threads / 2);
+    router.Add("GET", "/v1/journal", [s](HttpRequest& req) {
+      if (!s.journal) return NotOpenHere("the journal");
       LH_HTTP_ASSIGN(JournalQuery q, ParseJournalQuery(req));
       LH_HTTP_ASSIGN(auto events, s.journal->Read(q));
       return HttpResponse::FromJson(200, EventsAnswer(events, q, s.journal->last_seq()));
     });
-    router.Add("GET", "/v1/journal/follow", [this, &s](HttpRequest& req) {
-      if (!s.journal) return Unavailable("the journal");
+    router.Add("GET", "/v1/journal/follow", [this, s](HttpRequest& req) {
+      if (!s.journal) return NotOpenHere("the journal");
       LH_HTTP_ASSIGN(JournalQuery q, ParseJournalQuery(req));
       if (!req.Query("after_seq")) q.after_seq = s.journal->last_seq();  // what comes next
       LH_HTTP_ASSIGN(auto wait, req.QueryInt("wait_ms", 0, 60000));
@@ -118,8 +80,8 @@ class JournalModule final : public Module {
       return HttpResponse::FromJson(200, EventsAnswer(*events, q, s.journal->last_seq()));
     });
     // Split services send their events here (journal/forwarder.h); tools may too.
-    router.Add("POST", "/v1/journal/events", [&s](HttpRequest& req) {
-      if (!s.journal) return Unavailable("the journal");
+    router.Add("POST", "/v1/journal/events", [s](HttpRequest& req) {
+      if (!s.journal) return NotOpenHere("the journal");
       LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
       LH_HTTP_ASSIGN(auto events, ParseEventBatch(body));
       uint64_t first = 0, last = 0;
@@ -130,16 +92,16 @@ class JournalModule final : public Module {
       return HttpResponse::FromJson(
           200, Json{{"appended", events.size()}, {"first_seq", first}, {"last_seq", last}});
     });
-    router.Add("GET", "/v1/journal/stats", [&s](HttpRequest&) {
-      if (!s.journal) return Unavailable("the journal");
+    router.Add("GET", "/v1/journal/stats", [s](HttpRequest&) {
+      if (!s.journal) return NotOpenHere("the journal");
       return HttpResponse::FromJson(200, s.journal->Stats());
     });
-    router.Add("GET", "/v1/observer/summary", [&s](HttpRequest&) {
-      if (!s.observer) return Unavailable("the observer");
+    router.Add("GET", "/v1/observer/summary", [s](HttpRequest&) {
+      if (!s.observer) return NotOpenHere("the observer");
       return HttpResponse::FromJson(200, s.observer->Summary());
     });
-    router.Add("POST", "/v1/truth/claims", [&s](HttpRequest& req) {
-      if (!s.truth) return Unavailable("truth");
+    router.Add("POST", "/v1/truth/claims", [s](HttpRequest& req) {
+      if (!s.truth) return NotOpenHere("truth");
       LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
       std::vector<Claim> claims;
       if (auto list = body.find("claims"); list != body.end()) {
@@ -157,20 +119,24 @@ class JournalModule final : public Module {
       LH_HTTP_ASSIGN(Json out, s.truth->Add(std::move(claims), req.request_id));
       return HttpResponse::FromJson(201, out);
     });
-    router.Add("GET", "/v1/truth/{subject}", [&s](HttpRequest& req) {
-      if (!s.truth) return Unavailable("truth");
+    router.Add("GET", "/v1/truth/{subject}", [s](HttpRequest& req) {
+      if (!s.truth) return NotOpenHere("truth");
       const std::string& subject = req.Param("subject");
-      LH_HTTP_ASSIGN(Json out, s.truth->Resolve(subject, RosterClaims(s, subject)));
+      LH_HTTP_ASSIGN(Json out, s.truth->Resolve(
+                                   subject, RosterClaims(*s.catalog, *s.query, s.limits, subject)));
       return HttpResponse::FromJson(200, out);
     });
   }
 
  private:
+  JournalDeps d_;
   std::atomic<int64_t> followers_{0};
   int64_t max_followers_ = 2;
 };
 
-LAKEHOUSE_REGISTER_MODULE("journal", JournalModule);
-
 }  // namespace
+
+std::unique_ptr<Module> NewJournalModule(JournalDeps deps) {
+  return std::make_unique<JournalModule>(deps);
+}
 }  // namespace lakehouse

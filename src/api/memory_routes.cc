@@ -1,38 +1,15 @@
-// src/memory/memory_routes.cc: /v1/memory*, /v1/pathways/*, /v1/playbooks/*.
-//
-// A subject or order that names a roster entity ("worker:W0000042", "order:O000007",
-// a pathway's order id) must exist in the loaded roster: a memory about a worker the
-// roster does not have is a model's invention, refused with 422 (404 for a pathway).
-// Before any roster is loaded (an empty root) the check is skipped.
+#include "api/memory_routes.h"
+
 #include <fmt/format.h>
 
 #include "core/text.h"
-#include "server/module.h"
-#include "server/services.h"
+#include "memory/memory_store.h"
+#include "memory/pathways.h"
+#include "memory/playbooks.h"
+#include "memory/subjects.h"
 
 namespace lakehouse {
 namespace {
-
-Status CheckSubject(const Services& s, const std::string& subject) {
-  auto roster = s.roster->Current();
-  if (!roster) return Status::OK();
-  const auto colon = subject.find(':');
-  if (colon == std::string::npos) return Status::OK();
-  const std::string kind = subject.substr(0, colon), id = subject.substr(colon + 1);
-  if (kind == "worker" && roster->worker_count() > 0 && !roster->FindWorker(id))
-    return Status::Unprocessable(
-        fmt::format("field 'subject': unknown worker '{}' (not in the roster)", id));
-  if (kind == "order" && !roster->orders().empty() && roster->FindOrder(id) == nullptr)
-    return Status::Unprocessable(fmt::format("field 'subject': unknown order '{}'", id));
-  return Status::OK();
-}
-
-Status CheckOrder(const Services& s, const std::string& order_id) {
-  auto roster = s.roster->Current();
-  if (roster && !roster->orders().empty() && roster->FindOrder(order_id) == nullptr)
-    return Status::NotFound(fmt::format("unknown order '{}'", order_id));
-  return Status::OK();
-}
 
 HttpResponse Unavailable() {
   return HttpResponse::Error(Status::Unavailable("memory is not open (the vector store is off)"));
@@ -40,16 +17,19 @@ HttpResponse Unavailable() {
 
 class MemoryModule final : public Module {
  public:
+  explicit MemoryModule(MemoryDeps deps) : d_(std::move(deps)) {}
   std::string Name() const override { return "memory"; }
 
-  void RegisterRoutes(Router& router, Services& s) override {
+  void RegisterRoutes(Router& router) override {
+    const MemoryDeps& s = d_;
     router.Add("POST", "/v1/memory", [&s](HttpRequest& req) {
       if (!s.memory) return Unavailable();
       LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
       LH_HTTP_ASSIGN(MemoryWriteRequest w, ParseMemoryWrite(body));
-      if (Status st = CheckSubject(s, w.subject); !st.ok()) return HttpResponse::Error(st);
+      if (Status st = CheckRosterSubject(s.roster->Current().get(), w.subject); !st.ok())
+        return HttpResponse::Error(st);
       LH_HTTP_ASSIGN(MemoryWriteResult r, s.memory->Write(w));
-      s.Emit("memory." + AsciiLower(r.op), w.subject, req.request_id,
+      s.emit("memory." + AsciiLower(r.op), w.subject, req.request_id,
              Json{{"id", r.memory["id"]}, {"version", r.memory["version"]}, {"source", w.source}});
       Json out = Json::object();
       out["op"] = r.op;
@@ -94,7 +74,7 @@ class MemoryModule final : public Module {
       if (!s.memory) return Unavailable();
       LH_HTTP_ASSIGN(MemoryWriteResult r,
                      s.memory->Delete(req.Param("id"), req.Query("source").value_or("api")));
-      s.Emit("memory.delete", r.memory["subject"], req.request_id,
+      s.emit("memory.delete", r.memory["subject"], req.request_id,
              Json{{"id", r.memory["id"]}, {"version", r.memory["version"]}});
       return HttpResponse::FromJson(200, Json{{"op", r.op}, {"memory", r.memory}});
     });
@@ -107,7 +87,8 @@ class MemoryModule final : public Module {
     router.Add("POST", "/v1/pathways/{order_id}/steps", [&s](HttpRequest& req) {
       if (!s.pathways) return Unavailable();
       const std::string& order_id = req.Param("order_id");
-      if (Status st = CheckOrder(s, order_id); !st.ok()) return HttpResponse::Error(st);
+      if (Status st = CheckRosterOrder(s.roster->Current().get(), order_id); !st.ok())
+        return HttpResponse::Error(st);
       LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
       LH_HTTP_ASSIGN(PathwayStep step, ParsePathwayStep(body));
       step.request_id = req.request_id;
@@ -146,9 +127,14 @@ class MemoryModule final : public Module {
       return HttpResponse::FromJson(200, out);
     });
   }
+
+ private:
+  MemoryDeps d_;
 };
 
-LAKEHOUSE_REGISTER_MODULE("memory", MemoryModule);
-
 }  // namespace
+
+std::unique_ptr<Module> NewMemoryModule(MemoryDeps deps) {
+  return std::make_unique<MemoryModule>(std::move(deps));
+}
 }  // namespace lakehouse

@@ -1,4 +1,4 @@
-#include "memory/fields.h"
+#include "core/fields.h"
 
 #include <fmt/format.h>
 

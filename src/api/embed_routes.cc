@@ -1,9 +1,8 @@
-// src/embed/embed_routes.cc: POST /v1/embed {input: string | [string], model?}.
+#include "api/embed_routes.h"
+
 #include <fmt/format.h>
 
 #include "embed/embed_service.h"
-#include "server/module.h"
-#include "server/services.h"
 
 namespace lakehouse {
 namespace {
@@ -40,32 +39,38 @@ Result<EmbedRequest> ParseEmbedRequest(const HttpRequest& req) {
 
 class EmbedModule final : public Module {
  public:
+  explicit EmbedModule(EmbedDeps deps) : d_(deps) {}
   std::string Name() const override { return "embed"; }
 
-  void RegisterRoutes(Router& router, Services& services) override {
+  void RegisterRoutes(Router& router) override {
     RouteOptions options;
     // Warm cache: answered on the I/O thread with no provider call.
-    options.fast_path = [&services](HttpRequest& req) -> std::optional<HttpResponse> {
+    options.fast_path = [d = d_](HttpRequest& req) -> std::optional<HttpResponse> {
       auto parsed = ParseEmbedRequest(req);
       if (!parsed.ok()) return HttpResponse::Error(parsed.status());
-      auto hit = services.embed->TryCached(parsed->model, parsed->texts);
+      auto hit = d.embed->TryCached(parsed->model, parsed->texts);
       if (!hit) return std::nullopt;
       return HttpResponse::FromJsonText(200, hit->ToJsonText());
     };
     router.Add(
         "POST", "/v1/embed",
-        [&services](HttpRequest& req) {
+        [d = d_](HttpRequest& req) {
           auto parsed = ParseEmbedRequest(req);
           if (!parsed.ok()) return HttpResponse::Error(parsed.status());
-          auto r = services.embed->Embed(parsed->model, parsed->texts);
+          auto r = d.embed->Embed(parsed->model, parsed->texts);
           if (!r.ok()) return HttpResponse::Error(r.status());
           return HttpResponse::FromJsonText(200, r->ToJsonText());
         },
         options);
   }
+
+ private:
+  EmbedDeps d_;
 };
 
-LAKEHOUSE_REGISTER_MODULE("embed", EmbedModule);
-
 }  // namespace
+
+std::unique_ptr<Module> NewEmbedModule(EmbedDeps deps) {
+  return std::make_unique<EmbedModule>(deps);
+}
 }  // namespace lakehouse

@@ -1,4 +1,4 @@
-// src/server/workers_index.h: the `workers` vector index, built from the workers dataset.
+// src/retrieve/workers_index.h: the `workers` vector index, built from the workers dataset.
 //
 // One item per worker: id = worker_id; text = role, skills, certifications, city/state and
 // shift (embedded with the default embedding model); payload = the fields retrieval filters
@@ -14,26 +14,39 @@
 #include <thread>
 
 #include "core/json.h"
-#include "server/services.h"
+#include "core/status.h"
 
 namespace lakehouse {
+
+class Catalog;
+class EmbedService;
+class QueryEngine;
+class VectorStore;
+
+//! What building the index reads (the workers dataset) and writes (the `workers` index).
+struct WorkersIndexDeps {
+  QueryEngine* query = nullptr;
+  Catalog* catalog = nullptr;
+  EmbedService* embed = nullptr;
+  VectorStore* vectors = nullptr;
+};
 
 //! The text a worker is embedded from.
 std::string WorkerText(const Json& row);
 
 //! (Re)builds the `workers` index; answers {count, embed_ms, index_ms, elapsed_ms}.
-Result<Json> BuildWorkersIndex(Services& services);
+Result<Json> BuildWorkersIndex(const WorkersIndexDeps& deps);
 
 class WorkersIndexBuilder {
  public:
-  explicit WorkersIndexBuilder(Services& services) : services_(services) {}
+  explicit WorkersIndexBuilder(WorkersIndexDeps deps) : deps_(deps) {}
   ~WorkersIndexBuilder();
   //! Starts a background build when the workers dataset exists and the index does not.
   void StartIfMissing();
   bool running() const { return running_.load(); }
 
  private:
-  Services& services_;
+  WorkersIndexDeps deps_;
   std::atomic<bool> running_{false};
   std::thread thread_;
 };

@@ -1,0 +1,33 @@
+// src/validate/order_steps.h: the steps a job order goes through, as the flows in this
+// folder produce them (an iterate run proposes and validates, a commit fills or emails).
+//
+// The validating side only says "this order took this step"; where steps are kept is
+// memory's business (memory/pathways.h's PathwayStore implements OrderStepLog). The
+// interface lives here, with its callers, so validate/ never includes memory/ (which
+// itself builds on validate/: playbooks replay fills against the roster).
+//
+// Thread-safety: implementations must allow concurrent Append calls.
+#pragma once
+
+#include <string>
+
+#include "core/json.h"
+#include "core/status.h"
+
+namespace lakehouse {
+
+struct PathwayStep {
+  std::string step;  // one of PathwayStore::StepNames()
+  Json data = Json::object();
+  std::string source;  // "coordinator", "iterate", "playbook_replay", ...
+  std::string request_id;
+};
+
+class OrderStepLog {
+ public:
+  virtual ~OrderStepLog() = default;
+  //! Appends one step durably; answers the new version of the order's trace.
+  virtual Result<Json> Append(const std::string& order_id, const PathwayStep& step) = 0;
+};
+
+}  // namespace lakehouse
