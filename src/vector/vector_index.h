@@ -3,23 +3,21 @@
 // The side store (id -> vector, payload, version) lives in `store.snap` (compacted) plus
 // `store.log` (every upsert/delete since), both framed with CRC-32C (record_log.h). Every
 // write is appended and fdatasync'd before it touches the graph or is acknowledged, so a
-// kill -9 at any moment loses nothing acknowledged. The HNSW graph (hnswlib) is an index
-// over the store: saved as `graph.hnsw` + `graph.json` (the store sequence it reflects) on
+// kill -9 at any moment loses nothing acknowledged. The HNSW graph is an index over the
+// store: saved as `graph.hnsw` + `graph.json` (the store sequence it reflects) on
 // Snapshot and Close, loaded when it matches the store and passes a consistency check, and
 // otherwise rebuilt from the store (missing, stale after a crash, or corrupt). A graph
-// operation that throws is caught: the record is already durable, and the graph is rebuilt.
+// operation that fails is survived: the record is already durable, and the graph is rebuilt.
 //
 // Search filters are evaluated inside the HNSW search (hnswlib's filter functor); when the
 // graph still returns fewer than k hits although k matching items exist, an exact scan of
 // the matching items answers instead, so a filtered search never under-returns. A very
-// selective filter skips the graph altogether: in a large index (>= kPostingsMinItems)
-// the `eq`/`in` conditions over string or boolean fields draw candidates from posting
-// lists (built per field on first use, rebuilt after writes), and numeric range
-// conditions (gt/gte/lt/lte) from sorted value arrays; the smallest candidate set, narrowed
-// by the next smallest when that is cheap (a lat band and a lon band make a box), is
-// scored exactly when it is at most 1/20 of the items. A graph search with
-// such a filter would visit most of the graph to find its few matches (hnswlib keeps
-// exploring until it holds ef admitted results); the exact answer is faster and complete.
+// selective filter skips the graph altogether: candidates from posting lists
+// (postings.h) are scored exactly when they are at most 1/20 of the items; the exact
+// answer is faster and complete.
+//
+// Three parts behind this class: the side store (side_store.h, the truth and its files),
+// the graph (hnsw_graph.h, the only code that sees hnswlib) and the postings (postings.h).
 //
 // Scores: cosine similarity (metric cosine), inner product (dot), negated euclidean
 // distance (l2): higher is closer for every metric.
@@ -34,23 +32,17 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/json.h"
 #include "core/status.h"
+#include "vector/hnsw_graph.h"
 #include "vector/payload_filter.h"
-
-namespace hnswlib {
-template <typename T>
-class HierarchicalNSW;
-template <typename T>
-class SpaceInterface;
-}  // namespace hnswlib
+#include "vector/postings.h"
+#include "vector/side_store.h"
 
 namespace lakehouse {
 
-enum class Metric { kCosine, kL2, kDot };
 Result<Metric> ParseMetric(std::string_view name);
 std::string_view MetricName(Metric m);
 
@@ -62,17 +54,11 @@ struct IndexSpec {
   int ef_construction = 200;
   int ef_search = 64;
   std::string model;  // embedding model for text items and text queries
+
   Json ToJson() const;
   static Result<IndexSpec> FromJson(const Json& j);
   //! Range checks with messages naming the field.
   Status Validate() const;
-};
-
-struct VectorItem {
-  std::string id;
-  std::vector<float> vector;
-  Json payload = Json::object();
-  uint64_t version = 0;  // sequence number of the write that produced it
 };
 
 struct SearchHit {
@@ -100,8 +86,8 @@ class VectorIndex {
   static Result<std::unique_ptr<VectorIndex>> Open(const std::string& dir, bool read_only = false);
   ~VectorIndex();
 
-  static constexpr size_t kPostingsMinItems = 10000;
-  static constexpr size_t kPostingsMaxValues = 4096;  // a field with more is not listed
+  static constexpr size_t kPostingsMinItems = Postings::kMinItems;
+  static constexpr size_t kPostingsMaxValues = Postings::kMaxValues;
 
   //! False for a derived index whose owner rebuilds it from its own log at open (memory
   //! search): writes still reach the file, but without an fdatasync each.
@@ -137,45 +123,12 @@ class VectorIndex {
   const std::string& graph_origin() const { return graph_origin_; }
 
  private:
-  struct Entry {
-    VectorItem item;
-    size_t label;
-    float norm2 = 0;  // |vector|^2, kept at insert: exact cosine scans need it per item
-  };
-  class Filter;
-
-  VectorIndex(std::string dir, IndexSpec spec);
-  Status LoadStore();
-  //! What applying a record did to the labels (a follower mirrors it in its graph).
-  struct AppliedRecord {
-    std::optional<size_t> removed;  // a label that no longer holds a live item
-    std::optional<size_t> added;    // a label whose (new) vector the graph must take
-  };
-  Status ApplyRecord(std::string_view body, AppliedRecord* applied = nullptr);
+  VectorIndex(std::string dir, IndexSpec spec, bool read_only);
+  //! A new graph from every entry; `reason` empty for a new index.
   Status BuildGraph(const std::string& reason);
-  Status TryLoadGraph(std::string* why_not);
-  Status GraphAdd(const Entry& e);
-  Status EnsureCapacity(size_t additional);
-  Status AddAllToGraph(const std::vector<const Entry*>& order);
   Status SaveGraph();
-  std::vector<float> Prepared(const std::vector<float>& v) const;
   float Score(float distance) const;
-  std::string EncodeUpsert(const Entry& e) const;
-  // entries_ and by_label_ change together, only through these.
-  Entry& PutEntry(size_t label, Entry e);
-  void EraseEntry(size_t label);
-  //! The live entry of a label, or null: one array read (the search filter runs it for
-  //! every node the graph visits; a hash lookup there was 30% of a selective search).
-  const Entry* EntryAt(size_t label) const {
-    return label < by_label_.size() ? by_label_[label] : nullptr;
-  }
-  //! Labels of the items that can match `filter`, from the posting lists of its most
-  //! selective eq/in condition; nullopt when none applies. Call with mu_ held (shared).
-  struct CandidateSet {
-    std::vector<size_t> labels;
-    std::vector<size_t> exact_conditions;  // filter conditions every label satisfies
-  };
-  std::optional<CandidateSet> Candidates(const PayloadFilter& filter) const;
+  Status RefuseWrite() const;
   //! Exact top-k among `labels` (all entries when null) that match `filter`.
   std::vector<std::pair<float, size_t>> ExactSearch(const std::vector<float>& prepared_query,
                                                     size_t k, const PayloadFilter& filter,
@@ -183,34 +136,16 @@ class VectorIndex {
 
   std::string dir_;
   IndexSpec spec_;
-  mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, size_t> id_to_label_;
-  std::unordered_map<size_t, Entry> entries_;
-  std::vector<const Entry*> by_label_;  // label -> its entry in entries_, null when none
-  size_t next_label_ = 0;
-  uint64_t seq_ = 0;
+  bool read_only_ = false;
+  mutable std::shared_mutex mu_;  // guards store_ and graph_: reads shared, writes exclusive
+  SideStore store_;
+  HnswGraph graph_;
+  Postings postings_;  // its own mutex; read under mu_ shared
   uint64_t graph_saved_seq_ = UINT64_MAX;
-  std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
-  std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph_;
   std::string graph_origin_ = "new";
   std::atomic<bool> dropped_{false};
   bool sync_writes_ = true;
-  bool read_only_ = false;
-  std::mutex follow_mu_;             // one FollowLog at a time
-  uint64_t followed_log_bytes_ = 0;  // read-only: bytes of store.log applied
-  uint64_t followed_log_inode_ = 0;  // a compaction writes a new file (a new inode)
-  Status RefuseWrite() const;
-
-  struct FieldPostings {
-    bool lists_usable = true;  // false: too many distinct values to list
-    std::unordered_map<std::string, std::vector<size_t>> lists;  // PostingKey -> labels
-    std::vector<std::pair<double, size_t>> numbers;  // (value, label), sorted: range queries
-  };
-  //! The postings of `field`, built on first use. Call with postings_mu_ held.
-  const FieldPostings& Postings(const std::string& field) const;
-  mutable std::mutex postings_mu_;
-  mutable std::unordered_map<std::string, FieldPostings> postings_;
-  mutable uint64_t postings_seq_ = UINT64_MAX;  // the store sequence the lists reflect
+  std::mutex follow_mu_;  // one FollowLog at a time
 };
 
 }  // namespace lakehouse

@@ -1,0 +1,36 @@
+#include "distill/audit_phases.h"
+
+namespace lakehouse::distill::audit {
+
+// 3: re-score every record.
+Status AuditScorer(AuditRun& a) {
+  Phase& p = a.Begin(3, "scorer");
+  if (JsonlFiles(a.root / "evidence").empty()) {
+    p.skipped = true;
+    return Status::OK();
+  }
+  LH_ASSIGN_OR_RETURN(ScoreContext ctx, ScoreContext::Build(a.root));
+  Status st = ForEachScoredEvidence(a.root, [&](const EvidenceView& ev, const ScoredView& s) {
+    ++p.checked;
+    ScoreResult r = ScoreEvidence(ev, ctx);
+    if (s.score < 0 || s.score > 1) a.inv.Violate("A08", std::string(ev.id));
+    if ((s.category == "SftNever") != !s.firewall.empty()) a.inv.Violate("A09", std::string(ev.id));
+    if (FormatScore(r.score) != FormatScore(s.score) || r.category != s.category ||
+        r.firewall.size() != s.firewall.size()) {
+      p.Fail(fmt::format("{}: scored {} {}, re-scored {} {}", ev.id, FormatScore(s.score),
+                         s.category, FormatScore(r.score), r.category));
+      a.inv.Violate("A10", std::string(ev.id));
+    }
+    const std::string key(ev.id);
+    if (s.category == "SftNever") a.sft_never.insert(EvidenceIdKey(key));
+    if (KeptOutOfRag(s)) a.flagged.insert(EvidenceIdKey(key));
+    return Status::OK();
+  });
+  if (!st.ok()) {
+    p.Fail(st.message());
+    a.inv.Violate("A07", st.message());
+  }
+  return Status::OK();
+}
+
+}  // namespace lakehouse::distill::audit

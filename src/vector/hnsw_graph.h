@@ -1,0 +1,75 @@
+// src/vector/hnsw_graph.h: the HNSW graph over a side store's items (hnswlib 0.8).
+//
+// The graph is an index, never the truth: it is built from the side store (side_store.h),
+// saved as `graph.hnsw` + `graph.json` (the store sequence it reflects), loaded only when
+// that sequence and every live vector match, and rebuilt otherwise. hnswlib is included by
+// hnsw_graph.cc alone; its exceptions become Status here.
+//
+// Vectors enter the graph prepared: cosine vectors normalised (the graph then uses inner
+// product), others as given. Distances are hnswlib's: 1 - dot for cosine and dot, squared
+// L2 for l2.
+//
+// Thread-safety: Search and Distance may run concurrently with each other; Add may run
+// concurrently with itself across labels (hnswlib's locks) but not with Search, Build,
+// Load or Save: VectorIndex's shared_mutex orders them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "vector/side_store.h"
+
+namespace lakehouse {
+
+enum class Metric { kCosine, kL2, kDot };
+
+//! Which labels a filtered graph search may return.
+class LabelFilter {
+ public:
+  virtual ~LabelFilter() = default;
+  virtual bool Admit(size_t label) const = 0;
+};
+
+class HnswGraph {
+ public:
+  HnswGraph(int dims, Metric metric, int m, int ef_construction);
+  ~HnswGraph();
+
+  //! A new graph holding every entry of `order`, inserted in that order.
+  Status Build(const std::vector<const StoreEntry*>& order);
+  //! Loads a saved graph from `dir` when it reflects `store` exactly; `why_not` says why not.
+  Status TryLoad(const std::string& dir, const SideStore& store, std::string* why_not);
+  //! Saves to `dir`/graph.hnsw (atomically) and graph.json {seq, count}.
+  Status Save(const std::string& dir, uint64_t seq, size_t count);
+  //! Adds (or replaces) entries, growing the graph as needed; uses every core for large
+  //! batches.
+  Status Add(const std::vector<const StoreEntry*>& entries);
+  //! Marks a label deleted (its slot is reused by a later Add).
+  Status Forget(size_t label);
+  //! The nearest labels to a prepared query, closest first: at most `n`, searched with ef
+  //! max(n, the graph's). `filter` may be null.
+  Result<std::vector<std::pair<float, size_t>>> Search(const std::vector<float>& prepared, size_t n,
+                                                       const LabelFilter* filter) const;
+
+  //! A vector as the graph holds it (cosine: normalised).
+  std::vector<float> Prepared(const std::vector<float>& v) const;
+  //! The graph's distance between a prepared query and a stored (raw) vector.
+  float Distance(const std::vector<float>& prepared, const std::vector<float>& raw) const;
+  //! Slots in use, live and deleted (deleted ones are reusable).
+  size_t slots() const;
+  bool built() const { return graph_ != nullptr; }
+
+ private:
+  struct Graph;
+  struct Space;
+  int dims_;
+  Metric metric_;
+  int m_, ef_construction_;
+  std::unique_ptr<Space> space_;
+  std::unique_ptr<Graph> graph_;
+};
+
+}  // namespace lakehouse

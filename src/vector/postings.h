@@ -1,0 +1,54 @@
+// src/vector/postings.h: candidate sets for selective filters, from per-field postings.
+//
+// A graph search with a very selective filter visits most of the graph to find its few
+// matches (hnswlib keeps exploring until it holds ef admitted results). In a large index
+// (>= kMinItems) the `eq`/`in` conditions over string or boolean fields draw candidates
+// from posting lists, and numeric range conditions (gt/gte/lt/lte) from sorted value
+// arrays, both built per field on first use and dropped after any write. The smallest
+// candidate set, narrowed by the next smallest while that is cheap (a lat band and a lon
+// band make a box), is what VectorIndex scores exactly when it is small enough.
+//
+// Thread-safety: Candidates may be called concurrently (a mutex of its own guards the
+// lists); the store must not change meanwhile (VectorIndex holds its shared lock).
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "vector/payload_filter.h"
+#include "vector/side_store.h"
+
+namespace lakehouse {
+
+class Postings {
+ public:
+  static constexpr size_t kMinItems = 10000;
+  static constexpr size_t kMaxValues = 4096;  // a field with more is not listed
+
+  struct CandidateSet {
+    std::vector<size_t> labels;
+    std::vector<size_t> exact_conditions;  // filter conditions every label satisfies
+  };
+  //! Labels of the items that can match `filter`; nullopt when no condition of it can be
+  //! answered from postings (or the store is small).
+  std::optional<CandidateSet> Candidates(const PayloadFilter& filter, const SideStore& store) const;
+
+ private:
+  struct FieldPostings {
+    bool lists_usable = true;  // false: too many distinct values to list
+    std::unordered_map<std::string, std::vector<size_t>> lists;  // PostingKey -> labels
+    std::vector<std::pair<double, size_t>> numbers;  // (value, label), sorted: range queries
+  };
+  //! The postings of `field`, built on first use. Call with mu_ held.
+  const FieldPostings& Field(const std::string& field, const SideStore& store) const;
+
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, FieldPostings> fields_;
+  mutable uint64_t seq_ = UINT64_MAX;  // the store sequence the lists reflect
+};
+
+}  // namespace lakehouse

@@ -1,0 +1,106 @@
+// src/vector/side_store.h: the truth of one vector index: id -> (vector, payload, version).
+//
+// `store.snap` (compacted) plus `store.log` (every upsert and delete since), both framed
+// with CRC-32C (record_log.h). Every write is appended (and fdatasync'd unless the index
+// says otherwise) before it is applied in memory, so a kill -9 loses nothing acknowledged;
+// a torn log tail is cut at Load. Each item has a label, the slot it takes in the graph
+// (hnsw_graph.h): labels are stable across restarts (they are in the records), and the
+// label -> entry lookup is one array read (the graph's search filter does it per node).
+//
+// A read-only store (another process owns the index) never writes its files: Load skips a
+// torn tail instead of cutting it, and ReadAppended/ApplyAppended follow the owner's log.
+//
+// Thread-safety: none of its own; VectorIndex's shared_mutex guards it (reads shared,
+// writes exclusive).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/json.h"
+#include "core/status.h"
+
+namespace lakehouse {
+
+struct VectorItem {
+  std::string id;
+  std::vector<float> vector;
+  Json payload = Json::object();
+  uint64_t version = 0;  // sequence number of the write that produced it
+};
+
+struct StoreEntry {
+  VectorItem item;
+  size_t label = 0;
+  float norm2 = 0;  // |vector|^2, kept at insert: exact cosine scans need it per item
+};
+
+class SideStore {
+ public:
+  SideStore(std::string dir, std::string index_name, bool read_only);
+
+  //! Reads store.snap then store.log (cutting a torn tail unless read-only).
+  Status Load();
+
+  //! Assigns each item its label (its old one, or a new one) and the next sequence number,
+  //! appends them as one batch (fdatasync'd when `sync`), then applies them. Answers the
+  //! entries written, each label once (a batch may name an id twice: its last write wins).
+  Result<std::vector<const StoreEntry*>> Upsert(std::vector<VectorItem> items, bool sync);
+  //! Appends a delete; answers the label the id had, nullopt when it had none.
+  Result<std::optional<size_t>> Delete(const std::string& id, bool sync);
+  //! Writes every live entry to store.snap and empties store.log.
+  Status Compact();
+
+  //! Read-only stores: the bytes the owner appended to store.log since the last call
+  //! (empty when none). False when the log no longer continues what was read (the owner
+  //! compacted it): reopen. One stat(2) when nothing was appended.
+  Result<bool> ReadAppended(std::string* bytes);
+  //! Applies bytes from ReadAppended; `added`: labels whose (new) vector the graph must
+  //! take, `removed`: labels that no longer hold a live item.
+  Status ApplyAppended(std::string_view bytes, std::vector<size_t>* added,
+                       std::vector<size_t>* removed);
+
+  //! The live entry of a label, or null.
+  const StoreEntry* At(size_t label) const {
+    return label < by_label_.size() ? by_label_[label] : nullptr;
+  }
+  const StoreEntry* Find(const std::string& id) const;
+  const std::unordered_map<size_t, StoreEntry>& entries() const { return entries_; }
+  //! Every live entry, by label (the order items were first written).
+  std::vector<const StoreEntry*> InLabelOrder() const;
+  //! Every live id, sorted.
+  std::vector<std::string> Ids() const;
+  size_t size() const { return entries_.size(); }
+  uint64_t seq() const { return seq_; }
+  //! One past the highest label ever used.
+  size_t label_bound() const { return next_label_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  struct Applied {
+    std::optional<size_t> removed;
+    std::optional<size_t> added;
+  };
+  Status ApplyRecord(std::string_view body, Applied* applied = nullptr);
+  std::string EncodeUpsert(const StoreEntry& e) const;
+  // entries_ and by_label_ change together, only through these.
+  StoreEntry& PutEntry(size_t label, StoreEntry e);
+  void EraseEntry(size_t label);
+  std::string Path(const char* name) const { return dir_ + "/" + name; }
+
+  std::string dir_, name_;
+  bool read_only_;
+  std::unordered_map<std::string, size_t> id_to_label_;
+  std::unordered_map<size_t, StoreEntry> entries_;
+  std::vector<const StoreEntry*> by_label_;  // label -> its entry in entries_, null when none
+  size_t next_label_ = 0;
+  uint64_t seq_ = 0;
+  uint64_t followed_log_bytes_ = 0;  // read-only: bytes of store.log applied
+  uint64_t followed_log_inode_ = 0;  // a compaction writes a new file (a new inode)
+};
+
+}  // namespace lakehouse
