@@ -107,10 +107,7 @@ void WorkersReadTyped(benchmark::State& state) {
 }
 
 BENCHMARK(WorkersReadJson)->Name("WorkersRead/json")->Unit(benchmark::kMillisecond)->MinTime(1.0);
-BENCHMARK(WorkersReadTyped)
-    ->Name("WorkersRead/typed")
-    ->Unit(benchmark::kMillisecond)
-    ->MinTime(1.0);
+BENCHMARK(WorkersReadTyped)->Name("WorkersRead/typed")->Unit(benchmark::kMillisecond)->MinTime(1.0);
 
 }  // namespace
 }  // namespace lakehouse
