@@ -4,7 +4,8 @@
 // the index build needs from them (a JSON payload and the embedding text per worker):
 //   WorkersRead/json   the path before QueryEngine::Scan: QueryEngine::Query renders every
 //                      row as JSON text, nlohmann parses it back, payloads are copied out
-//   WorkersRead/typed  QueryEngine::Scan: values read in place from DuckDB's chunks
+//   WorkersRead/typed  ReadWorkers (retrieve/workers_index.h), what the build runs:
+//                      QueryEngine::Scan, values read in place from DuckDB's chunks
 // Data: SCAN_BENCH_ROOT (a root from `lakehouse gen`), else 500,000 generated workers.
 // Run: build/bench/scan_bench --benchmark_repetitions=5 --benchmark_enable_random_interleaving
 #include <benchmark/benchmark.h>
@@ -85,22 +86,11 @@ void WorkersReadJson(benchmark::State& state) {
 
 void WorkersReadTyped(benchmark::State& state) {
   QueryEngine& q = *Data().services->query;
-  const std::string sql = Sql();
   for (auto _ : state) {
     std::vector<std::string> texts;
-    std::vector<std::pair<std::string, Json>> items;
-    ScanOptions so;
-    so.timeout = std::chrono::minutes(30);
-    auto n = q.Scan(sql, so, [&](const ScanBatch& b) {
-      for (size_t row = 0; row < b.rows(); ++row) {
-        Json payload = Json::object();
-        for (size_t c = 0; c < std::size(kColumns); ++c) payload[kColumns[c]] = b[c].Value(row);
-        texts.push_back(WorkerText(payload));
-        items.emplace_back(std::string(b[0].String(row)), std::move(payload));
-      }
-      return Status::OK();
-    });
-    if (!n.ok()) state.SkipWithError(n.status().ToString().c_str());
+    std::vector<VectorItem> items;
+    Status st = ReadWorkers(q, &items, &texts);
+    if (!st.ok()) state.SkipWithError(st.ToString().c_str());
     benchmark::DoNotOptimize(texts.data());
     state.counters["rows"] = static_cast<double>(items.size());
   }

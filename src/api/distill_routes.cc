@@ -39,12 +39,12 @@ class DistillModule final : public Module {
       LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
       LH_HTTP_ASSIGN(Json fb, ParseFeedback(body));
       Json line = Json::object();
-      line["schema"] = "feedback.v1";
+      line["schema"] = KbSchema(KbSource::kFeedback);
       line["id"] = "fb_" + req.request_id;
       line["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
       line["request_id"] = req.request_id;
       for (auto it = fb.begin(); it != fb.end(); ++it) line[it.key()] = it.value();
-      d.kb->Append("feedback", line);
+      d.kb->Append(KbSource::kFeedback, line);
       Json out{{"feedback_id", line["id"]}, {"at", line["at"]}};
       for (auto it = fb.begin(); it != fb.end(); ++it) out[it.key()] = it.value();
       return HttpResponse::FromJson(201, out);

@@ -38,7 +38,7 @@ class ValidateModule final : public Module {
             return HttpResponse::Error(Status::InvalidArgument("field 'payload' is required"));
           LH_HTTP_ASSIGN(auto roster, d.roster->Require());
           LH_HTTP_ASSIGN(Verdict verdict, d.validators->Validate(*roster, kind, *payload));
-          d.kb->Append("validations",
+          d.kb->Append(KbSource::kValidations,
                        ValidationKbRecord(kind, *payload, verdict, roster->stats(), "validate",
                                           req.request_id, "", MicrosSince(start)));
           return HttpResponse::FromJson(verdict.valid() ? 200 : 422, verdict.ToJson());

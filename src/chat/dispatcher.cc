@@ -260,7 +260,7 @@ Result<ChatOutcome> ChatDispatcher::Complete(const ChatRequest& request,
 
   if (kb_ != nullptr) {
     Json j = Json::object();
-    j["schema"] = "chat_turn.v1";
+    j["schema"] = KbSchema(KbSource::kChatTurns);
     j["id"] = "chat_" + NextRequestId();
     j["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
     j["request_id"] = context.request_id;
@@ -278,7 +278,7 @@ Result<ChatOutcome> ChatDispatcher::Complete(const ChatRequest& request,
     j["fallback_from"] = out.fallback_from;
     j["ok"] = answer.ok();
     j["error"] = final_status.ok() ? Json(nullptr) : ErrorJson(final_status)["error"];
-    kb_->Append("chat_turns", j);
+    kb_->Append(KbSource::kChatTurns, j);
   }
   if (!final_status.ok()) return final_status;
   return out;

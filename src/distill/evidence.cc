@@ -14,20 +14,17 @@ namespace lakehouse::distill {
 namespace dom = simdjson::dom;
 
 const std::vector<SourceSpec>& Sources() {
-  static const std::vector<SourceSpec> sources = {
-      {"chat_turns", "chat_turn.v1", "chat_turns@1", "one dispatcher call: messages, answer"},
-      {"validations", "validation.v1", "validations@1", "one validator verdict"},
-      {"iterate_runs", "iterate_run.v1", "iterate_runs@1", "a validate-and-retry run"},
-      {"fills", "fill.v1", "fills@1", "a fill a coordinator committed (or tried to)"},
-      {"emails", "email.v1", "emails@1", "an outreach email a coordinator sent (or tried to)"},
-      {"playbooks", "playbook.v1", "playbooks@1", "a playbook recorded or replayed"},
-      {"pathway_traces", "pathway_trace.v1", "pathway_traces@1", "one step of an order"},
-      {"replay_runs", "replay_run.v1", "replay_runs@1", "retrieve, bundle, chat, validate"},
-      {"retrievals", "retrieval.v1", "retrievals@1", "one matrix retrieve"},
-      {"observer_events", "observer_event.v1", "observer_events@1", "one observer minute"},
-      {"truth_claims", "truth_claim.v1", "truth_claims@1", "one claim about a subject"},
-      {"feedback", "feedback.v1", "feedback@1", "a coordinator's rating or flag"},
-  };
+  // The transform version of each source, bumped when its evidence output changes.
+  static const std::vector<SourceSpec> sources = [] {
+    static const std::string_view kTransforms[kKbSourceCount] = {
+        "chat_turns@1", "validations@1",     "iterate_runs@1",   "fills@1",
+        "emails@1",     "playbooks@1",       "pathway_traces@1", "replay_runs@1",
+        "retrievals@1", "observer_events@1", "truth_claims@1",   "feedback@1"};
+    std::vector<SourceSpec> out;
+    for (const KbSourceInfo& k : KbSources())
+      out.push_back({k.id, k.name, k.schema, kTransforms[static_cast<size_t>(k.id)], k.doc});
+    return out;
+  }();
   return sources;
 }
 
@@ -43,7 +40,8 @@ namespace {
 // written with these few verbs so each one reads as its documentation.
 class Line {
  public:
-  Line(dom::object obj, simdjson::internal::string_builder<>& sb) : obj_(obj), sb_(sb) {}
+  Line(dom::object obj, std::string_view schema, simdjson::internal::string_builder<>& sb)
+      : obj_(obj), schema_(schema), sb_(sb) {}
 
   Result<dom::element> Field(std::string_view key) const {
     dom::element el;
@@ -70,8 +68,10 @@ class Line {
     if (obj_[key][inner].get_string().get(s) != simdjson::SUCCESS) return "";
     return s;
   }
-  //! Checks the schema and sets the draft's day from the RFC 3339 time at `time_key`.
-  Status Begin(std::string_view schema, std::string_view time_key, EvidenceDraft& d) const {
+  //! Checks the source's schema and sets the draft's day from the RFC 3339 time at
+  //! `time_key`.
+  Status Begin(std::string_view time_key, EvidenceDraft& d) const {
+    const std::string_view schema = schema_;
     auto got = StringOr("schema", "");
     if (got != schema)
       return Status::InvalidArgument(
@@ -112,6 +112,7 @@ class Line {
   }
 
   dom::object obj_;
+  std::string_view schema_;  // the source's, every line must carry it
   simdjson::internal::string_builder<>& sb_;
 };
 
@@ -120,7 +121,7 @@ using TransformFn = Status (*)(const Line&, EvidenceDraft&, JsonObjectWriter&);
 // chat_turns -> chat_turn: one dispatcher call, success or failure. Subject: its iterate or
 // replay run when it has one, else its request.
 Status ChatTurn(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
-  LH_RETURN_IF_ERROR(in.Begin("chat_turn.v1", "at", d));
+  LH_RETURN_IF_ERROR(in.Begin("at", d));
   d.kind = "chat_turn";
   d.subject = in.StringOr("run_id", in.StringOr("request_id"));
   return in.Copy(w, {"id", "request_id", "origin", "run_id", "requested_model", "model", "provider",
@@ -131,7 +132,7 @@ Status ChatTurn(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 // validations -> validation: one verdict. Subject: the order the payload is about, else the
 // run, else the validation itself.
 Status Validation(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
-  LH_RETURN_IF_ERROR(in.Begin("validation.v1", "at", d));
+  LH_RETURN_IF_ERROR(in.Begin("at", d));
   d.kind = "validation";
   std::string_view order = in.Nested("payload", "order_id");
   d.subject = !order.empty() ? order : in.StringOr("run_id", in.StringOr("id"));
@@ -142,7 +143,7 @@ Status Validation(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 // iterate_runs -> iterate_run: the whole run, every attempt. Subject: the task's order.
 // `prompt` (the first two turns) was added to the source later: null on older lines.
 Status IterateRun(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
-  LH_RETURN_IF_ERROR(in.Begin("iterate_run.v1", "at", d));
+  LH_RETURN_IF_ERROR(in.Begin("at", d));
   d.kind = "iterate_run";
   std::string_view order = in.Nested("task", "order_id");
   d.subject = !order.empty() ? order : in.StringOr("run_id");
@@ -155,7 +156,7 @@ Status IterateRun(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 // fills -> fill: a fill a coordinator committed through POST /v1/fills, with the verdict it
 // got then and the order it was for. Subject: the order.
 Status Fill(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
-  LH_RETURN_IF_ERROR(in.Begin("fill.v1", "at", d));
+  LH_RETURN_IF_ERROR(in.Begin("at", d));
   d.kind = "fill";
   LH_ASSIGN_OR_RETURN(std::string_view order, in.String("order_id"));
   d.subject = order;
@@ -166,7 +167,7 @@ Status Fill(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 // emails -> email: an outreach email sent through POST /v1/emails, with its verdict, the
 // worker and the order. Subject: the order.
 Status Email(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
-  LH_RETURN_IF_ERROR(in.Begin("email.v1", "at", d));
+  LH_RETURN_IF_ERROR(in.Begin("at", d));
   d.kind = "email";
   LH_ASSIGN_OR_RETURN(std::string_view order, in.String("order_id"));
   d.subject = order;
@@ -176,7 +177,7 @@ Status Email(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 
 // playbooks -> playbook_record | playbook_replay (by `op`). Subject: the playbook.
 Status Playbook(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
-  LH_RETURN_IF_ERROR(in.Begin("playbook.v1", "at", d));
+  LH_RETURN_IF_ERROR(in.Begin("at", d));
   LH_ASSIGN_OR_RETURN(std::string_view op, in.String("op"));
   LH_ASSIGN_OR_RETURN(std::string_view id, in.String("playbook_id"));
   d.subject = id;
@@ -196,7 +197,7 @@ Status Playbook(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 
 // pathway_traces -> pathway_step: one step of an order's trace. Subject: the order.
 Status PathwayStep(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
-  LH_RETURN_IF_ERROR(in.Begin("pathway_trace.v1", "at", d));
+  LH_RETURN_IF_ERROR(in.Begin("at", d));
   d.kind = "pathway_step";
   LH_ASSIGN_OR_RETURN(std::string_view order, in.String("order_id"));
   d.subject = order;
@@ -205,7 +206,7 @@ Status PathwayStep(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 
 // replay_runs -> replay_run: retrieve, bundle, chat, validate. Subject: the task's order.
 Status ReplayRun(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
-  LH_RETURN_IF_ERROR(in.Begin("replay_run.v1", "at", d));
+  LH_RETURN_IF_ERROR(in.Begin("at", d));
   d.kind = "replay_run";
   std::string_view order;
   if (auto t = in.Field("task"); t.ok() && (*t)["task"]["order_id"].get_string().get(order))
@@ -219,7 +220,7 @@ Status ReplayRun(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 // retrievals -> retrieval: one matrix retrieve (or a replay's playbook search). Subject: the
 // query's role, or "none".
 Status Retrieval(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
-  LH_RETURN_IF_ERROR(in.Begin("retrieval.v1", "at", d));
+  LH_RETURN_IF_ERROR(in.Begin("at", d));
   d.kind = "retrieval";
   d.subject = in.StringOr("role", "none");
   return in.Copy(w, {"id", "request_id", "query", "role", "role_source", "place", "shift",
@@ -229,7 +230,7 @@ Status Retrieval(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 // observer_events -> observer_window: one closed minute of metrics, dated by the minute it
 // covers (window_start). Subject: "observer".
 Status ObserverWindow(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
-  LH_RETURN_IF_ERROR(in.Begin("observer_event.v1", "window_start", d));
+  LH_RETURN_IF_ERROR(in.Begin("window_start", d));
   d.kind = "observer_window";
   d.subject = "observer";
   return in.Copy(
@@ -239,7 +240,7 @@ Status ObserverWindow(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 
 // truth_claims -> truth_claim: one claim, dated when it was recorded. Subject: its subject.
 Status TruthClaim(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
-  LH_RETURN_IF_ERROR(in.Begin("truth_claim.v1", "recorded_at", d));
+  LH_RETURN_IF_ERROR(in.Begin("recorded_at", d));
   d.kind = "truth_claim";
   LH_ASSIGN_OR_RETURN(std::string_view subject, in.String("subject"));
   d.subject = subject;
@@ -250,30 +251,40 @@ Status TruthClaim(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 // feedback -> feedback: a coordinator's rating or flag. Subject: its target (a run, request,
 // fill, email, playbook or evidence id).
 Status Feedback(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
-  LH_RETURN_IF_ERROR(in.Begin("feedback.v1", "at", d));
+  LH_RETURN_IF_ERROR(in.Begin("at", d));
   d.kind = "feedback";
   LH_ASSIGN_OR_RETURN(std::string_view target, in.String("target"));
   d.subject = target;
   return in.Copy(w, {"id", "request_id", "target", "rating", "flag", "reason", "coordinator"});
 }
 
-TransformFn TransformOf(std::string_view source) {
-  static const std::pair<std::string_view, TransformFn> table[] = {
-      {"chat_turns", ChatTurn},
-      {"validations", Validation},
-      {"iterate_runs", IterateRun},
-      {"fills", Fill},
-      {"emails", Email},
-      {"playbooks", Playbook},
-      {"pathway_traces", PathwayStep},
-      {"replay_runs", ReplayRun},
-      {"retrievals", Retrieval},
-      {"observer_events", ObserverWindow},
-      {"truth_claims", TruthClaim},
-      {"feedback", Feedback},
-  };
-  for (const auto& [name, fn] : table)
-    if (name == source) return fn;
+TransformFn TransformOf(KbSource source) {
+  switch (source) {
+    case KbSource::kChatTurns:
+      return ChatTurn;
+    case KbSource::kValidations:
+      return Validation;
+    case KbSource::kIterateRuns:
+      return IterateRun;
+    case KbSource::kFills:
+      return Fill;
+    case KbSource::kEmails:
+      return Email;
+    case KbSource::kPlaybooks:
+      return Playbook;
+    case KbSource::kPathwayTraces:
+      return PathwayStep;
+    case KbSource::kReplayRuns:
+      return ReplayRun;
+    case KbSource::kRetrievals:
+      return Retrieval;
+    case KbSource::kObserverEvents:
+      return ObserverWindow;
+    case KbSource::kTruthClaims:
+      return TruthClaim;
+    case KbSource::kFeedback:
+      return Feedback;
+  }
   return nullptr;
 }
 
@@ -289,7 +300,7 @@ EvidenceTransformer::~EvidenceTransformer() = default;
 
 Status EvidenceTransformer::Transform(const SourceSpec& source, std::string_view line,
                                       EvidenceDraft& out) {
-  TransformFn fn = TransformOf(source.name);
+  TransformFn fn = source.id ? TransformOf(*source.id) : nullptr;
   if (fn == nullptr)
     return Status::InvalidArgument(fmt::format("no transform for source '{}'", source.name));
   dom::element doc;
@@ -302,7 +313,7 @@ Status EvidenceTransformer::Transform(const SourceSpec& source, std::string_view
   Status st;
   {
     JsonObjectWriter w(out.payload);
-    st = fn(Line(obj, impl_->sb), out, w);
+    st = fn(Line(obj, source.schema, impl_->sb), out, w);
   }
   return st;
 }

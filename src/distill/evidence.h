@@ -20,22 +20,26 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
+#include "storage/kb_sources.h"
 
 namespace lakehouse::distill {
 
+// A `_kb` source (storage/kb_sources.h) as the materializer sees it.
 struct SourceSpec {
+  std::optional<KbSource> id;  // none: a file in _kb/ that is no known source
   std::string_view name;       // "chat_turns": the file _kb/<name>.jsonl
   std::string_view schema;     // "chat_turn.v1": every line's `schema`
   std::string_view transform;  // "chat_turns@1": bumped when the transform's output changes
   std::string_view doc;        // one line: what the evidence is
 };
 
-//! The 12 sources in processing order.
+//! The 12 sources in processing order (storage/kb_sources.h's).
 const std::vector<SourceSpec>& Sources();
 const SourceSpec* FindSource(std::string_view name);
 

@@ -341,7 +341,8 @@ Result<Json> Materialize(const MaterializeOptions& options) {
     if (FindSource(stem) == nullptr) unknown_names.push_back(stem);
   }
   std::sort(unknown_names.begin(), unknown_names.end());
-  for (const auto& n : unknown_names) specs.push_back(SourceSpec{n, "", "", "unknown source"});
+  for (const auto& n : unknown_names)
+    specs.push_back(SourceSpec{std::nullopt, n, "", "", "unknown source"});
 
   // Sources are independent (own input, own outputs): a few threads take them biggest
   // first, so the two big ones (chat turns, iterate runs) run side by side.

@@ -73,7 +73,7 @@ Result<Json> RunReplay(const IterateRequest& request, int64_t k, ReplayDeps& dep
         {ErrorKind::kParse, "output", "the chat call failed: " + answer.status().message()});
   }
   Json line = Json::object();
-  line["schema"] = "replay_run.v1";
+  line["schema"] = KbSchema(KbSource::kReplayRuns);
   line["run_id"] = run_id;
   line["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
   line["task"] = Json{{"kind", request.kind}, {"task", request.task}};
@@ -88,7 +88,7 @@ Result<Json> RunReplay(const IterateRequest& request, int64_t k, ReplayDeps& dep
   line["roster_versions"] = RosterVersionsJson(deps.roster.stats());
   line["latency_ms"] = std::round(static_cast<double>(MicrosSince(start))) / 1000;
   line["error"] = error;
-  deps.kb.Append("replay_runs", line);
+  deps.kb.Append(KbSource::kReplayRuns, line);
   return line;
 }
 

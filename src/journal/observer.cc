@@ -272,7 +272,7 @@ void Observer::EmitMinute(int64_t minute_start_s) {
   }
   if (window["requests"] == 0 && window["validators"].empty() && window["chat"].empty()) return;
   Json line = Json::object();
-  line["schema"] = "observer_event.v1";
+  line["schema"] = KbSchema(KbSource::kObserverEvents);
   line["at"] = FormatRfc3339Millis(options_.clock->NowMillis());
   line["window_start"] = FormatRfc3339Millis(minute_start_s * 1000);
   line["window_s"] = 60;
@@ -280,7 +280,7 @@ void Observer::EmitMinute(int64_t minute_start_s) {
     if (k != "seconds") line[k] = v;
   line["dropped_total"] = dropped_.load();
   line["errors_total"] = errors_.load();
-  options_.kb->Append("observer_events", line);
+  options_.kb->Append(KbSource::kObserverEvents, line);
 }
 
 Json Observer::Summary() const {

@@ -108,11 +108,11 @@ Result<Json> TruthStore::Add(std::vector<Claim> claims, const std::string& reque
   if (kb_ != nullptr) {
     for (const auto& c : claims) {
       Json line = Json::object();
-      line["schema"] = "truth_claim.v1";
+      line["schema"] = KbSchema(KbSource::kTruthClaims);
       line["request_id"] = request_id;
       const Json claim = c.ToJson();
       for (const auto& [k, v] : claim.items()) line[k] = v;
-      kb_->Append("truth_claims", line);
+      kb_->Append(KbSource::kTruthClaims, line);
     }
   }
   return Json{{"accepted", claims.size()}, {"ids", ids}};

@@ -108,9 +108,9 @@ Result<Json> PathwayStore::Append(const std::string& order_id, const PathwayStep
   }
   if (kb_ != nullptr) {
     Json line = Json::object();
-    line["schema"] = "pathway_trace.v1";
+    line["schema"] = KbSchema(KbSource::kPathwayTraces);
     for (const auto& [k, v] : record.items()) line[k] = v;
-    kb_->Append("pathway_traces", line);
+    kb_->Append(KbSource::kPathwayTraces, line);
   }
   return Json{{"order_id", order_id}, {"version", record["version"]}, {"step", StepJson(record)}};
 }

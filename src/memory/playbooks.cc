@@ -175,14 +175,14 @@ Result<Json> Playbooks::Record(const Json& body, const std::string& request_id) 
   out["playbook"] = playbook;
   out["outcome"] = outcome;
   if (kb_ != nullptr) {
-    Json line = Json{{"schema", "playbook.v1"},
+    Json line = Json{{"schema", KbSchema(KbSource::kPlaybooks)},
                      {"op", "record"},
                      {"at", payload["recorded_at"]},
                      {"request_id", request_id}};
     for (const char* key :
          {"playbook_id", "version", "order_id", "signature", "playbook", "outcome"})
       line[key] = out[key];
-    kb_->Append("playbooks", line);
+    kb_->Append(KbSource::kPlaybooks, line);
   }
   return out;
 }
@@ -262,7 +262,7 @@ Result<Json> Playbooks::Replay(const Json& body, const std::string& request_id) 
       rec.results.push_back(Json{{"corpus", kIndex}, {"id", h->id}, {"score", Round6(h->score)}});
     rec.per_corpus = Json{{kIndex, ranked.size()}};
     rec.latency_ms = std::round(static_cast<double>(MicrosSince(start))) / 1000;
-    kb_->Append("retrievals", rec.ToJson());
+    kb_->Append(KbSource::kRetrievals, rec.ToJson());
   }
   const std::string old_order = pb.value("order_id", "");
 
@@ -354,7 +354,7 @@ Result<Json> Playbooks::Replay(const Json& body, const std::string& request_id) 
   }
   if (kb_ != nullptr) {
     Json line = Json::object();
-    line["schema"] = "playbook.v1";
+    line["schema"] = KbSchema(KbSource::kPlaybooks);
     line["op"] = "replay";
     line["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
     line["request_id"] = request_id;
@@ -366,7 +366,7 @@ Result<Json> Playbooks::Replay(const Json& body, const std::string& request_id) 
     line["verdicts"] = out["verdicts"];
     line["valid"] = out["valid"];
     line["latency_ms"] = std::round(static_cast<double>(MicrosSince(start))) / 1000;
-    kb_->Append("playbooks", line);
+    kb_->Append(KbSource::kPlaybooks, line);
   }
   return out;
 }

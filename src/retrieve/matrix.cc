@@ -40,7 +40,7 @@ struct Hit {
 
 Json RetrievalRecord::ToJson() const {
   Json line = Json::object();
-  line["schema"] = "retrieval.v1";
+  line["schema"] = KbSchema(KbSource::kRetrievals);
   line["id"] = "ret_" + NextRequestId();
   line["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
   line["request_id"] = request_id;
@@ -312,7 +312,7 @@ Result<Json> MatrixRetriever::Retrieve(const RetrieveRequest& req, const std::st
     rec.gated = gated;
     rec.per_corpus = per_corpus;
     rec.latency_ms = std::round(static_cast<double>(MicrosSince(start))) / 1000;
-    kb_->Append("retrievals", rec.ToJson());
+    kb_->Append(KbSource::kRetrievals, rec.ToJson());
   }
   return out;
 }

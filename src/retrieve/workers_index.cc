@@ -24,6 +24,21 @@ std::string Join(const Json& arr) {
   return out;
 }
 
+std::string Join(const std::vector<std::string_view>& list) {
+  std::string out;
+  for (std::string_view x : list) {
+    if (!out.empty()) out += ", ";
+    out += x;
+  }
+  return out;
+}
+
+std::string Text(std::string_view role, const std::string& skills, const std::string& certs,
+                 std::string_view city, std::string_view state, std::string_view shift) {
+  return fmt::format("{}. skills: {}. certifications: {}. {}, {}. {} shift", role, skills, certs,
+                     city, state, shift);
+}
+
 constexpr const char* kColumns[] = {
     "worker_id", "role",   "skills",      "certifications",  "city",
     "state",     "lat",    "lon",         "shift_pref",      "available",
@@ -32,35 +47,44 @@ constexpr const char* kColumns[] = {
 }  // namespace
 
 std::string WorkerText(const Json& w) {
-  return fmt::format("{}. skills: {}. certifications: {}. {}, {}. {} shift", w.value("role", ""),
-                     Join(w.value("skills", Json::array())),
-                     Join(w.value("certifications", Json::array())), w.value("city", ""),
-                     w.value("state", ""), w.value("shift_pref", ""));
+  return Text(w.value("role", ""), Join(w.value("skills", Json::array())),
+              Join(w.value("certifications", Json::array())), w.value("city", ""),
+              w.value("state", ""), w.value("shift_pref", ""));
+}
+
+Status ReadWorkers(QueryEngine& query, std::vector<VectorItem>* items,
+                   std::vector<std::string>* texts) {
+  std::string select;
+  for (const char* c : kColumns) select += (select.empty() ? "" : ", ") + std::string(c);
+  auto add = [&](const ScanBatch& b, size_t row) {
+    // The columns are distinct keys: append them without ordered_json's per-insert search.
+    Json payload = Json::object();
+    auto& fields = payload.get_ref<Json::object_t&>();
+    fields.reserve(std::size(kColumns));
+    for (size_t c = 0; c < std::size(kColumns); ++c)
+      fields.emplace_back(kColumns[c], b[c].Value(row));
+    texts->push_back(Text(b[1].String(row), Join(b[2].StringList(row)), Join(b[3].StringList(row)),
+                          b[4].String(row), b[5].String(row), b[8].String(row)));
+    VectorItem& item = items->emplace_back();
+    item.id = std::string(b[0].String(row));
+    item.payload = std::move(payload);
+  };
+  ScanOptions so;
+  so.timeout = std::chrono::minutes(30);
+  return query
+      .Scan("SELECT " + select + " FROM workers ORDER BY worker_id", so,
+            [&](const ScanBatch& b) {
+              for (size_t row = 0; row < b.rows(); ++row) add(b, row);
+              return Status::OK();
+            })
+      .status();
 }
 
 Result<Json> BuildWorkersIndex(const WorkersIndexDeps& s) {
   const auto start = std::chrono::steady_clock::now();
-  std::string select;
-  for (const char* c : kColumns) select += (select.empty() ? "" : ", ") + std::string(c);
   std::vector<std::string> texts;
   std::vector<VectorItem> items;
-  ScanOptions so;
-  so.timeout = std::chrono::minutes(30);
-  LH_RETURN_IF_ERROR(s.query
-                         ->Scan("SELECT " + select + " FROM workers ORDER BY worker_id", so,
-                                [&](const ScanBatch& b) {
-                                  for (size_t row = 0; row < b.rows(); ++row) {
-                                    Json payload = Json::object();
-                                    for (size_t c = 0; c < std::size(kColumns); ++c)
-                                      payload[kColumns[c]] = b[c].Value(row);
-                                    texts.push_back(WorkerText(payload));
-                                    VectorItem& item = items.emplace_back();
-                                    item.id = std::string(b[0].String(row));
-                                    item.payload = std::move(payload);
-                                  }
-                                  return Status::OK();
-                                })
-                         .status());
+  LH_RETURN_IF_ERROR(ReadWorkers(*s.query, &items, &texts));
   const std::string& model = s.embed->default_model();
   LH_ASSIGN_OR_RETURN(auto vectors, s.embed->EmbedUncached(model, texts));
   for (size_t i = 0; i < items.size(); ++i) items[i].vector = std::move(vectors[i]);

@@ -15,6 +15,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "vector/side_store.h"
 
 namespace lakehouse {
 
@@ -33,6 +34,11 @@ struct WorkersIndexDeps {
 
 //! The text a worker is embedded from.
 std::string WorkerText(const Json& row);
+
+//! The index's read phase: one item (id, payload; no vector yet) and one embedding text per
+//! worker, by worker_id, read with a typed scan (query/scan.h).
+Status ReadWorkers(QueryEngine& query, std::vector<VectorItem>* items,
+                   std::vector<std::string>* texts);
 
 //! (Re)builds the `workers` index; answers {count, embed_ms, index_ms, elapsed_ms}.
 Result<Json> BuildWorkersIndex(const WorkersIndexDeps& deps);

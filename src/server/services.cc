@@ -136,7 +136,7 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
     }
     // Every _kb line is a significant event: journal its compact form.
     Services* self = s.get();
-    s->kb->SetListener([self](std::string_view source, const Json& line) {
+    s->kb->SetListener([self](KbSource source, const Json& line) {
       if (auto e = EventFromKbLine(source, line)) self->AppendEvent(std::move(*e));
     });
     s->catalog->AddListener([self](const DatasetManifest& m) {

@@ -13,32 +13,37 @@
 
 namespace lakehouse {
 
-KbLog::KbLog(std::filesystem::path dir) : dir_(std::move(dir)) {}
+KbLog::KbLog(std::filesystem::path dir) : dir_(std::move(dir)) {
+  fds_.fill(-1);
+}
 
 KbLog::~KbLog() {
   (void)Sync();
-  for (auto& [name, fd] : fds_) ::close(fd);
+  for (int fd : fds_)
+    if (fd >= 0) ::close(fd);
 }
 
-Result<int> KbLog::Fd(std::string_view source) {
+Result<int> KbLog::Fd(KbSource source) {
   std::lock_guard lock(mu_);
-  if (auto it = fds_.find(source); it != fds_.end()) return it->second;
+  int& slot = fds_[static_cast<size_t>(source)];
+  if (slot >= 0) return slot;
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return Status::IOError(fmt::format("create {}: {}", dir_.string(), ec.message()));
-  const std::string path = (dir_ / (std::string(source) + ".jsonl")).string();
+  const std::string path = (dir_ / (std::string(KbName(source)) + ".jsonl")).string();
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError(fmt::format("open {}: {}", path, std::strerror(errno)));
-  fds_.emplace(std::string(source), fd);
+  slot = fd;
   return fd;
 }
 
-void KbLog::Append(std::string_view source, const Json& record) {
+void KbLog::Append(KbSource id, const Json& record) {
+  const std::string_view source = KbName(id);
   Counter& lines = MetricsRegistry::Global().GetCounter(
       "lakehouse_kb_lines_total", "lines appended to _kb logs", {"source"}, {std::string(source)});
   std::string line = DumpJson(record);
   line += '\n';
-  auto fd = Fd(source);
+  auto fd = Fd(id);
   Status st = fd.status();
   if (fd.ok()) {
     const ssize_t n = ::write(*fd, line.data(), line.size());
@@ -59,7 +64,7 @@ void KbLog::Append(std::string_view source, const Json& record) {
   lines.Inc();
   if (listener_) {
     try {
-      listener_(source, record);
+      listener_(id, record);
     } catch (const std::exception& ex) {
       spdlog::warn("kb listener ({}): {}", source, ex.what());
     }
@@ -68,9 +73,10 @@ void KbLog::Append(std::string_view source, const Json& record) {
 
 Status KbLog::Sync() {
   std::lock_guard lock(mu_);
-  for (auto& [name, fd] : fds_) {
-    if (::fsync(fd) != 0)
-      return Status::IOError(fmt::format("fsync _kb/{}.jsonl: {}", name, std::strerror(errno)));
+  for (size_t i = 0; i < fds_.size(); ++i) {
+    if (fds_[i] >= 0 && ::fsync(fds_[i]) != 0)
+      return Status::IOError(
+          fmt::format("fsync _kb/{}.jsonl: {}", KbSources()[i].name, std::strerror(errno)));
   }
   return Status::OK();
 }

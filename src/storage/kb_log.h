@@ -1,25 +1,26 @@
 // src/storage/kb_log.h: the raw, append-only `_kb/<source>.jsonl` logs.
 //
-// Every validate, iterate and chat call (and later retrievals, playbooks, pathway traces)
-// appends one JSON line here; the distillation pipeline reads these files as its sources
-// (docs/KB.md lists each source's fields). A line is written with one write(2) on a file
-// opened O_APPEND, so concurrent appenders (threads, or split-service processes on one
-// root) never interleave inside a line. Durability: the page cache, not an fsync per
-// line (these are observations, not the system of record); Sync() fsyncs every open log
-// and runs at shutdown.
+// Every validate, iterate and chat call, retrieval, playbook, pathway step, commit, claim
+// and feedback appends one JSON line here (storage/kb_sources.h lists the sources); the
+// journal turns each line into an event and the distillation pipeline reads these files as
+// its sources (docs/KB.md lists each source's fields). A line is written with one write(2) on a
+// file opened O_APPEND, so concurrent appenders (threads, or split-service processes on one root)
+// never interleave inside a line. Durability: the page cache, not an fsync per line (these are
+// observations, not the system of record); Sync() fsyncs every open log and runs at shutdown.
 //
 // Thread-safety: Append may be called concurrently.
 #pragma once
 
+#include <array>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
 
 #include "core/json.h"
 #include "core/status.h"
+#include "storage/kb_sources.h"
 
 namespace lakehouse {
 
@@ -31,12 +32,12 @@ class KbLog {
   KbLog(const KbLog&) = delete;
   KbLog& operator=(const KbLog&) = delete;
 
-  //! Appends `record` as one line to `<dir>/<source>.jsonl`. Failures are logged and
+  //! Appends `record` as one line to `<dir>/<source name>.jsonl`. Failures are logged and
   //! counted (lakehouse_kb_append_errors_total), never thrown into the request.
-  void Append(std::string_view source, const Json& record);
+  void Append(KbSource source, const Json& record);
   //! Called after each append with the source and the record (the journal turns them into
   //! events). Set once before concurrent use; must not block.
-  void SetListener(std::function<void(std::string_view source, const Json& record)> listener) {
+  void SetListener(std::function<void(KbSource source, const Json& record)> listener) {
     listener_ = std::move(listener);
   }
   //! fsyncs every log opened so far.
@@ -44,12 +45,12 @@ class KbLog {
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
-  Result<int> Fd(std::string_view source);
+  Result<int> Fd(KbSource source);
 
   std::filesystem::path dir_;
-  std::mutex mu_;  // guards fds_
-  std::map<std::string, int, std::less<>> fds_;
-  std::function<void(std::string_view, const Json&)> listener_;
+  std::mutex mu_;                        // guards fds_
+  std::array<int, kKbSourceCount> fds_;  // -1: not opened yet
+  std::function<void(KbSource, const Json&)> listener_;
 };
 
 }  // namespace lakehouse

@@ -19,10 +19,10 @@ Result<CommitOrigin> ParseOrigin(const Json& body) {
 }
 
 // The fields every commit line starts and ends with.
-Json LineHead(const char* schema, const char* id_field, const std::string& id,
+Json LineHead(KbSource source, const char* id_field, const std::string& id,
               const std::string& request_id, const std::string& order_id) {
   Json line = Json::object();
-  line["schema"] = schema;
+  line["schema"] = KbSchema(source);
   line[id_field] = id;
   line["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
   line["request_id"] = request_id;
@@ -30,7 +30,7 @@ Json LineHead(const char* schema, const char* id_field, const std::string& id,
   return line;
 }
 
-Result<CommitOutcome> Record(const CommitDeps& d, const char* kb_source, Json line,
+Result<CommitOutcome> Record(const CommitDeps& d, KbSource kb_source, Json line,
                              CommitOutcome outcome, const CommitOrigin& origin,
                              const std::string& order_id, PathwayStep step) {
   line["run_id"] = origin.run_id;
@@ -82,13 +82,13 @@ Result<CommitOutcome> CommitFill(const CommitDeps& d, const FillCommit& fill,
   const Json payload{{"order_id", fill.order_id}, {"worker_ids", fill.worker_ids}};
   CommitOutcome outcome{"fil_" + request_id, d.validators->Fill(*roster, payload), "fill_id"};
   const OrderRecord* order = roster->FindOrder(fill.order_id);
-  Json line = LineHead("fill.v1", "fill_id", outcome.id, request_id, fill.order_id);
+  Json line = LineHead(KbSource::kFills, "fill_id", outcome.id, request_id, fill.order_id);
   line["worker_ids"] = fill.worker_ids;
   line["order"] = order ? OrderJson(*order) : Json(nullptr);
   PathwayStep step{"filled", Json{{"fill_id", outcome.id}, {"worker_ids", fill.worker_ids}},
                    fill.origin.source, request_id};
-  return Record(d, "fills", std::move(line), std::move(outcome), fill.origin, fill.order_id,
-                std::move(step));
+  return Record(d, KbSource::kFills, std::move(line), std::move(outcome), fill.origin,
+                fill.order_id, std::move(step));
 }
 
 Result<CommitOutcome> CommitEmail(const CommitDeps& d, const EmailCommit& email,
@@ -102,7 +102,7 @@ Result<CommitOutcome> CommitEmail(const CommitDeps& d, const EmailCommit& email,
   CommitOutcome outcome{"eml_" + request_id, d.validators->Email(*roster, payload), "email_id"};
   const OrderRecord* order = roster->FindOrder(email.order_id);
   auto worker = roster->FindWorker(email.worker_id);
-  Json line = LineHead("email.v1", "email_id", outcome.id, request_id, email.order_id);
+  Json line = LineHead(KbSource::kEmails, "email_id", outcome.id, request_id, email.order_id);
   line["worker_id"] = email.worker_id;
   line["worker"] = worker ? WorkerJson(roster->Worker(*worker)) : Json(nullptr);
   line["order"] = order ? OrderJson(*order) : Json(nullptr);
@@ -113,8 +113,8 @@ Result<CommitOutcome> CommitEmail(const CommitDeps& d, const EmailCommit& email,
       "emailed",
       Json{{"email_id", outcome.id}, {"worker_id", email.worker_id}, {"subject", email.subject}},
       email.origin.source, request_id};
-  return Record(d, "emails", std::move(line), std::move(outcome), email.origin, email.order_id,
-                std::move(step));
+  return Record(d, KbSource::kEmails, std::move(line), std::move(outcome), email.origin,
+                email.order_id, std::move(step));
 }
 
 }  // namespace lakehouse

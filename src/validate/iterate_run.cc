@@ -11,7 +11,7 @@ namespace {
 Json RunLine(const IterateRequest& ir, const Result<IterateResult>& result,
              const std::string& default_model, const std::string& request_id, Json* answer) {
   Json line = Json::object();
-  line["schema"] = "iterate_run.v1";
+  line["schema"] = KbSchema(KbSource::kIterateRuns);
   line["run_id"] = ir.run_id;
   line["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
   line["request_id"] = request_id;
@@ -71,15 +71,16 @@ Result<Json> RecordIterateRun(const IterateRunDeps& d, const IterateRequest& ir,
   LH_ASSIGN_OR_RETURN(auto roster, d.roster->Require());
   auto on_attempt = [&](const IterateAttempt& a) {
     if (d.kb == nullptr) return;
-    d.kb->Append("validations", ValidationKbRecord(ir.kind, a.extracted, a.verdict, roster->stats(),
-                                                   "iterate", request_id, ir.run_id,
-                                                   static_cast<int64_t>(a.latency_ms * 1000)));
+    d.kb->Append(
+        KbSource::kValidations,
+        ValidationKbRecord(ir.kind, a.extracted, a.verdict, roster->stats(), "iterate", request_id,
+                           ir.run_id, static_cast<int64_t>(a.latency_ms * 1000)));
   };
   auto result = RunIterate(ir, *roster, *d.validators, chat, on_attempt);
   Json answer;
   Json line = RunLine(ir, result, default_model, request_id, &answer);
   line["latency_ms"] = std::round(static_cast<double>(MicrosSince(start))) / 1000;
-  if (d.kb != nullptr) d.kb->Append("iterate_runs", line);
+  if (d.kb != nullptr) d.kb->Append(KbSource::kIterateRuns, line);
   if (!result.ok()) return result.status();
   if (ir.kind == "fill" && d.steps != nullptr && !result->attempts.empty())
     LH_RETURN_IF_ERROR(RecordSteps(*d.steps, ir, *result, *roster, request_id));

@@ -12,6 +12,7 @@
 #include "core/ids.h"
 #include "core/text.h"
 #include "staffing/taxonomy.h"
+#include "storage/kb_sources.h"
 #include "validate/text_scan.h"
 #include "validate/validator_checks.h"
 
@@ -68,7 +69,7 @@ Json ValidationKbRecord(std::string_view kind, const Json& payload, const Verdic
                         const RosterStats& roster, std::string_view origin,
                         std::string_view request_id, std::string_view run_id, int64_t elapsed_us) {
   Json j = Json::object();
-  j["schema"] = "validation.v1";
+  j["schema"] = KbSchema(KbSource::kValidations);
   j["id"] = "val_" + NextRequestId();
   j["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
   j["origin"] = origin;
