@@ -46,26 +46,31 @@ Result<DatasetVersion> Workspace::Publish(duck::Connection& conn, PendingVersion
       fs::remove_all(d, ec);
     }
   } cleanup{dir};
-  // Parts are named part-0.parquet, part-1.parquet, ... and split near part_size_bytes.
-  LH_RETURN_IF_ERROR(
-      conn.Exec(fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd, FILE_SIZE_BYTES "
-                            "{}, FILENAME_PATTERN 'part-{{i}}')",
-                            select_sql, duck::QuoteString(dir), options_.part_size_bytes)));
-  std::vector<std::string> parts;
+  // Parts are named part-0.parquet, part-1.parquet, ... A version that fits one part keeps
+  // its rows in the order they were written (DuckDB's order-preserving writer; readers such
+  // as the roster rely on it to skip a sort). That writer cannot split files, so a version
+  // larger than part_size_bytes is written again by the rotating writer: parts near that
+  // size, rows in no particular order.
   std::error_code ec;
-  if (fs::is_directory(dir, ec)) {
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IOError(fmt::format("create {}: {}", dir, ec.message()));
+  const std::string single = dir + "/part-0.parquet";
+  LH_RETURN_IF_ERROR(
+      conn.Exec(fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd, PRESERVE_ORDER)",
+                            select_sql, duck::QuoteString(single))));
+  std::vector<std::string> parts = {"part-0.parquet"};
+  if (static_cast<int64_t>(fs::file_size(single, ec)) > options_.part_size_bytes) {
+    fs::remove_all(dir, ec);
+    LH_RETURN_IF_ERROR(
+        conn.Exec(fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd, FILE_SIZE_BYTES "
+                              "{}, FILENAME_PATTERN 'part-{{i}}')",
+                              select_sql, duck::QuoteString(dir), options_.part_size_bytes)));
+    parts.clear();
     for (const auto& e : fs::directory_iterator(dir, ec))
       parts.push_back(e.path().filename().string());
-  }
-  std::sort(parts.begin(), parts.end(), [](const std::string& a, const std::string& b) {
-    return a.size() != b.size() ? a.size() < b.size() : a < b;  // part-2 before part-10
-  });
-  if (parts.empty()) {
-    // Zero rows: COPY to a directory writes no file; write one empty part with the schema.
-    LH_RETURN_IF_ERROR(
-        conn.Exec(fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd)", select_sql,
-                              duck::QuoteString(dir + "/part-0.parquet"))));
-    parts.push_back("part-0.parquet");
+    std::sort(parts.begin(), parts.end(), [](const std::string& a, const std::string& b) {
+      return a.size() != b.size() ? a.size() < b.size() : a < b;  // part-2 before part-10
+    });
   }
   std::string file_list;
   for (const auto& p : parts) {

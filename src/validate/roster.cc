@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <future>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -14,8 +15,19 @@
 namespace lakehouse {
 namespace {
 
+// FNV-1a over the ASCII-lowercased bytes: no allocation (it runs twice per worker at load,
+// and per token when the Email validator scans a body). In-memory keys only.
+constexpr uint64_t kFnvOffset = 14695981039346656037ULL;
+uint64_t HashLowerInto(uint64_t h, std::string_view s) {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    h ^= (u >= 'A' && u <= 'Z') ? u + 32 : u;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
 uint64_t HashLower(std::string_view s) {
-  return std::hash<std::string>{}(AsciiLower(s));
+  return HashLowerInto(kFnvOffset, s);
 }
 uint32_t EmailKey(std::string_view s) {
   return static_cast<uint32_t>(HashLower(s) >> 32);
@@ -34,8 +46,9 @@ void BuildIndex(std::vector<std::pair<K, uint32_t>> pairs, std::vector<K>& keys,
   }
 }
 
+// The key of lower-case "first last".
 uint64_t NameKey(std::string_view first, std::string_view last) {
-  return HashLower(fmt::format("{} {}", first, last));
+  return HashLowerInto(HashLowerInto(HashLowerInto(kFnvOffset, first), " "), last);
 }
 
 // One row of a typed scan (query/scan.h), read the way the roster reads every dataset: a
@@ -50,14 +63,22 @@ struct Row {
   int32_t Day(size_t c) const { return b[c].Day(i).value_or(0); }
 };
 
-// Runs `sql` over the engine and calls `row` with each row, chunk by chunk.
+// Runs `sql` over the engine and calls `row` with each row, chunk by chunk, until `*stop`
+// (when given) turns true.
 Status ScanRows(QueryEngine& query, const std::string& sql, const std::string& dataset,
-                const std::function<void(const Row&)>& row) {
+                const std::function<void(const Row&)>& row, const bool* stop = nullptr) {
+  bool stopped = false;
   auto r = query.Scan(sql, ScanOptions{}, [&](const ScanBatch& batch) {
-    for (size_t i = 0; i < batch.rows(); ++i) row(Row{batch, i});
+    for (size_t i = 0; i < batch.rows(); ++i) {
+      row(Row{batch, i});
+      if (stop != nullptr && *stop) {
+        stopped = true;
+        return Status::Conflict("stopped by the reader");
+      }
+    }
     return Status::OK();
   });
-  if (!r.ok()) return r.status().WithContext("roster: loading dataset " + dataset);
+  if (!r.ok() && !stopped) return r.status().WithContext("roster: loading dataset " + dataset);
   return Status::OK();
 }
 
@@ -230,12 +251,17 @@ std::vector<uint32_t> Roster::WorkersByPhone(uint64_t digits) const {
 }
 
 bool Roster::IsWorkerName(std::string_view first, std::string_view last) const {
-  return name_pairs_.count(NameKey(first, last)) > 0;
+  return std::binary_search(name_pairs_.begin(), name_pairs_.end(), NameKey(first, last));
 }
 
 // Builds a Roster from the three datasets; a friend so it can fill the columns.
 struct RosterBuilder {
-  static Status Workers(Roster& r, QueryEngine& q, size_t expected_rows) {
+  //! `ordered`: let DuckDB sort by worker_id. Without it, the rows come in file order
+  //! (DuckDB preserves insertion order), which is worker_id order for every dataset we
+  //! write; the first row out of order stops the scan with *out_of_order set, and the
+  //! caller loads again with `ordered` (sorting 500k rows is a third of the load).
+  static Status Workers(Roster& r, QueryEngine& q, size_t expected_rows, bool ordered,
+                        bool* out_of_order) {
     // Sized once from the manifest's row count: no doubling, no transient garbage.
     for (auto* v : {&r.worker_id_off_, &r.email_off_, &r.first_, &r.last_, &r.city_})
       v->reserve(expected_rows);
@@ -245,6 +271,7 @@ struct RosterBuilder {
     for (auto* v : {&r.rating_, &r.reliability_, &r.pay_rate_, &r.lat_, &r.lon_})
       v->reserve(expected_rows);
     r.arena_.reserve(expected_rows * 44);
+    r.name_pairs_.reserve(expected_rows);
     auto put = [&r](std::string_view s) {
       const auto off = static_cast<uint32_t>(r.arena_.size());
       const auto len = static_cast<uint16_t>(std::min<size_t>(s.size(), UINT16_MAX));
@@ -258,13 +285,19 @@ struct RosterBuilder {
     emails.reserve(expected_rows);
     phones.reserve(expected_rows);
     r.cert_begin_.push_back(0);
-    LH_RETURN_IF_ERROR(ScanRows(
-        q,
+    std::string sql =
         "SELECT worker_id, first_name, last_name, email, phone, role, certifications, city, "
         "state, lat, lon, shift_pref, available, status, rating, reliability, pay_rate, "
-        "years_experience FROM workers ORDER BY worker_id",
-        "workers", [&](const Row& c) {
+        "years_experience FROM workers";
+    if (ordered) sql += " ORDER BY worker_id";
+    LH_RETURN_IF_ERROR(ScanRows(
+        q, sql, "workers",
+        [&](const Row& c) {
           const std::string_view id = c.Str(0);
+          if (!id.empty() && id < last_id) {
+            *out_of_order = true;
+            return;
+          }
           if (id.empty() || id == last_id) {
             ++r.stats_.skipped_rows;
             spdlog::warn("roster: skipping a workers row with {} worker_id '{}'",
@@ -279,7 +312,7 @@ struct RosterBuilder {
           const std::string_view first = c.Str(1), last = c.Str(2);
           r.first_.push_back(r.names_.Intern(first));
           r.last_.push_back(r.names_.Intern(last));
-          if (!first.empty() && !last.empty()) r.name_pairs_.insert(NameKey(first, last));
+          if (!first.empty() && !last.empty()) r.name_pairs_.push_back(NameKey(first, last));
           if (!email.empty()) emails.emplace_back(EmailKey(email), index);
           if (uint64_t phone = Roster::PhoneDigits(c.Str(4))) phones.emplace_back(phone, index);
           r.role_.push_back(static_cast<uint16_t>(r.roles_.Intern(c.Str(5))));
@@ -301,13 +334,26 @@ struct RosterBuilder {
           r.reliability_.push_back(static_cast<float>(c.Num(15)));
           r.pay_rate_.push_back(static_cast<float>(c.Num(16)));
           r.years_.push_back(static_cast<uint8_t>(std::clamp(c.Num(17), 0.0, 255.0)));
-        }));
+        },
+        out_of_order));
+    if (*out_of_order) return Status::OK();
     if (r.roles_.size() > UINT16_MAX || r.certs_.size() > UINT16_MAX ||
         r.states_.size() > UINT16_MAX)
       return Status::InvalidArgument(
           "roster: more than 65535 distinct roles, states or certifications");
+    // The three key sorts are independent, and the scan's threads are done: run them side
+    // by side.
+    auto names = std::async(std::launch::async, [&r] {
+      std::sort(r.name_pairs_.begin(), r.name_pairs_.end());
+      r.name_pairs_.erase(std::unique(r.name_pairs_.begin(), r.name_pairs_.end()),
+                          r.name_pairs_.end());
+    });
+    auto by_phone = std::async(std::launch::async, [&] {
+      BuildIndex(std::move(phones), r.phone_keys_, r.phone_workers_);
+    });
     BuildIndex(std::move(emails), r.email_keys_, r.email_workers_);
-    BuildIndex(std::move(phones), r.phone_keys_, r.phone_workers_);
+    names.get();
+    by_phone.get();
     // Workers of each role: a counting sort into one array.
     r.role_begin_.assign(r.roles_.size() + 1, 0);
     for (uint16_t role : r.role_) ++r.role_begin_[role + 1];
@@ -317,6 +363,7 @@ struct RosterBuilder {
     for (uint32_t i = 0; i < r.role_.size(); ++i) r.role_workers_[next[r.role_[i]]++] = i;
     // Growth by doubling leaves up to half of each buffer unused: give it back.
     r.arena_.shrink_to_fit();
+    r.name_pairs_.shrink_to_fit();
     for (auto* v :
          {&r.worker_id_off_, &r.email_off_, &r.first_, &r.last_, &r.city_, &r.cert_begin_})
       v->shrink_to_fit();
@@ -397,7 +444,7 @@ struct RosterBuilder {
          VecBytes(r.phone_workers_) + VecBytes(r.role_begin_) + VecBytes(r.role_workers_);
     b += r.names_.Bytes() + r.roles_.Bytes() + r.cities_.Bytes() + r.states_.Bytes() +
          r.certs_.Bytes();
-    b += r.name_pairs_.bucket_count() * sizeof(void*) + r.name_pairs_.size() * 16;
+    b += VecBytes(r.name_pairs_);
     for (const auto& o : r.orders_) {
       b += sizeof(OrderRecord) + StringBytes(o.order_id) + StringBytes(o.client_name) +
            StringBytes(o.client_id) + StringBytes(o.role) + StringBytes(o.city);
@@ -423,7 +470,16 @@ Result<std::shared_ptr<const Roster>> Roster::Load(QueryEngine& query, const Cat
   r->stats_.job_orders_version = version("job_orders");
   r->stats_.fills_version = version("fills");
   if (r->stats_.workers_version > 0) {
-    LH_RETURN_IF_ERROR(RosterBuilder::Workers(*r, query, expected_workers));
+    bool out_of_order = false;
+    LH_RETURN_IF_ERROR(RosterBuilder::Workers(*r, query, expected_workers, false, &out_of_order));
+    if (out_of_order) {  // rare: a dataset not written in worker_id order; sort this time
+      spdlog::debug("roster: workers are not in worker_id order; loading them sorted");
+      const RosterStats versions = r->stats_;
+      r.reset(new Roster());
+      r->stats_ = versions;
+      out_of_order = false;
+      LH_RETURN_IF_ERROR(RosterBuilder::Workers(*r, query, expected_workers, true, &out_of_order));
+    }
   } else {
     r->cert_begin_.push_back(0);
     r->role_begin_.push_back(0);

@@ -165,7 +165,7 @@ class Roster {
   std::vector<uint32_t> email_keys_, email_workers_;
   std::vector<uint64_t> phone_keys_;
   std::vector<uint32_t> phone_workers_;
-  std::unordered_set<uint64_t> name_pairs_;          // hash of lower-case "first last"
+  std::vector<uint64_t> name_pairs_;                 // hashes of lower-case "first last", sorted
   std::vector<uint32_t> role_begin_, role_workers_;  // CSR by role id
 
   std::vector<OrderRecord> orders_;  // sorted by order_id
