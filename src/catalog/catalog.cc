@@ -167,7 +167,9 @@ Result<std::map<std::string, DatasetManifest>> ReadManifests(ObjectStore& store)
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(ObjectStore& store, const Clock& clock) {
   auto catalog = std::unique_ptr<Catalog>(new Catalog(store, clock));
-  LH_ASSIGN_OR_RETURN(catalog->manifests_, ReadManifests(store));
+  LH_ASSIGN_OR_RETURN(auto manifests, ReadManifests(store));
+  MutexLock lock(catalog->mu_);
+  catalog->manifests_ = std::move(manifests);
   return catalog;
 }
 
@@ -177,7 +179,7 @@ Catalog::~Catalog() {
 
 void Catalog::StopFollowing() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   follow_cv_.notify_all();
@@ -185,7 +187,7 @@ void Catalog::StopFollowing() {
 }
 
 void Catalog::SetReadOnly(std::string why) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   read_only_why_ = std::move(why);
 }
 
@@ -194,7 +196,7 @@ Result<size_t> Catalog::Refresh() {
   std::vector<DatasetManifest> changed;
   std::vector<Listener> listeners;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [name, m] : fresh) {
       auto it = manifests_.find(name);
       if (it != manifests_.end() && it->second.current_version == m.current_version &&
@@ -212,18 +214,20 @@ Result<size_t> Catalog::Refresh() {
 
 void Catalog::Follow(std::chrono::milliseconds interval) {
   follower_ = std::thread([this, interval] {
-    std::unique_lock lock(mu_);
-    while (!follow_cv_.wait_for(lock, interval, [this] { return stopping_; })) {
-      lock.unlock();
+    while (true) {
+      {
+        MutexLock lock(mu_);
+        if (follow_cv_.wait_for(mu_, interval, [this]() LH_REQUIRES(mu_) { return stopping_; }))
+          return;
+      }
       auto n = Refresh();
       if (!n.ok()) spdlog::warn("catalog follower: {}", n.status().ToString());
-      lock.lock();
     }
   });
 }
 
 std::vector<DatasetManifest> Catalog::List() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<DatasetManifest> out;
   for (const auto& [_, m] : manifests_) out.push_back(m);
   return out;
@@ -231,7 +235,7 @@ std::vector<DatasetManifest> Catalog::List() const {
 
 Result<DatasetManifest> Catalog::Get(const std::string& name) const {
   LH_RETURN_IF_ERROR(ValidateDatasetName(name));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = manifests_.find(name);
   if (it == manifests_.end())
     return Status::NotFound(fmt::format("dataset '{}' does not exist", name));
@@ -239,7 +243,7 @@ Result<DatasetManifest> Catalog::Get(const std::string& name) const {
 }
 
 std::mutex& Catalog::WriterMutex(const std::string& name) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& slot = writer_mutexes_[name];
   if (!slot) slot = std::make_unique<std::mutex>();
   return *slot;
@@ -248,7 +252,7 @@ std::mutex& Catalog::WriterMutex(const std::string& name) {
 Result<PendingVersion> Catalog::BeginVersion(const std::string& name) {
   LH_RETURN_IF_ERROR(ValidateDatasetName(name));
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!read_only_why_.empty())
       return Status::Conflict(
           fmt::format("dataset '{}' cannot be written here: {}", name, read_only_why_));
@@ -257,7 +261,7 @@ Result<PendingVersion> Catalog::BeginVersion(const std::string& name) {
   std::optional<DatasetManifest> previous;
   int64_t next = 1;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = manifests_.find(name);
     if (it != manifests_.end()) {
       previous = it->second;
@@ -284,7 +288,7 @@ Status Catalog::Commit(PendingVersion& pending, DatasetVersion meta) {
   pending.committed_ = true;
   std::vector<Listener> listeners;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     manifests_[manifest.name] = manifest;
     listeners = listeners_;
   }
@@ -298,7 +302,7 @@ void Catalog::Abort(PendingVersion& pending) {
 }
 
 void Catalog::AddListener(Listener listener) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   listeners_.push_back(std::move(listener));
 }
 

@@ -34,6 +34,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/status.h"
+#include "core/thread_annotations.h"
 #include "storage/object_store.h"
 
 namespace lakehouse {
@@ -141,19 +142,20 @@ class Catalog {
  private:
   friend class PendingVersion;
   Catalog(ObjectStore& store, const Clock& clock) : store_(store), clock_(clock) {}
-  std::mutex& WriterMutex(const std::string& name);
+  std::mutex& WriterMutex(const std::string& name) LH_EXCLUDES(mu_);
   void Abort(PendingVersion& pending);
 
   ObjectStore& store_;
   const Clock& clock_;
-  mutable std::mutex mu_;  // guards manifests_, writer_mutexes_, listeners_
-  std::map<std::string, DatasetManifest> manifests_;
-  std::map<std::string, std::unique_ptr<std::mutex>> writer_mutexes_;
-  std::vector<Listener> listeners_;
-  std::string read_only_why_;  // non-empty: BeginVersion is refused
+  mutable Mutex mu_;
+  std::map<std::string, DatasetManifest> manifests_ LH_GUARDED_BY(mu_);
+  // One per dataset: held by a PendingVersion from BeginVersion to Commit or Abort.
+  std::map<std::string, std::unique_ptr<std::mutex>> writer_mutexes_ LH_GUARDED_BY(mu_);
+  std::vector<Listener> listeners_ LH_GUARDED_BY(mu_);
+  std::string read_only_why_ LH_GUARDED_BY(mu_);  // non-empty: BeginVersion is refused
   std::thread follower_;
-  std::condition_variable follow_cv_;
-  bool stopping_ = false;
+  std::condition_variable_any follow_cv_;  // waits on mu_
+  bool stopping_ LH_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace lakehouse

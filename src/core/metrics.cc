@@ -59,7 +59,7 @@ MetricsRegistry::Family& MetricsRegistry::FamilyFor(const std::string& name, Kin
 
 Counter& MetricsRegistry::GetCounter(const std::string& name, const std::string& help,
                                      const Labels& label_names, const Labels& label_values) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& slot = FamilyFor(name, Kind::kCounter, help, label_names).counters[label_values];
   if (!slot) slot = std::make_unique<Counter>();
   return *slot;
@@ -67,7 +67,7 @@ Counter& MetricsRegistry::GetCounter(const std::string& name, const std::string&
 
 Gauge& MetricsRegistry::GetGauge(const std::string& name, const std::string& help,
                                  const Labels& label_names, const Labels& label_values) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& slot = FamilyFor(name, Kind::kGauge, help, label_names).gauges[label_values];
   if (!slot) slot = std::make_unique<Gauge>();
   return *slot;
@@ -76,7 +76,7 @@ Gauge& MetricsRegistry::GetGauge(const std::string& name, const std::string& hel
 Histogram& MetricsRegistry::GetHistogram(const std::string& name, const std::string& help,
                                          const Labels& label_names, const Labels& label_values,
                                          const std::vector<double>& bounds) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Family& f = FamilyFor(name, Kind::kHistogram, help, label_names);
   if (f.bounds.empty()) f.bounds = bounds;
   auto& slot = f.histograms[label_values];
@@ -86,7 +86,7 @@ Histogram& MetricsRegistry::GetHistogram(const std::string& name, const std::str
 
 void MetricsRegistry::RegisterCallbackGauge(const std::string& name, const std::string& help,
                                             std::function<double()> read) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Family& f = FamilyFor(name, Kind::kCallback, help, {});
   f.callback = std::move(read);
 }
@@ -126,7 +126,7 @@ std::string FormatValue(double v) {
 }  // namespace
 
 std::string MetricsRegistry::RenderPrometheus() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::string out;
   for (const auto& [name, f] : families_) {
     static constexpr const char* kTypes[] = {"counter", "gauge", "histogram", "gauge"};

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "core/thread_annotations.h"
+
 namespace lakehouse {
 
 using Labels = std::vector<std::string>;  // label values, in the family's label-name order
@@ -95,10 +97,10 @@ class MetricsRegistry {
     std::function<double()> callback;
   };
   Family& FamilyFor(const std::string& name, Kind kind, const std::string& help,
-                    const Labels& label_names);
+                    const Labels& label_names) LH_REQUIRES(mu_);
 
-  mutable std::mutex mu_;
-  std::map<std::string, Family> families_;
+  mutable Mutex mu_;
+  std::map<std::string, Family> families_ LH_GUARDED_BY(mu_);
 };
 
 }  // namespace lakehouse

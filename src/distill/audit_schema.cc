@@ -104,7 +104,8 @@ Status AuditSchema(AuditRun& a) {
         {"rejected", T::kArray},
         {"metadata", T::kObject}}},
   };
-  for (const auto& [name, fields] : exports) {
+  for (const auto& [name, export_fields] : exports) {
+    const Fields& fields = export_fields;  // a lambda below captures it (clang 14: no bindings)
     for (const std::string& file :
          {std::string(name) + ".jsonl", std::string(name) + ".dropped.jsonl"}) {
       const fs::path f = a.root / "exports" / file;

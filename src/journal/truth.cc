@@ -74,6 +74,7 @@ Result<std::unique_ptr<TruthStore>> TruthStore::Open(const std::string& dir,
     LH_ASSIGN_OR_RETURN(Claim c, ParseClaim(j));
     c.id = j.value("id", "");
     c.recorded_ms = j.value("recorded_ms", int64_t{0});
+    MutexLock lock(t->mu_);  // uncontended: nobody else has the store yet
     if (c.id.rfind("clm_", 0) == 0)
       t->next_id_ = std::max<int64_t>(t->next_id_, std::atoll(c.id.c_str() + 4) + 1);
     t->Apply(std::move(c));
@@ -91,7 +92,7 @@ void TruthStore::Apply(Claim c) {
 Result<Json> TruthStore::Add(std::vector<Claim> claims, const std::string& request_id) {
   Json ids = Json::array();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     std::string framed;
     const int64_t now = SystemClock::Get().NowMillis();
     for (auto& c : claims) {
@@ -127,7 +128,7 @@ Result<Json> TruthStore::Resolve(const std::string& subject,
                                  const std::vector<Claim>& extra) const {
   std::vector<Claim> all = extra;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (auto it = by_subject_.find(subject); it != by_subject_.end())
       all.insert(all.end(), it->second.begin(), it->second.end());
   }
@@ -166,7 +167,7 @@ Result<Json> TruthStore::Resolve(const std::string& subject,
 }
 
 size_t TruthStore::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return count_;
 }
 

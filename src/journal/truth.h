@@ -26,6 +26,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "core/thread_annotations.h"
 #include "query/query_engine.h"
 #include "storage/kb_log.h"
 
@@ -73,15 +74,15 @@ class TruthStore {
  private:
   TruthStore(std::string log, std::vector<std::string> priority, KbLog* kb)
       : log_(std::move(log)), priority_(std::move(priority)), kb_(kb) {}
-  void Apply(Claim c);
+  void Apply(Claim c) LH_REQUIRES(mu_);
 
   std::string log_;
   std::vector<std::string> priority_;
   KbLog* kb_;
-  mutable std::mutex mu_;
-  std::map<std::string, std::vector<Claim>> by_subject_;
-  int64_t next_id_ = 1;
-  size_t count_ = 0;
+  mutable Mutex mu_;
+  std::map<std::string, std::vector<Claim>> by_subject_ LH_GUARDED_BY(mu_);
+  int64_t next_id_ LH_GUARDED_BY(mu_) = 1;
+  size_t count_ LH_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace lakehouse

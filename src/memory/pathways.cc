@@ -44,10 +44,12 @@ Result<std::unique_ptr<PathwayStore>> PathwayStore::Open(const std::string& dir,
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::IOError(fmt::format("create {}: {}", dir, ec.message()));
   auto store = std::unique_ptr<PathwayStore>(new PathwayStore(kb));
+  MutexLock lock(store->mu_);  // uncontended: nobody else has the store yet
   LH_ASSIGN_OR_RETURN(
       store->log_,
       SharedRecordLog::Open((std::filesystem::path(dir) / "pathways.log").string(), "pathways",
-                            [&](std::string_view body) { return store->ApplyBody(body); }));
+                            [&](std::string_view body)
+                                LH_REQUIRES(store->mu_) { return store->ApplyBody(body); }));
   return store;
 }
 
@@ -57,7 +59,8 @@ Status PathwayStore::ApplyBody(std::string_view body) const {
 }
 
 Status PathwayStore::CatchUp() const {
-  return log_->CatchUp([this](std::string_view body) { return ApplyBody(body); });
+  // The log calls back while this thread still holds mu_.
+  return log_->CatchUp([this](std::string_view body) LH_REQUIRES(mu_) { return ApplyBody(body); });
 }
 
 Status PathwayStore::Apply(const Json& r) const {
@@ -91,8 +94,8 @@ Result<Json> PathwayStore::Append(const std::string& order_id, const PathwayStep
   LH_RETURN_IF_ERROR(CheckLabel("order_id", order_id, 64));
   Json record = Json::object();
   {
-    std::lock_guard lock(mu_);
-    auto make = [&]() -> Result<std::string> {
+    MutexLock lock(mu_);
+    auto make = [&]() LH_REQUIRES(mu_) -> Result<std::string> {
       auto it = traces_.find(order_id);  // caught up with every process's steps
       record["order_id"] = order_id;
       record["version"] = (it == traces_.end() ? 0 : it->second.size()) + 1;
@@ -103,8 +106,8 @@ Result<Json> PathwayStore::Append(const std::string& order_id, const PathwayStep
       record["data"] = step.data;
       return DumpJson(record);
     };
-    LH_RETURN_IF_ERROR(
-        log_->Append([this](std::string_view body) { return ApplyBody(body); }, make));
+    LH_RETURN_IF_ERROR(log_->Append(
+        [this](std::string_view body) LH_REQUIRES(mu_) { return ApplyBody(body); }, make));
   }
   if (kb_ != nullptr) {
     Json line = Json::object();
@@ -116,7 +119,7 @@ Result<Json> PathwayStore::Append(const std::string& order_id, const PathwayStep
 }
 
 Result<Json> PathwayStore::Get(const std::string& order_id, std::optional<int64_t> version) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   LH_RETURN_IF_ERROR(CatchUp());
   auto it = traces_.find(order_id);
   if (it == traces_.end())
@@ -139,7 +142,7 @@ Result<Json> PathwayStore::Get(const std::string& order_id, std::optional<int64_
 }
 
 size_t PathwayStore::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (Status st = CatchUp(); !st.ok()) spdlog::warn("pathways: {}", st.ToString());
   return traces_.size();
 }

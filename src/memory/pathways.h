@@ -28,6 +28,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "core/thread_annotations.h"
 #include "storage/kb_log.h"
 #include "validate/order_steps.h"
 #include "vector/record_log.h"
@@ -53,15 +54,16 @@ class PathwayStore final : public OrderStepLog {
  private:
   explicit PathwayStore(KbLog* kb) : kb_(kb) {}
   // const: reads catch up with the shared log too (traces_ is mutable for that).
-  Status Apply(const Json& record) const;
-  Status ApplyBody(std::string_view body) const;
-  //! Applies steps other processes appended; call with mu_ held.
-  Status CatchUp() const;
+  Status Apply(const Json& record) const LH_REQUIRES(mu_);
+  Status ApplyBody(std::string_view body) const LH_REQUIRES(mu_);
+  //! Applies steps other processes appended.
+  Status CatchUp() const LH_REQUIRES(mu_);
 
-  std::unique_ptr<SharedRecordLog> log_;
+  mutable Mutex mu_;
+  std::unique_ptr<SharedRecordLog> log_ LH_PT_GUARDED_BY(mu_);
   KbLog* kb_;
-  mutable std::mutex mu_;
-  mutable std::unordered_map<std::string, std::vector<Json>> traces_;  // order_id -> steps
+  // order_id -> steps
+  mutable std::unordered_map<std::string, std::vector<Json>> traces_ LH_GUARDED_BY(mu_);
 };
 
 //! Parses {step, data?, source?}; errors name the field (the step names are listed).

@@ -36,12 +36,12 @@ bool ResultCache::Cacheable(std::string_view sql) {
 }
 
 uint64_t ResultCache::generation() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return generation_;
 }
 
 std::optional<QueryResult> ResultCache::Get(const std::string& key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = index_.find(key);
   if (it == index_.end()) {
     Misses().Inc();
@@ -55,7 +55,7 @@ std::optional<QueryResult> ResultCache::Get(const std::string& key) {
 void ResultCache::Put(const std::string& key, const QueryResult& result, uint64_t generation) {
   const int64_t bytes = static_cast<int64_t>(result.rows_json.size() + key.size() * 2 + 256);
   if (capacity_ <= 0 || bytes > capacity_ / 8) return;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (generation != generation_ || index_.count(key)) return;
   lru_.push_front(Entry{key, result, bytes});
   index_.emplace(lru_.front().key, lru_.begin());
@@ -68,7 +68,7 @@ void ResultCache::Put(const std::string& key, const QueryResult& result, uint64_
 }
 
 void ResultCache::Clear() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++generation_;
   index_.clear();
   lru_.clear();
@@ -76,7 +76,7 @@ void ResultCache::Clear() {
 }
 
 size_t ResultCache::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return lru_.size();
 }
 

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/thread_annotations.h"
 #include "query/query_engine.h"
 
 namespace lakehouse {
@@ -51,11 +52,11 @@ class ResultCache {
     int64_t bytes;
   };
   const int64_t capacity_;
-  mutable std::mutex mu_;
-  std::list<Entry> lru_;  // front: most recently used
-  std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;
-  int64_t bytes_ = 0;
-  uint64_t generation_ = 0;
+  mutable Mutex mu_;
+  std::list<Entry> lru_ LH_GUARDED_BY(mu_);  // front: most recently used
+  std::unordered_map<std::string_view, std::list<Entry>::iterator> index_ LH_GUARDED_BY(mu_);
+  int64_t bytes_ LH_GUARDED_BY(mu_) = 0;
+  uint64_t generation_ LH_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace lakehouse

@@ -14,17 +14,19 @@
 namespace lakehouse {
 
 KbLog::KbLog(std::filesystem::path dir) : dir_(std::move(dir)) {
+  MutexLock lock(mu_);
   fds_.fill(-1);
 }
 
 KbLog::~KbLog() {
   (void)Sync();
+  MutexLock lock(mu_);
   for (int fd : fds_)
     if (fd >= 0) ::close(fd);
 }
 
 Result<int> KbLog::Fd(KbSource source) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   int& slot = fds_[static_cast<size_t>(source)];
   if (slot >= 0) return slot;
   std::error_code ec;
@@ -72,7 +74,7 @@ void KbLog::Append(KbSource id, const Json& record) {
 }
 
 Status KbLog::Sync() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (size_t i = 0; i < fds_.size(); ++i) {
     if (fds_[i] >= 0 && ::fsync(fds_[i]) != 0)
       return Status::IOError(

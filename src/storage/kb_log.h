@@ -20,6 +20,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "core/thread_annotations.h"
 #include "storage/kb_sources.h"
 
 namespace lakehouse {
@@ -41,15 +42,15 @@ class KbLog {
     listener_ = std::move(listener);
   }
   //! fsyncs every log opened so far.
-  Status Sync();
+  Status Sync() LH_EXCLUDES(mu_);
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
-  Result<int> Fd(KbSource source);
+  Result<int> Fd(KbSource source) LH_EXCLUDES(mu_);
 
   std::filesystem::path dir_;
-  std::mutex mu_;                        // guards fds_
-  std::array<int, kKbSourceCount> fds_;  // -1: not opened yet
+  Mutex mu_;
+  std::array<int, kKbSourceCount> fds_ LH_GUARDED_BY(mu_);  // -1: not opened yet
   std::function<void(KbSource, const Json&)> listener_;
 };
 

@@ -501,7 +501,7 @@ RosterStore::RosterStore(QueryEngine& query, Catalog& catalog) : query_(query), 
 
 RosterStore::~RosterStore() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
@@ -511,14 +511,14 @@ RosterStore::~RosterStore() {
 Status RosterStore::Start() {
   Status st = Reload();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (started_) return st;
     started_ = true;
   }
   catalog_.AddListener([this](const DatasetManifest& m) {
     if (m.name != "workers" && m.name != "job_orders" && m.name != "fills") return;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       dirty_ = true;
     }
     cv_.notify_all();
@@ -528,26 +528,27 @@ Status RosterStore::Start() {
 }
 
 void RosterStore::WatchLoop() {
-  std::unique_lock lock(mu_);
   while (true) {
-    cv_.wait(lock, [this] { return stop_ || dirty_; });
-    if (stop_) return;
-    // Let a burst of commits (gen writes four datasets) settle into one reload.
-    cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stop_; });
-    if (stop_) return;
-    dirty_ = false;
-    lock.unlock();
+    {
+      MutexLock lock(mu_);
+      // The predicates run with mu_ held (condition_variable_any re-locks before each).
+      cv_.wait(mu_, [this]() LH_REQUIRES(mu_) { return stop_ || dirty_; });
+      if (stop_) return;
+      // Let a burst of commits (gen writes four datasets) settle into one reload.
+      cv_.wait_for(mu_, std::chrono::milliseconds(50), [this]() LH_REQUIRES(mu_) { return stop_; });
+      if (stop_) return;
+      dirty_ = false;
+    }
     Status st = Reload();
     if (!st.ok())
       spdlog::error("roster reload failed (keeping the previous one): {}", st.ToString());
-    lock.lock();
   }
 }
 
 Status RosterStore::Reload() {
-  std::lock_guard reload(reload_mu_);
+  MutexLock reload(reload_mu_);
   auto r = Roster::Load(query_, catalog_);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!r.ok()) {
     last_error_ = r.status().message();
     generation_.fetch_add(1);
@@ -563,19 +564,19 @@ Status RosterStore::Reload() {
 }
 
 std::shared_ptr<const Roster> RosterStore::Current() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return current_;
 }
 
 Result<std::shared_ptr<const Roster>> RosterStore::Require() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (current_) return current_;
   return Status::Unavailable("the roster is not loaded" +
                              (last_error_.empty() ? std::string() : ": " + last_error_));
 }
 
 Json RosterStore::StatusJson() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Json j = Json::object();
   j["loaded"] = current_ != nullptr;
   RosterStats s = current_ ? current_->stats() : RosterStats{};

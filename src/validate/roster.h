@@ -33,6 +33,7 @@
 #include "catalog/catalog.h"
 #include "core/json.h"
 #include "core/status.h"
+#include "core/thread_annotations.h"
 #include "query/query_engine.h"
 
 namespace lakehouse {
@@ -195,20 +196,20 @@ class RosterStore {
   Json StatusJson() const;
 
  private:
-  void WatchLoop();
+  void WatchLoop() LH_EXCLUDES(mu_);
 
   QueryEngine& query_;
   Catalog& catalog_;
-  mutable std::mutex mu_;  // guards current_, last_error_, dirty_, stop_
-  std::condition_variable cv_;
-  std::shared_ptr<const Roster> current_;
-  std::string last_error_;
-  bool dirty_ = false;
-  bool stop_ = false;
-  bool started_ = false;
+  mutable Mutex mu_;
+  std::condition_variable_any cv_;  // waits on mu_
+  std::shared_ptr<const Roster> current_ LH_GUARDED_BY(mu_);
+  std::string last_error_ LH_GUARDED_BY(mu_);
+  bool dirty_ LH_GUARDED_BY(mu_) = false;
+  bool stop_ LH_GUARDED_BY(mu_) = false;
+  bool started_ LH_GUARDED_BY(mu_) = false;
   std::atomic<int64_t> generation_{0};
   std::thread watcher_;
-  std::mutex reload_mu_;  // one load at a time
+  Mutex reload_mu_;  // one load at a time
 };
 
 }  // namespace lakehouse

@@ -37,7 +37,7 @@ std::optional<Postings::CandidateSet> Postings::Candidates(const PayloadFilter& 
   const auto memberships = filter.Memberships();
   const auto ranges = filter.Ranges();
   if (memberships.empty() && ranges.empty()) return std::nullopt;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (seq_ != store.seq()) {
     fields_.clear();
     seq_ = store.seq();

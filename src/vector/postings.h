@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/thread_annotations.h"
 #include "vector/payload_filter.h"
 #include "vector/side_store.h"
 
@@ -44,11 +45,12 @@ class Postings {
     std::vector<std::pair<double, size_t>> numbers;  // (value, label), sorted: range queries
   };
   //! The postings of `field`, built on first use. Call with mu_ held.
-  const FieldPostings& Field(const std::string& field, const SideStore& store) const;
+  const FieldPostings& Field(const std::string& field, const SideStore& store) const
+      LH_REQUIRES(mu_);
 
-  mutable std::mutex mu_;
-  mutable std::unordered_map<std::string, FieldPostings> fields_;
-  mutable uint64_t seq_ = UINT64_MAX;  // the store sequence the lists reflect
+  mutable Mutex mu_;
+  mutable std::unordered_map<std::string, FieldPostings> fields_ LH_GUARDED_BY(mu_);
+  mutable uint64_t seq_ LH_GUARDED_BY(mu_) = UINT64_MAX;  // the store sequence the lists reflect
 };
 
 }  // namespace lakehouse

@@ -163,7 +163,7 @@ Status SideStore::Load() {
   return RecoverRecords(Path("store.log"), "vector index " + name_, apply).status();
 }
 
-Result<bool> SideStore::ReadAppended(std::string* bytes) {
+Result<bool> SideStore::ReadAppended(std::string* bytes) const {
   bytes->clear();
   const std::string path = Path("store.log");
   struct stat file {};

@@ -58,7 +58,7 @@ class SideStore {
   //! Read-only stores: the bytes the owner appended to store.log since the last call
   //! (empty when none). False when the log no longer continues what was read (the owner
   //! compacted it): reopen. One stat(2) when nothing was appended.
-  Result<bool> ReadAppended(std::string* bytes);
+  Result<bool> ReadAppended(std::string* bytes) const;
   //! Applies bytes from ReadAppended; `added`: labels whose (new) vector the graph must
   //! take, `removed`: labels that no longer hold a live item.
   Status ApplyAppended(std::string_view bytes, std::vector<size_t>* added,

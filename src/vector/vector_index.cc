@@ -125,6 +125,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(const std::string& dir,
   if (ec) return Status::IOError(fmt::format("create {}: {}", dir, ec.message()));
   LH_RETURN_IF_ERROR(WriteFileAtomically(dir + "/index.json", spec.ToJson().dump(2) + "\n"));
   auto index = std::unique_ptr<VectorIndex>(new VectorIndex(dir, spec, false));
+  WriterLock lock(index->mu_);  // uncontended: nobody else has the index yet
   LH_RETURN_IF_ERROR(index->BuildGraph(""));
   return index;
 }
@@ -140,6 +141,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Open(const std::string& dir, b
   }
   LH_ASSIGN_OR_RETURN(IndexSpec spec, IndexSpec::FromJson(meta));
   auto index = std::unique_ptr<VectorIndex>(new VectorIndex(dir, spec, read_only));
+  WriterLock lock(index->mu_);  // uncontended: nobody else has the index yet
   LH_RETURN_IF_ERROR(index->store_.Load());
   std::string why_not;
   if (index->graph_.TryLoad(dir, index->store_, &why_not).ok()) {
@@ -164,10 +166,14 @@ Result<bool> VectorIndex::FollowLog() {
   if (!read_only_) return Status::Internal("FollowLog on an index this process writes");
   std::lock_guard follow(follow_mu_);
   std::string bytes;
-  LH_ASSIGN_OR_RETURN(bool continues, store_.ReadAppended(&bytes));
-  if (!continues) return false;
+  {
+    // Only this function moves the followed offset (under follow_mu_); searches go on.
+    ReaderLock lock(mu_);
+    LH_ASSIGN_OR_RETURN(bool continues, store_.ReadAppended(&bytes));
+    if (!continues) return false;
+  }
   if (bytes.empty()) return true;
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   std::vector<size_t> added;    // labels whose vector the graph must take
   std::vector<size_t> removed;  // labels the graph must forget
   LH_RETURN_IF_ERROR(store_.ApplyAppended(bytes, &added, &removed));
@@ -210,7 +216,7 @@ Status VectorIndex::Upsert(std::vector<VectorItem> items) {
       return Status::InvalidArgument(fmt::format("item '{}': payload must be an object", it.id));
   }
   if (read_only_) return RefuseWrite();
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   // Durable first, then memory, then the graph. A graph fault cannot lose the record:
   // rebuild from the store.
   LH_ASSIGN_OR_RETURN(auto touched, store_.Upsert(std::move(items), sync_writes_));
@@ -223,7 +229,7 @@ Status VectorIndex::Upsert(std::vector<VectorItem> items) {
 
 Result<bool> VectorIndex::Delete(const std::string& id) {
   if (read_only_) return RefuseWrite();
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   LH_ASSIGN_OR_RETURN(auto label, store_.Delete(id, sync_writes_));
   if (!label) return false;
   if (Status st = graph_.Forget(*label); !st.ok()) {
@@ -235,19 +241,19 @@ Result<bool> VectorIndex::Delete(const std::string& id) {
 }
 
 std::optional<VectorItem> VectorIndex::Get(const std::string& id) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   const StoreEntry* e = store_.Find(id);
   if (e == nullptr) return std::nullopt;
   return e->item;
 }
 
 std::vector<std::string> VectorIndex::Ids() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return store_.Ids();
 }
 
 size_t VectorIndex::Count() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return store_.size();
 }
 
@@ -256,13 +262,13 @@ std::vector<std::pair<float, size_t>> VectorIndex::ExactSearch(
     const std::vector<size_t>* labels) const {
   // Cosine items are stored as given and normalised for the graph: the distance to a raw
   // vector v is 1 - q.v/|v|, with |v|^2 kept in the entry.
-  auto distance = [&](const StoreEntry& e) {
+  auto distance = [&](const StoreEntry& e) LH_REQUIRES_SHARED(mu_) {
     const float d = graph_.Distance(q, e.item.vector);
     if (spec_.metric != Metric::kCosine) return d;
     return e.norm2 > 0 ? 1.0f - (1.0f - d) / std::sqrt(e.norm2) : 1.0f;
   };
   std::vector<std::pair<float, size_t>> exact;
-  auto consider = [&](size_t label, const StoreEntry& e) {
+  auto consider = [&](size_t label, const StoreEntry& e) LH_REQUIRES_SHARED(mu_) {
     if (filter.Matches(e.item.payload)) exact.emplace_back(distance(e), label);
   };
   if (labels != nullptr) {
@@ -285,8 +291,8 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& que
                                                query.size(), spec_.name, spec_.dims));
   }
   if (k == 0 || k > 10000) return Status::InvalidArgument("k must be 1..10000");
+  ReaderLock lock(mu_);
   const auto q = graph_.Prepared(query);
-  std::shared_lock lock(mu_);
   std::vector<std::pair<float, size_t>> found;  // (distance, label)
   const auto candidates = filter.empty() ? std::nullopt : postings_.Candidates(filter, store_);
   if (stats && candidates) stats->candidates = candidates->labels.size();
@@ -339,19 +345,19 @@ Status VectorIndex::SaveGraph() {
 
 Status VectorIndex::Snapshot() {
   if (read_only_) return RefuseWrite();
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   LH_RETURN_IF_ERROR(store_.Compact());
   return SaveGraph();
 }
 
 Status VectorIndex::Close() {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   if (!graph_.built() || graph_saved_seq_ == store_.seq() || dropped_) return Status::OK();
   return SaveGraph();
 }
 
 Json VectorIndex::Info() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   Json j = spec_.ToJson();
   j.erase("schema");
   j["count"] = store_.size();

@@ -30,12 +30,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
 #include "core/json.h"
 #include "core/status.h"
+#include "core/thread_annotations.h"
 #include "vector/hnsw_graph.h"
 #include "vector/payload_filter.h"
 #include "vector/postings.h"
@@ -125,23 +125,24 @@ class VectorIndex {
  private:
   VectorIndex(std::string dir, IndexSpec spec, bool read_only);
   //! A new graph from every entry; `reason` empty for a new index.
-  Status BuildGraph(const std::string& reason);
-  Status SaveGraph();
+  Status BuildGraph(const std::string& reason) LH_REQUIRES(mu_);
+  Status SaveGraph() LH_REQUIRES(mu_);
   float Score(float distance) const;
   Status RefuseWrite() const;
   //! Exact top-k among `labels` (all entries when null) that match `filter`.
   std::vector<std::pair<float, size_t>> ExactSearch(const std::vector<float>& prepared_query,
                                                     size_t k, const PayloadFilter& filter,
-                                                    const std::vector<size_t>* labels) const;
+                                                    const std::vector<size_t>* labels) const
+      LH_REQUIRES_SHARED(mu_);
 
   std::string dir_;
   IndexSpec spec_;
   bool read_only_ = false;
-  mutable std::shared_mutex mu_;  // guards store_ and graph_: reads shared, writes exclusive
-  SideStore store_;
-  HnswGraph graph_;
+  mutable SharedMutex mu_;  // reads shared, writes exclusive
+  SideStore store_ LH_GUARDED_BY(mu_);
+  HnswGraph graph_ LH_GUARDED_BY(mu_);
   Postings postings_;  // its own mutex; read under mu_ shared
-  uint64_t graph_saved_seq_ = UINT64_MAX;
+  uint64_t graph_saved_seq_ LH_GUARDED_BY(mu_) = UINT64_MAX;
   std::string graph_origin_ = "new";
   std::atomic<bool> dropped_{false};
   bool sync_writes_ = true;

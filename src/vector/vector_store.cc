@@ -52,18 +52,22 @@ Result<std::unique_ptr<VectorStore>> VectorStore::Open(VectorStoreOptions option
     if (!index.ok()) return index.status().WithContext("open vector index " + name);
     spdlog::info("vector index {}: {} items, graph {}", (*index)->spec().name, (*index)->Count(),
                  (*index)->graph_origin());
+    MutexLock lock(store->mu_);
     store->indexes_[(*index)->spec().name] = std::move(index).value();
   }
   if (follows || store->options_.owned) {
     store->FollowOnce();
     VectorStore* self = store.get();
     store->follower_ = std::thread([self] {
-      std::unique_lock lock(self->mu_);
-      while (!self->follow_cv_.wait_for(lock, self->options_.follow_interval,
-                                        [self] { return self->stopping_; })) {
-        lock.unlock();
+      while (true) {
+        {
+          MutexLock lock(self->mu_);
+          if (self->follow_cv_.wait_for(self->mu_, self->options_.follow_interval,
+                                        [self]()
+                                            LH_REQUIRES(self->mu_) { return self->stopping_; }))
+            return;
+        }
         self->FollowOnce();
-        lock.lock();
       }
     });
   }
@@ -76,7 +80,7 @@ bool VectorStore::LoadFollowed(const std::string& name) const {
   const std::string stamp = FilesStamp(dir);
   // Loaded outside mu_: searches go on against the previous copy meanwhile.
   auto index = VectorIndex::Open(dir.string(), /*read_only=*/true);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!index.ok()) {
     if (followed_stamps_[name] != "failed:" + stamp)
       spdlog::warn("following vector index {}: {}", name, index.status().ToString());
@@ -97,18 +101,18 @@ size_t VectorStore::FollowOnce() {
     if (!fs::exists(entry.path() / "index.json")) continue;
     on_disk[name] = FilesStamp(entry.path());
   }
-  std::lock_guard loading(load_mu_);
+  MutexLock loading(load_mu_);
   size_t loaded = 0;
   for (const auto& [name, stamp] : on_disk) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       auto it = followed_stamps_.find(name);
       // Same snapshot: its appends are applied when it is read (CatchUp).
       if (it != followed_stamps_.end() && it->second == stamp && indexes_.count(name)) continue;
     }
     if (LoadFollowed(name)) ++loaded;
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto it = followed_stamps_.begin(); it != followed_stamps_.end();) {
     if (on_disk.count(it->first)) {
       ++it;
@@ -129,7 +133,7 @@ Status VectorStore::RefuseNotOwned(const std::string& name) const {
 
 VectorStore::~VectorStore() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   follow_cv_.notify_all();
@@ -140,7 +144,7 @@ VectorStore::~VectorStore() {
 Result<std::shared_ptr<VectorIndex>> VectorStore::Create(const IndexSpec& spec) {
   LH_RETURN_IF_ERROR(spec.Validate());
   if (!Owned(spec.name)) return RefuseNotOwned(spec.name);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (indexes_.count(spec.name))
     return Status::AlreadyExists(fmt::format("index '{}' already exists", spec.name));
   LH_ASSIGN_OR_RETURN(auto index, VectorIndex::Create(options_.dir + "/" + spec.name, spec));
@@ -155,13 +159,13 @@ void VectorStore::CatchUp(const std::shared_ptr<VectorIndex>& index) const {
   if (followed.ok() && *followed) return;
   // Compacted (or unreadable) since it was loaded: the follower thread reloads it; until
   // then it answers as of its last catch-up.
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   followed_stamps_.erase(index->spec().name);
 }
 
 Result<std::shared_ptr<VectorIndex>> VectorStore::Get(const std::string& name) const {
   auto find = [&]() -> std::shared_ptr<VectorIndex> {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = indexes_.find(name);
     return it == indexes_.end() ? nullptr : it->second;
   };
@@ -169,7 +173,7 @@ Result<std::shared_ptr<VectorIndex>> VectorStore::Get(const std::string& name) c
   if (!index && !Owned(name) && Wanted(name) && ValidateIndexName(name).ok() &&
       fs::exists(fs::path(options_.dir) / name / "index.json")) {
     // Created by its owner since the last follower pass: load it now, not in 0.5 s.
-    std::lock_guard loading(load_mu_);
+    MutexLock loading(load_mu_);
     index = find();
     if (!index && LoadFollowed(name)) index = find();
   }
@@ -181,7 +185,7 @@ Result<std::shared_ptr<VectorIndex>> VectorStore::Get(const std::string& name) c
 std::vector<std::shared_ptr<VectorIndex>> VectorStore::List() const {
   std::vector<std::shared_ptr<VectorIndex>> out;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (const auto& [_, i] : indexes_) out.push_back(i);
   }
   for (const auto& index : out) CatchUp(index);
@@ -192,7 +196,7 @@ Status VectorStore::Drop(const std::string& name) {
   if (!Owned(name)) return RefuseNotOwned(name);
   std::shared_ptr<VectorIndex> index;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = indexes_.find(name);
     if (it == indexes_.end())
       return Status::NotFound(fmt::format("index '{}' does not exist", name));

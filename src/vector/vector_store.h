@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/thread_annotations.h"
 #include "vector/vector_index.h"
 
 namespace lakehouse {
@@ -66,17 +67,18 @@ class VectorStore {
   void CatchUp(const std::shared_ptr<VectorIndex>& index) const;
   //! Opens a followed index read-only and serves it; false when it cannot be opened yet.
   //! Call with load_mu_ held.
-  bool LoadFollowed(const std::string& name) const;
+  bool LoadFollowed(const std::string& name) const LH_REQUIRES(load_mu_) LH_EXCLUDES(mu_);
 
   VectorStoreOptions options_;
-  mutable std::mutex mu_;
-  mutable std::mutex load_mu_;  // one load of a followed index at a time
+  mutable Mutex mu_;
+  mutable Mutex load_mu_;  // one load of a followed index at a time
   // mutable: a Get may load a followed index its owner just created.
-  mutable std::map<std::string, std::shared_ptr<VectorIndex>> indexes_;
-  mutable std::map<std::string, std::string> followed_stamps_;  // name -> stamp when loaded
+  mutable std::map<std::string, std::shared_ptr<VectorIndex>> indexes_ LH_GUARDED_BY(mu_);
+  // name -> stamp when loaded
+  mutable std::map<std::string, std::string> followed_stamps_ LH_GUARDED_BY(mu_);
   std::thread follower_;
-  std::condition_variable follow_cv_;
-  bool stopping_ = false;
+  std::condition_variable_any follow_cv_;  // waits on mu_
+  bool stopping_ LH_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace lakehouse
