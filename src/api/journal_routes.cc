@@ -116,15 +116,15 @@ class JournalModule final : public Module {
         LH_HTTP_ASSIGN(Claim c, ParseClaim(body));
         claims.push_back(std::move(c));
       }
-      LH_HTTP_ASSIGN(Json out, s.truth->Add(std::move(claims), req.request_id));
-      return HttpResponse::FromJson(201, out);
+      LH_HTTP_ASSIGN(ClaimsAccepted out, s.truth->Add(std::move(claims), req.request_id));
+      return HttpResponse::FromJson(201, out.ToJson());
     });
     router.Add("GET", "/v1/truth/{subject}", [s](HttpRequest& req) {
       if (!s.truth) return NotOpenHere("truth");
       const std::string& subject = req.Param("subject");
-      LH_HTTP_ASSIGN(Json out, s.truth->Resolve(
-                                   subject, RosterClaims(*s.catalog, *s.query, s.limits, subject)));
-      return HttpResponse::FromJson(200, out);
+      LH_HTTP_ASSIGN(Resolution out, s.truth->Resolve(subject, RosterClaims(*s.catalog, *s.query,
+                                                                            s.limits, subject)));
+      return HttpResponse::FromJson(200, out.ToJson());
     });
   }
 

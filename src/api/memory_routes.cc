@@ -30,12 +30,10 @@ class MemoryModule final : public Module {
         return HttpResponse::Error(st);
       LH_HTTP_ASSIGN(MemoryWriteResult r, s.memory->Write(w));
       s.emit("memory." + AsciiLower(r.op), w.subject, req.request_id,
-             Json{{"id", r.memory["id"]}, {"version", r.memory["version"]}, {"source", w.source}});
-      Json out = Json::object();
-      out["op"] = r.op;
-      out["memory"] = std::move(r.memory);
-      out["previous"] = std::move(r.previous);
-      return HttpResponse::FromJson(r.op == "ADD" ? 201 : 200, out);
+             Json{{"id", r.memory.id},
+                  {"version", r.memory.versions.back().version},
+                  {"source", w.source}});
+      return HttpResponse::FromJson(r.op == "ADD" ? 201 : 200, r.ToJson());
     });
     router.Add("GET", "/v1/memory", [&s](HttpRequest& req) {
       if (!s.memory) return Unavailable();
@@ -43,11 +41,13 @@ class MemoryModule final : public Module {
       if (!subject || subject->empty())
         return HttpResponse::Error(Status::InvalidArgument(
             "query parameter 'subject' is required (e.g. worker:W0000042)"));
-      return HttpResponse::FromJson(200, s.memory->ListSubject(*subject));
+      Json list = Json::array();
+      for (const Memory& m : s.memory->ListSubject(*subject)) list.push_back(m.ToJson());
+      return HttpResponse::FromJson(200, Json{{"subject", *subject}, {"memories", list}});
     });
     router.Add("GET", "/v1/memory/stats", [&s](HttpRequest&) {
       if (!s.memory) return Unavailable();
-      Json out = s.memory->Stats();
+      Json out = s.memory->Stats().ToJson();
       out["pathways"] = s.pathways->size();
       return HttpResponse::FromJson(200, out);
     });
@@ -61,27 +61,29 @@ class MemoryModule final : public Module {
       LH_HTTP_ASSIGN(auto k, OptionalInt(body, "k"));
       if (k && (*k < 1 || *k > 100))
         return HttpResponse::Error(Status::InvalidArgument("field 'k' must be 1..100"));
-      LH_HTTP_ASSIGN(Json out, s.memory->Search(query, subject.value_or(""),
-                                                static_cast<size_t>(k.value_or(10))));
-      return HttpResponse::FromJson(200, out);
+      LH_HTTP_ASSIGN(auto hits, s.memory->Search(query, subject.value_or(""),
+                                                 static_cast<size_t>(k.value_or(10))));
+      Json results = Json::array();
+      for (const MemoryHit& h : hits) results.push_back(h.ToJson());
+      return HttpResponse::FromJson(200, Json{{"results", std::move(results)}});
     });
     router.Add("GET", "/v1/memory/{id}", [&s](HttpRequest& req) {
       if (!s.memory) return Unavailable();
-      LH_HTTP_ASSIGN(Json out, s.memory->Get(req.Param("id")));
-      return HttpResponse::FromJson(200, out);
+      LH_HTTP_ASSIGN(Memory m, s.memory->Get(req.Param("id")));
+      return HttpResponse::FromJson(200, m.ToJson());
     });
     router.Add("DELETE", "/v1/memory/{id}", [&s](HttpRequest& req) {
       if (!s.memory) return Unavailable();
       LH_HTTP_ASSIGN(MemoryWriteResult r,
                      s.memory->Delete(req.Param("id"), req.Query("source").value_or("api")));
-      s.emit("memory.delete", r.memory["subject"], req.request_id,
-             Json{{"id", r.memory["id"]}, {"version", r.memory["version"]}});
-      return HttpResponse::FromJson(200, Json{{"op", r.op}, {"memory", r.memory}});
+      s.emit("memory.delete", r.memory.subject, req.request_id,
+             Json{{"id", r.memory.id}, {"version", r.memory.versions.back().version}});
+      return HttpResponse::FromJson(200, Json{{"op", r.op}, {"memory", r.memory.ToJson()}});
     });
     router.Add("GET", "/v1/memory/{id}/history", [&s](HttpRequest& req) {
       if (!s.memory) return Unavailable();
-      LH_HTTP_ASSIGN(Json out, s.memory->History(req.Param("id")));
-      return HttpResponse::FromJson(200, out);
+      LH_HTTP_ASSIGN(Memory m, s.memory->Get(req.Param("id")));
+      return HttpResponse::FromJson(200, m.HistoryJson());
     });
 
     router.Add("POST", "/v1/pathways/{order_id}/steps", [&s](HttpRequest& req) {
@@ -92,14 +94,14 @@ class MemoryModule final : public Module {
       LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
       LH_HTTP_ASSIGN(PathwayStep step, ParsePathwayStep(body));
       step.request_id = req.request_id;
-      LH_HTTP_ASSIGN(Json out, s.pathways->Append(order_id, step));
-      return HttpResponse::FromJson(201, out);
+      LH_HTTP_ASSIGN(PathwayAppended out, s.pathways->Append(order_id, step));
+      return HttpResponse::FromJson(201, out.ToJson());
     });
     router.Add("GET", "/v1/pathways/{order_id}", [&s](HttpRequest& req) {
       if (!s.pathways) return Unavailable();
       LH_HTTP_ASSIGN(auto version, req.QueryInt("version", 1, INT64_MAX));
-      LH_HTTP_ASSIGN(Json out, s.pathways->Get(req.Param("order_id"), version));
-      return HttpResponse::FromJson(200, out);
+      LH_HTTP_ASSIGN(PathwayTrace out, s.pathways->Get(req.Param("order_id"), version));
+      return HttpResponse::FromJson(200, out.ToJson());
     });
 
     router.Add("POST", "/v1/playbooks/record", [&s](HttpRequest& req) {

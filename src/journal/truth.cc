@@ -24,6 +24,31 @@ Json Claim::ToJson() const {
   return j;
 }
 
+Json ClaimsAccepted::ToJson() const {
+  return Json{{"accepted", ids.size()}, {"ids", ids}};
+}
+
+Json ResolvedAttribute::ToJson() const {
+  Json conflicting = Json::array();
+  for (const Claim& c : conflicts) conflicting.push_back(c.ToJson());
+  Json a = Json::object();
+  a["value"] = winner.value;
+  a["source"] = winner.source;
+  a["observed_at"] = winner.observed_at;
+  a["confidence"] = winner.confidence;
+  a["claim_id"] = winner.id;
+  a["recorded_at"] = FormatRfc3339Millis(winner.recorded_ms);
+  a["claims"] = claims;
+  a["conflicts"] = std::move(conflicting);
+  return a;
+}
+
+Json Resolution::ToJson() const {
+  Json attrs = Json::object();
+  for (const auto& [name, a] : attributes) attrs[name] = a.ToJson();
+  return Json{{"subject", subject}, {"attributes", attrs}, {"source_priority", source_priority}};
+}
+
 Result<Claim> ParseClaim(const Json& j, const std::string& where) {
   if (!j.is_object()) return Status::InvalidArgument(where + "a claim must be an object");
   auto text = [&](const char* field, size_t max) -> Result<std::string> {
@@ -89,8 +114,8 @@ void TruthStore::Apply(Claim c) {
   ++count_;
 }
 
-Result<Json> TruthStore::Add(std::vector<Claim> claims, const std::string& request_id) {
-  Json ids = Json::array();
+Result<ClaimsAccepted> TruthStore::Add(std::vector<Claim> claims, const std::string& request_id) {
+  ClaimsAccepted accepted;
   {
     MutexLock lock(mu_);
     std::string framed;
@@ -101,7 +126,7 @@ Result<Json> TruthStore::Add(std::vector<Claim> claims, const std::string& reque
       Json record = c.ToJson();
       record["recorded_ms"] = now;
       AppendRecord(framed, DumpJson(record));
-      ids.push_back(c.id);
+      accepted.ids.push_back(c.id);
     }
     LH_RETURN_IF_ERROR(AppendDurably(log_, framed));
     for (const auto& c : claims) Apply(c);
@@ -116,7 +141,7 @@ Result<Json> TruthStore::Add(std::vector<Claim> claims, const std::string& reque
       kb_->Append(KbSource::kTruthClaims, line);
     }
   }
-  return Json{{"accepted", claims.size()}, {"ids", ids}};
+  return accepted;
 }
 
 size_t TruthStore::Rank(const std::string& source) const {
@@ -124,8 +149,8 @@ size_t TruthStore::Rank(const std::string& source) const {
   return static_cast<size_t>(it - priority_.begin());  // unlisted: size()
 }
 
-Result<Json> TruthStore::Resolve(const std::string& subject,
-                                 const std::vector<Claim>& extra) const {
+Result<Resolution> TruthStore::Resolve(const std::string& subject,
+                                       const std::vector<Claim>& extra) const {
   std::vector<Claim> all = extra;
   {
     MutexLock lock(mu_);
@@ -143,27 +168,21 @@ Result<Json> TruthStore::Resolve(const std::string& subject,
     if (a.recorded_ms != b.recorded_ms) return a.recorded_ms > b.recorded_ms;
     return a.id > b.id;
   });
-  Json attributes = Json::object();
+  Resolution out;
+  out.subject = subject;
+  out.source_priority = priority_;
   for (size_t i = 0; i < all.size();) {
     size_t j = i;
     while (j < all.size() && all[j].attribute == all[i].attribute) ++j;
-    const Claim& win = all[i];
-    Json conflicts = Json::array();
+    ResolvedAttribute a;
+    a.winner = all[i];
+    a.claims = j - i;
     for (size_t k = i + 1; k < j; ++k)
-      if (all[k].value != win.value) conflicts.push_back(all[k].ToJson());
-    Json a = Json::object();
-    a["value"] = win.value;
-    a["source"] = win.source;
-    a["observed_at"] = win.observed_at;
-    a["confidence"] = win.confidence;
-    a["claim_id"] = win.id;
-    a["recorded_at"] = FormatRfc3339Millis(win.recorded_ms);
-    a["claims"] = j - i;
-    a["conflicts"] = std::move(conflicts);
-    attributes[win.attribute] = std::move(a);
+      if (all[k].value != a.winner.value) a.conflicts.push_back(all[k]);
+    out.attributes[a.winner.attribute] = std::move(a);
     i = j;
   }
-  return Json{{"subject", subject}, {"attributes", attributes}, {"source_priority", priority_}};
+  return out;
 }
 
 size_t TruthStore::size() const {

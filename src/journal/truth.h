@@ -50,6 +50,30 @@ struct Claim {
 //! name the field (prefixed with `where`, e.g. "claims[3].").
 Result<Claim> ParseClaim(const Json& j, const std::string& where = "");
 
+//! What Add stored: {accepted, ids}.
+struct ClaimsAccepted {
+  std::vector<std::string> ids;
+  Json ToJson() const;
+};
+
+//! The current value of one attribute: the winning claim, how many claims there are, and
+//! every claim whose value differs from the winner's (in resolution order).
+struct ResolvedAttribute {
+  Claim winner;
+  size_t claims = 0;
+  std::vector<Claim> conflicts;
+  //! {value, source, observed_at, confidence, claim_id, recorded_at, claims, conflicts}
+  Json ToJson() const;
+};
+
+struct Resolution {
+  std::string subject;
+  std::map<std::string, ResolvedAttribute> attributes;  // by name
+  std::vector<std::string> source_priority;
+  //! {subject, attributes: {name: ...}, source_priority}
+  Json ToJson() const;
+};
+
 //! The roster's claims about `subject` ("worker:<id>": phone, email, city, status, read
 //! from the current `workers` version and observed when it was committed); empty for any
 //! other subject, an unknown worker, or no workers dataset.
@@ -61,12 +85,11 @@ class TruthStore {
   static Result<std::unique_ptr<TruthStore>> Open(const std::string& dir,
                                                   std::vector<std::string> source_priority,
                                                   KbLog* kb);
-  //! Stores the claims durably (one fsync), assigning ids; answers {accepted, ids}.
-  Result<Json> Add(std::vector<Claim> claims, const std::string& request_id);
-  //! {subject, attributes: {name: {value, source, observed_at, confidence, claim_id,
-  //!  recorded_at, claims, conflicts: [...]}}, sources: [priority]}; NotFound when neither
-  //! the store nor `extra` has a claim about the subject.
-  Result<Json> Resolve(const std::string& subject, const std::vector<Claim>& extra) const;
+  //! Stores the claims durably (one fsync), assigning ids.
+  Result<ClaimsAccepted> Add(std::vector<Claim> claims, const std::string& request_id);
+  //! Each attribute's current value; NotFound when neither the store nor `extra` has a
+  //! claim about the subject.
+  Result<Resolution> Resolve(const std::string& subject, const std::vector<Claim>& extra) const;
   //! 0 for the first source of the priority list; unlisted sources after every listed one.
   size_t Rank(const std::string& source) const;
   size_t size() const;

@@ -45,6 +45,73 @@ const std::string& Memory::text() const {
   return versions.back().text;
 }
 
+Json MemoryVersion::ToJson() const {
+  Json j = Json::object();
+  j["version"] = version;
+  j["op"] = op;
+  j["text"] = op == "DELETE" ? Json(nullptr) : Json(text);
+  j["source"] = source;
+  j["recorded_at"] = FormatRfc3339Millis(recorded_ms);
+  j["observed_at"] = observed_at.empty() ? Json(nullptr) : Json(observed_at);
+  j["similarity"] = similarity ? Json(*similarity) : Json(nullptr);
+  return j;
+}
+
+Json Memory::ToJson() const {
+  const MemoryVersion& v = versions.back();
+  Json j = Json::object();
+  j["id"] = id;
+  j["subject"] = subject;
+  j["version"] = v.version;
+  j["text"] = text();
+  j["source"] = v.source;
+  j["recorded_at"] = FormatRfc3339Millis(v.recorded_ms);
+  j["observed_at"] = v.observed_at.empty() ? Json(nullptr) : Json(v.observed_at);
+  j["deleted"] = deleted();
+  return j;
+}
+
+Json Memory::HistoryJson() const {
+  Json list = Json::array();
+  for (const MemoryVersion& v : versions) list.push_back(v.ToJson());
+  Json out = Json::object();
+  out["id"] = id;
+  out["subject"] = subject;
+  out["deleted"] = deleted();
+  out["versions"] = std::move(list);
+  return out;
+}
+
+Json MemoryHit::ToJson() const {
+  Json j = memory.ToJson();
+  j.erase("deleted");
+  j["score"] = Round4(score);
+  return j;
+}
+
+Json MemoryWriteResult::ToJson() const {
+  Json out = Json::object();
+  out["op"] = op;
+  out["memory"] = memory.ToJson();
+  out["previous"] = previous ? Json{{"version", previous->version},
+                                    {"text", previous->text},
+                                    {"similarity", Round4(previous->similarity)}}
+                             : Json(nullptr);
+  return out;
+}
+
+Json MemoryStats::ToJson() const {
+  Json j = Json::object();
+  j["memories"] = memories;
+  j["live"] = live;
+  j["versions"] = versions;
+  j["subjects"] = subjects;
+  j["model"] = model;
+  j["update_threshold"] = update_threshold;
+  j["index"] = index;
+  return j;
+}
+
 Result<MemoryWriteRequest> ParseMemoryWrite(const Json& body) {
   MemoryWriteRequest r;
   LH_ASSIGN_OR_RETURN(r.subject, RequiredString(body, "subject"));
@@ -202,20 +269,6 @@ Status MemoryStore::Reconcile() {
   return Status::OK();
 }
 
-Json MemoryStore::MemoryJson(const Memory& m) const {
-  const MemoryVersion& v = m.versions.back();
-  Json j = Json::object();
-  j["id"] = m.id;
-  j["subject"] = m.subject;
-  j["version"] = v.version;
-  j["text"] = m.text();
-  j["source"] = v.source;
-  j["recorded_at"] = FormatRfc3339Millis(v.recorded_ms);
-  j["observed_at"] = v.observed_at.empty() ? Json(nullptr) : Json(v.observed_at);
-  j["deleted"] = m.deleted();
-  return j;
-}
-
 Result<MemoryWriteResult> MemoryStore::Write(const MemoryWriteRequest& req) {
   // Embedding may call a remote provider: before the writer lock.
   LH_ASSIGN_OR_RETURN(auto embedded, embed_.EmbedOne(options_.model, req.text));
@@ -251,8 +304,7 @@ Result<MemoryWriteResult> MemoryStore::Write(const MemoryWriteRequest& req) {
       nearest->versions.back().observed_at == req.observed_at) {
     std::shared_lock lock(mu_);
     out.op = "NOOP";
-    out.memory = MemoryJson(*nearest);
-    out.previous = nullptr;
+    out.memory = *nearest;
     return out;
   }
   const bool update = nearest != nullptr && best >= options_.update_threshold;
@@ -273,10 +325,8 @@ Result<MemoryWriteResult> MemoryStore::Write(const MemoryWriteRequest& req) {
   record["recorded_ms"] = SystemClock::Get().NowMillis();
   record["observed_at"] = req.observed_at;
   if (update) record["similarity"] = Round4(best);
-  Json previous = update ? Json{{"version", nearest->versions.back().version},
-                                {"text", nearest->text()},
-                                {"similarity", Round4(best)}}
-                         : Json(nullptr);
+  std::optional<ReplacedVersion> previous;
+  if (update) previous = ReplacedVersion{nearest->versions.back().version, nearest->text(), best};
   LH_RETURN_IF_ERROR(Commit(record));
   const std::string id = record["id"].get<std::string>();
   // The log is the truth from here on: a failed index write is healed at the next Open.
@@ -285,7 +335,7 @@ Result<MemoryWriteResult> MemoryStore::Write(const MemoryWriteRequest& req) {
   if (!st.ok()) spdlog::error("memory {}: search index write failed: {}", id, st.ToString());
   std::shared_lock lock(mu_);
   out.op = record["op"].get<std::string>();
-  out.memory = MemoryJson(memories_.at(id));
+  out.memory = memories_.at(id);
   out.previous = std::move(previous);
   return out;
 }
@@ -318,56 +368,31 @@ Result<MemoryWriteResult> MemoryStore::Delete(const std::string& id, const std::
   std::shared_lock lock(mu_);
   MemoryWriteResult out;
   out.op = "DELETE";
-  out.memory = MemoryJson(memories_.at(id));
-  out.previous = nullptr;
+  out.memory = memories_.at(id);
   return out;
 }
 
-Result<Json> MemoryStore::Get(const std::string& id) const {
+Result<Memory> MemoryStore::Get(const std::string& id) const {
   std::shared_lock lock(mu_);
   auto it = memories_.find(id);
   if (it == memories_.end()) return Status::NotFound(fmt::format("memory '{}' not found", id));
-  return MemoryJson(it->second);
+  return it->second;
 }
 
-Result<Json> MemoryStore::History(const std::string& id) const {
+std::vector<Memory> MemoryStore::ListSubject(const std::string& subject) const {
   std::shared_lock lock(mu_);
-  auto it = memories_.find(id);
-  if (it == memories_.end()) return Status::NotFound(fmt::format("memory '{}' not found", id));
-  const Memory& m = it->second;
-  Json versions = Json::array();
-  for (const MemoryVersion& v : m.versions) {
-    Json j = Json::object();
-    j["version"] = v.version;
-    j["op"] = v.op;
-    j["text"] = v.op == "DELETE" ? Json(nullptr) : Json(v.text);
-    j["source"] = v.source;
-    j["recorded_at"] = FormatRfc3339Millis(v.recorded_ms);
-    j["observed_at"] = v.observed_at.empty() ? Json(nullptr) : Json(v.observed_at);
-    j["similarity"] = v.similarity ? Json(*v.similarity) : Json(nullptr);
-    versions.push_back(std::move(j));
-  }
-  Json out = Json::object();
-  out["id"] = m.id;
-  out["subject"] = m.subject;
-  out["deleted"] = m.deleted();
-  out["versions"] = std::move(versions);
-  return out;
-}
-
-Json MemoryStore::ListSubject(const std::string& subject) const {
-  std::shared_lock lock(mu_);
-  Json list = Json::array();
+  std::vector<Memory> out;
   if (auto s = by_subject_.find(subject); s != by_subject_.end()) {
     for (const std::string& id : s->second) {
       const Memory& m = memories_.at(id);
-      if (!m.deleted()) list.push_back(MemoryJson(m));
+      if (!m.deleted()) out.push_back(m);
     }
   }
-  return Json{{"subject", subject}, {"memories", std::move(list)}};
+  return out;
 }
 
-Result<Json> MemoryStore::Search(const std::string& query, const std::string& subject, size_t k) {
+Result<std::vector<MemoryHit>> MemoryStore::Search(const std::string& query,
+                                                   const std::string& subject, size_t k) {
   LH_ASSIGN_OR_RETURN(auto embedded, embed_.EmbedOne(options_.model, query));
   const std::vector<float>& qv = embedded->vector;
   std::vector<std::pair<double, std::string>> scored;  // (score, id)
@@ -386,34 +411,29 @@ Result<Json> MemoryStore::Search(const std::string& query, const std::string& su
   std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   });
-  Json results = Json::array();
+  std::vector<MemoryHit> results;
   std::shared_lock lock(mu_);
   for (const auto& [score, id] : scored) {
     if (results.size() >= k) break;
     auto it = memories_.find(id);
     if (it == memories_.end() || it->second.deleted()) continue;
-    Json j = MemoryJson(it->second);
-    j.erase("deleted");
-    j["score"] = Round4(score);
-    results.push_back(std::move(j));
+    results.push_back(MemoryHit{it->second, score});
   }
-  return Json{{"results", std::move(results)}};
+  return results;
 }
 
-Json MemoryStore::Stats() const {
+MemoryStats MemoryStore::Stats() const {
   std::shared_lock lock(mu_);
-  size_t live = 0;
+  MemoryStats st;
   for (const auto& [id, m] : memories_)
-    if (!m.deleted()) ++live;
-  Json j = Json::object();
-  j["memories"] = memories_.size();
-  j["live"] = live;
-  j["versions"] = versions_;
-  j["subjects"] = by_subject_.size();
-  j["model"] = options_.model;
-  j["update_threshold"] = options_.update_threshold;
-  j["index"] = index_->Info();
-  return j;
+    if (!m.deleted()) ++st.live;
+  st.memories = memories_.size();
+  st.versions = versions_;
+  st.subjects = by_subject_.size();
+  st.model = options_.model;
+  st.update_threshold = options_.update_threshold;
+  st.index = index_->Info();
+  return st;
 }
 
 }  // namespace lakehouse

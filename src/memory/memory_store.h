@@ -46,6 +46,8 @@ struct MemoryVersion {
   int64_t recorded_ms = 0;
   std::string observed_at;           // as the writer gave it ("" when not given)
   std::optional<double> similarity;  // UPDATE: cosine to the text it replaced
+  //! {version, op, text (null for DELETE), source, recorded_at, observed_at, similarity}
+  Json ToJson() const;
 };
 
 struct Memory {
@@ -55,6 +57,35 @@ struct Memory {
   bool deleted() const { return versions.back().op == "DELETE"; }
   //! The live text (the latest version that is not a tombstone).
   const std::string& text() const;
+  //! The memory now: {id, subject, version, text, source, recorded_at, observed_at, deleted}
+  Json ToJson() const;
+  //! Every version: {id, subject, deleted, versions: [...]}
+  Json HistoryJson() const;
+};
+
+//! A search result: the memory now and how close it is to the query.
+struct MemoryHit {
+  Memory memory;
+  double score = 0;
+  //! The memory's JSON without `deleted` (never a deleted one), with `score`.
+  Json ToJson() const;
+};
+
+//! The version an UPDATE replaced.
+struct ReplacedVersion {
+  int64_t version = 0;
+  std::string text;
+  double similarity = 0;
+};
+
+struct MemoryStats {
+  size_t memories = 0, live = 0, subjects = 0;
+  int64_t versions = 0;
+  std::string model;
+  double update_threshold = 0;
+  Json index;  // the search index's VectorIndex::Info
+  //! {memories, live, versions, subjects, model, update_threshold, index}
+  Json ToJson() const;
 };
 
 struct MemoryWriteRequest {
@@ -68,9 +99,11 @@ struct MemoryWriteRequest {
 Result<MemoryWriteRequest> ParseMemoryWrite(const Json& body);
 
 struct MemoryWriteResult {
-  std::string op;  // ADD | UPDATE | NOOP | DELETE
-  Json memory;     // the memory as Get answers it
-  Json previous;   // UPDATE: {version, text, similarity}; else null
+  std::string op;                           // ADD | UPDATE | NOOP | DELETE
+  Memory memory;                            // as it is after the write
+  std::optional<ReplacedVersion> previous;  // UPDATE only
+  //! {op, memory, previous: {version, text, similarity} | null}
+  Json ToJson() const;
 };
 
 struct MemoryStoreOptions {
@@ -88,19 +121,15 @@ class MemoryStore {
   Result<MemoryWriteResult> Write(const MemoryWriteRequest& request);
   //! A tombstone version. 404 unknown id; 409 already deleted.
   Result<MemoryWriteResult> Delete(const std::string& id, const std::string& source);
-  //! {id, subject, version, text, source, recorded_at, observed_at, deleted}; 404 unknown.
-  Result<Json> Get(const std::string& id) const;
-  //! {id, subject, deleted, versions: [{version, op, text, source, recorded_at, observed_at,
-  //! similarity}]}; 404 unknown.
-  Result<Json> History(const std::string& id) const;
-  //! The live memories of a subject, oldest first: {subject, memories: [...]}.
-  Json ListSubject(const std::string& subject) const;
-  //! {results: [{id, subject, text, score, version, source, recorded_at, observed_at}]}:
-  //! exact cosine over the subject's memories when `subject` is given, else the HNSW
-  //! index over every live memory. Deleted memories are never returned.
-  Result<Json> Search(const std::string& query, const std::string& subject, size_t k);
-  //! {memories, live, versions, subjects, index: {...}, update_threshold, model}
-  Json Stats() const;
+  //! The memory with every version; 404 unknown.
+  Result<Memory> Get(const std::string& id) const;
+  //! The live memories of a subject, oldest first.
+  std::vector<Memory> ListSubject(const std::string& subject) const;
+  //! The best `k`: exact cosine over the subject's memories when `subject` is given, else
+  //! the HNSW index over every live memory. Deleted memories are never returned.
+  Result<std::vector<MemoryHit>> Search(const std::string& query, const std::string& subject,
+                                        size_t k);
+  MemoryStats Stats() const;
 
  private:
   MemoryStore(MemoryStoreOptions options, EmbedService& embed)
@@ -110,7 +139,6 @@ class MemoryStore {
   Status Apply(const Json& record);
   //! Appends `record` durably, then applies it. Call with write_mu_ held.
   Status Commit(const Json& record);
-  Json MemoryJson(const Memory& m) const;
 
   MemoryStoreOptions options_;
   EmbedService& embed_;

@@ -63,6 +63,53 @@ Status PathwayStore::CatchUp() const {
   return log_->CatchUp([this](std::string_view body) LH_REQUIRES(mu_) { return ApplyBody(body); });
 }
 
+namespace {
+
+// The durable record of a step: the step's fields after the order they belong to. With a
+// schema first, its pathway_trace.v1 line.
+Json RecordJson(const std::string& order_id, const PathwayStepRecord& r,
+                std::string_view schema = {}) {
+  Json j = Json::object();
+  if (!schema.empty()) j["schema"] = schema;
+  j["order_id"] = order_id;
+  j["version"] = r.version;
+  j["step"] = r.step;
+  j["at"] = r.at;
+  j["source"] = r.source;
+  j["request_id"] = r.request_id;
+  j["data"] = r.data;
+  return j;
+}
+
+}  // namespace
+
+Json PathwayStepRecord::ToJson() const {
+  Json j = Json::object();
+  j["version"] = version;
+  j["step"] = step;
+  j["at"] = at;
+  j["source"] = source;
+  j["request_id"] = request_id;
+  j["data"] = data;
+  return j;
+}
+
+Json PathwayAppended::ToJson() const {
+  return Json{{"order_id", order_id}, {"version", step.version}, {"step", step.ToJson()}};
+}
+
+Json PathwayTrace::ToJson() const {
+  Json list = Json::array();
+  for (const auto& s : steps) list.push_back(s.ToJson());
+  Json out = Json::object();
+  out["order_id"] = order_id;
+  out["version"] = static_cast<int64_t>(steps.size());
+  out["latest_version"] = latest_version;
+  out["status"] = steps.empty() ? Json(nullptr) : Json(steps.back().step);
+  out["steps"] = std::move(list);
+  return out;
+}
+
 Status PathwayStore::Apply(const Json& r) const {
   if (!r.is_object() || !r.contains("order_id") || !r.contains("version"))
     return Status::Corruption("pathways log: a record lacks order_id or version");
@@ -71,54 +118,45 @@ Status PathwayStore::Apply(const Json& r) const {
     return Status::Corruption(fmt::format("pathways log: {} version {} after {}",
                                           r["order_id"].get<std::string>(),
                                           r["version"].get<int64_t>(), steps.size()));
-  steps.push_back(r);
+  PathwayStepRecord rec;
+  rec.version = r["version"].get<int64_t>();
+  rec.step = r.value("step", "");
+  rec.at = r.value("at", "");
+  rec.source = r.value("source", "");
+  rec.request_id = r.value("request_id", "");
+  rec.data = r.value("data", Json::object());
+  steps.push_back(std::move(rec));
   return Status::OK();
 }
 
-namespace {
-
-Json StepJson(const Json& r) {
-  Json j = Json::object();
-  j["version"] = r["version"];
-  j["step"] = r["step"];
-  j["at"] = r["at"];
-  j["source"] = r["source"];
-  j["request_id"] = r.value("request_id", "");
-  j["data"] = r["data"];
-  return j;
-}
-
-}  // namespace
-
-Result<Json> PathwayStore::Append(const std::string& order_id, const PathwayStep& step) {
+Result<PathwayAppended> PathwayStore::Append(const std::string& order_id, const PathwayStep& step) {
   LH_RETURN_IF_ERROR(CheckLabel("order_id", order_id, 64));
-  Json record = Json::object();
+  PathwayAppended out;
+  out.order_id = order_id;
   {
     MutexLock lock(mu_);
     auto make = [&]() LH_REQUIRES(mu_) -> Result<std::string> {
       auto it = traces_.find(order_id);  // caught up with every process's steps
-      record["order_id"] = order_id;
-      record["version"] = (it == traces_.end() ? 0 : it->second.size()) + 1;
-      record["step"] = step.step;
-      record["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
-      record["source"] = step.source;
-      record["request_id"] = step.request_id;
-      record["data"] = step.data;
-      return DumpJson(record);
+      PathwayStepRecord& r = out.step;
+      r.version = static_cast<int64_t>(it == traces_.end() ? 0 : it->second.size()) + 1;
+      r.step = step.step;
+      r.at = FormatRfc3339Millis(SystemClock::Get().NowMillis());
+      r.source = step.source;
+      r.request_id = step.request_id;
+      r.data = step.data;
+      return DumpJson(RecordJson(order_id, r));
     };
     LH_RETURN_IF_ERROR(log_->Append(
         [this](std::string_view body) LH_REQUIRES(mu_) { return ApplyBody(body); }, make));
   }
-  if (kb_ != nullptr) {
-    Json line = Json::object();
-    line["schema"] = KbSchema(KbSource::kPathwayTraces);
-    for (const auto& [k, v] : record.items()) line[k] = v;
-    kb_->Append(KbSource::kPathwayTraces, line);
-  }
-  return Json{{"order_id", order_id}, {"version", record["version"]}, {"step", StepJson(record)}};
+  if (kb_ != nullptr)
+    kb_->Append(KbSource::kPathwayTraces,
+                RecordJson(order_id, out.step, KbSchema(KbSource::kPathwayTraces)));
+  return out;
 }
 
-Result<Json> PathwayStore::Get(const std::string& order_id, std::optional<int64_t> version) const {
+Result<PathwayTrace> PathwayStore::Get(const std::string& order_id,
+                                       std::optional<int64_t> version) const {
   MutexLock lock(mu_);
   LH_RETURN_IF_ERROR(CatchUp());
   auto it = traces_.find(order_id);
@@ -130,14 +168,10 @@ Result<Json> PathwayStore::Get(const std::string& order_id, std::optional<int64_
   if (upto < 1 || upto > latest)
     return Status::NotFound(
         fmt::format("pathway of '{}' has versions 1..{}, not {}", order_id, latest, upto));
-  Json steps = Json::array();
-  for (int64_t i = 0; i < upto; ++i) steps.push_back(StepJson(all[static_cast<size_t>(i)]));
-  Json out = Json::object();
-  out["order_id"] = order_id;
-  out["version"] = upto;
-  out["latest_version"] = latest;
-  out["status"] = all[static_cast<size_t>(upto - 1)]["step"];
-  out["steps"] = std::move(steps);
+  PathwayTrace out;
+  out.order_id = order_id;
+  out.latest_version = latest;
+  out.steps.assign(all.begin(), all.begin() + upto);
   return out;
 }
 

@@ -35,6 +35,31 @@
 
 namespace lakehouse {
 
+//! One step as stored: its version in the order's trace, when, from whom, and its data.
+struct PathwayStepRecord {
+  int64_t version = 0;
+  std::string step, at, source, request_id;
+  Json data = Json::object();
+  //! {version, step, at, source, request_id, data}
+  Json ToJson() const;
+};
+
+//! What an append answers: {order_id, version, step}.
+struct PathwayAppended {
+  std::string order_id;
+  PathwayStepRecord step;
+  Json ToJson() const;
+};
+
+//! An order's trace as of a version: its first `steps.size()` steps.
+struct PathwayTrace {
+  std::string order_id;
+  int64_t latest_version = 0;
+  std::vector<PathwayStepRecord> steps;
+  //! {order_id, version, latest_version, status (the last step), steps}
+  Json ToJson() const;
+};
+
 class PathwayStore final : public OrderStepLog {
  public:
   //! retrieved, proposed, validated, emailed, filled, cancelled.
@@ -43,11 +68,14 @@ class PathwayStore final : public OrderStepLog {
   //! `kb` may be null (no _kb lines).
   static Result<std::unique_ptr<PathwayStore>> Open(const std::string& dir, KbLog* kb);
 
-  //! Appends one step durably: {order_id, version, step: {version, step, at, source, data}}.
-  Result<Json> Append(const std::string& order_id, const PathwayStep& step) override;
-  //! {order_id, version, status (the latest step), steps: [...]}, the first `version` steps
-  //! when given. 404 when the order has no trace (or `version` is beyond it).
-  Result<Json> Get(const std::string& order_id, std::optional<int64_t> version = {}) const;
+  //! Appends one step durably, as the trace's next version.
+  Result<PathwayAppended> Append(const std::string& order_id, const PathwayStep& step);
+  Status RecordStep(const std::string& order_id, const PathwayStep& step) override {
+    return Append(order_id, step).status();
+  }
+  //! The trace, or its first `version` steps when given. 404 when the order has no trace
+  //! (or `version` is beyond it).
+  Result<PathwayTrace> Get(const std::string& order_id, std::optional<int64_t> version = {}) const;
   //! Orders with a trace.
   size_t size() const;
 
@@ -63,7 +91,8 @@ class PathwayStore final : public OrderStepLog {
   std::unique_ptr<SharedRecordLog> log_ LH_PT_GUARDED_BY(mu_);
   KbLog* kb_;
   // order_id -> steps
-  mutable std::unordered_map<std::string, std::vector<Json>> traces_ LH_GUARDED_BY(mu_);
+  mutable std::unordered_map<std::string, std::vector<PathwayStepRecord>> traces_
+      LH_GUARDED_BY(mu_);
 };
 
 //! Parses {step, data?, source?}; errors name the field (the step names are listed).

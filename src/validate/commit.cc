@@ -39,7 +39,7 @@ Result<CommitOutcome> Record(const CommitDeps& d, KbSource kb_source, Json line,
   line["errors"] = outcome.verdict.ErrorsJson();
   if (d.kb != nullptr) d.kb->Append(kb_source, line);
   if (outcome.verdict.valid() && d.steps != nullptr)
-    LH_RETURN_IF_ERROR(d.steps->Append(order_id, step).status());
+    LH_RETURN_IF_ERROR(d.steps->RecordStep(order_id, step));
   return outcome;
 }
 

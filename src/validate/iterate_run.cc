@@ -58,7 +58,7 @@ Status RecordSteps(OrderStepLog& steps, const IterateRequest& ir, const IterateR
                              {"errors", last.verdict.errors.size()}},
                         "iterate", request_id};
   for (const PathwayStep* step : {&proposed, &validated})
-    LH_RETURN_IF_ERROR(steps.Append(order_id, *step).status());
+    LH_RETURN_IF_ERROR(steps.RecordStep(order_id, *step));
   return Status::OK();
 }
 

@@ -26,8 +26,8 @@ struct PathwayStep {
 class OrderStepLog {
  public:
   virtual ~OrderStepLog() = default;
-  //! Appends one step durably; answers the new version of the order's trace.
-  virtual Result<Json> Append(const std::string& order_id, const PathwayStep& step) = 0;
+  //! Records one step of the order durably.
+  virtual Status RecordStep(const std::string& order_id, const PathwayStep& step) = 0;
 };
 
 }  // namespace lakehouse

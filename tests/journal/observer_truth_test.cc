@@ -160,24 +160,29 @@ TEST(Truth, PriorityThenRecencyThenConfidenceWithConflicts) {
   EXPECT_EQ((*t)->size(), 6u);  // durable across a reopen
   auto r = (*t)->Resolve("worker:W1", {});
   ASSERT_TRUE(r.ok());
-  const Json& a = (*r)["attributes"];
+  const auto& a = r->attributes;
   // email beats model although the model's claim is newer; among emails the recent wins.
-  EXPECT_EQ(a["phone"]["value"], "555-0199");
-  EXPECT_EQ(a["phone"]["source"], "email");
-  EXPECT_EQ(a["phone"]["claims"], 3);
-  ASSERT_EQ(a["phone"]["conflicts"].size(), 2u);
-  EXPECT_EQ(a["phone"]["conflicts"][0]["value"], "555-0100");  // same order: email first
-  EXPECT_EQ(a["phone"]["conflicts"][1]["source"], "model");
+  EXPECT_EQ(a.at("phone").winner.value, "555-0199");
+  EXPECT_EQ(a.at("phone").winner.source, "email");
+  EXPECT_EQ(a.at("phone").claims, 3u);
+  ASSERT_EQ(a.at("phone").conflicts.size(), 2u);
+  EXPECT_EQ(a.at("phone").conflicts[0].value, "555-0100");  // same order: email first
+  EXPECT_EQ(a.at("phone").conflicts[1].source, "model");
   // Same source and time: the higher confidence.
-  EXPECT_EQ(a["city"]["value"], "Dayton");
+  EXPECT_EQ(a.at("city").winner.value, "Dayton");
   // An unlisted source still answers when it is the only one.
-  EXPECT_EQ(a["shift"]["source"], "gossip");
+  EXPECT_EQ(a.at("shift").winner.source, "gossip");
+  // The JSON form, written once next to the struct.
+  const Json j = r->ToJson();
+  EXPECT_EQ(j["subject"], "worker:W1");
+  EXPECT_EQ(j["attributes"]["phone"]["claims"], 3);
+  EXPECT_EQ(j["attributes"]["phone"]["conflicts"][0]["value"], "555-0100");
   // The roster outranks everything.
   Claim roster = claim("phone", "555-0000", "roster", "2026-01-01");
   roster.id = "roster:workers@v1";
   auto with_roster = (*t)->Resolve("worker:W1", {roster});
-  EXPECT_EQ((*with_roster)["attributes"]["phone"]["value"], "555-0000");
-  EXPECT_EQ((*with_roster)["attributes"]["phone"]["conflicts"].size(), 3u);
+  EXPECT_EQ(with_roster->attributes.at("phone").winner.value, "555-0000");
+  EXPECT_EQ(with_roster->attributes.at("phone").conflicts.size(), 3u);
   EXPECT_EQ((*t)->Resolve("worker:W404", {}).status().code(), ErrorCode::kNotFound);
   EXPECT_FALSE(ParseClaim(Json{{"subject", "s"},
                                {"attribute", "a"},

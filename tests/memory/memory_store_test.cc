@@ -40,53 +40,54 @@ TEST_F(MemoryStoreTest, AddUpdateNoopAndHistory) {
   auto a = store->Write(W("worker:W1", "prefers night shifts", "coordinator", "2026-11-20"));
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_EQ(a->op, "ADD");
-  EXPECT_EQ(a->memory["id"], "mem_000001");
-  EXPECT_EQ(a->memory["version"], 1);
-  EXPECT_EQ(a->memory["observed_at"], "2026-11-20");
-  EXPECT_TRUE(a->previous.is_null());
+  EXPECT_EQ(a->memory.ToJson()["id"], "mem_000001");
+  EXPECT_EQ(a->memory.ToJson()["version"], 1);
+  EXPECT_EQ(a->memory.ToJson()["observed_at"], "2026-11-20");
+  EXPECT_FALSE(a->previous.has_value());
+  EXPECT_TRUE(a->ToJson()["previous"].is_null());
 
   // The same fact restated (cosine >= threshold) is a new version of the same memory.
   auto u = store->Write(W("worker:W1", "prefers night shift", "email"));
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(u->op, "UPDATE");
-  EXPECT_EQ(u->memory["id"], "mem_000001");
-  EXPECT_EQ(u->memory["version"], 2);
-  EXPECT_EQ(u->memory["text"], "prefers night shift");
-  EXPECT_EQ(u->previous["text"], "prefers night shifts");
-  EXPECT_GE(u->previous["similarity"].get<double>(), 0.7);
+  EXPECT_EQ(u->memory.ToJson()["id"], "mem_000001");
+  EXPECT_EQ(u->memory.ToJson()["version"], 2);
+  EXPECT_EQ(u->memory.ToJson()["text"], "prefers night shift");
+  EXPECT_EQ(u->ToJson()["previous"]["text"], "prefers night shifts");
+  EXPECT_GE(u->ToJson()["previous"]["similarity"].get<double>(), 0.7);
 
   // A different fact about the same subject is its own memory; about another subject too.
   auto b = store->Write(W("worker:W1", "speaks Spanish and English"));
   EXPECT_EQ(b->op, "ADD");
-  EXPECT_EQ(b->memory["id"], "mem_000002");
+  EXPECT_EQ(b->memory.ToJson()["id"], "mem_000002");
   auto c = store->Write(W("worker:W2", "prefers night shift"));
   EXPECT_EQ(c->op, "ADD");
-  EXPECT_EQ(c->memory["id"], "mem_000003");
+  EXPECT_EQ(c->memory.ToJson()["id"], "mem_000003");
 
   // The same text from the same source again changes nothing.
   auto n = store->Write(W("worker:W1", "speaks Spanish and English"));
   EXPECT_EQ(n->op, "NOOP");
-  EXPECT_EQ(n->memory["version"], 1);
+  EXPECT_EQ(n->memory.ToJson()["version"], 1);
   // ... from another source it is a new version that records who said it.
   auto s = store->Write(W("worker:W1", "speaks Spanish and English", "email"));
   EXPECT_EQ(s->op, "UPDATE");
-  EXPECT_EQ(s->memory["source"], "email");
+  EXPECT_EQ(s->memory.ToJson()["source"], "email");
 
-  auto h = store->History("mem_000001");
+  auto h = store->Get("mem_000001");
   ASSERT_TRUE(h.ok());
-  ASSERT_EQ((*h)["versions"].size(), 2u);
-  EXPECT_EQ((*h)["versions"][0]["op"], "ADD");
-  EXPECT_EQ((*h)["versions"][0]["text"], "prefers night shifts");
-  EXPECT_EQ((*h)["versions"][0]["observed_at"], "2026-11-20");
-  EXPECT_TRUE((*h)["versions"][0]["similarity"].is_null());
-  EXPECT_EQ((*h)["versions"][1]["op"], "UPDATE");
-  EXPECT_EQ((*h)["versions"][1]["source"], "email");
-  EXPECT_TRUE((*h)["versions"][1]["observed_at"].is_null());
+  ASSERT_EQ(h->HistoryJson()["versions"].size(), 2u);
+  EXPECT_EQ(h->HistoryJson()["versions"][0]["op"], "ADD");
+  EXPECT_EQ(h->HistoryJson()["versions"][0]["text"], "prefers night shifts");
+  EXPECT_EQ(h->HistoryJson()["versions"][0]["observed_at"], "2026-11-20");
+  EXPECT_TRUE(h->HistoryJson()["versions"][0]["similarity"].is_null());
+  EXPECT_EQ(h->HistoryJson()["versions"][1]["op"], "UPDATE");
+  EXPECT_EQ(h->HistoryJson()["versions"][1]["source"], "email");
+  EXPECT_TRUE(h->HistoryJson()["versions"][1]["observed_at"].is_null());
 
   auto list = store->ListSubject("worker:W1");
-  ASSERT_EQ(list["memories"].size(), 2u);
-  EXPECT_EQ(list["memories"][0]["id"], "mem_000001");
-  EXPECT_EQ(store->ListSubject("worker:W404")["memories"].size(), 0u);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].id, "mem_000001");
+  EXPECT_EQ(store->ListSubject("worker:W404").size(), 0u);
 }
 
 TEST_F(MemoryStoreTest, DeleteIsAVersionedTombstone) {
@@ -95,24 +96,24 @@ TEST_F(MemoryStoreTest, DeleteIsAVersionedTombstone) {
   auto d = store->Delete("mem_000001", "coordinator");
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->op, "DELETE");
-  EXPECT_EQ(d->memory["deleted"], true);
-  EXPECT_EQ(d->memory["version"], 2);
+  EXPECT_EQ(d->memory.ToJson()["deleted"], true);
+  EXPECT_EQ(d->memory.ToJson()["version"], 2);
   EXPECT_EQ(store->Delete("mem_000001", "coordinator").status().code(), ErrorCode::kConflict);
   EXPECT_EQ(store->Delete("mem_999999", "coordinator").status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(store->Get("mem_999999").status().code(), ErrorCode::kNotFound);
 
-  auto h = store->History("mem_000001");
-  ASSERT_EQ((*h)["versions"].size(), 2u);
-  EXPECT_EQ((*h)["versions"][1]["op"], "DELETE");
-  EXPECT_TRUE((*h)["versions"][1]["text"].is_null());
-  EXPECT_EQ((*h)["deleted"], true);
+  auto h = store->Get("mem_000001");
+  ASSERT_EQ(h->HistoryJson()["versions"].size(), 2u);
+  EXPECT_EQ(h->HistoryJson()["versions"][1]["op"], "DELETE");
+  EXPECT_TRUE(h->HistoryJson()["versions"][1]["text"].is_null());
+  EXPECT_EQ(h->HistoryJson()["deleted"], true);
   // A deleted memory is neither listed nor found, and a new write of the fact is an ADD.
-  EXPECT_EQ(store->ListSubject("client:C1")["memories"].size(), 0u);
+  EXPECT_EQ(store->ListSubject("client:C1").size(), 0u);
   auto found = store->Search("steel-toe boots", "", 5);
-  EXPECT_EQ((*found)["results"].size(), 0u);
+  EXPECT_EQ(found->size(), 0u);
   auto again = store->Write(W("client:C1", "requires steel-toe boots on site"));
   EXPECT_EQ(again->op, "ADD");
-  EXPECT_EQ(again->memory["id"], "mem_000002");
+  EXPECT_EQ(again->memory.ToJson()["id"], "mem_000002");
 }
 
 TEST_F(MemoryStoreTest, SearchBySubjectAndAcrossSubjects) {
@@ -124,17 +125,18 @@ TEST_F(MemoryStoreTest, SearchBySubjectAndAcrossSubjects) {
 
   auto all = store->Search("night shift", "", 10);
   ASSERT_TRUE(all.ok());
-  const Json& r = (*all)["results"];
+  Json r = Json::array();
+  for (const auto& hit : *all) r.push_back(hit.ToJson());
   ASSERT_EQ(r.size(), 4u);
   EXPECT_TRUE(r[0]["text"].get<std::string>().find("night") != std::string::npos);
   EXPECT_TRUE(r[1]["text"].get<std::string>().find("night") != std::string::npos);
   for (size_t i = 1; i < r.size(); ++i) EXPECT_GE(r[i - 1]["score"], r[i]["score"]);
 
   auto one = store->Search("night shift", "worker:W1", 10);
-  ASSERT_EQ((*one)["results"].size(), 2u);
-  for (const auto& m : (*one)["results"]) EXPECT_EQ(m["subject"], "worker:W1");
-  EXPECT_EQ((*one)["results"][0]["text"], "prefers night shifts");
-  EXPECT_EQ((*store->Search("night shift", "", 1))["results"].size(), 1u);
+  ASSERT_EQ(one->size(), 2u);
+  for (const auto& m : *one) EXPECT_EQ(m.memory.subject, "worker:W1");
+  EXPECT_EQ((*one)[0].memory.text(), "prefers night shifts");
+  EXPECT_EQ(store->Search("night shift", "", 1)->size(), 1u);
 }
 
 TEST_F(MemoryStoreTest, EverythingSurvivesAReopen) {
@@ -146,13 +148,13 @@ TEST_F(MemoryStoreTest, EverythingSurvivesAReopen) {
     ASSERT_TRUE(store->Delete("mem_000002", "coordinator").ok());
   }
   auto store = Open();
-  EXPECT_EQ((*store->History("mem_000001"))["versions"].size(), 2u);
-  EXPECT_EQ((*store->Get("mem_000002"))["deleted"], true);
+  EXPECT_EQ(store->Get("mem_000001")->versions.size(), 2u);
+  EXPECT_TRUE(store->Get("mem_000002")->deleted());
   // Ids continue after the highest one.
   auto next = store->Write(W("worker:W3", "owns reliable transportation"));
-  EXPECT_EQ(next->memory["id"], "mem_000003");
-  EXPECT_EQ(store->Stats()["versions"], 5);
-  EXPECT_EQ(store->Stats()["live"], 2);
+  EXPECT_EQ(next->memory.ToJson()["id"], "mem_000003");
+  EXPECT_EQ(store->Stats().versions, 5);
+  EXPECT_EQ(store->Stats().live, 2u);
 }
 
 TEST_F(MemoryStoreTest, ATornLogTailIsCutAndWritesGoOn) {
@@ -168,9 +170,9 @@ TEST_F(MemoryStoreTest, ATornLogTailIsCutAndWritesGoOn) {
   EXPECT_TRUE(store->Get("mem_000001").ok());
   EXPECT_EQ(store->Get("mem_000002").status().code(), ErrorCode::kNotFound);
   // The index item of the cut write is dropped too (reconciliation), so search agrees.
-  EXPECT_EQ((*store->Search("Spanish", "", 5))["results"].size(), 1u);
+  EXPECT_EQ(store->Search("Spanish", "", 5)->size(), 1u);
   auto w = store->Write(W("worker:W2", "speaks Spanish"));
-  EXPECT_EQ(w->memory["id"], "mem_000002");
+  EXPECT_EQ(w->memory.ToJson()["id"], "mem_000002");
   store.reset();
   EXPECT_TRUE(Open()->Get("mem_000002").ok());
 }
@@ -186,9 +188,9 @@ TEST_F(MemoryStoreTest, TheSearchIndexIsRebuiltFromTheLog) {
   }
   fs::remove_all(dir_.path() / "memory" / "index");
   auto store = Open();
-  EXPECT_EQ(store->Stats()["index"]["count"], 30);
+  EXPECT_EQ(store->Stats().index["count"], 30);
   auto hit = store->Search("certified welder number 17", "", 1);
-  EXPECT_EQ((*hit)["results"][0]["subject"], "worker:W17");
+  EXPECT_EQ((*hit)[0].memory.subject, "worker:W17");
 }
 
 TEST_F(MemoryStoreTest, AnotherEmbeddingModelRebuildsTheIndex) {
@@ -201,9 +203,9 @@ TEST_F(MemoryStoreTest, AnotherEmbeddingModelRebuildsTheIndex) {
   o.dir = dir_.str() + "/memory";
   auto store = MemoryStore::Open(o, embed);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_EQ((*store)->Stats()["index"]["model"], "hash/small");
-  EXPECT_EQ((*store)->Stats()["index"]["count"], 1);
-  EXPECT_EQ((*(*store)->Search("night shifts", "", 1))["results"].size(), 1u);
+  EXPECT_EQ((*store)->Stats().index["model"], "hash/small");
+  EXPECT_EQ((*store)->Stats().index["count"], 1);
+  EXPECT_EQ((*store)->Search("night shifts", "", 1)->size(), 1u);
 }
 
 // kill -9 during a write storm: every acknowledged write is there after a restart, with
@@ -224,12 +226,12 @@ TEST_F(MemoryStoreTest, KillNineLosesNothingAcknowledged) {
 
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  const Json stats = store->Stats();
+  const Json stats = store->Stats().ToJson();
   EXPECT_GE(stats["versions"].get<int64_t>(), last + 1);
   // Every acknowledged subject has its memories.
   for (int s = 0; s <= last / 3; ++s) {
     auto list = store->ListSubject("worker:W" + std::to_string(s));
-    EXPECT_GE(list["memories"].size(), 1u) << s;
+    EXPECT_GE(list.size(), 1u) << s;
   }
   EXPECT_EQ(stats["index"]["count"], stats["live"]);
 }

@@ -31,11 +31,17 @@ TEST(PathwayStore, AppendsVersionsAndSurvivesReopenAndATornTail) {
     ASSERT_TRUE(store.ok());
     auto t = (*store)->Get("O1");
     ASSERT_TRUE(t.ok());
-    EXPECT_EQ((*t)["version"], 5);
-    EXPECT_EQ((*t)["status"], "validated");
-    EXPECT_EQ((*t)["steps"][3]["step"], "proposed");
-    EXPECT_EQ((*t)["steps"][3]["request_id"], "req-1");
-    EXPECT_EQ((*(*store)->Get("O1", 2))["status"], "proposed");
+    EXPECT_EQ(t->steps.size(), 5u);
+    EXPECT_EQ(t->steps.back().step, "validated");
+    EXPECT_EQ(t->steps[3].step, "proposed");
+    EXPECT_EQ(t->steps[3].request_id, "req-1");
+    EXPECT_EQ(t->steps[3].data["n"], 1);
+    const Json j = t->ToJson();
+    EXPECT_EQ(j["version"], 5);
+    EXPECT_EQ(j["status"], "validated");
+    EXPECT_EQ(j["steps"][3]["version"], 4);
+    EXPECT_EQ((*store)->Get("O1", 2)->ToJson()["status"], "proposed");
+    EXPECT_EQ((*store)->Get("O1", 2)->latest_version, 5);
     EXPECT_EQ((*store)->Get("O1", 0).status().code(), ErrorCode::kNotFound);
     EXPECT_EQ((*store)->Get("O3").status().code(), ErrorCode::kNotFound);
   }
@@ -45,11 +51,12 @@ TEST(PathwayStore, AppendsVersionsAndSurvivesReopenAndATornTail) {
   testing::WriteFile(log, bytes.substr(0, bytes.size() - 4));
   auto store = PathwayStore::Open(dir.str() + "/memory", &kb);
   ASSERT_TRUE(store.ok());
-  EXPECT_EQ((*(*store)->Get("O1"))["version"], 5);
+  EXPECT_EQ((*store)->Get("O1")->steps.size(), 5u);
   EXPECT_FALSE((*store)->Get("O2").ok());
   auto again = (*store)->Append("O2", Step("retrieved"));
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)["version"], 1);
+  EXPECT_EQ(again->step.version, 1);
+  EXPECT_EQ(again->ToJson()["version"], 1);
 
   auto lines = testing::KbLines(dir.path(), "pathway_traces");
   ASSERT_EQ(lines.size(), 7u);
@@ -85,14 +92,14 @@ TEST(PathwayStore, TwoWritersOnOneLogKeepVersionsDenseAndSeeEachOther) {
   for (auto* store : {a->get(), b->get()}) {
     auto trace = store->Get("O1");
     ASSERT_TRUE(trace.ok()) << trace.status().ToString();
-    EXPECT_EQ((*trace)["version"], 100);
+    ASSERT_EQ(trace->steps.size(), 100u);
     for (int v = 1; v <= 100; ++v)
-      EXPECT_EQ((*trace)["steps"][v - 1]["version"], v) << "a gap or repeat at version " << v;
+      EXPECT_EQ(trace->steps[v - 1].version, v) << "a gap or repeat at version " << v;
   }
   // A third opener (a restarted service) reads the same 100 steps.
   auto c = PathwayStore::Open(dir.str() + "/memory", nullptr);
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ((*(*c)->Get("O1"))["version"], 100);
+  EXPECT_EQ((*c)->Get("O1")->steps.size(), 100u);
 }
 
 }  // namespace
