@@ -6,7 +6,8 @@
 #   3. ANN recall/QPS of our vector index vs plain hnswlib (build/bench/ann_bench)
 #   4. HTTP: /healthz, POST /v1/sql GROUP BY role over 500k rows, warm /v1/embed (wrk, 10 s each)
 #   5. validators: roster load time and memory over 500k workers (build/bench/roster_bench),
-#      POST /v1/validate of a 12-worker fill (wrk, 10 s)
+#      POST /v1/validate of a 12-worker fill (wrk, 10 s); the workers index's read phase,
+#      JSON text path vs typed scan (build/bench/scan_bench, 5 interleaved repetitions)
 #   6. matrix retrieve over 500k workers (1 and 3 corpora, a place query), pathway memory
 #      write throughput and search (build/bench/memory_bench), POST /v1/memory (wrk, 10 s)
 set -euo pipefail
@@ -56,6 +57,9 @@ for round in 1 2; do
 done
 echo "== validators =="
 ./build/bench/roster_bench "$ROOT/http" | tee "$ROOT/roster.json" | grep -v '"W'
+echo "== workers index read phase: JSON text vs typed scan =="
+SCAN_BENCH_ROOT="$ROOT/http" ./build/bench/scan_bench --benchmark_repetitions=5 \
+  --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
 jq -c '{kind: "fill", payload: .fill12}' "$ROOT/roster.json" > "$ROOT/fill12.json"
 printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' \
   "$(cat "$ROOT/fill12.json")" > "$ROOT/validate.lua"
