@@ -17,8 +17,8 @@ class RetrieveModule final : public Module {
       LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
       LH_HTTP_ASSIGN(RetrieveRequest r, ParseRetrieveRequest(body));
       MatrixRetriever retriever(*d.embed, *d.vectors, d.chat, d.kb);
-      LH_HTTP_ASSIGN(Json out, retriever.Retrieve(r, req.request_id));
-      return HttpResponse::FromJson(200, out);
+      LH_HTTP_ASSIGN(RetrieveResult out, retriever.Retrieve(r, req.request_id));
+      return HttpResponse::FromJson(200, out.ToJson());
     });
   }
 

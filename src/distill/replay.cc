@@ -33,8 +33,7 @@ Result<Json> RunReplay(const IterateRequest& request, int64_t k, ReplayDeps& dep
     rr.k = k;
     auto got = deps.retriever->Retrieve(rr, run_id);
     if (got.ok()) {
-      for (const auto& r : (*got)["results"])
-        retrieved.push_back(Json{{"corpus", r["corpus"]}, {"id", r["id"]}, {"score", r["score"]}});
+      for (const RetrievedItem& r : got->results) retrieved.push_back(r.BriefJson());
     } else {
       retrieve_error = got.status().ToString();
     }

@@ -116,7 +116,45 @@ std::optional<std::string> MatrixRetriever::RoleByModel(const std::string& query
   return role;
 }
 
-Result<Json> MatrixRetriever::Retrieve(const RetrieveRequest& req, const std::string& request_id) {
+namespace {
+double Round6(double x) {
+  return std::round(x * 1e6) / 1e6;
+}
+}  // namespace
+
+Json RetrievedItem::BriefJson() const {
+  return Json{{"corpus", corpus}, {"id", id}, {"score", Round6(score)}};
+}
+
+Json RetrievedItem::ToJson() const {
+  return Json{{"corpus", corpus},
+              {"id", id},
+              {"score", Round6(score)},
+              {"similarity", Round6(similarity)},
+              {"payload", payload}};
+}
+
+Json RetrieveResult::ToJson() const {
+  Json list = Json::array();
+  for (const auto& r : results) list.push_back(r.ToJson());
+  Json counts = Json::object();
+  for (const auto& [name, n] : per_corpus) counts[name] = n;
+  Json out = Json::object();
+  out["role"] = role ? Json(*role) : Json(nullptr);
+  out["role_source"] = role_source;
+  out["place"] = place
+                     ? Json{{"city", place->city}, {"state", place->state}, {"scope", place->scope}}
+                     : Json(nullptr);
+  out["shift"] = shift.empty() ? Json(nullptr) : Json(shift);
+  out["qualifications"] = qualifications;
+  out["results"] = std::move(list);
+  out["gated"] = gated;
+  out["per_corpus"] = std::move(counts);
+  return out;
+}
+
+Result<RetrieveResult> MatrixRetriever::Retrieve(const RetrieveRequest& req,
+                                                 const std::string& request_id) {
   const auto start = std::chrono::steady_clock::now();
   // The role: given (a synonym maps to its canonical name), extracted, or none.
   std::optional<std::string> role;
@@ -172,7 +210,7 @@ Result<Json> MatrixRetriever::Retrieve(const RetrieveRequest& req, const std::st
   const bool filter_has_place = req.filter.contains("lat") || req.filter.contains("lon") ||
                                 req.filter.contains("city") || req.filter.contains("state");
   std::vector<Hit> hits;
-  Json per_corpus = Json::object();
+  std::vector<std::pair<std::string, size_t>> per_corpus;
   int64_t gated = 0;
   std::string place_scope = place ? "radius" : "none";
   for (const auto& [name, idx] : corpora) {
@@ -263,7 +301,7 @@ Result<Json> MatrixRetriever::Retrieve(const RetrieveRequest& req, const std::st
         if (r != h.payload.end() && r->is_string() && r->get<std::string>() != *role) ++gated;
       }
     }
-    per_corpus[name] = found.size();
+    per_corpus.emplace_back(name, found.size());
     for (size_t i = 0; i < found.size(); ++i)
       hits.push_back({name, std::move(found[i]), i, 1.0 / (kRrfK + static_cast<double>(i + 1))});
   }
@@ -275,42 +313,34 @@ Result<Json> MatrixRetriever::Retrieve(const RetrieveRequest& req, const std::st
   });
   if (hits.size() > static_cast<size_t>(req.k)) hits.resize(static_cast<size_t>(req.k));
 
-  Json results = Json::array();
-  for (const Hit& h : hits) {
-    results.push_back(Json{{"corpus", h.corpus},
-                           {"id", h.hit.id},
-                           {"score", std::round(h.rrf * 1e6) / 1e6},
-                           {"similarity", std::round(static_cast<double>(h.hit.score) * 1e6) / 1e6},
-                           {"payload", h.hit.payload}});
-  }
-  Json out = Json::object();
-  out["role"] = role ? Json(*role) : Json(nullptr);
-  out["role_source"] = role_source;
-  out["place"] = place
-                     ? Json{{"city", place->name}, {"state", place->state}, {"scope", place_scope}}
-                     : Json(nullptr);
-  out["shift"] = shift.empty() ? Json(nullptr) : Json(shift);
-  out["qualifications"] = qualifications;
-  out["results"] = results;
-  out["gated"] = gated;
-  out["per_corpus"] = per_corpus;
+  RetrieveResult out;
+  out.role = role;
+  out.role_source = role_source;
+  if (place)
+    out.place = RetrievedPlace{std::string(place->name), std::string(place->state), place_scope};
+  out.shift = shift;
+  out.qualifications = qualifications;
+  for (Hit& h : hits)
+    out.results.push_back(RetrievedItem{h.corpus, h.hit.id, h.rrf, static_cast<double>(h.hit.score),
+                                        std::move(h.hit.payload)});
+  out.gated = gated;
+  out.per_corpus = std::move(per_corpus);
 
   if (kb_ != nullptr) {
     RetrievalRecord rec;
     rec.request_id = request_id;
     rec.query = req.query;
-    rec.role = out["role"];
+    const Json answer = out.ToJson();
+    rec.role = answer["role"];
     rec.role_source = role_source;
-    rec.place = out["place"];
-    rec.shift = out["shift"];
+    rec.place = answer["place"];
+    rec.shift = answer["shift"];
     for (const auto& [name, idx] : corpora) rec.corpora.push_back(name);
     rec.k = req.k;
     rec.filter = req.filter;
-    for (const Hit& h : hits)
-      rec.results.push_back(
-          Json{{"corpus", h.corpus}, {"id", h.hit.id}, {"score", std::round(h.rrf * 1e6) / 1e6}});
+    for (const RetrievedItem& r : out.results) rec.results.push_back(r.BriefJson());
     rec.gated = gated;
-    rec.per_corpus = per_corpus;
+    rec.per_corpus = answer["per_corpus"];
     rec.latency_ms = std::round(static_cast<double>(MicrosSince(start))) / 1000;
     kb_->Append(KbSource::kRetrievals, rec.ToJson());
   }

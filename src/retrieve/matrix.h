@@ -43,6 +43,37 @@ struct RetrieveRequest {
 //! Parses {query, role?, corpora?, k? (1..200, default 10), filter?}; errors name the field.
 Result<RetrieveRequest> ParseRetrieveRequest(const Json& body);
 
+//! One result of a matrix retrieve.
+struct RetrievedItem {
+  std::string corpus, id;
+  double score = 0;       // reciprocal-rank fusion across the corpora
+  double similarity = 0;  // the index's own score
+  Json payload;
+  //! {corpus, id, score}: what retrieval.v1 lines and replay prompts keep of a result.
+  Json BriefJson() const;
+  //! {corpus, id, score, similarity, payload} (scores rounded to 6 decimals)
+  Json ToJson() const;
+};
+
+struct RetrievedPlace {
+  std::string city, state;
+  std::string scope;  // radius | state | anywhere
+};
+
+struct RetrieveResult {
+  std::optional<std::string> role;
+  std::string role_source = "none";  // given | extracted | model | none
+  std::optional<RetrievedPlace> place;
+  std::string shift;  // "" when the query names none
+  std::vector<std::string> qualifications;
+  std::vector<RetrievedItem> results;  // best first
+  int64_t gated = 0;                   // other-role items the role gate kept out
+  std::vector<std::pair<std::string, size_t>> per_corpus;  // hits per corpus, search order
+  //! {role, role_source, place: {city, state, scope} | null, shift, qualifications,
+  //!  results: [...], gated, per_corpus: {name: n}}
+  Json ToJson() const;
+};
+
 //! One `_kb/retrievals.jsonl` line (retrieval.v1, docs/KB.md): matrix retrieve writes one
 //! per request, and so does every other search made for a coordinator (playbook replay).
 struct RetrievalRecord {
@@ -73,9 +104,8 @@ class MatrixRetriever {
   MatrixRetriever(EmbedService& embed, VectorStore& vectors, ChatDispatcher* chat, KbLog* kb)
       : embed_(embed), vectors_(vectors), chat_(chat), kb_(kb) {}
 
-  //! {role, role_source, place, shift, results: [{corpus, id, score, similarity, payload}],
-  //!  gated, per_corpus: {name: n}}
-  Result<Json> Retrieve(const RetrieveRequest& request, const std::string& request_id = "");
+  Result<RetrieveResult> Retrieve(const RetrieveRequest& request,
+                                  const std::string& request_id = "");
 
  private:
   std::optional<std::string> RoleByModel(const std::string& query, const std::string& request_id);
