@@ -377,6 +377,18 @@ Status BindParams(duckdb_prepared_statement p, const std::vector<SqlParam>& para
   return Status::OK();
 }
 
+// Each result column's type, resolved once (rendering a value then makes no C API calls).
+std::vector<duck::TypeNode> ColumnTypes(duckdb_result* result) {
+  const idx_t ncol = duckdb_column_count(result);
+  std::vector<duck::TypeNode> types(ncol);
+  for (idx_t c = 0; c < ncol; ++c) {
+    duckdb_logical_type t = duckdb_column_logical_type(result, c);
+    types[c] = duck::ResolveType(t);
+    duckdb_destroy_logical_type(&t);
+  }
+  return types;
+}
+
 // One column's views for a chunk (scan.h).
 ScanColumn MakeColumn(duckdb_vector vec, const duck::TypeNode& type) {
   ScanColumn::Raw raw;
@@ -399,14 +411,28 @@ ScanColumn MakeColumn(duckdb_vector vec, const duck::TypeNode& type) {
 
 }  // namespace
 
-// A pooled connection for one statement, returned on scope exit.
+// A pooled connection and the statement prepared on it; the connection goes back to the
+// pool on scope exit.
 struct QueryEngine::Lease {
+  explicit Lease(Impl* i) : impl(i) {}
   Impl* impl;
-  duck::Connection* conn;
+  duck::Connection* conn = nullptr;
+  PreparedHandle prepared;
   ~Lease() {
+    duckdb_destroy_prepare(&prepared.p);  // before the connection serves anyone else
     if (conn != nullptr) impl->Release(conn);
   }
 };
+
+Status QueryEngine::Prepare(const std::string& sql, SteadyClock::time_point deadline,
+                            std::chrono::milliseconds timeout, Lease& lease) {
+  lease.conn = impl_->Acquire(deadline);
+  if (lease.conn == nullptr) {
+    return Status::DeadlineExceeded(
+        fmt::format("no SQL connection became free within {} ms (all busy)", timeout.count()));
+  }
+  return PrepareReadOnly(*lease.conn, sql, lease.prepared);
+}
 
 Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOptions& options) {
   const auto start = SteadyClock::now();
@@ -427,13 +453,9 @@ Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOption
     }
   }
 
-  Lease lease{impl_.get(), impl_->Acquire(deadline)};
-  if (lease.conn == nullptr) {
-    return Status::DeadlineExceeded(fmt::format(
-        "no SQL connection became free within {} ms (all busy)", options.timeout.count()));
-  }
-  PreparedHandle prepared;
-  LH_RETURN_IF_ERROR(PrepareReadOnly(*lease.conn, sql, prepared));
+  Lease lease(impl_.get());
+  LH_RETURN_IF_ERROR(Prepare(sql, deadline, options.timeout, lease));
+  PreparedHandle& prepared = lease.prepared;
   if (duckdb_nparams(prepared.p) > 0) {
     return Status::InvalidArgument(
         "the statement has parameters ($1, ?); send literal values instead");
@@ -457,12 +479,7 @@ Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOption
   QueryResult out;
   out.columns = duck::ResultColumns(result.get());
   const idx_t ncol = out.columns.size();
-  std::vector<duck::TypeNode> types(ncol);
-  for (idx_t c = 0; c < ncol; ++c) {
-    duckdb_logical_type t = duckdb_column_logical_type(result.get(), c);
-    types[c] = duck::ResolveType(t);
-    duckdb_destroy_logical_type(&t);
-  }
+  const std::vector<duck::TypeNode> types = ColumnTypes(result.get());
   out.rows_json = "[";
   int64_t batch_first_row = 0;  // row_count when the current rows_json batch began
   while (!out.truncated) {
@@ -513,13 +530,9 @@ Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOption
 Result<int64_t> QueryEngine::Scan(const std::string& sql, const ScanOptions& options,
                                   const ScanFn& fn) {
   const auto deadline = SteadyClock::now() + options.timeout;
-  Lease lease{impl_.get(), impl_->Acquire(deadline)};
-  if (lease.conn == nullptr) {
-    return Status::DeadlineExceeded(fmt::format(
-        "no SQL connection became free within {} ms (all busy)", options.timeout.count()));
-  }
-  PreparedHandle prepared;
-  LH_RETURN_IF_ERROR(PrepareReadOnly(*lease.conn, sql, prepared));
+  Lease lease(impl_.get());
+  LH_RETURN_IF_ERROR(Prepare(sql, deadline, options.timeout, lease));
+  PreparedHandle& prepared = lease.prepared;
   LH_RETURN_IF_ERROR(BindParams(prepared.p, options.params));
   const uint64_t ticket = impl_->watchdog.Arm(deadline, lease.conn->raw());
   auto finish = [&](Status st) -> Status {
@@ -532,12 +545,7 @@ Result<int64_t> QueryEngine::Scan(const std::string& sql, const ScanOptions& opt
   if (duckdb_execute_prepared_streaming(prepared.p, result.get()) == DuckDBError)
     return finish(duck::StatusFromResult(result.get()));
   const idx_t ncol = duckdb_column_count(result.get());
-  std::vector<duck::TypeNode> types(ncol);
-  for (idx_t c = 0; c < ncol; ++c) {
-    duckdb_logical_type t = duckdb_column_logical_type(result.get(), c);
-    types[c] = duck::ResolveType(t);
-    duckdb_destroy_logical_type(&t);
-  }
+  const std::vector<duck::TypeNode> types = ColumnTypes(result.get());
   int64_t rows = 0;
   while (true) {
     ChunkHandle chunk;

@@ -93,6 +93,10 @@ class QueryEngine {
  private:
   struct Impl;
   struct Lease;
+  //! A pooled connection by `deadline`, with `sql` prepared on it (read-only statements
+  //! only); DeadlineExceeded when every connection stays busy.
+  Status Prepare(const std::string& sql, std::chrono::steady_clock::time_point deadline,
+                 std::chrono::milliseconds timeout, Lease& lease);
   explicit QueryEngine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

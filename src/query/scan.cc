@@ -29,6 +29,29 @@ T At(const void* data, size_t row) {
   return static_cast<const T*>(data)[row];
 }
 
+// The value at `row` of a vector of an integer type that fits int64 (not UBIGINT, HUGEINT),
+// or nullopt for any other type.
+std::optional<int64_t> IntegerAt(int type, const void* data, size_t row) {
+  switch (type) {
+    case DUCKDB_TYPE_TINYINT:
+      return At<int8_t>(data, row);
+    case DUCKDB_TYPE_SMALLINT:
+      return At<int16_t>(data, row);
+    case DUCKDB_TYPE_INTEGER:
+      return At<int32_t>(data, row);
+    case DUCKDB_TYPE_BIGINT:
+      return At<int64_t>(data, row);
+    case DUCKDB_TYPE_UTINYINT:
+      return At<uint8_t>(data, row);
+    case DUCKDB_TYPE_USMALLINT:
+      return At<uint16_t>(data, row);
+    case DUCKDB_TYPE_UINTEGER:
+      return At<uint32_t>(data, row);
+    default:
+      return std::nullopt;
+  }
+}
+
 }  // namespace
 
 bool ScanColumn::IsNull(size_t row) const {
@@ -50,59 +73,33 @@ std::string_view ScanColumn::String(size_t row) const {
 std::optional<double> ScanColumn::Number(size_t row) const {
   if (IsNull(row)) return std::nullopt;
   double v = 0;
-  switch (raw_.type) {
-    case DUCKDB_TYPE_TINYINT:
-      v = At<int8_t>(raw_.data, row);
-      break;
-    case DUCKDB_TYPE_SMALLINT:
-      v = At<int16_t>(raw_.data, row);
-      break;
-    case DUCKDB_TYPE_INTEGER:
-      v = At<int32_t>(raw_.data, row);
-      break;
-    case DUCKDB_TYPE_BIGINT:
-      v = static_cast<double>(At<int64_t>(raw_.data, row));
-      break;
-    case DUCKDB_TYPE_UTINYINT:
-      v = At<uint8_t>(raw_.data, row);
-      break;
-    case DUCKDB_TYPE_USMALLINT:
-      v = At<uint16_t>(raw_.data, row);
-      break;
-    case DUCKDB_TYPE_UINTEGER:
-      v = At<uint32_t>(raw_.data, row);
-      break;
-    case DUCKDB_TYPE_UBIGINT:
-      v = static_cast<double>(At<uint64_t>(raw_.data, row));
-      break;
-    case DUCKDB_TYPE_HUGEINT:
-      v = duckdb_hugeint_to_double(At<duckdb_hugeint>(raw_.data, row));
-      break;
-    case DUCKDB_TYPE_FLOAT:
-      v = At<float>(raw_.data, row);
-      break;
-    case DUCKDB_TYPE_DOUBLE:
-      v = At<double>(raw_.data, row);
-      break;
-    case DUCKDB_TYPE_DECIMAL: {
-      switch (raw_.internal) {
-        case DUCKDB_TYPE_SMALLINT:
-          v = At<int16_t>(raw_.data, row);
-          break;
-        case DUCKDB_TYPE_INTEGER:
-          v = At<int32_t>(raw_.data, row);
-          break;
-        case DUCKDB_TYPE_BIGINT:
-          v = static_cast<double>(At<int64_t>(raw_.data, row));
-          break;
-        default:
-          v = duckdb_hugeint_to_double(At<duckdb_hugeint>(raw_.data, row));
+  if (auto i = IntegerAt(raw_.type, raw_.data, row)) {
+    v = static_cast<double>(*i);
+  } else {
+    switch (raw_.type) {
+      case DUCKDB_TYPE_UBIGINT:
+        v = static_cast<double>(At<uint64_t>(raw_.data, row));
+        break;
+      case DUCKDB_TYPE_HUGEINT:
+        v = duckdb_hugeint_to_double(At<duckdb_hugeint>(raw_.data, row));
+        break;
+      case DUCKDB_TYPE_FLOAT:
+        v = At<float>(raw_.data, row);
+        break;
+      case DUCKDB_TYPE_DOUBLE:
+        v = At<double>(raw_.data, row);
+        break;
+      case DUCKDB_TYPE_DECIMAL: {
+        // Stored as a 16-, 32-, 64- or 128-bit integer scaled by 10^scale.
+        auto unscaled = IntegerAt(raw_.internal, raw_.data, row);
+        v = unscaled ? static_cast<double>(*unscaled)
+                     : duckdb_hugeint_to_double(At<duckdb_hugeint>(raw_.data, row));
+        v /= std::pow(10.0, raw_.scale);
+        break;
       }
-      v /= std::pow(10.0, raw_.scale);
-      break;
+      default:
+        return std::nullopt;
     }
-    default:
-      return std::nullopt;
   }
   if (!std::isfinite(v)) return std::nullopt;
   return v;
@@ -156,17 +153,10 @@ std::vector<std::string_view> ScanColumn::StringList(size_t row) const {
 
 Json ScanColumn::Value(size_t row) const {
   if (IsNull(row)) return nullptr;
+  if (auto i = IntegerAt(raw_.type, raw_.data, row)) return *i;
   switch (raw_.type) {
     case DUCKDB_TYPE_BOOLEAN:
       return At<bool>(raw_.data, row);
-    case DUCKDB_TYPE_TINYINT:
-      return static_cast<int64_t>(At<int8_t>(raw_.data, row));
-    case DUCKDB_TYPE_SMALLINT:
-      return static_cast<int64_t>(At<int16_t>(raw_.data, row));
-    case DUCKDB_TYPE_INTEGER:
-      return static_cast<int64_t>(At<int32_t>(raw_.data, row));
-    case DUCKDB_TYPE_BIGINT:
-      return At<int64_t>(raw_.data, row);
     case DUCKDB_TYPE_FLOAT:
     case DUCKDB_TYPE_DOUBLE:
     case DUCKDB_TYPE_DECIMAL: {
