@@ -72,12 +72,8 @@ Json RecordJson(const std::string& order_id, const PathwayStepRecord& r,
   Json j = Json::object();
   if (!schema.empty()) j["schema"] = schema;
   j["order_id"] = order_id;
-  j["version"] = r.version;
-  j["step"] = r.step;
-  j["at"] = r.at;
-  j["source"] = r.source;
-  j["request_id"] = r.request_id;
-  j["data"] = r.data;
+  const Json step = r.ToJson();
+  for (auto it = step.begin(); it != step.end(); ++it) j[it.key()] = it.value();
   return j;
 }
 

@@ -134,22 +134,37 @@ Json RetrievedItem::ToJson() const {
               {"payload", payload}};
 }
 
+Json RetrieveResult::RoleJson() const {
+  return role ? Json(*role) : Json(nullptr);
+}
+
+Json RetrieveResult::PlaceJson() const {
+  return place ? Json{{"city", place->city}, {"state", place->state}, {"scope", place->scope}}
+               : Json(nullptr);
+}
+
+Json RetrieveResult::ShiftJson() const {
+  return shift.empty() ? Json(nullptr) : Json(shift);
+}
+
+Json RetrieveResult::PerCorpusJson() const {
+  Json counts = Json::object();
+  for (const auto& [name, n] : per_corpus) counts[name] = n;
+  return counts;
+}
+
 Json RetrieveResult::ToJson() const {
   Json list = Json::array();
   for (const auto& r : results) list.push_back(r.ToJson());
-  Json counts = Json::object();
-  for (const auto& [name, n] : per_corpus) counts[name] = n;
   Json out = Json::object();
-  out["role"] = role ? Json(*role) : Json(nullptr);
+  out["role"] = RoleJson();
   out["role_source"] = role_source;
-  out["place"] = place
-                     ? Json{{"city", place->city}, {"state", place->state}, {"scope", place->scope}}
-                     : Json(nullptr);
-  out["shift"] = shift.empty() ? Json(nullptr) : Json(shift);
+  out["place"] = PlaceJson();
+  out["shift"] = ShiftJson();
   out["qualifications"] = qualifications;
   out["results"] = std::move(list);
   out["gated"] = gated;
-  out["per_corpus"] = std::move(counts);
+  out["per_corpus"] = PerCorpusJson();
   return out;
 }
 
@@ -330,17 +345,16 @@ Result<RetrieveResult> MatrixRetriever::Retrieve(const RetrieveRequest& req,
     RetrievalRecord rec;
     rec.request_id = request_id;
     rec.query = req.query;
-    const Json answer = out.ToJson();
-    rec.role = answer["role"];
+    rec.role = out.RoleJson();
     rec.role_source = role_source;
-    rec.place = answer["place"];
-    rec.shift = answer["shift"];
+    rec.place = out.PlaceJson();
+    rec.shift = out.ShiftJson();
     for (const auto& [name, idx] : corpora) rec.corpora.push_back(name);
     rec.k = req.k;
     rec.filter = req.filter;
     for (const RetrievedItem& r : out.results) rec.results.push_back(r.BriefJson());
     rec.gated = gated;
-    rec.per_corpus = answer["per_corpus"];
+    rec.per_corpus = out.PerCorpusJson();
     rec.latency_ms = std::round(static_cast<double>(MicrosSince(start))) / 1000;
     kb_->Append(KbSource::kRetrievals, rec.ToJson());
   }

@@ -72,6 +72,11 @@ struct RetrieveResult {
   //! {role, role_source, place: {city, state, scope} | null, shift, qualifications,
   //!  results: [...], gated, per_corpus: {name: n}}
   Json ToJson() const;
+  // The parts a retrieval.v1 line shares with the answer (without the results' payloads).
+  Json RoleJson() const;
+  Json PlaceJson() const;
+  Json ShiftJson() const;
+  Json PerCorpusJson() const;
 };
 
 //! One `_kb/retrievals.jsonl` line (retrieval.v1, docs/KB.md): matrix retrieve writes one
