@@ -17,7 +17,11 @@
 //   evidence line
 //                     that parses back (same id, the id is the content hash, line_offset
 //                     kept); the firewall scanners take any text
+//   9 CSV records:    (next byte: the delimiter) bad records are in order, inside the input,
+//                     never overlap, start on a line and are counted among the records;
+//                     every line of the input is a record's, a bad one's or blank
 // Build and run: scripts/fuzz.sh (make fuzz).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -32,6 +36,7 @@
 #include "distill/firewall.h"
 #include "embed/embedder.h"
 #include "gateway/http.h"
+#include "query/csv_scan.h"
 #include "validate/extract_json.h"
 #include "validate/text_scan.h"
 #include "vector/payload_filter.h"
@@ -48,7 +53,7 @@ void Check(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 9) {
+  switch (data[0] % 10) {
     case 0: {
       std::string reframed;
       auto r = ParseRecords(in, [&](std::string_view body) {
@@ -163,6 +168,38 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       distill::FindPii(in, "x", {"a@b.co"}, reasons);
       (void)distill::ContainsSsn(in);
       (void)distill::ContainsDnr(in);
+      break;
+    }
+    case 9: {
+      if (in.empty()) break;
+      static constexpr char kDelimiters[] = {',', '\t', ';', '|'};
+      const char delimiter = kDelimiters[static_cast<unsigned char>(in[0]) % 4];
+      const std::string_view csv = in.substr(1);
+      const CsvRecordScan scan = ScanCsvRecords(csv, delimiter, 1);
+      Check(static_cast<size_t>(scan.records) >= scan.bad.size());
+      size_t prev_end = 0;
+      int64_t prev_line = 0;
+      for (const CsvBadRecord& b : scan.bad) {
+        Check(b.begin >= prev_end && b.begin < b.end && b.end <= csv.size());
+        Check(b.begin == 0 || csv[b.begin - 1] == '\n');  // starts on a line
+        Check(b.line > prev_line && b.lines >= 1 && !b.reason.empty());
+        // The line number is the count of newlines before it.
+        Check(b.line == 1 + static_cast<int64_t>(std::count(
+                                csv.begin(), csv.begin() + static_cast<long>(b.begin), '\n')));
+        prev_end = b.end;
+        prev_line = b.line;
+      }
+      // Non-blank lines bound the records from above (a record spans one line or more).
+      int64_t non_blank = 0;
+      size_t at = 0;
+      while (at < csv.size()) {
+        size_t nl = csv.find('\n', at);
+        if (nl == std::string_view::npos) nl = csv.size();
+        std::string_view line = csv.substr(at, nl - at);
+        if (!line.empty() && line != "\r") ++non_blank;
+        at = nl + 1;
+      }
+      Check(scan.records <= non_blank);
       break;
     }
   }

@@ -17,7 +17,7 @@ SOURCES=(
   src/validate/extract_json.cc src/validate/text_scan.cc src/core/text.cc
   src/core/fields.cc src/core/clock.cc
   src/distill/evidence.cc src/distill/evidence_view.cc src/distill/jsonl.cc src/distill/firewall.cc
-  src/storage/kb_sources.cc
+  src/storage/kb_sources.cc src/query/csv_scan.cc
 )
 "$CXX" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL -DSPDLOG_SHARED_LIB \

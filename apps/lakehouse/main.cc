@@ -1,5 +1,6 @@
 // apps/lakehouse/main.cc: the `lakehouse` command line. Only argument handling lives here;
 // every command is a thin call into the subsystems (server/services.h).
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -58,6 +59,11 @@ void PrintJson(const Json& j) {
 
 int main(int argc, char** argv) {
   using namespace lakehouse;
+  // A write past a file-size limit (ulimit -f) must fail with EFBIG and be answered as a
+  // full disk (507), not kill the server; a peer that closes its socket is an error
+  // code, not a signal.
+  std::signal(SIGXFSZ, SIG_IGN);
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App cli{"lakehouse: the data and AI substrate of a staffing business (see README.md)"};
   cli.require_subcommand(1);
   GlobalFlags g;

@@ -55,15 +55,18 @@ class ChatModule final : public Module {
   std::string Name() const override { return "chat"; }
 
   void RegisterRoutes(Router& router) override {
-    router.Add("POST", "/v1/chat", [d = d_](HttpRequest& req) {
-      LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
-      bool stream = false;
-      LH_HTTP_ASSIGN(ChatRequest chat_req, ParseChatRequest(body, &stream));
-      ChatCallContext ctx;
-      ctx.request_id = req.request_id;
-      LH_HTTP_ASSIGN(ChatOutcome out, d.chat->Complete(chat_req, ctx));
-      return ChatAnswer(req, out, stream);
-    });
+    router.Add(
+        "POST", "/v1/chat",
+        [d = d_](HttpRequest& req) {
+          LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
+          bool stream = false;
+          LH_HTTP_ASSIGN(ChatRequest chat_req, ParseChatRequest(body, &stream));
+          ChatCallContext ctx;
+          ctx.request_id = req.request_id;
+          LH_HTTP_ASSIGN(ChatOutcome out, d.chat->Complete(chat_req, ctx));
+          return ChatAnswer(req, out, stream);
+        },
+        OnPool(WorkClass::kWaiting));
     RouteOptions inline_route;
     inline_route.run_inline = true;
     router.Add(

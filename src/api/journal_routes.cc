@@ -54,31 +54,37 @@ class JournalModule final : public Module {
 
   void RegisterRoutes(Router& router) override {
     const JournalDeps& s = d_;
-    max_followers_ = std::max<int64_t>(1, s.worker_threads / 2);
+    max_followers_ = std::max<int64_t>(1, s.waiting_threads / 2);
     router.Add("GET", "/v1/journal", [s](HttpRequest& req) {
       if (!s.journal) return NotOpenHere("the journal");
       LH_HTTP_ASSIGN(JournalQuery q, ParseJournalQuery(req));
+      // Readers see durable events only; make what was appended before this read durable
+      // first (one shared fsync), so a client reads its own writes.
+      if (Status st = s.journal->Sync(); !st.ok()) return HttpResponse::Error(st);
       LH_HTTP_ASSIGN(auto events, s.journal->Read(q));
-      return HttpResponse::FromJson(200, EventsAnswer(events, q, s.journal->last_seq()));
+      return HttpResponse::FromJson(200, EventsAnswer(events, q, s.journal->durable_seq()));
     });
-    router.Add("GET", "/v1/journal/follow", [this, s](HttpRequest& req) {
-      if (!s.journal) return NotOpenHere("the journal");
-      LH_HTTP_ASSIGN(JournalQuery q, ParseJournalQuery(req));
-      if (!req.Query("after_seq")) q.after_seq = s.journal->last_seq();  // what comes next
-      LH_HTTP_ASSIGN(auto wait, req.QueryInt("wait_ms", 0, 60000));
-      const int64_t wait_ms = wait.value_or(25000);
-      // Long polls hold a worker thread: at most half the pool follows at once.
-      if (followers_.fetch_add(1) >= max_followers_) {
-        followers_.fetch_sub(1);
-        return HttpResponse::Error(
-            Status(ErrorCode::kRateLimited,
-                   fmt::format("at most {} followers at once; retry later", max_followers_)));
-      }
-      auto events = s.journal->Follow(q, std::chrono::milliseconds(wait_ms));
-      followers_.fetch_sub(1);
-      if (!events.ok()) return HttpResponse::Error(events.status());
-      return HttpResponse::FromJson(200, EventsAnswer(*events, q, s.journal->last_seq()));
-    });
+    router.Add(
+        "GET", "/v1/journal/follow",
+        [this, s](HttpRequest& req) {
+          if (!s.journal) return NotOpenHere("the journal");
+          LH_HTTP_ASSIGN(JournalQuery q, ParseJournalQuery(req));
+          if (!req.Query("after_seq")) q.after_seq = s.journal->durable_seq();  // what comes next
+          LH_HTTP_ASSIGN(auto wait, req.QueryInt("wait_ms", 0, 60000));
+          const int64_t wait_ms = wait.value_or(25000);
+          // Long polls hold a worker thread: at most half the pool follows at once.
+          if (followers_.fetch_add(1) >= max_followers_) {
+            followers_.fetch_sub(1);
+            return HttpResponse::Error(
+                Status(ErrorCode::kRateLimited,
+                       fmt::format("at most {} followers at once; retry later", max_followers_)));
+          }
+          auto events = s.journal->Follow(q, std::chrono::milliseconds(wait_ms));
+          followers_.fetch_sub(1);
+          if (!events.ok()) return HttpResponse::Error(events.status());
+          return HttpResponse::FromJson(200, EventsAnswer(*events, q, s.journal->durable_seq()));
+        },
+        OnPool(WorkClass::kWaiting));
     // Split services send their events here (journal/forwarder.h); tools may too.
     router.Add("POST", "/v1/journal/events", [s](HttpRequest& req) {
       if (!s.journal) return NotOpenHere("the journal");
@@ -89,8 +95,14 @@ class JournalModule final : public Module {
         last = s.journal->Append(std::move(e));
         if (first == 0) first = last;
       }
-      return HttpResponse::FromJson(
-          200, Json{{"appended", events.size()}, {"first_seq", first}, {"last_seq", last}});
+      // Acknowledge only what is on disk: a seq in this answer survives a kill -9 (one
+      // group-committed fsync shared with concurrent posts).
+      if (Status st = s.journal->Sync(); !st.ok())
+        return HttpResponse::Error(st.WithContext("the events were not made durable"));
+      return HttpResponse::FromJson(200, Json{{"appended", events.size()},
+                                              {"first_seq", first},
+                                              {"last_seq", last},
+                                              {"durable", true}});
     });
     router.Add("GET", "/v1/journal/stats", [s](HttpRequest&) {
       if (!s.journal) return NotOpenHere("the journal");

@@ -23,7 +23,7 @@ struct JournalDeps {
   Catalog* catalog = nullptr;
   QueryEngine* query = nullptr;
   SqlLimits limits;
-  int64_t worker_threads = 4;  // long polls may hold at most half of them
+  int64_t waiting_threads = 16;  // long polls may hold at most half of the waiting pool
 };
 
 std::unique_ptr<Module> NewJournalModule(JournalDeps deps);

@@ -51,22 +51,25 @@ class MemoryModule final : public Module {
       out["pathways"] = s.pathways->size();
       return HttpResponse::FromJson(200, out);
     });
-    router.Add("POST", "/v1/memory/search", [&s](HttpRequest& req) {
-      if (!s.memory) return Unavailable();
-      LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
-      LH_HTTP_ASSIGN(std::string query, RequiredString(body, "query"));
-      if (query.find_first_not_of(" \t\r\n") == std::string::npos)
-        return HttpResponse::Error(Status::InvalidArgument("field 'query' must not be empty"));
-      LH_HTTP_ASSIGN(auto subject, OptionalString(body, "subject"));
-      LH_HTTP_ASSIGN(auto k, OptionalInt(body, "k"));
-      if (k && (*k < 1 || *k > 100))
-        return HttpResponse::Error(Status::InvalidArgument("field 'k' must be 1..100"));
-      LH_HTTP_ASSIGN(auto hits, s.memory->Search(query, subject.value_or(""),
-                                                 static_cast<size_t>(k.value_or(10))));
-      Json results = Json::array();
-      for (const MemoryHit& h : hits) results.push_back(h.ToJson());
-      return HttpResponse::FromJson(200, Json{{"results", std::move(results)}});
-    });
+    router.Add(
+        "POST", "/v1/memory/search",
+        [&s](HttpRequest& req) {
+          if (!s.memory) return Unavailable();
+          LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
+          LH_HTTP_ASSIGN(std::string query, RequiredString(body, "query"));
+          if (query.find_first_not_of(" \t\r\n") == std::string::npos)
+            return HttpResponse::Error(Status::InvalidArgument("field 'query' must not be empty"));
+          LH_HTTP_ASSIGN(auto subject, OptionalString(body, "subject"));
+          LH_HTTP_ASSIGN(auto k, OptionalInt(body, "k"));
+          if (k && (*k < 1 || *k > 100))
+            return HttpResponse::Error(Status::InvalidArgument("field 'k' must be 1..100"));
+          LH_HTTP_ASSIGN(auto hits, s.memory->Search(query, subject.value_or(""),
+                                                     static_cast<size_t>(k.value_or(10))));
+          Json results = Json::array();
+          for (const MemoryHit& h : hits) results.push_back(h.ToJson());
+          return HttpResponse::FromJson(200, Json{{"results", std::move(results)}});
+        },
+        OnPool(WorkClass::kQuery));
     router.Add("GET", "/v1/memory/{id}", [&s](HttpRequest& req) {
       if (!s.memory) return Unavailable();
       LH_HTTP_ASSIGN(Memory m, s.memory->Get(req.Param("id")));
@@ -117,12 +120,15 @@ class MemoryModule final : public Module {
       }
       return HttpResponse::FromJson(out["replaced"].get<bool>() ? 200 : 201, out);
     });
-    router.Add("POST", "/v1/playbooks/replay", [&s](HttpRequest& req) {
-      if (!s.playbooks) return Unavailable();
-      LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
-      LH_HTTP_ASSIGN(Json out, s.playbooks->Replay(body, req.request_id));
-      return HttpResponse::FromJson(200, out);
-    });
+    router.Add(
+        "POST", "/v1/playbooks/replay",
+        [&s](HttpRequest& req) {
+          if (!s.playbooks) return Unavailable();
+          LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
+          LH_HTTP_ASSIGN(Json out, s.playbooks->Replay(body, req.request_id));
+          return HttpResponse::FromJson(200, out);
+        },
+        OnPool(WorkClass::kBulk));
     router.Add("GET", "/v1/playbooks/{id}", [&s](HttpRequest& req) {
       if (!s.playbooks) return Unavailable();
       LH_HTTP_ASSIGN(Json out, s.playbooks->Get(req.Param("id")));

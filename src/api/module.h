@@ -33,6 +33,9 @@ class Module {
   virtual void RegisterRoutes(Router& router) = 0;
   //! False while the group cannot serve yet; /readyz answers 503 then.
   virtual bool Ready() const { return true; }
+  //! What the group is doing while not ready (a build's phase and progress), for /readyz;
+  //! null when there is nothing to report.
+  virtual Json Progress() const { return nullptr; }
 };
 
 //! The answer for a component this process does not have open (split-service mode).

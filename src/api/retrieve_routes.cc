@@ -11,15 +11,18 @@ class RetrieveModule final : public Module {
   std::string Name() const override { return "retrieve"; }
 
   void RegisterRoutes(Router& router) override {
-    router.Add("POST", "/v1/matrix/retrieve", [d = d_](HttpRequest& req) {
-      if (!d.vectors)
-        return HttpResponse::Error(Status::Unavailable("vector indexes are not open"));
-      LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
-      LH_HTTP_ASSIGN(RetrieveRequest r, ParseRetrieveRequest(body));
-      MatrixRetriever retriever(*d.embed, *d.vectors, d.chat, d.kb);
-      LH_HTTP_ASSIGN(RetrieveResult out, retriever.Retrieve(r, req.request_id));
-      return HttpResponse::FromJson(200, out.ToJson());
-    });
+    router.Add(
+        "POST", "/v1/matrix/retrieve",
+        [d = d_](HttpRequest& req) {
+          if (!d.vectors)
+            return HttpResponse::Error(Status::Unavailable("vector indexes are not open"));
+          LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
+          LH_HTTP_ASSIGN(RetrieveRequest r, ParseRetrieveRequest(body));
+          MatrixRetriever retriever(*d.embed, *d.vectors, d.chat, d.kb);
+          LH_HTTP_ASSIGN(RetrieveResult out, retriever.Retrieve(r, req.request_id));
+          return HttpResponse::FromJson(200, out.ToJson());
+        },
+        OnPool(WorkClass::kQuery));
   }
 
  private:

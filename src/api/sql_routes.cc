@@ -16,7 +16,7 @@ HttpResponse HandleSql(const SqlDeps& d, HttpRequest& req) {
   if (!limit.ok()) return HttpResponse::Error(limit.status());
   if (*limit && **limit < 1)
     return HttpResponse::Error(Status::InvalidArgument("field 'limit' must be at least 1"));
-  auto result = d.query->Query(*sql, d.limits.For(*limit));
+  auto result = d.query->Query(*sql, d.limits.For(*limit, req.received));
   if (!result.ok()) return HttpResponse::Error(result.status());
   return HttpResponse::FromJsonText(200, result->ToJsonText());
 }
@@ -52,8 +52,10 @@ class SqlModule final : public Module {
   std::string Name() const override { return "sql"; }
 
   void RegisterRoutes(Router& router) override {
-    router.Add("POST", "/v1/sql", [d = d_](HttpRequest& req) { return HandleSql(d, req); });
-    RouteOptions upload;
+    router.Add(
+        "POST", "/v1/sql", [d = d_](HttpRequest& req) { return HandleSql(d, req); },
+        OnPool(WorkClass::kQuery));
+    RouteOptions upload = OnPool(WorkClass::kBulk);
     upload.stream_body_to_file = true;
     router.Add(
         "POST", "/v1/datasets/{name}/ingest",

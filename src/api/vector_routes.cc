@@ -146,6 +146,10 @@ class VectorModule final : public Module {
     return Status::OK();
   }
   bool Ready() const override { return !builder_ || !builder_->running(); }
+  Json Progress() const override {
+    if (!builder_ || !builder_->running()) return nullptr;
+    return Json{{"workers_index", builder_->Progress()}};
+  }
 
   void RegisterRoutes(Router& router) override {
     const VectorDeps s = d_;
@@ -173,8 +177,9 @@ class VectorModule final : public Module {
     });
     router.Add("POST", "/v1/indexes/{name}/upsert",
                [s](HttpRequest& req) { return Upsert(s, req); });
-    router.Add("POST", "/v1/indexes/{name}/search",
-               [s](HttpRequest& req) { return Search(s, req); });
+    router.Add(
+        "POST", "/v1/indexes/{name}/search", [s](HttpRequest& req) { return Search(s, req); },
+        OnPool(WorkClass::kQuery));
     router.Add(
         "GET", "/v1/indexes/{name}/items/{id}",
         [s](HttpRequest& req) {
@@ -200,11 +205,14 @@ class VectorModule final : public Module {
       return HttpResponse::FromJson(200,
                                     Json{{"deleted", req.Param("id")}, {"count", index->Count()}});
     });
-    router.Add("POST", "/v1/indexes/{name}/snapshot", [s](HttpRequest& req) {
-      LH_HTTP_ASSIGN(auto index, s.vectors->Get(req.Param("name")));
-      if (Status st = index->Snapshot(); !st.ok()) return HttpResponse::Error(st);
-      return HttpResponse::FromJson(200, index->Info());
-    });
+    router.Add(
+        "POST", "/v1/indexes/{name}/snapshot",
+        [s](HttpRequest& req) {
+          LH_HTTP_ASSIGN(auto index, s.vectors->Get(req.Param("name")));
+          if (Status st = index->Snapshot(); !st.ok()) return HttpResponse::Error(st);
+          return HttpResponse::FromJson(200, index->Info());
+        },
+        OnPool(WorkClass::kBulk));
   }
 
  private:

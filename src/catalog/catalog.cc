@@ -21,6 +21,23 @@ Status ValidateDatasetName(const std::string& name) {
                     "with a letter",
                     name));
   }
+  // Each dataset is a SQL view of that name: it must not shadow DuckDB's schemas and
+  // catalog views (a view "information_schema" or "duckdb_tables" would change what
+  // every tool that inspects the database sees).
+  static constexpr std::string_view kReserved[] = {
+      "main", "temp", "system", "memory", "information_schema", "pg_catalog"};
+  static constexpr std::string_view kReservedPrefixes[] = {"pg_", "duckdb_", "sqlite_"};
+  for (std::string_view r : kReserved) {
+    if (name == r)
+      return Status::InvalidArgument(
+          fmt::format("dataset name '{}' is reserved: it is a DuckDB schema or system name", name));
+  }
+  for (std::string_view p : kReservedPrefixes) {
+    if (name.rfind(p, 0) == 0)
+      return Status::InvalidArgument(fmt::format(
+          "dataset name '{}' is reserved: names starting with '{}' are DuckDB system views", name,
+          p));
+  }
   return Status::OK();
 }
 

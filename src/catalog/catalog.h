@@ -75,7 +75,9 @@ struct DatasetManifest {
 
 Json ColumnsToJson(const std::vector<ColumnSchema>& columns);
 
-//! Dataset names: [a-z][a-z0-9_]{0,62}; the error says so.
+//! Dataset names: [a-z][a-z0-9_]{0,62}, not a DuckDB schema or system name (main, temp,
+//! system, memory, information_schema, pg_catalog, pg_*, duckdb_*, sqlite_*); the error
+//! says so.
 Status ValidateDatasetName(const std::string& name);
 
 class Catalog;

@@ -29,6 +29,10 @@ const std::vector<Setting>& Settings() {
       {"server", "port", "LAKEHOUSE_PORT", &Config::port},
       {"server", "io_threads", "LAKEHOUSE_IO_THREADS", &Config::io_threads},
       {"server", "worker_threads", "LAKEHOUSE_WORKER_THREADS", &Config::worker_threads},
+      {"server", "query_threads", "LAKEHOUSE_QUERY_THREADS", &Config::query_threads},
+      {"server", "bulk_threads", "LAKEHOUSE_BULK_THREADS", &Config::bulk_threads},
+      {"server", "waiting_threads", "LAKEHOUSE_WAITING_THREADS", &Config::waiting_threads},
+      {"server", "queue_depth", "LAKEHOUSE_QUEUE_DEPTH", &Config::queue_depth},
       {"server", "max_body_bytes", "LAKEHOUSE_MAX_BODY_BYTES", &Config::max_body_bytes},
       {"server", "max_upload_bytes", "LAKEHOUSE_MAX_UPLOAD_BYTES", &Config::max_upload_bytes},
       {"server", "shutdown_grace_ms", "LAKEHOUSE_SHUTDOWN_GRACE_MS", &Config::shutdown_grace_ms},
@@ -36,6 +40,7 @@ const std::vector<Setting>& Settings() {
       {"server", "log_level", "LAKEHOUSE_LOG_LEVEL", &Config::log_level},
       {"sql", "timeout_ms", "LAKEHOUSE_SQL_TIMEOUT_MS", &Config::sql_timeout_ms},
       {"sql", "max_rows", "LAKEHOUSE_SQL_MAX_ROWS", &Config::sql_max_rows},
+      {"sql", "max_answer_bytes", "LAKEHOUSE_SQL_MAX_ANSWER_BYTES", &Config::sql_max_answer_bytes},
       {"sql", "pool_size", "LAKEHOUSE_SQL_POOL_SIZE", &Config::sql_pool_size},
       {"sql", "duckdb_threads", "LAKEHOUSE_DUCKDB_THREADS", &Config::duckdb_threads},
       {"sql", "duckdb_memory_limit", "LAKEHOUSE_DUCKDB_MEMORY_LIMIT", &Config::duckdb_memory_limit},
@@ -219,8 +224,15 @@ Status Config::Validate() const {
     return Status::InvalidArgument(fmt::format("port {} is not in 0..65535", port));
   if (io_threads < 1 || io_threads > 256)
     return Status::InvalidArgument("io_threads must be 1..256");
-  if (worker_threads < 1 || worker_threads > 1024)
-    return Status::InvalidArgument("worker_threads must be 1..1024");
+  for (auto [name, n] :
+       {std::pair{"worker_threads", worker_threads}, std::pair{"query_threads", query_threads},
+        std::pair{"bulk_threads", bulk_threads}, std::pair{"waiting_threads", waiting_threads}}) {
+    if (n < 1 || n > 1024) return Status::InvalidArgument(fmt::format("{} must be 1..1024", name));
+  }
+  if (queue_depth < 0 || queue_depth > 100000)
+    return Status::InvalidArgument("queue_depth must be 0..100000");
+  if (sql_max_answer_bytes < 1024)
+    return Status::InvalidArgument("sql.max_answer_bytes must be at least 1024");
   if (sql_pool_size < 1 || sql_pool_size > 256)
     return Status::InvalidArgument("sql.pool_size must be 1..256");
   if (sql_max_rows < 1) return Status::InvalidArgument("sql.max_rows must be positive");

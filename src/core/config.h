@@ -24,8 +24,14 @@ struct Config {
   std::string root = "./data";  // data root: a directory, or s3://bucket/prefix (later)
   std::string host = "127.0.0.1";
   int64_t port = 3100;
-  int64_t io_threads = 2;                // Asio threads that parse HTTP and run fast handlers
-  int64_t worker_threads = 4;            // threads for handlers that block (SQL, ingest)
+  int64_t io_threads = 2;  // Asio threads that parse HTTP and run fast handlers
+  // Worker pools by route class (gateway/http.h WorkClass): each has its own threads and
+  // a queue of queue_depth requests; past that, 503 with Retry-After.
+  int64_t worker_threads = 4;    // interactive: memory, fills, validate, datasets
+  int64_t query_threads = 4;     // SQL, vector and matrix searches
+  int64_t bulk_threads = 2;      // ingest, index snapshots, playbook replay
+  int64_t waiting_threads = 16;  // journal follow, chat and iterate (they wait on a provider)
+  int64_t queue_depth = 64;
   int64_t max_body_bytes = 16LL << 20;   // JSON request bodies
   int64_t max_upload_bytes = 8LL << 30;  // ingest bodies, streamed to disk
   int64_t shutdown_grace_ms = 5000;
@@ -34,9 +40,10 @@ struct Config {
   // [sql]
   int64_t sql_timeout_ms = 30000;
   int64_t sql_max_rows = 10000;                 // cap on rows a /v1/sql answer carries
+  int64_t sql_max_answer_bytes = 32LL << 20;    // cap on a /v1/sql answer's rows, in bytes
   int64_t sql_pool_size = 8;                    // DuckDB connections shared by concurrent requests
   int64_t duckdb_threads = 0;                   // 0: DuckDB's default (one per core)
-  std::string duckdb_memory_limit;              // empty: DuckDB's default (80% of RAM)
+  std::string duckdb_memory_limit;              // empty: 40% of the machine's (or cgroup's) memory
   int64_t sql_result_cache_bytes = 64LL << 20;  // answers kept until a dataset changes; 0 off
   // [embed]
   std::string embed_default_model = "hash/default";

@@ -1,6 +1,18 @@
 #include "core/status.h"
 
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
 namespace lakehouse {
+
+Status StatusFromErrno(int err, std::string_view what) {
+  std::string message = fmt::format("{}: {}", what, std::strerror(err));
+  if (err == ENOSPC || err == EDQUOT || err == EFBIG)
+    return Status::InsufficientStorage(std::move(message));
+  return Status::IOError(std::move(message));
+}
 
 std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {

@@ -39,7 +39,8 @@ namespace lakehouse {
   X(kCorruption, "corruption", 500)               \
   X(kBadGateway, "bad_gateway", 502)              \
   X(kUnavailable, "unavailable", 503)             \
-  X(kDeadlineExceeded, "deadline_exceeded", 504)
+  X(kDeadlineExceeded, "deadline_exceeded", 504)  \
+  X(kInsufficientStorage, "insufficient_storage", 507)
 
 enum class ErrorCode {
 #define LAKEHOUSE_ENUM_ENTRY(name, wire, http) name,
@@ -82,6 +83,9 @@ class [[nodiscard]] Status {
   static Status UnsupportedMedia(std::string m) {
     return {ErrorCode::kUnsupportedMedia, std::move(m)};
   }
+  static Status InsufficientStorage(std::string m) {
+    return {ErrorCode::kInsufficientStorage, std::move(m)};
+  }
 
   bool ok() const { return code_ == ErrorCode::kOk; }
   ErrorCode code() const { return code_; }
@@ -97,6 +101,11 @@ class [[nodiscard]] Status {
   ErrorCode code_ = ErrorCode::kOk;
   std::string message_;
 };
+
+//! An operating-system error as a Status: a full disk, a quota or a file-size limit
+//! (ENOSPC, EDQUOT, EFBIG) is insufficient_storage (507), anything else io_error (500).
+//! The message is "<what>: <strerror>".
+Status StatusFromErrno(int err, std::string_view what);
 
 template <typename T>
 class [[nodiscard]] Result {

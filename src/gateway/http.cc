@@ -64,7 +64,26 @@ HttpResponse HttpResponse::Text(int status, std::string text, std::string conten
 }
 
 HttpResponse HttpResponse::Error(const Status& status) {
-  return FromJson(status.http_status(), ErrorJson(status));
+  HttpResponse r = FromJson(status.http_status(), ErrorJson(status));
+  // Busy or not ready yet (a full queue, an index being built): well-behaved clients back
+  // off and retry instead of failing.
+  if (status.code() == ErrorCode::kUnavailable || status.code() == ErrorCode::kRateLimited)
+    r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+std::string_view WorkClassName(WorkClass c) {
+  switch (c) {
+    case WorkClass::kInteractive:
+      return "interactive";
+    case WorkClass::kQuery:
+      return "query";
+    case WorkClass::kBulk:
+      return "bulk";
+    case WorkClass::kWaiting:
+      return "waiting";
+  }
+  return "interactive";
 }
 
 namespace {
@@ -110,7 +129,7 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
       const std::string& p = r.segments[i];
       if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
         params[p.substr(1, p.size() - 2)] = PercentDecode(segs[i], false);
-      } else if (p == segs[i]) {
+      } else if (p == segs[i] || p == PercentDecode(segs[i], false)) {
         ++literals;
       } else {
         ok = false;

@@ -9,6 +9,7 @@
 // handlers run concurrently and must be thread-safe.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -33,6 +34,9 @@ struct HttpRequest {
   std::map<std::string, std::string> params;  // "{name}" segments of the route pattern
   std::string request_id;
   std::string remote;  // "127.0.0.1:54321"
+  //! When the request's header arrived: deadlines count from here, so time spent waiting
+  //! for a worker thread is part of a request's budget.
+  std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
 
   //! The first header named `name` (lower-case), or "".
   std::string_view Header(std::string_view name) const;
@@ -59,6 +63,18 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(HttpRequest&)>;
 
+//! Which worker pool runs a handler. Each class has its own threads and a bounded queue,
+//! so four slow SQL queries cannot hold the threads a memory write needs, and a burst of
+//! one kind is refused (503 with Retry-After) instead of queueing without end.
+enum class WorkClass {
+  kInteractive,  // short reads and writes (memory, fills, validate, datasets): the default
+  kQuery,        // SQL and searches: bounded by their deadlines, but can be slow
+  kBulk,         // ingest, index builds and snapshots, replays: long, disk- or CPU-bound
+  kWaiting,      // long polls and calls to model providers: they wait, they do not compute
+};
+inline constexpr int kWorkClasses = 4;
+std::string_view WorkClassName(WorkClass c);
+
 struct RouteOptions {
   //! Run on the I/O thread (cheap, never blocks: health, metrics, cache hits). Otherwise
   //! the handler runs on the worker pool, so a slow query never stalls other connections.
@@ -70,7 +86,16 @@ struct RouteOptions {
   //! Stream the request body to a file in the staging directory (uploads up to
   //! max_upload_bytes) instead of memory (max_body_bytes).
   bool stream_body_to_file = false;
+  //! The pool the handler runs on (unused for run_inline routes).
+  WorkClass work = WorkClass::kInteractive;
 };
+
+//! Options that only pick the handler's pool.
+inline RouteOptions OnPool(WorkClass work) {
+  RouteOptions o;
+  o.work = work;
+  return o;
+}
 
 struct Route {
   std::string method;
@@ -90,6 +115,8 @@ class Router {
     std::map<std::string, std::string> params;
     std::vector<std::string> allowed_methods;  // when the path matches other methods (405)
   };
+  //! `path` is the raw path as sent, matched segment by segment before percent-decoding:
+  //! an id holding an encoded '/' ("a%2Fb") is one segment, and its parameter is "a/b".
   Match Find(std::string_view method, std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
 

@@ -1,6 +1,8 @@
 #include "gateway/http_server.h"
 
+#include <array>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
@@ -19,6 +21,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "gateway/work_pool.h"
 
 namespace lakehouse {
 
@@ -62,7 +65,7 @@ struct HttpServer::Impl {
   std::unique_ptr<asio::io_context> ioc = std::make_unique<asio::io_context>();
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::unique_ptr<tcp::acceptor> acceptor = std::make_unique<tcp::acceptor>(*ioc);
-  std::unique_ptr<asio::thread_pool> workers;
+  std::array<std::unique_ptr<WorkPool>, kWorkClasses> pools;
   std::vector<std::thread> threads;
   std::atomic<int64_t> in_flight{0};
   std::atomic<bool> stopping{false};
@@ -97,6 +100,11 @@ class Session : public std::enable_shared_from_this<Session> {
     file_parser_.reset();
     header_parser_.emplace();
     header_parser_->header_limit(16 * 1024);
+    // Beast checks Content-Length against the parser's body limit (1 MiB by default for
+    // requests) while reading the header, before OnHeader can apply ours: lift it to the
+    // largest body any route takes, and let OnHeader answer 413 by route.
+    header_parser_->body_limit(
+        static_cast<uint64_t>(std::max(server_.opt.max_body_bytes, server_.opt.max_upload_bytes)));
     stream_.expires_after(std::chrono::milliseconds(server_.opt.idle_timeout_ms));
     http::async_read_header(stream_, buffer_, *header_parser_,
                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
@@ -113,6 +121,7 @@ class Session : public std::enable_shared_from_this<Session> {
     counted_ = true;
     const auto& h = header_parser_->get();
     req_ = HttpRequest{};
+    req_.received = start_;
     req_.method = std::string(h.method_string());
     req_.target = std::string(h.target());
     keep_alive_ = h.keep_alive();
@@ -135,11 +144,12 @@ class Session : public std::enable_shared_from_this<Session> {
     req_.request_id = (!rid.empty() && rid.size() <= 128) ? std::string(rid) : NextRequestId();
     req_.remote = remote_;
 
-    match_ = server_.router.Find(req_.method, req_.path);
+    match_ = server_.router.Find(req_.method, target.substr(0, q));
     const bool streaming = match_.route != nullptr && match_.route->options.stream_body_to_file;
     const int64_t limit = streaming ? server_.opt.max_upload_bytes : server_.opt.max_body_bytes;
     if (auto len = header_parser_->content_length(); len && static_cast<int64_t>(*len) > limit) {
       keep_alive_ = false;
+      linger_ = true;  // the body is still coming: let the client finish sending it
       return Reply(HttpResponse::Error(Status::PayloadTooLarge(fmt::format(
                        "request body of {} bytes exceeds the limit of {} bytes", *len, limit))),
                    RouteLabel());
@@ -158,6 +168,7 @@ class Session : public std::enable_shared_from_this<Session> {
       file_parser_->get().body().open(file_path_.c_str(), beast::file_mode::write, fec);
       if (fec) {
         keep_alive_ = false;
+        linger_ = true;
         return Reply(
             HttpResponse::Error(Status::IOError("cannot stage the upload: " + fec.message())),
             RouteLabel());
@@ -193,15 +204,28 @@ class Session : public std::enable_shared_from_this<Session> {
     return match_.route != nullptr ? match_.route->pattern : "unmatched";
   }
 
+  static bool IsDiskError(beast::error_code ec) {
+    if (ec.category() != beast::system_category() && ec.category() != beast::generic_category())
+      return false;
+    const int v = ec.value();
+    return v == ENOSPC || v == EDQUOT || v == EFBIG || v == EIO || v == EROFS;
+  }
+
   bool BodyError(beast::error_code ec) {
     if (!ec) return false;
     keep_alive_ = false;
+    linger_ = true;  // answered before the whole body was read
     if (ec == http::error::body_limit) {
       Reply(HttpResponse::Error(Status::PayloadTooLarge("request body exceeds the size limit")),
             RouteLabel());
     } else if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
                ec == asio::error::eof) {
       Close();
+    } else if (file_parser_ && IsDiskError(ec)) {
+      // Writing the upload to the staging file failed (a full disk: 507): the server's
+      // condition, not a bad request.
+      Reply(HttpResponse::Error(StatusFromErrno(ec.value(), "cannot stage the upload")),
+            RouteLabel());
     } else {
       Reply(HttpResponse::Error(
                 Status::InvalidArgument("cannot read the request body: " + ec.message())),
@@ -251,12 +275,20 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       if (fast) return Reply(std::move(*fast), route->pattern);
     }
-    asio::post(*server_.workers, [self = shared_from_this(), route] {
+    WorkPool& pool = *server_.pools[static_cast<size_t>(route->options.work)];
+    const bool queued = pool.TryPost([self = shared_from_this(), route] {
       HttpResponse resp = self->Invoke(*route);
       asio::post(self->stream_.get_executor(), [self, resp = std::move(resp), route]() mutable {
         self->Reply(std::move(resp), route->pattern);
       });
     });
+    if (!queued) {
+      Reply(HttpResponse::Error(Status::Unavailable(fmt::format(
+                "the server is busy: {} {} requests are waiting for its {} {} threads; retry "
+                "shortly",
+                pool.queue_capacity(), pool.name(), pool.threads(), pool.name()))),
+            route->pattern);
+    }
   }
 
   HttpResponse Invoke(const Route& route) {
@@ -291,6 +323,7 @@ class Session : public std::enable_shared_from_this<Session> {
     for (auto& [k, v] : resp.headers) res->set(k, v);
     if (server_.stopping.load()) keep_alive_ = false;
     res->keep_alive(keep_alive_);
+    if (resp.status >= 400) RedactPaths(resp.body);
     res->body() = std::move(resp.body);
     res->prepare_payload();
 
@@ -317,6 +350,18 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  // Error answers name files relative to the root ("<root>/datasets/x"), never the
+  // server's absolute layout.
+  void RedactPaths(std::string& body) const {
+    for (const auto& [dir, name] : server_.opt.redact_paths) {
+      if (dir.size() < 2) continue;
+      for (size_t at = body.find(dir); at != std::string::npos; at = body.find(dir, at)) {
+        body.replace(at, dir.size(), name);
+        at += name.size();
+      }
+    }
+  }
+
   void Finish() {
     if (!counted_) return;
     counted_ = false;
@@ -329,8 +374,31 @@ class Session : public std::enable_shared_from_this<Session> {
     Finish();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (linger_ && !server_.stopping.load()) {
+      // An answer sent before the body was read (413, 507): closing with unread bytes makes
+      // the kernel reset the connection, and the client, still sending, loses the answer.
+      // Read and drop what it sends (bounded in bytes and time) until it closes.
+      linger_ = false;
+      stream_.expires_after(std::chrono::seconds(5));
+      drain_ = std::make_unique<char[]>(kDrainChunk);
+      return Drain();
+    }
     stream_.close();
   }
+
+  void Drain() {
+    stream_.async_read_some(asio::buffer(drain_.get(), kDrainChunk),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > (256 << 20)) return self->stream_.close();
+                              self->Drain();
+                            });
+  }
+
+  static constexpr size_t kDrainChunk = 64 << 10;
+  std::unique_ptr<char[]> drain_;
+  uint64_t drained_ = 0;
+  bool linger_ = false;
 
   beast::tcp_stream stream_;
   HttpServer::Impl& server_;
@@ -386,12 +454,22 @@ Status HttpServer::Start() {
         fmt::format("cannot listen on {}:{}: {}", s.opt.host, s.opt.port, ec.message()));
   }
   s.bound_port = s.acceptor->local_endpoint().port();
-  s.workers = std::make_unique<asio::thread_pool>(static_cast<size_t>(s.opt.worker_threads));
+  const int threads[kWorkClasses] = {s.opt.worker_threads, s.opt.query_threads, s.opt.bulk_threads,
+                                     s.opt.waiting_threads};
+  for (int c = 0; c < kWorkClasses; ++c) {
+    s.pools[static_cast<size_t>(c)] =
+        std::make_unique<WorkPool>(std::string(WorkClassName(static_cast<WorkClass>(c))),
+                                   static_cast<size_t>(std::max(1, threads[c])),
+                                   static_cast<size_t>(std::max(0, s.opt.queue_depth)));
+  }
   s.work.emplace(s.ioc->get_executor());
   s.Accept();
   for (int i = 0; i < s.opt.io_threads; ++i) s.threads.emplace_back([&s] { s.ioc->run(); });
-  spdlog::info("listening on http://{}:{} ({} I/O threads, {} workers)", s.opt.host, s.bound_port,
-               s.opt.io_threads, s.opt.worker_threads);
+  spdlog::info(
+      "listening on http://{}:{} ({} I/O threads; worker threads: {} interactive, {} query, {} "
+      "bulk, {} waiting; queues of {})",
+      s.opt.host, s.bound_port, s.opt.io_threads, s.opt.worker_threads, s.opt.query_threads,
+      s.opt.bulk_threads, s.opt.waiting_threads, s.opt.queue_depth);
   return Status::OK();
 }
 
@@ -424,7 +502,8 @@ void HttpServer::Stop() {
   s.threads.clear();
   // Handlers still running past the grace period finish (they may post to the stopped
   // io_context, which only queues), then every remaining connection is closed.
-  s.workers->join();
+  for (auto& pool : s.pools)
+    if (pool) pool->Join();
   s.acceptor.reset();
   s.ioc.reset();
   spdlog::info("server stopped");

@@ -1,12 +1,14 @@
 // src/gateway/http_server.h: the HTTP/1.1 server (Boost.Beast), keep-alive, one per process.
 //
 // I/O threads run an Asio io_context: they accept, parse requests, run routes marked
-// run_inline and write answers. Other handlers run on a worker pool so a slow SQL query
-// never stalls another connection. Bodies are capped (413 with a JSON error); upload
-// routes stream the body to a file in the staging directory instead of memory. Every
-// answer carries X-Request-Id (the client's, or a new one). The server counts requests by
-// route pattern and status, latency and in-flight requests in the metrics registry, and
-// writes one access-log line per request when enabled.
+// run_inline and write answers. Other handlers run on the worker pool of their route's
+// class (interactive, query, bulk, waiting: gateway/work_pool.h), each with its own
+// threads and a bounded queue, so a slow SQL query never stalls another connection, slow
+// queries cannot starve memory writes, and a full queue answers 503 with Retry-After. Bodies are
+// capped (413 with a JSON error); upload routes stream the body to a file in the staging directory
+// instead of memory. Every answer carries X-Request-Id (the client's, or a new one). The server
+// counts requests by route pattern and status, latency and in-flight requests in the metrics
+// registry, and writes one access-log line per request when enabled.
 //
 // Stop() closes the listener, lets in-flight requests finish (up to the grace period),
 // then stops the I/O threads: SIGINT/SIGTERM call it via RunUntilSignal.
@@ -18,6 +20,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 #include "gateway/http.h"
@@ -37,7 +41,14 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 3100;  // 0: any free port (tests), see HttpServer::port()
   int io_threads = 2;
+  //! Threads of each work class's pool (gateway/work_pool.h); worker_threads is the
+  //! interactive pool, the default class.
   int worker_threads = 4;
+  int query_threads = 4;
+  int bulk_threads = 2;
+  int waiting_threads = 16;
+  //! Requests that may wait for a thread, per class, before new ones get 503.
+  int queue_depth = 64;
   int64_t max_body_bytes = 16LL << 20;
   int64_t max_upload_bytes = 8LL << 30;
   std::string staging_dir = "/tmp";  // where streamed upload bodies are written
@@ -47,6 +58,10 @@ struct HttpServerOptions {
   //! Called once per answered request on the thread that answers it; must not block (the
   //! observer queues it, the journal buffers it).
   std::function<void(const RequestRecord&)> on_request;
+  //! Absolute directories (the data root, the staging dir) replaced by a short name in
+  //! error answers, so a client never learns the server's file layout:
+  //! {"/srv/lakehouse/data", "<root>"}.
+  std::vector<std::pair<std::string, std::string>> redact_paths;
 };
 
 class HttpServer {

@@ -164,7 +164,6 @@ Journal::~Journal() {
     stop_ = true;
   }
   flush_cv_.notify_all();
-  append_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
   if (fd_ >= 0) ::close(fd_);
 }
@@ -275,7 +274,6 @@ uint64_t Journal::Append(JournalEvent e) {
   }
   AppendedCounter().Inc();
   flush_cv_.notify_one();
-  append_cv_.notify_all();
   for (const auto& listener : listeners_) {
     try {
       listener(e);
@@ -430,6 +428,7 @@ Result<std::vector<JournalEvent>> Journal::Read(const JournalQuery& q) const {
         (!q.since_ms || ring_.front().ts_ms <= *q.since_ms || ring_.front().seq == 1);
     if (covered || last_seq_ == 0) {
       for (const auto& e : ring_) {
+        if (e.seq > durable) break;  // not on disk yet: a crash could still lose it
         if (q.until_ms && e.ts_ms >= *q.until_ms) break;
         if (q.Matches(e)) out.push_back(e);
         if (out.size() >= limit) break;
@@ -495,6 +494,7 @@ Result<std::vector<JournalEvent>> Journal::Read(const JournalQuery& q) const {
     std::lock_guard lock(mu_);
     for (const auto& e : ring_) {
       if (e.seq <= scanned_to) continue;
+      if (e.seq > durable_seq_) break;
       if (q.until_ms && e.ts_ms >= *q.until_ms) break;
       if (q.Matches(e)) out.push_back(e);
       if (out.size() >= limit) break;
@@ -511,19 +511,26 @@ Result<std::vector<JournalEvent>> Journal::Follow(const JournalQuery& q,
     uint64_t seen;
     {
       std::lock_guard lock(mu_);
-      seen = last_seq_;
+      seen = durable_seq_;
     }
     LH_ASSIGN_OR_RETURN(auto events, Read(next));
     if (!events.empty()) return events;
     next.after_seq = std::max(next.after_seq, seen);  // nothing up to `seen` matched
+    // Readers see durable events only: wake when the flusher makes more of them durable.
     std::unique_lock lock(mu_);
-    if (!append_cv_.wait_until(lock, deadline, [&] { return last_seq_ > seen || stop_; }) || stop_)
+    if (!durable_cv_.wait_until(lock, deadline, [&] { return durable_seq_ > seen || stop_; }) ||
+        stop_)
       return events;
   }
 }
 
 void Journal::Subscribe(Listener listener) {
   listeners_.push_back(std::move(listener));
+}
+
+uint64_t Journal::durable_seq() const {
+  std::lock_guard lock(mu_);
+  return durable_seq_;
 }
 
 uint64_t Journal::last_seq() const {

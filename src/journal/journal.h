@@ -21,6 +21,10 @@
 // and logged, and seq continues from that record: no gap, no repeat. Recovery reads one
 // segment, so it costs the same for a 1 GB journal as for a 64 MB one.
 //
+// A seq, once handed out, never names another event: readers see durable events only (a
+// crash loses at most events nobody has read), POST /v1/journal/events answers after its
+// events are durable, and recovery continues after the last durable event.
+//
 // Reads: recent events come from an in-memory ring (follow mode, the observer's catch-up);
 // older ones are scanned from their segments, entered through a sparse seq -> offset index
 // built per segment on first use.
@@ -100,7 +104,11 @@ class Journal {
   using Listener = std::function<void(const JournalEvent&)>;
   void Subscribe(Listener listener);
 
+  //! The newest seq handed out (durable or not).
   uint64_t last_seq() const;
+  //! The newest seq on disk: Read and Follow return events up to it and no further, so a
+  //! reader never sees an event a crash could take back (and its seq then name another).
+  uint64_t durable_seq() const;
   //! {dir, segments, bytes, first_seq, last_seq, durable_seq, appended, batches, fsyncs,
   //!  recovery: {segment, records, cut_bytes, ms}, policy: {...}}
   Json Stats() const;
@@ -133,7 +141,6 @@ class Journal {
   mutable std::mutex mu_;
   std::condition_variable flush_cv_;    // flusher: work arrived / stop
   std::condition_variable durable_cv_;  // waiters: durable_seq_ advanced
-  std::condition_variable append_cv_;   // followers: last_seq_ advanced
   std::string pending_;                 // framed records not yet written
   uint64_t pending_last_seq_ = 0;
   int64_t pending_first_ts_ = 0;  // ts of the first event in pending_

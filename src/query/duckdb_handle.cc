@@ -104,6 +104,10 @@ Status StatusFromResult(duckdb_result* result) {
 
 Status StatusFromDuckDB(duckdb_error_type type, std::string_view message) {
   std::string m(message);
+  // A full disk is the server's condition whatever DuckDB calls it (a COPY that runs out of
+  // space can surface as an IO, Invalid Input or Internal error).
+  for (std::string_view full : {"No space left on device", "Disk quota exceeded", "File too large"})
+    if (message.find(full) != std::string_view::npos) return Status::InsufficientStorage(m);
   switch (type) {
     case DUCKDB_ERROR_PERMISSION:
       return Status::PermissionDenied(m);
@@ -136,7 +140,7 @@ Status StatusFromDuckDBMessage(std::string_view message) {
   for (const auto& p : kPrefixes) {
     if (message.substr(0, p.text.size()) == p.text) return StatusFromDuckDB(p.type, message);
   }
-  return Status::InvalidArgument(std::string(message));
+  return StatusFromDuckDB(DUCKDB_ERROR_INVALID, message);
 }
 
 namespace {
@@ -253,6 +257,40 @@ void AppendTimestampMicros(std::string& out, int64_t micros) {
                  ts.date.year, ts.date.month, ts.date.day, ts.time.hour, ts.time.min, ts.time.sec);
   if (ts.time.micros != 0) fmt::format_to(std::back_inserter(out), ".{:06d}", ts.time.micros);
   out += '"';
+}
+
+// DuckDB's infinite dates and timestamps (the largest value and its negation) have no
+// calendar form: they render as the strings DuckDB itself prints. Answers true when
+// `finite` is false and the string was written.
+bool AppendInfinite(std::string& out, bool finite, bool positive) {
+  if (finite) return false;
+  out += positive ? "\"infinity\"" : "\"-infinity\"";
+  return true;
+}
+
+// A timestamp of any precision: `raw` is in units of 1/`per_second` s. Finite values keep
+// microseconds (nanoseconds are truncated, as DuckDB's own cast to TIMESTAMP does).
+void AppendTimestamp(std::string& out, int64_t raw, int64_t per_second, bool finite) {
+  if (AppendInfinite(out, finite, raw > 0)) return;
+  int64_t micros = raw;
+  if (per_second < 1000000) {
+    const int64_t scale = 1000000 / per_second;
+    // Finite values are within DuckDB's timestamp range, which fits in microseconds; clamp
+    // anyway so a corrupt value cannot overflow.
+    if (raw > INT64_MAX / scale || raw < -(INT64_MAX / scale)) {
+      AppendInfinite(out, false, raw > 0);
+      return;
+    }
+    micros = raw * scale;
+  } else if (per_second > 1000000) {
+    micros = raw / (per_second / 1000000);
+  }
+  AppendTimestampMicros(out, micros);
+}
+
+void AppendTimeOfDay(std::string& out, int hour, int min, int sec, int64_t fraction, int digits) {
+  fmt::format_to(std::back_inserter(out), "{:02d}:{:02d}:{:02d}", hour, min, sec);
+  if (fraction != 0) fmt::format_to(std::back_inserter(out), ".{:0{}d}", fraction, digits);
 }
 
 void AppendUuid(std::string& out, duckdb_hugeint h) {
@@ -428,23 +466,46 @@ void AppendValueJson(std::string& out, duckdb_vector vector, const TypeNode& typ
       return;
     }
     case DUCKDB_TYPE_DATE: {
-      duckdb_date_struct d = duckdb_from_date(static_cast<duckdb_date*>(data)[row]);
+      const duckdb_date date = static_cast<duckdb_date*>(data)[row];
+      if (AppendInfinite(out, duckdb_is_finite_date(date), date.days > 0)) return;
+      duckdb_date_struct d = duckdb_from_date(date);
       fmt::format_to(std::back_inserter(out), "\"{:04d}-{:02d}-{:02d}\"", d.year, d.month, d.day);
       return;
     }
     case DUCKDB_TYPE_TIMESTAMP:
-    case DUCKDB_TYPE_TIMESTAMP_TZ:
-      return AppendTimestampMicros(out, static_cast<int64_t*>(data)[row]);
-    case DUCKDB_TYPE_TIMESTAMP_S:
-      return AppendTimestampMicros(out, static_cast<int64_t*>(data)[row] * 1000000);
-    case DUCKDB_TYPE_TIMESTAMP_MS:
-      return AppendTimestampMicros(out, static_cast<int64_t*>(data)[row] * 1000);
-    case DUCKDB_TYPE_TIMESTAMP_NS:
-      return AppendTimestampMicros(out, static_cast<int64_t*>(data)[row] / 1000);
+    case DUCKDB_TYPE_TIMESTAMP_TZ: {
+      const int64_t v = static_cast<int64_t*>(data)[row];
+      return AppendTimestamp(out, v, 1000000, duckdb_is_finite_timestamp(duckdb_timestamp{v}));
+    }
+    case DUCKDB_TYPE_TIMESTAMP_S: {
+      const int64_t v = static_cast<int64_t*>(data)[row];
+      return AppendTimestamp(out, v, 1, duckdb_is_finite_timestamp_s(duckdb_timestamp_s{v}));
+    }
+    case DUCKDB_TYPE_TIMESTAMP_MS: {
+      const int64_t v = static_cast<int64_t*>(data)[row];
+      return AppendTimestamp(out, v, 1000, duckdb_is_finite_timestamp_ms(duckdb_timestamp_ms{v}));
+    }
+    case DUCKDB_TYPE_TIMESTAMP_NS: {
+      const int64_t v = static_cast<int64_t*>(data)[row];
+      return AppendTimestamp(out, v, 1000000000,
+                             duckdb_is_finite_timestamp_ns(duckdb_timestamp_ns{v}));
+    }
     case DUCKDB_TYPE_TIME: {
       duckdb_time_struct t = duckdb_from_time(static_cast<duckdb_time*>(data)[row]);
-      fmt::format_to(std::back_inserter(out), "\"{:02d}:{:02d}:{:02d}", t.hour, t.min, t.sec);
-      if (t.micros != 0) fmt::format_to(std::back_inserter(out), ".{:06d}", t.micros);
+      out += '"';
+      AppendTimeOfDay(out, t.hour, t.min, t.sec, t.micros, 6);
+      out += '"';
+      return;
+    }
+    case DUCKDB_TYPE_TIME_TZ: {
+      // "12:30:00+02:00", as DuckDB prints it (offset in seconds east of UTC).
+      duckdb_time_tz_struct t = duckdb_from_time_tz(static_cast<duckdb_time_tz*>(data)[row]);
+      out += '"';
+      AppendTimeOfDay(out, t.time.hour, t.time.min, t.time.sec, t.time.micros, 6);
+      const int32_t off = t.offset < 0 ? -t.offset : t.offset;
+      fmt::format_to(std::back_inserter(out), "{}{:02d}:{:02d}", t.offset < 0 ? '-' : '+',
+                     off / 3600, off / 60 % 60);
+      if (off % 60 != 0) fmt::format_to(std::back_inserter(out), ":{:02d}", off % 60);
       out += '"';
       return;
     }
@@ -533,7 +594,7 @@ void AppendValueJson(std::string& out, duckdb_vector vector, const TypeNode& typ
       return;
     }
     default:
-      // BIT, TIME_TZ, BIGNUM...: not produced by our datasets; callers cast in SQL.
+      // BIT, BIGNUM...: not produced by our datasets; callers cast in SQL.
       out += "null";
       return;
   }

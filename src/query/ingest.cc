@@ -9,8 +9,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
 
+#include "core/file_io.h"
 #include "core/ids.h"
+#include "query/csv_scan.h"
 #include "query/duckdb_handle.h"
 #include "storage/quarantine.h"
 
@@ -82,6 +85,7 @@ Json IngestReport::ToJson() const {
   j["format"] = std::string(IngestFormatName(format));
   j["mode"] = mode == IngestMode::kAppend ? "append" : "replace";
   j["schema_source"] = schema_source;
+  j["rows_read"] = rows_read;
   j["rows_ingested"] = rows_ingested;
   j["rows_quarantined"] = rows_quarantined;
   j["row_count"] = row_count;
@@ -263,6 +267,56 @@ Result<CsvHeader> ReadCsvHeader(const std::string& path) {
   return h;
 }
 
+// A CSV file after our record pass: its record count, and when some records had to come
+// out, the copy DuckDB reads instead and where its lines were in the original.
+struct CsvPrepared {
+  int64_t records = 0;
+  std::string clean_path;              // empty: read the original
+  std::vector<int64_t> removed_lines;  // original 0-based lines left out of the copy, sorted
+
+  //! The original 0-based line of line `copy_line` of the copy.
+  int64_t OriginalLine(int64_t copy_line) const {
+    int64_t line = copy_line;
+    for (int64_t removed : removed_lines) {
+      if (removed > line) break;
+      ++line;
+    }
+    return line;
+  }
+};
+
+// Maps the file, scans its records after the header, quarantines the bad ones (raw bytes
+// as they were) and, when there were any, writes the copy without them to `clean_path`.
+Result<CsvPrepared> PrepareCsv(const std::string& path, char delimiter,
+                               const std::string& clean_path, QuarantineWriter& quarantine) {
+  LH_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
+  const std::string_view data = file.data();
+  const size_t nl = data.find('\n');
+  const size_t body = nl == std::string_view::npos ? data.size() : nl + 1;
+  const CsvRecordScan scan = ScanCsvRecords(data.substr(body), delimiter, 1);
+  CsvPrepared out;
+  out.records = scan.records;
+  if (scan.bad.empty()) return out;
+  std::string copy(data.substr(0, body));
+  size_t at = 0;
+  for (const CsvBadRecord& bad : scan.bad) {
+    std::string_view raw = data.substr(body + bad.begin, bad.end - bad.begin);
+    while (!raw.empty() && (raw.back() == '\n' || raw.back() == '\r')) raw.remove_suffix(1);
+    quarantine.Add(bad.line, bad.reason, raw);
+    copy.append(data.substr(body + at, bad.begin - at));
+    at = bad.end;
+    for (int64_t k = 0; k < bad.lines; ++k) out.removed_lines.push_back(bad.line + k);
+    if (copy.size() > (64 << 20)) {
+      LH_RETURN_IF_ERROR(AppendToFile(clean_path, copy, false));
+      copy.clear();
+    }
+  }
+  copy.append(data.substr(body + at));
+  LH_RETURN_IF_ERROR(AppendToFile(clean_path, copy, false));
+  out.clean_path = clean_path;
+  return out;
+}
+
 }  // namespace
 
 Result<IngestReport> Ingestor::Ingest(const std::string& dataset, IngestFormat format,
@@ -285,13 +339,25 @@ Result<IngestReport> Ingestor::Ingest(const std::string& dataset, IngestFormat f
   std::string select;
   std::function<Result<int64_t>()> count_quarantined;
   std::vector<std::string> cleanup;  // staging files to remove at the end
+  int64_t rows_read = -1;            // records in the input (-1: rows landed + quarantined)
 
-  const std::string qpath = duck::QuoteString(path);
   switch (format) {
     case IngestFormat::kCsv: {
       const std::string rejects = "rejects_" + RandomHex(6);
       const std::string scan = "scans_" + RandomHex(6);
       LH_ASSIGN_OR_RETURN(CsvHeader header, ReadCsvHeader(path));
+      // Our own record pass first (query/csv_scan.h): rows DuckDB would mishandle are
+      // quarantined here, and DuckDB reads a copy without them.
+      LH_ASSIGN_OR_RETURN(CsvPrepared prepared,
+                          PrepareCsv(path, header.delimiter,
+                                     ws_.StagingPath("ingest-" + dataset, ".csv"), quarantine));
+      rows_read = prepared.records;
+      std::string csv_path = path;
+      if (!prepared.clean_path.empty()) {
+        cleanup.push_back(prepared.clean_path);
+        csv_path = prepared.clean_path;
+      }
+      const std::string qpath = duck::QuoteString(csv_path);
       std::string options = fmt::format(
           "header=true, delim={}, quote='\"', store_rejects=true, rejects_table={}, "
           "rejects_scan={}",
@@ -310,7 +376,7 @@ Result<IngestReport> Ingestor::Ingest(const std::string& dataset, IngestFormat f
       } else {
         select = fmt::format("SELECT * FROM read_csv({}, {})", qpath, options);
       }
-      count_quarantined = [&, rejects]() -> Result<int64_t> {
+      count_quarantined = [&, rejects, prepared]() -> Result<int64_t> {
         LH_ASSIGN_OR_RETURN(
             auto rows, conn->QueryStrings(fmt::format(
                            "SELECT CAST(line AS VARCHAR), error_message, coalesce(csv_line, '') "
@@ -321,7 +387,8 @@ Result<IngestReport> Ingestor::Ingest(const std::string& dataset, IngestFormat f
           const int64_t line = std::stoll(r[0]);
           if (line == last_line) continue;  // one record per row, first error wins
           last_line = line;
-          quarantine.Add(line - 1, r[1], r[2]);  // DuckDB counts lines from 1; the header is line 0
+          // DuckDB counts lines from 1 (the header is our line 0), in the copy it read.
+          quarantine.Add(prepared.OriginalLine(line - 1), r[1], r[2]);
         }
         return quarantine.count();
       };
@@ -389,11 +456,29 @@ Result<IngestReport> Ingestor::Ingest(const std::string& dataset, IngestFormat f
         select =
             fmt::format("SELECT * FROM read_json({}, format='newline_delimited', sample_size=-1)",
                         duck::QuoteString(clean));
+        // A column whose values mix types (1 and "x") is inferred as JSON, whose text keeps
+        // a string's quotes ("\"x\""): land it as VARCHAR holding each value's text.
+        // (DESCRIBE names the JSON alias; the C API's type is VARCHAR.)
+        auto described = conn->QueryStrings("DESCRIBE " + select);
+        if (!described.ok())
+          return Status::Unprocessable("the file cannot be read: " + described.status().message());
+        if (std::any_of(described->begin(), described->end(),
+                        [](const auto& row) { return row.size() > 1 && row[1] == "JSON"; })) {
+          std::string list;
+          for (const auto& row : *described) {
+            if (!list.empty()) list += ", ";
+            const std::string q = duck::QuoteIdent(row[0]);
+            list += row[1] == "JSON" ? fmt::format("json_extract_string({0}, '$') AS {0}", q) : q;
+          }
+          select = fmt::format("SELECT {} FROM ({})", list, select);
+        }
       }
+      rows_read = good + quarantine.count();
       count_quarantined = [&]() -> Result<int64_t> { return quarantine.count(); };
       break;
     }
     case IngestFormat::kParquet: {
+      const std::string qpath = duck::QuoteString(path);
       const std::string from = fmt::format("read_parquet({})", qpath);
       LH_ASSIGN_OR_RETURN(Schema file_cols, Describe(*conn, from));
       if (existing == nullptr) {
@@ -428,7 +513,7 @@ Result<IngestReport> Ingestor::Ingest(const std::string& dataset, IngestFormat f
         break;
       }
       select = fmt::format("SELECT {} FROM {} WHERE NOT ({})", casts, from, bad);
-      count_quarantined = [&, bad, reasons, json_fields]() -> Result<int64_t> {
+      count_quarantined = [&, bad, reasons, json_fields, qpath]() -> Result<int64_t> {
         LH_ASSIGN_OR_RETURN(auto rows,
                             conn->QueryStrings(fmt::format(
                                 "SELECT CAST(file_row_number AS VARCHAR), concat_ws('; '{}), "
@@ -463,6 +548,12 @@ Result<IngestReport> Ingestor::Ingest(const std::string& dataset, IngestFormat f
   report.row_count = published->row_count;
   report.rows_ingested = published->row_count - (spec.append_to ? spec.append_to->row_count : 0);
   report.rows_quarantined = quarantine.count();
+  report.rows_read = rows_read >= 0 ? rows_read : report.rows_ingested + report.rows_quarantined;
+  if (report.rows_read != report.rows_ingested + report.rows_quarantined) {
+    // Nothing may go missing between the file and the dataset: say so loudly if it did.
+    spdlog::error("ingest {} ({}): {} rows read but {} landed and {} quarantined", dataset, origin,
+                  report.rows_read, report.rows_ingested, report.rows_quarantined);
+  }
   if (quarantine.count() > 0) report.quarantine_key = quarantine.key();
   report.columns = published->columns;
   report.elapsed_ms = static_cast<double>(MicrosSince(start)) / 1000.0;

@@ -42,6 +42,7 @@ struct IngestReport {
   IngestFormat format = IngestFormat::kCsv;
   IngestMode mode = IngestMode::kReplace;
   std::string schema_source;  // "existing" or "inferred"
+  int64_t rows_read = 0;      // records in the file: always rows_ingested + rows_quarantined
   int64_t rows_ingested = 0;  // rows this file added
   int64_t rows_quarantined = 0;
   int64_t row_count = 0;       // rows in the new version

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <map>
+#include <random>
 #include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "core/json.h"
+#include "core/text.h"
 #include "query/duckdb_handle.h"
 #include "query/result_cache.h"
 #include "query/scan.h"
@@ -216,10 +219,56 @@ std::string QueryResult::ToJsonText() const {
   out += DumpJson(ColumnsToJson(columns));
   out += ",\"rows\":";
   out += rows_json;
-  out += fmt::format(",\"row_count\":{},\"truncated\":{},\"elapsed_ms\":{:.3f}}}", row_count,
-                     truncated ? "true" : "false", elapsed_ms);
+  out += fmt::format(",\"row_count\":{},\"truncated\":{}", row_count, truncated ? "true" : "false");
+  if (truncated) fmt::format_to(std::back_inserter(out), ",\"truncated_by\":\"{}\"", truncated_by);
+  fmt::format_to(std::back_inserter(out), ",\"elapsed_ms\":{:.3f}}}", elapsed_ms);
   return out;
 }
+
+// Threads that run /v1/sql statements so the caller can stop waiting at the deadline. A
+// thread is started when none is idle; each running statement holds a pooled connection,
+// so there are at most pool_size + abandoned of them.
+class Runner {
+ public:
+  ~Runner() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void Submit(std::function<void()> task) {
+    {
+      std::lock_guard lock(mu_);
+      tasks_.push_back(std::move(task));
+      if (idle_ == 0) threads_.emplace_back([this] { Run(); });
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      ++idle_;
+      cv_.wait(lock, [&] { return stop_ || !tasks_.empty(); });
+      --idle_;
+      if (tasks_.empty()) return;
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  std::vector<std::thread> threads_;
+  size_t idle_ = 0;
+  bool stop_ = false;
+};
 
 struct QueryEngine::Impl {
   std::unique_ptr<duck::Database> db;
@@ -227,12 +276,15 @@ struct QueryEngine::Impl {
   std::mutex admin_mu;
   std::string datasets_dir;
   std::unique_ptr<ResultCache> results;  // null: off
+  int64_t pool_size = 0;
 
   std::mutex pool_mu;
   std::condition_variable pool_cv;
   std::vector<std::unique_ptr<duck::Connection>> idle;
+  int64_t abandoned = 0;  // statements still running after their caller answered 504
 
   Watchdog watchdog;
+  std::unique_ptr<Runner> runner = std::make_unique<Runner>();
 
   duck::Connection* Acquire(SteadyClock::time_point deadline) {
     std::unique_lock lock(pool_mu);
@@ -248,11 +300,38 @@ struct QueryEngine::Impl {
     }
     pool_cv.notify_one();
   }
+  //! The caller of a statement stopped waiting: open a connection in its place (up to
+  //! pool_size abandoned at once), so the pool keeps its size meanwhile.
+  void Abandon() {
+    {
+      std::lock_guard lock(pool_mu);
+      if (++abandoned > pool_size) return;
+    }
+    auto conn = duck::Connection::Open(*db);
+    if (!conn.ok()) {
+      spdlog::error("SQL: cannot open a replacement connection: {}", conn.status().ToString());
+      return;
+    }
+    Release(conn->release());
+  }
+  //! An abandoned statement finished: its connection is closed (a replacement took its
+  //! place), unless the pool is short of one because too many were abandoned at once.
+  void FinishAbandoned(duck::Connection* c) {
+    bool keep;
+    {
+      std::lock_guard lock(pool_mu);
+      keep = abandoned-- > pool_size;
+    }
+    if (keep) return Release(c);
+    delete c;
+  }
 };
 
 QueryEngine::QueryEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 QueryEngine::~QueryEngine() {
-  // Connections must close before the database.
+  // Abandoned statements finish first (their connections close), then the pool's, then
+  // the database.
+  impl_->runner.reset();
   impl_->idle.clear();
   impl_->admin.reset();
 }
@@ -264,6 +343,7 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const QueryEngineOptions&
   impl->datasets_dir = dir;
   if (options.result_cache_bytes > 0)
     impl->results = std::make_unique<ResultCache>(options.result_cache_bytes);
+  impl->pool_size = options.pool_size;
   std::vector<std::pair<std::string, std::string>> settings;
   if (options.threads > 0) settings.emplace_back("threads", std::to_string(options.threads));
   if (!options.memory_limit.empty())
@@ -434,54 +514,20 @@ Status QueryEngine::Prepare(const std::string& sql, SteadyClock::time_point dead
   return PrepareReadOnly(*lease.conn, sql, lease.prepared);
 }
 
-Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOptions& options) {
-  const auto start = SteadyClock::now();
-  const auto deadline = start + options.timeout;
-  if (sql.find_first_not_of(" \t\r\n;") == std::string::npos)
-    return Status::InvalidArgument("sql is empty");
-  ResultCache* cache = options.on_batch || !impl_->results || !ResultCache::Cacheable(sql)
-                           ? nullptr
-                           : impl_->results.get();
-  std::string cache_key;
-  uint64_t cache_generation = 0;
-  if (cache != nullptr) {
-    cache_key = fmt::format("{}\x1f{}", options.max_rows, sql);
-    cache_generation = cache->generation();
-    if (auto hit = cache->Get(cache_key)) {
-      hit->elapsed_ms = static_cast<double>(MicrosSince(start)) / 1000.0;
-      return *std::move(hit);
-    }
-  }
+namespace {
 
-  Lease lease(impl_.get());
-  LH_RETURN_IF_ERROR(Prepare(sql, deadline, options.timeout, lease));
-  PreparedHandle& prepared = lease.prepared;
-  if (duckdb_nparams(prepared.p) > 0) {
-    return Status::InvalidArgument(
-        "the statement has parameters ($1, ?); send literal values instead");
-  }
-
-  const uint64_t ticket = impl_->watchdog.Arm(deadline, lease.conn->raw());
-  auto timed_out = [&](const Status& st) {
-    const bool fired = impl_->watchdog.Disarm(ticket);
-    if (fired || st.code() == ErrorCode::kDeadlineExceeded) {
-      return Status::DeadlineExceeded(fmt::format(
-          "query exceeded its time limit of {} ms and was interrupted", options.timeout.count()));
-    }
-    return st;
-  };
-
+// Streams a prepared statement's answer into `out` under the row and byte caps.
+Status RenderRows(duckdb_prepared_statement prepared, const QueryOptions& options,
+                  QueryResult& out) {
   duck::ResultHandle result;
-  if (duckdb_execute_prepared_streaming(prepared.p, result.get()) == DuckDBError) {
-    return timed_out(duck::StatusFromResult(result.get()));
-  }
-
-  QueryResult out;
+  if (duckdb_execute_prepared_streaming(prepared, result.get()) == DuckDBError)
+    return duck::StatusFromResult(result.get());
   out.columns = duck::ResultColumns(result.get());
   const idx_t ncol = out.columns.size();
   const std::vector<duck::TypeNode> types = ColumnTypes(result.get());
+  const size_t max_bytes =
+      options.max_bytes > 0 ? static_cast<size_t>(options.max_bytes) : SIZE_MAX;
   out.rows_json = "[";
-  int64_t batch_first_row = 0;  // row_count when the current rows_json batch began
   while (!out.truncated) {
     ChunkHandle chunk;
     chunk.c = duckdb_fetch_chunk(*result.get());
@@ -492,36 +538,139 @@ Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOption
     for (idx_t r = 0; r < size; ++r) {
       if (out.row_count >= options.max_rows) {
         out.truncated = true;
+        out.truncated_by = "rows";
         break;
       }
-      if (out.row_count > batch_first_row) out.rows_json += ',';
+      const size_t row_start = out.rows_json.size();
+      if (out.row_count > 0) out.rows_json += ',';
       out.rows_json += '[';
       for (idx_t c = 0; c < ncol; ++c) {
         if (c > 0) out.rows_json += ',';
         duck::AppendValueJson(out.rows_json, vecs[c], types[c], r);
       }
       out.rows_json += ']';
-      ++out.row_count;
-    }
-    if (options.on_batch) {
-      out.rows_json += ']';
-      Status st = options.on_batch(out.rows_json);
-      out.rows_json = "[";
-      batch_first_row = out.row_count;
-      if (!st.ok()) {
-        impl_->watchdog.Disarm(ticket);
-        return st;
+      if (out.rows_json.size() > max_bytes) {
+        if (out.row_count == 0) {
+          return Status::PayloadTooLarge(fmt::format(
+              "the answer's first row alone is {} bytes, over the sql.max_answer_bytes cap of "
+              "{} bytes: select fewer or smaller columns",
+              out.rows_json.size() - row_start, max_bytes));
+        }
+        out.rows_json.resize(row_start);
+        out.truncated = true;
+        out.truncated_by = "bytes";
+        break;
       }
+      ++out.row_count;
     }
   }
   out.rows_json += ']';
   // A streaming result reports a failure that happens mid-stream on the result itself.
-  if (duckdb_result_error(result.get()) != nullptr)
-    return timed_out(duck::StatusFromResult(result.get()));
-  if (impl_->watchdog.Disarm(ticket) && !out.truncated) {
+  if (duckdb_result_error(result.get()) != nullptr) return duck::StatusFromResult(result.get());
+  return Status::OK();
+}
+
+// setseed() changes the connection's random state for whoever uses it next: after a
+// statement that calls it, the connection is reseeded from a real random source.
+void ResetSessionState(duck::Connection& conn, const std::string& sql) {
+  if (AsciiLower(sql).find("setseed") == std::string::npos) return;
+  std::random_device rd;
+  const double seed = static_cast<double>(rd() % 1000000) / 1000000.0;
+  Status st = conn.Exec(fmt::format("SELECT setseed({})", seed));
+  if (!st.ok()) spdlog::warn("SQL: reseeding a pooled connection failed: {}", st.ToString());
+}
+
+// One statement run on the engine's runner; shared by the caller, who may stop waiting.
+struct Job {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  bool abandoned = false;
+  bool fired = false;  // the watchdog interrupted it
+  Status status;
+  QueryResult result;
+};
+
+}  // namespace
+
+Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOptions& options) {
+  const auto now = SteadyClock::now();
+  const auto start = options.started.value_or(now);
+  const auto deadline = start + options.timeout;
+  auto exceeded = [&](std::string_view how) {
+    const auto queued = std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
     return Status::DeadlineExceeded(fmt::format(
-        "query exceeded its time limit of {} ms and was interrupted", options.timeout.count()));
+        "query exceeded its time limit of {} ms{} and {}", options.timeout.count(),
+        queued.count() > 0 ? fmt::format(" ({} ms of it waiting for a thread)", queued.count())
+                           : "",
+        how));
+  };
+  if (sql.find_first_not_of(" \t\r\n;") == std::string::npos)
+    return Status::InvalidArgument("sql is empty");
+  if (now >= deadline) return exceeded("was not started");
+  ResultCache* cache =
+      !impl_->results || !ResultCache::Cacheable(sql) ? nullptr : impl_->results.get();
+  std::string cache_key;
+  uint64_t cache_generation = 0;
+  if (cache != nullptr) {
+    cache_key = fmt::format("{}\x1f{}\x1f{}", options.max_rows, options.max_bytes, sql);
+    cache_generation = cache->generation();
+    if (auto hit = cache->Get(cache_key)) {
+      hit->elapsed_ms = static_cast<double>(MicrosSince(start)) / 1000.0;
+      return *std::move(hit);
+    }
   }
+
+  auto lease = std::make_shared<Lease>(impl_.get());
+  LH_RETURN_IF_ERROR(Prepare(sql, deadline, options.timeout, *lease));
+  if (duckdb_nparams(lease->prepared.p) > 0) {
+    return Status::InvalidArgument(
+        "the statement has parameters ($1, ?); send literal values instead");
+  }
+
+  // The statement runs on the runner; this thread waits until it is done or the deadline
+  // plus a grace for the interrupt to land, whichever comes first.
+  auto job = std::make_shared<Job>();
+  const uint64_t ticket = impl_->watchdog.Arm(deadline, lease->conn->raw());
+  Impl* impl = impl_.get();
+  impl->runner->Submit([impl, job, lease, ticket, sql, options]() mutable {
+    QueryResult result;
+    Status st = RenderRows(lease->prepared.p, options, result);
+    const bool fired = impl->watchdog.Disarm(ticket);
+    duckdb_destroy_prepare(&lease->prepared.p);
+    ResetSessionState(*lease->conn, sql);
+    std::lock_guard lock(job->mu);
+    job->done = true;
+    job->fired = fired;
+    job->status = std::move(st);
+    job->result = std::move(result);
+    if (job->abandoned) {
+      impl->FinishAbandoned(std::exchange(lease->conn, nullptr));
+    }
+    lease.reset();  // back to the pool (unless abandoned: closed above)
+    job->cv.notify_all();
+  });
+  lease.reset();
+  constexpr auto kInterruptGrace = std::chrono::milliseconds(250);
+  std::unique_lock lock(job->mu);
+  if (!job->cv.wait_until(lock, deadline + kInterruptGrace, [&] { return job->done; })) {
+    job->abandoned = true;
+    lock.unlock();
+    impl_->Abandon();
+    spdlog::warn(
+        "SQL: a statement ignored its interrupt {} ms past its deadline; answered 504 "
+        "and left it to finish on its own connection",
+        kInterruptGrace.count());
+    return exceeded("was abandoned (it did not stop when interrupted)");
+  }
+  if (job->fired || job->status.code() == ErrorCode::kDeadlineExceeded) {
+    // An interrupted statement's partial answer is not an answer, unless it was already cut
+    // by a cap.
+    if (!(job->status.ok() && job->result.truncated)) return exceeded("was interrupted");
+  }
+  if (!job->status.ok()) return job->status;
+  QueryResult out = std::move(job->result);
+  lock.unlock();
   out.elapsed_ms = static_cast<double>(MicrosSince(start)) / 1000.0;
   if (cache != nullptr) cache->Put(cache_key, out, cache_generation);
   return out;
@@ -568,11 +717,14 @@ Result<int64_t> QueryEngine::Scan(const std::string& sql, const ScanOptions& opt
   return rows;
 }
 
-QueryOptions SqlLimits::For(std::optional<int64_t> limit) const {
+QueryOptions SqlLimits::For(std::optional<int64_t> limit,
+                            std::optional<SteadyClock::time_point> started) const {
   QueryOptions o;
   o.max_rows = max_rows;
   if (limit && *limit > 0) o.max_rows = std::min(*limit, max_rows);
+  o.max_bytes = max_answer_bytes;
   o.timeout = std::chrono::milliseconds(timeout_ms);
+  o.started = started;
   return o;
 }
 

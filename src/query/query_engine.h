@@ -10,8 +10,16 @@
 //  2. the database behind the pool has external access disabled except for reading
 //     `<root>/datasets/`, and its configuration is locked, so table functions such as
 //     read_csv('/etc/passwd') fail with 403 even inside a SELECT.
-// Each query runs with a deadline (a watchdog interrupts it) and a row cap; rows stream
-// from DuckDB, so a large result is cut without being materialised.
+// Each query runs with a deadline and caps on rows and bytes; rows stream from DuckDB, so
+// a large result is cut without being materialised. The deadline holds for every
+// statement: a watchdog interrupts the query at the deadline, and the caller waits at most
+// a short grace after it. A statement DuckDB cannot interrupt (one huge scalar such as
+// repeat('x', 2e9) never reaches an interrupt check) is abandoned: the caller answers 504
+// at once, the statement finishes on its runner thread and its connection is then closed,
+// and a fresh connection takes its place in the pool (at most pool_size abandoned at a
+// time; past that the pool shrinks until they finish).
+// Pooled connections are reset after a statement that changes session state a later user
+// would see (setseed).
 //
 // Answers of /v1/sql (not the internal batched scans) are cached until the next dataset
 // commit (query/result_cache.h).
@@ -39,29 +47,36 @@ namespace lakehouse {
 
 struct QueryOptions {
   int64_t max_rows = 10000;
+  //! Cap on the rendered rows in bytes (0: none): rows past it are left out and the answer
+  //! says truncated_by "bytes"; a first row alone over it is a 413.
+  int64_t max_bytes = 0;
   std::chrono::milliseconds timeout{30000};
-  //! When set, rows are not collected in QueryResult::rows_json: each DuckDB chunk (up to
-  //! 2048 rows) is handed over as a JSON array of row arrays, so an internal scan of a large
-  //! table (the validators' roster) runs in bounded memory. A non-OK return stops the query.
-  std::function<Status(std::string_view rows_json)> on_batch;
+  //! When the request arrived (default: when Query is called). The deadline is
+  //! started + timeout, so time a request spent queued for a thread is part of it.
+  std::optional<std::chrono::steady_clock::time_point> started;
 };
 
-//! The limits a request's statement runs under (config sql.max_rows, sql.timeout_ms); a
-//! request's own `limit` can only lower the row cap.
+//! The limits a request's statement runs under (config sql.max_rows, sql.timeout_ms,
+//! sql.max_answer_bytes); a request's own `limit` can only lower the row cap.
 struct SqlLimits {
   int64_t max_rows = 10000;
   int64_t timeout_ms = 30000;
-  QueryOptions For(std::optional<int64_t> limit = std::nullopt) const;
+  int64_t max_answer_bytes = 0;
+  QueryOptions For(
+      std::optional<int64_t> limit = std::nullopt,
+      std::optional<std::chrono::steady_clock::time_point> started = std::nullopt) const;
 };
 
 struct QueryResult {
   std::vector<ColumnSchema> columns;
   std::string rows_json;  // a JSON array of row arrays: [[1,"a"],[2,"b"]]
   int64_t row_count = 0;
-  bool truncated = false;  // more rows existed than max_rows
+  bool truncated = false;         // more rows existed than max_rows (or max_bytes)
+  const char* truncated_by = "";  // "rows" or "bytes" when truncated
   double elapsed_ms = 0;
 
-  //! {columns:[{name,type}], rows:[[...]], row_count, truncated, elapsed_ms}: the /v1/sql answer.
+  //! {columns:[{name,type}], rows:[[...]], row_count, truncated, elapsed_ms}: the /v1/sql
+  //! answer; a truncated answer also says truncated_by ("rows" or "bytes").
   std::string ToJsonText() const;
 };
 
@@ -69,7 +84,7 @@ struct QueryEngineOptions {
   std::string datasets_dir;  // absolute path of <root>/datasets/
   int64_t pool_size = 8;
   int64_t threads = 0;             // 0: DuckDB default
-  std::string memory_limit;        // empty: DuckDB default
+  std::string memory_limit;        // empty: DuckDB default (callers pass one: services.cc)
   int64_t result_cache_bytes = 0;  // answers kept until a dataset changes (result_cache.h)
 };
 

@@ -115,16 +115,29 @@ std::optional<int32_t> ScanColumn::Day(size_t row) const {
   auto floor_div = [](int64_t a, int64_t b) {
     return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
   };
+  // Infinite dates and timestamps have no day.
   switch (raw_.type) {
-    case DUCKDB_TYPE_DATE:
-      return At<duckdb_date>(raw_.data, row).days;
+    case DUCKDB_TYPE_DATE: {
+      const duckdb_date d = At<duckdb_date>(raw_.data, row);
+      if (!duckdb_is_finite_date(d)) return std::nullopt;
+      return d.days;
+    }
     case DUCKDB_TYPE_TIMESTAMP:
-    case DUCKDB_TYPE_TIMESTAMP_TZ:
-      return static_cast<int32_t>(floor_div(At<int64_t>(raw_.data, row), kMicrosPerDay));
-    case DUCKDB_TYPE_TIMESTAMP_S:
-      return static_cast<int32_t>(floor_div(At<int64_t>(raw_.data, row), 86400));
-    case DUCKDB_TYPE_TIMESTAMP_MS:
-      return static_cast<int32_t>(floor_div(At<int64_t>(raw_.data, row), 86400LL * 1000));
+    case DUCKDB_TYPE_TIMESTAMP_TZ: {
+      const int64_t v = At<int64_t>(raw_.data, row);
+      if (!duckdb_is_finite_timestamp(duckdb_timestamp{v})) return std::nullopt;
+      return static_cast<int32_t>(floor_div(v, kMicrosPerDay));
+    }
+    case DUCKDB_TYPE_TIMESTAMP_S: {
+      const int64_t v = At<int64_t>(raw_.data, row);
+      if (!duckdb_is_finite_timestamp_s(duckdb_timestamp_s{v})) return std::nullopt;
+      return static_cast<int32_t>(floor_div(v, 86400));
+    }
+    case DUCKDB_TYPE_TIMESTAMP_MS: {
+      const int64_t v = At<int64_t>(raw_.data, row);
+      if (!duckdb_is_finite_timestamp_ms(duckdb_timestamp_ms{v})) return std::nullopt;
+      return static_cast<int32_t>(floor_div(v, 86400LL * 1000));
+    }
     default:
       break;
   }

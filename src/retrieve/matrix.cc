@@ -201,8 +201,13 @@ Result<RetrieveResult> MatrixRetriever::Retrieve(const RetrieveRequest& req,
   // Corpora.
   std::vector<std::pair<std::string, std::shared_ptr<VectorIndex>>> corpora;
   if (req.corpora.empty()) {
-    for (const auto& name : DefaultCorpora())
-      if (auto idx = vectors_.Get(name); idx.ok()) corpora.emplace_back(name, *idx);
+    for (const auto& name : DefaultCorpora()) {
+      auto idx = vectors_.Get(name);
+      // An index being built answers 503 with its progress: no answer from the others
+      // alone, which would silently leave its candidates out.
+      if (!idx.ok() && idx.status().code() == ErrorCode::kUnavailable) return idx.status();
+      if (idx.ok()) corpora.emplace_back(name, *idx);
+    }
     if (corpora.empty())
       return Status::Unavailable(
           "no corpus to search yet: the workers index is still being built or no index exists");

@@ -1,6 +1,8 @@
 #include "retrieve/workers_index.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -80,31 +82,76 @@ Status ReadWorkers(QueryEngine& query, std::vector<VectorItem>* items,
       .status();
 }
 
-Result<Json> BuildWorkersIndex(const WorkersIndexDeps& s) {
+Json BuildProgress::ToJson() const {
+  static constexpr const char* kPhases[] = {"reading", "embedding", "indexing", "saving"};
+  const int64_t d = done.load(), t = total.load();
+  const int p = phase.load();
+  // Reading is ~5% of a build, embedding ~15%, indexing the rest.
+  double percent = 0;
+  if (p == kEmbedding) percent = 5 + (t > 0 ? 15.0 * static_cast<double>(d) / t : 0);
+  if (p == kIndexing) percent = 20 + (t > 0 ? 79.0 * static_cast<double>(d) / t : 0);
+  if (p == kSaving) percent = 99;
+  Json j = Json::object();
+  j["phase"] = kPhases[std::clamp(p, 0, 3)];
+  j["done"] = d;
+  j["total"] = t;
+  j["percent"] = std::round(percent * 10) / 10;
+  j["elapsed_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+  return j;
+}
+
+std::string BuildProgress::Describe() const {
+  const Json j = ToJson();
+  return fmt::format("{} {}/{} workers, {}%, {} s", j["phase"].get<std::string>(),
+                     j["done"].get<int64_t>(), j["total"].get<int64_t>(),
+                     j["percent"].get<double>(), j["elapsed_ms"].get<int64_t>() / 1000);
+}
+
+Result<Json> BuildWorkersIndex(const WorkersIndexDeps& s, BuildProgress* progress) {
+  BuildProgress local;
+  BuildProgress& p = progress != nullptr ? *progress : local;
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::string> texts;
   std::vector<VectorItem> items;
+  p.phase = BuildProgress::kReading;
   LH_RETURN_IF_ERROR(ReadWorkers(*s.query, &items, &texts));
+  p.total = static_cast<int64_t>(items.size());
+  p.done = 0;
+  p.phase = BuildProgress::kEmbedding;
   const std::string& model = s.embed->default_model();
-  LH_ASSIGN_OR_RETURN(auto vectors, s.embed->EmbedUncached(model, texts));
-  for (size_t i = 0; i < items.size(); ++i) items[i].vector = std::move(vectors[i]);
+  constexpr size_t kBatch = 20000;
+  for (size_t off = 0; off < texts.size(); off += kBatch) {
+    const size_t end = std::min(texts.size(), off + kBatch);
+    LH_ASSIGN_OR_RETURN(
+        auto vectors, s.embed->EmbedUncached(
+                          model, std::vector<std::string>(texts.begin() + static_cast<long>(off),
+                                                          texts.begin() + static_cast<long>(end))));
+    for (size_t i = off; i < end; ++i) items[i].vector = std::move(vectors[i - off]);
+    p.done = static_cast<int64_t>(end);
+  }
   const auto embedded = std::chrono::steady_clock::now();
 
   LH_ASSIGN_OR_RETURN(int dims, s.embed->Dims(model));
-  if (s.vectors->Get("workers").ok()) LH_RETURN_IF_ERROR(s.vectors->Drop("workers"));
+  if (Status st = s.vectors->Drop("workers"); !st.ok() && st.code() != ErrorCode::kNotFound)
+    return st;
   IndexSpec spec;
   spec.name = "workers";
   spec.dims = dims;
   spec.model = model;
   LH_ASSIGN_OR_RETURN(auto index, s.vectors->Create(spec));
-  constexpr size_t kBatch = 20000;
+  p.done = 0;
+  p.phase = BuildProgress::kIndexing;
   for (size_t off = 0; off < items.size(); off += kBatch) {
     std::vector<VectorItem> batch(
         std::make_move_iterator(items.begin() + static_cast<long>(off)),
         std::make_move_iterator(items.begin() +
                                 static_cast<long>(std::min(items.size(), off + kBatch))));
     LH_RETURN_IF_ERROR(index->Upsert(std::move(batch)));
+    p.done = static_cast<int64_t>(std::min(items.size(), off + kBatch));
   }
+  p.phase = BuildProgress::kSaving;
   LH_RETURN_IF_ERROR(index->Snapshot());
   const auto done = std::chrono::steady_clock::now();
   auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
@@ -122,12 +169,19 @@ WorkersIndexBuilder::~WorkersIndexBuilder() {
   if (thread_.joinable()) thread_.join();
 }
 
+Json WorkersIndexBuilder::Progress() const {
+  return running_ ? progress_.ToJson() : Json(nullptr);
+}
+
 void WorkersIndexBuilder::StartIfMissing() {
   if (!deps_.catalog->Get("workers").ok() || deps_.vectors->Get("workers").ok()) return;
   running_ = true;
+  progress_.started = std::chrono::steady_clock::now();
+  deps_.vectors->BeginBuild("workers", [this] { return progress_.Describe(); });
   thread_ = std::thread([this] {
     spdlog::info("building the workers vector index in the background (/readyz is 503 until done)");
-    auto r = BuildWorkersIndex(deps_);
+    auto r = BuildWorkersIndex(deps_, &progress_);
+    deps_.vectors->EndBuild("workers");
     if (r.ok()) {
       spdlog::info("workers vector index ready: {}", r->dump());
     } else {

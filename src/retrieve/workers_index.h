@@ -4,13 +4,16 @@
 // shift (embedded with the default embedding model); payload = the fields retrieval filters
 // and ranks on (role, city, state, lat, lon, shift_pref, available, status, rating,
 // reliability, years_experience, skills, certifications). `lakehouse index-workers` builds
-// it in the foreground; `serve` builds it in the background when it is missing, and the
-// vector module reports not-ready (/readyz 503) until it is done.
+// it in the foreground; `serve` builds it in the background when it is missing: the
+// vector module reports not-ready (/readyz 503, with the build's progress) and searches of
+// the index answer 503 with Retry-After until it is done.
 //
 // Thread-safety: one builder per process.
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <string>
 #include <thread>
 
 #include "core/json.h"
@@ -40,20 +43,39 @@ std::string WorkerText(const Json& row);
 Status ReadWorkers(QueryEngine& query, std::vector<VectorItem>* items,
                    std::vector<std::string>* texts);
 
+//! How far a build has come; written by the builder, read by /readyz and 503 answers.
+struct BuildProgress {
+  enum Phase { kReading, kEmbedding, kIndexing, kSaving };
+  std::atomic<int> phase{kReading};
+  std::atomic<int64_t> done{0};   // workers embedded or indexed in this phase
+  std::atomic<int64_t> total{0};  // workers to build (known after reading)
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  //! {phase, done, total, percent, elapsed_ms}
+  Json ToJson() const;
+  //! "indexing 40000/500000 workers, 8%, 12 s"
+  std::string Describe() const;
+};
+
 //! (Re)builds the `workers` index; answers {count, embed_ms, index_ms, elapsed_ms}.
-Result<Json> BuildWorkersIndex(const WorkersIndexDeps& deps);
+//! `progress` (optional) is updated as it goes.
+Result<Json> BuildWorkersIndex(const WorkersIndexDeps& deps, BuildProgress* progress = nullptr);
 
 class WorkersIndexBuilder {
  public:
   explicit WorkersIndexBuilder(WorkersIndexDeps deps) : deps_(deps) {}
   ~WorkersIndexBuilder();
-  //! Starts a background build when the workers dataset exists and the index does not.
+  //! Starts a background build when the workers dataset exists and the index does not;
+  //! meanwhile the index answers 503 with the build's progress (VectorStore::BeginBuild).
   void StartIfMissing();
   bool running() const { return running_.load(); }
+  //! The running build's progress (null when none runs).
+  Json Progress() const;
 
  private:
   WorkersIndexDeps deps_;
   std::atomic<bool> running_{false};
+  BuildProgress progress_;
   std::thread thread_;
 };
 

@@ -101,12 +101,30 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOption
   so.port = static_cast<int>(config.port);
   so.io_threads = static_cast<int>(config.io_threads);
   so.worker_threads = static_cast<int>(config.worker_threads);
-  // A proxied request holds a worker thread while the service answers: a gateway needs
+  so.query_threads = static_cast<int>(config.query_threads);
+  so.bulk_threads = static_cast<int>(config.bulk_threads);
+  so.waiting_threads = static_cast<int>(config.waiting_threads);
+  so.queue_depth = static_cast<int>(config.queue_depth);
+  // A proxied request holds a waiting thread while the service answers: a gateway needs
   // about as many as the requests it has in flight (they wait, they do not compute).
-  if (!app->upstreams_.empty()) so.worker_threads = std::max(so.worker_threads, 64);
+  if (!app->upstreams_.empty()) so.waiting_threads = std::max(so.waiting_threads, 64);
   so.max_body_bytes = config.max_body_bytes;
   so.max_upload_bytes = config.max_upload_bytes;
   so.staging_dir = app->services_->store->StagingDir().string();
+  // Error answers never carry the server's absolute paths.
+  so.redact_paths = {
+      {std::filesystem::absolute(so.staging_dir).lexically_normal().string(), "<staging>"}};
+  {
+    const std::filesystem::path root = app->services_->store->StagingDir().parent_path();
+    std::error_code ec;
+    for (const auto& form :
+         {root, std::filesystem::absolute(root, ec), std::filesystem::weakly_canonical(root, ec)}) {
+      std::string dir = form.lexically_normal().string();
+      while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+      // Absolute forms only: a relative root ("data") is a word that appears in messages.
+      if (dir.size() > 1 && dir[0] == '/' && !ec) so.redact_paths.emplace_back(dir, "<root>");
+    }
+  }
   so.access_log = config.access_log;
   so.shutdown_grace_ms = config.shutdown_grace_ms;
   so.on_request = [s = app->services_.get(),
@@ -143,6 +161,7 @@ Status App::AddProxyRoutes(const ServeOptions& serve) {
     for (const Route& r : scratch.routes()) {
       RouteOptions o;
       o.stream_body_to_file = r.options.stream_body_to_file;
+      o.work = WorkClass::kWaiting;  // the gateway's thread waits while the service works
       router_.Add(
           r.method, r.pattern, [target](HttpRequest& req) { return target->Forward(req); }, o);
       proxied_routes_.insert(r.pattern);
@@ -162,15 +181,19 @@ void App::AddProcessRoutes() {
       "GET", "/readyz",
       [this](HttpRequest&) {
         Json modules = Json::object();
+        Json progress = Json::object();
         bool all = true;
         for (const auto& m : modules_) {
           modules[m->Name()] = m->Ready();
           all = all && m->Ready();
+          if (Json p = m->Progress(); !p.is_null()) progress[m->Name()] = std::move(p);
         }
         Json body = Json::object();
         body["ready"] = all;
         body["datasets"] = services_->catalog->List().size();
         body["modules"] = std::move(modules);
+        // While a module starts up (the workers index build): what it is doing, how far.
+        if (!progress.empty()) body["progress"] = std::move(progress);
         body["service"] = services_->plan.AllInOne() ? "all" : services_->plan.label;
         if (!upstreams_.empty()) {
           // A service that is down does not make the gateway unready: its other routes

@@ -26,7 +26,7 @@ std::vector<std::unique_ptr<Module>> CreateModules(Services& s, const std::strin
   all.push_back(NewEmbedModule({s.embed.get()}));
   all.push_back(NewIterateModule({run, s.chat.get()}));
   all.push_back(NewJournalModule({s.journal.get(), s.observer.get(), s.truth.get(), s.catalog.get(),
-                                  s.query.get(), s.sql_limits(), s.config.worker_threads}));
+                                  s.query.get(), s.sql_limits(), s.config.waiting_threads}));
   all.push_back(NewMemoryModule(
       {s.memory.get(), s.pathways.get(), s.playbooks.get(), s.roster.get(),
        [&s](std::string type, std::string subject, std::string trace_id, Json payload) {

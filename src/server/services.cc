@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
+#include "core/machine.h"
 #include "storage/local_object_store.h"
 
 namespace lakehouse {
@@ -59,13 +60,17 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
   qo.datasets_dir = datasets_dir.string();
   qo.pool_size = config.sql_pool_size;
   qo.threads = config.duckdb_threads;
-  qo.memory_limit = config.duckdb_memory_limit;
+  // Unset: a share of the machine (or container), not DuckDB's 80% of physical RAM; the
+  // vector indexes and the workspace's own DuckDB live beside it.
+  qo.memory_limit =
+      config.duckdb_memory_limit.empty() ? MemoryShare(0.3) : config.duckdb_memory_limit;
   qo.result_cache_bytes = config.sql_result_cache_bytes;
   LH_ASSIGN_OR_RETURN(s->query, QueryEngine::Open(qo));
   LH_RETURN_IF_ERROR(s->query->Attach(*s->catalog));
   WorkspaceOptions wo;
   wo.threads = config.duckdb_threads;
-  wo.memory_limit = config.duckdb_memory_limit;
+  wo.memory_limit =
+      config.duckdb_memory_limit.empty() ? MemoryShare(0.2) : config.duckdb_memory_limit;
   LH_ASSIGN_OR_RETURN(s->workspace, Workspace::Open(*s->store, *s->catalog, wo));
   s->ingestor = std::make_unique<Ingestor>(*s->workspace);
   s->embed = std::make_unique<EmbedService>(config);
@@ -205,7 +210,7 @@ void Services::Emit(std::string type, std::string subject, std::string trace_id,
 }
 
 SqlLimits Services::sql_limits() const {
-  return SqlLimits{config.sql_max_rows, config.sql_timeout_ms};
+  return SqlLimits{config.sql_max_rows, config.sql_timeout_ms, config.sql_max_answer_bytes};
 }
 
 QueryOptions Services::SqlOptions(std::optional<int64_t> limit) const {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/json.h"
+#include "core/text.h"
 
 namespace lakehouse {
 
@@ -27,7 +28,13 @@ void QuarantineWriter::Add(int64_t line_offset, std::string_view reason, std::st
   rec["origin"] = origin_;
   rec["line_offset"] = line_offset;
   rec["reason"] = std::string(reason);
-  rec["raw"] = std::string(raw);
+  if (IsValidUtf8(raw)) {
+    rec["raw"] = std::string(raw);
+  } else {
+    // Not text: kept byte for byte, so the record can still be fixed and replayed.
+    rec["raw"] = Base64Encode(raw);
+    rec["raw_encoding"] = "base64";
+  }
   rec["quarantined_at"] = FormatRfc3339Millis(clock_.NowMillis());
   buffer_ += DumpJson(rec);
   buffer_ += '\n';

@@ -6,7 +6,8 @@
 //   {"schema":"quarantine.v1","source":"workers","origin":"upload.csv","line_offset":7,
 //    "reason":"...","raw":"...","quarantined_at":"2026-11-24T07:43:15.123Z"}
 // `line_offset` is the 0-based line (or row) in the origin and is always written, even 0.
-// `raw` is the record as it was, text, so it can be fixed and replayed.
+// `raw` is the record as it was, text, so it can be fixed and replayed; a record that is
+// not valid UTF-8 is kept byte for byte as base64, with "raw_encoding":"base64".
 //
 // Records are buffered and written in one append per Flush (and at destruction).
 //

@@ -150,16 +150,20 @@ Status SharedRecordLog::Append(const Apply& apply,
     const ssize_t n = ::write(fd_, framed.data() + put, framed.size() - put);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      const std::string cause = std::strerror(errno);
+      const int err = n < 0 ? errno : ENOSPC;
       // Cut what got out, so the log ends on a record boundary for the next appender.
       if (::ftruncate(fd_, static_cast<off_t>(applied_)) != 0)
         spdlog::error("{}: cannot cut a failed append: {}", path_, std::strerror(errno));
-      return Status::IOError(fmt::format("append {}: {}", path_, cause));
+      return StatusFromErrno(err, "append " + path_);
     }
     put += static_cast<size_t>(n);
   }
-  if (::fdatasync(fd_) != 0)
-    return Status::IOError(fmt::format("fdatasync {}: {}", path_, std::strerror(errno)));
+  if (::fdatasync(fd_) != 0) {
+    const int err = errno;
+    if (::ftruncate(fd_, static_cast<off_t>(applied_)) != 0)
+      spdlog::error("{}: cannot cut a failed append: {}", path_, std::strerror(errno));
+    return StatusFromErrno(err, "fdatasync " + path_);
+  }
   applied_ += framed.size();
   return apply(body);
 }

@@ -1,5 +1,7 @@
 #include "vector/vector_index.h"
 
+#include <limits>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -200,6 +202,20 @@ float VectorIndex::Score(float distance) const {
   return 1.0f - distance;  // inner-product space distance is 1 - dot
 }
 
+// Cosine similarity divides by the vector's length: a zero vector has none, and a
+// denormal one (|v|^2 below the smallest normal float) makes the division overflow, so
+// either would score null. Refused with 400 instead.
+Status VectorIndex::CheckCosineNorm(const std::vector<float>& v, std::string_view what) const {
+  if (spec_.metric != Metric::kCosine) return Status::OK();
+  double norm2 = 0;
+  for (float x : v) norm2 += static_cast<double>(x) * x;
+  if (norm2 >= static_cast<double>(std::numeric_limits<float>::min())) return Status::OK();
+  return Status::InvalidArgument(
+      fmt::format("{} is a zero (or denormal) vector: index '{}' uses the cosine metric, which "
+                  "is undefined for it",
+                  what, spec_.name));
+}
+
 Status VectorIndex::Upsert(std::vector<VectorItem> items) {
   for (const auto& it : items) {
     if (it.id.empty() || it.id.size() > 512)
@@ -212,6 +228,7 @@ Status VectorIndex::Upsert(std::vector<VectorItem> items) {
       if (!std::isfinite(x))
         return Status::InvalidArgument(fmt::format("item '{}' has a NaN or infinite value", it.id));
     }
+    LH_RETURN_IF_ERROR(CheckCosineNorm(it.vector, fmt::format("item '{}'", it.id)));
     if (!it.payload.is_object())
       return Status::InvalidArgument(fmt::format("item '{}': payload must be an object", it.id));
   }
@@ -291,6 +308,9 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& que
                                                query.size(), spec_.name, spec_.dims));
   }
   if (k == 0 || k > 10000) return Status::InvalidArgument("k must be 1..10000");
+  for (float x : query)
+    if (!std::isfinite(x)) return Status::InvalidArgument("the query has a NaN or infinite value");
+  LH_RETURN_IF_ERROR(CheckCosineNorm(query, "the query"));
   ReaderLock lock(mu_);
   const auto q = graph_.Prepared(query);
   std::vector<std::pair<float, size_t>> found;  // (distance, label)

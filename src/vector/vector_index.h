@@ -94,7 +94,8 @@ class VectorIndex {
   void set_sync_writes(bool sync) { sync_writes_ = sync; }
 
   const IndexSpec& spec() const { return spec_; }
-  //! Inserts or replaces by id, durably, as one batch (one fsync).
+  //! Inserts or replaces by id, durably, as one batch (one fsync): all or nothing. A
+  //! cosine index refuses zero and denormal vectors (400), as Search refuses such a query.
   Status Upsert(std::vector<VectorItem> items);
   //! True when the id existed.
   Result<bool> Delete(const std::string& id);
@@ -129,6 +130,7 @@ class VectorIndex {
   Status SaveGraph() LH_REQUIRES(mu_);
   float Score(float distance) const;
   Status RefuseWrite() const;
+  Status CheckCosineNorm(const std::vector<float>& v, std::string_view what) const;
   //! Exact top-k among `labels` (all entries when null) that match `filter`.
   std::vector<std::pair<float, size_t>> ExactSearch(const std::vector<float>& prepared_query,
                                                     size_t k, const PayloadFilter& filter,

@@ -163,7 +163,26 @@ void VectorStore::CatchUp(const std::shared_ptr<VectorIndex>& index) const {
   followed_stamps_.erase(index->spec().name);
 }
 
+void VectorStore::BeginBuild(const std::string& name, std::function<std::string()> describe) {
+  MutexLock lock(mu_);
+  building_[name] = std::move(describe);
+}
+
+void VectorStore::EndBuild(const std::string& name) {
+  MutexLock lock(mu_);
+  building_.erase(name);
+}
+
 Result<std::shared_ptr<VectorIndex>> VectorStore::Get(const std::string& name) const {
+  std::function<std::string()> building;
+  {
+    MutexLock lock(mu_);
+    if (auto b = building_.find(name); b != building_.end()) building = b->second;
+  }
+  if (building) {
+    return Status::Unavailable(
+        fmt::format("index '{}' is being built ({}); retry shortly", name, building()));
+  }
   auto find = [&]() -> std::shared_ptr<VectorIndex> {
     MutexLock lock(mu_);
     auto it = indexes_.find(name);

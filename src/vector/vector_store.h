@@ -48,8 +48,14 @@ class VectorStore {
 
   //! 409 when the name exists.
   Result<std::shared_ptr<VectorIndex>> Create(const IndexSpec& spec);
-  //! 404 naming the index when absent.
+  //! 404 naming the index when absent; 503 (with what the build reports) while it is
+  //! being built.
   Result<std::shared_ptr<VectorIndex>> Get(const std::string& name) const;
+  //! Marks `name` as being built (a background build of the workers index): until
+  //! EndBuild, Get answers 503 "being built (<describe()>)" instead of 404 or a half-filled
+  //! index, so clients retry rather than fail or act on partial answers.
+  void BeginBuild(const std::string& name, std::function<std::string()> describe);
+  void EndBuild(const std::string& name);
   std::vector<std::shared_ptr<VectorIndex>> List() const;
   Status Drop(const std::string& name);
   //! Saves every changed graph (clean shutdown).
@@ -79,6 +85,7 @@ class VectorStore {
   std::thread follower_;
   std::condition_variable_any follow_cv_;  // waits on mu_
   bool stopping_ LH_GUARDED_BY(mu_) = false;
+  std::map<std::string, std::function<std::string()>> building_ LH_GUARDED_BY(mu_);
 };
 
 }  // namespace lakehouse

@@ -2,6 +2,11 @@
 // and the JSON rendering of DuckDB types.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
+#include <fmt/format.h>
+
 #include "query/result_cache.h"
 #include "server/services.h"
 #include "staffing/generator.h"
@@ -122,6 +127,59 @@ TEST_F(QueryEngineTest, TypesRenderAsJson) {
   EXPECT_EQ(r->columns[3].type, "DECIMAL(9,2)");
   EXPECT_EQ(r->columns[9].type, "VARCHAR[]");
   EXPECT_EQ(r->columns[16].type, "INTEGER[2]");
+}
+
+// Property: every temporal type renders its infinities as DuckDB's own strings, alone and
+// inside lists, structs and maps, and its finite values as DuckDB prints them (ISO 8601 with
+// 'T'). Regression: 'infinity'::TIMESTAMP was a 500 and 'infinity'::DATE "5881580-07-11".
+TEST_F(QueryEngineTest, TemporalValuesRenderLikeDuckDBIncludingInfinities) {
+  const char* types[] = {"DATE",         "TIMESTAMP",    "TIMESTAMP_S",
+                         "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMPTZ"};
+  for (const char* type : types) {
+    for (const char* inf : {"infinity", "-infinity"}) {
+      const std::string v = fmt::format("'{}'::{}", inf, type);
+      auto r = Run(fmt::format("SELECT {0}, [{0}, NULL], {{'at': {0}}}, MAP {{'k': {0}}}", v));
+      ASSERT_TRUE(r.ok()) << v << ": " << r.status().ToString();
+      const Json row = Json::parse(r->rows_json)[0];
+      EXPECT_EQ(row[0], inf) << v;
+      EXPECT_EQ(row[1], Json::array({inf, nullptr})) << v;
+      EXPECT_EQ(row[2]["at"], inf) << v;
+      EXPECT_EQ(row[3]["k"], inf) << v;
+    }
+  }
+  // Finite values in years 1..9999, against DuckDB's own VARCHAR cast.
+  std::mt19937_64 rng(18);
+  std::uniform_int_distribution<int64_t> seconds(-62135596800LL, 253402300799LL);
+  for (int i = 0; i < 200; ++i) {
+    const int64_t s = seconds(rng);
+    const int64_t micros = (i % 3 == 0) ? 0 : static_cast<int64_t>(rng() % 1000000);
+    for (const char* type : {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE"}) {
+      // TIMESTAMP_NS spans 1677..2262 only.
+      const int64_t at = std::string_view(type) == "TIMESTAMP_NS" ? s % 9000000000LL : s;
+      const std::string v =
+          fmt::format("(make_timestamp({}::BIGINT * 1000000 + {}))::{}", at, micros, type);
+      auto r = Run(fmt::format("SELECT {0}, CAST({0} AS VARCHAR)", v));
+      ASSERT_TRUE(r.ok()) << v << ": " << r.status().ToString();
+      const Json row = Json::parse(r->rows_json)[0];
+      // Fractions compared without trailing zeros (DuckDB prints TIMESTAMP_NS with 9 digits).
+      auto trim = [](std::string x) {
+        if (x.find('.') == std::string::npos) return x;
+        while (x.back() == '0') x.pop_back();
+        if (x.back() == '.') x.pop_back();
+        return x;
+      };
+      std::string expected = row[1].get<std::string>();
+      std::replace(expected.begin(), expected.end(), ' ', 'T');
+      EXPECT_EQ(trim(row[0].get<std::string>()), trim(expected)) << v;
+    }
+  }
+  // Times of day, with and without a time zone offset.
+  auto t =
+      Run("SELECT TIME '08:30:00', TIME '23:59:59.123456', '12:30:00+02:00'::TIMETZ, "
+          "'07:00:00-05:30'::TIMETZ");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(Json::parse(t->rows_json)[0],
+            Json::parse(R"(["08:30:00","23:59:59.123456","12:30:00+02:00","07:00:00-05:30"])"));
 }
 
 TEST_F(QueryEngineTest, ResultJsonShape) {
