@@ -14,10 +14,10 @@ WorkPool::WorkPool(std::string name, size_t threads, size_t queue_capacity)
                                                 {"class"}, {name_})),
       rejected_(MetricsRegistry::Global().GetCounter(
           "lakehouse_http_queue_rejected_total",
-          "Requests refused with 503 because their class's queue was full", {"class"},
-          {name_})) {
+          "Requests refused with 503 because their class's queue was full", {"class"}, {name_})) {
   threads_.reserve(std::max<size_t>(1, threads));
-  for (size_t i = 0; i < std::max<size_t>(1, threads); ++i) threads_.emplace_back([this] { Run(); });
+  for (size_t i = 0; i < std::max<size_t>(1, threads); ++i)
+    threads_.emplace_back([this] { Run(); });
 }
 
 WorkPool::~WorkPool() {

@@ -10,7 +10,8 @@ namespace lakehouse {
 namespace {
 
 bool IsBlankLine(std::string_view data, size_t pos) {
-  return data[pos] == '\n' || (data[pos] == '\r' && (pos + 1 == data.size() || data[pos + 1] == '\n'));
+  return data[pos] == '\n' ||
+         (data[pos] == '\r' && (pos + 1 == data.size() || data[pos + 1] == '\n'));
 }
 
 size_t LineEnd(std::string_view data, size_t pos) {
@@ -52,7 +53,8 @@ CsvRecordScan ScanCsvRecords(std::string_view data, char delimiter, int64_t firs
             reason = fmt::format(
                 "malformed quoting: a closing quote is followed by '{}' instead of the delimiter "
                 "or the end of the line",
-                static_cast<unsigned char>(after) < 0x20 || static_cast<unsigned char>(after) >= 0x7F
+                static_cast<unsigned char>(after) < 0x20 ||
+                        static_cast<unsigned char>(after) >= 0x7F
                     ? std::string("\\x") + fmt::format("{:02x}", static_cast<unsigned char>(after))
                     : std::string(1, after));
             break;

@@ -122,9 +122,10 @@ TEST(Hardening, AcknowledgedJournalSeqsSurviveKillNine) {
           });
           client = std::make_unique<HttpClient>(server->port());
         }
-        auto r = client->PostJson("/v1/journal/events",
-                                  {{"events", Json::array({{{"type", "tool.sync"},
-                                                            {"subject", fmt::format("n{}", i)}}})}});
+        auto r = client->PostJson(
+            "/v1/journal/events",
+            {{"events",
+              Json::array({{{"type", "tool.sync"}, {"subject", fmt::format("n{}", i)}}})}});
         if (r.status != 200 || r.json()["durable"] != true) return false;
         std::ofstream(acks, std::ios::app) << i << ' ' << r.json()["last_seq"] << '\n';
         return true;
@@ -244,9 +245,9 @@ TEST(Hardening, SlowQueriesDoNotStarveOtherRoutes) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   HttpClient c = server.Client();
-  auto write = c.PostJson("/v1/memory", {{"subject", "worker:W0000007"},
-                                         {"text", "prefers nights"},
-                                         {"source", "coordinator"}});
+  auto write = c.PostJson(
+      "/v1/memory",
+      {{"subject", "worker:W0000007"}, {"text", "prefers nights"}, {"source", "coordinator"}});
   EXPECT_EQ(write.status, 201) << write.body;
   int running = 0;
   for (auto& f : slow)
@@ -382,8 +383,8 @@ TEST(Hardening, DatasetNamesCannotShadowSystemNames) {
 TEST(Hardening, JsonlMixedTypesLandAsPlainText) {
   TestServer server;
   HttpClient c = server.Client();
-  auto r = Ingest(c, "mixed", "{\"v\":1}\n{\"v\":\"notnum\"}\n{\"v\":true}\n",
-                  "application/x-ndjson");
+  auto r =
+      Ingest(c, "mixed", "{\"v\":1}\n{\"v\":\"notnum\"}\n{\"v\":true}\n", "application/x-ndjson");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(Sql(c, "SELECT v FROM mixed ORDER BY v")["rows"],
             Json::parse(R"([["1"],["notnum"],["true"]])"));
@@ -459,8 +460,7 @@ TEST(Hardening, AnIndexBeingBuiltAnswers503WithRetryAfter) {
   server.app().services().vectors->BeginBuild("workers",
                                               [] { return std::string("indexing 10/20 workers"); });
   HttpClient c = server.Client();
-  auto r = c.PostJson("/v1/matrix/retrieve",
-                      {{"query", "forklift operator"}});
+  auto r = c.PostJson("/v1/matrix/retrieve", {{"query", "forklift operator"}});
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_EQ(r.headers["retry-after"], "1");
   EXPECT_NE(r.body.find("being built (indexing 10/20 workers)"), std::string::npos) << r.body;
