@@ -323,7 +323,7 @@ class Session : public std::enable_shared_from_this<Session> {
     for (auto& [k, v] : resp.headers) res->set(k, v);
     if (server_.stopping.load()) keep_alive_ = false;
     res->keep_alive(keep_alive_);
-    if (resp.status >= 400) RedactPaths(resp.body);
+    if (resp.content_type.rfind("application/json", 0) == 0) RedactPaths(resp.body);
     res->body() = std::move(resp.body);
     res->prepare_payload();
 
@@ -350,8 +350,9 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
-  // Error answers name files relative to the root ("<root>/datasets/x"), never the
-  // server's absolute layout.
+  // Answers name files relative to the root ("<root>/datasets/x"), never by the server's
+  // absolute layout: error messages (io errors, staging files) and what DuckDB's catalog
+  // functions show (duckdb_views() holds each view's read_parquet paths).
   void RedactPaths(std::string& body) const {
     for (const auto& [dir, name] : server_.opt.redact_paths) {
       if (dir.size() < 2) continue;

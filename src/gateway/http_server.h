@@ -59,7 +59,7 @@ struct HttpServerOptions {
   //! observer queues it, the journal buffers it).
   std::function<void(const RequestRecord&)> on_request;
   //! Absolute directories (the data root, the staging dir) replaced by a short name in
-  //! error answers, so a client never learns the server's file layout:
+  //! JSON answers, so a client never learns the server's file layout:
   //! {"/srv/lakehouse/data", "<root>"}.
   std::vector<std::pair<std::string, std::string>> redact_paths;
 };

@@ -339,6 +339,11 @@ TEST(Hardening, IngestOnAFullDiskIsInsufficientStorageWithoutServerPaths) {
   EXPECT_GE(broken.status, 400);
   EXPECT_EQ(broken.body.find(root), std::string::npos) << broken.body;
   EXPECT_NE(broken.body.find("<root>"), std::string::npos) << broken.body;
+  // Nor in what DuckDB's catalog shows (each view's read_parquet paths).
+  auto views = k.PostJson("/v1/sql", {{"sql", "SELECT sql FROM duckdb_views() WHERE NOT internal"}});
+  EXPECT_EQ(views.status, 200) << views.body;
+  EXPECT_EQ(views.body.find(root), std::string::npos) << views.body;
+  EXPECT_NE(views.body.find("<root>/datasets/"), std::string::npos) << views.body;
 }
 
 // 7. Vectors: zero and denormal vectors in a cosine index scored null; ids holding '/'
