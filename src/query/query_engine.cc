@@ -622,20 +622,23 @@ Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOption
   }
 
   auto lease = std::make_shared<Lease>(impl_.get());
-  LH_RETURN_IF_ERROR(Prepare(sql, deadline, options.timeout, *lease));
-  if (duckdb_nparams(lease->prepared.p) > 0) {
-    return Status::InvalidArgument(
-        "the statement has parameters ($1, ?); send literal values instead");
-  }
+  lease->conn = impl_->Acquire(deadline);
+  if (lease->conn == nullptr) return exceeded("found every SQL connection busy");
 
-  // The statement runs on the runner; this thread waits until it is done or the deadline
-  // plus a grace for the interrupt to land, whichever comes first.
+  // The statement is prepared and run on the runner (DuckDB folds constant expressions
+  // while preparing: repeat('x', 2e9) costs its seconds there); this thread waits until it
+  // is done or the deadline plus a grace for the interrupt to land, whichever comes first.
   auto job = std::make_shared<Job>();
-  const uint64_t ticket = impl_->watchdog.Arm(deadline, lease->conn->raw());
   Impl* impl = impl_.get();
-  impl->runner->Submit([impl, job, lease, ticket, sql, options]() mutable {
+  impl->runner->Submit([impl, job, lease, deadline, sql, options]() mutable {
+    const uint64_t ticket = impl->watchdog.Arm(deadline, lease->conn->raw());
     QueryResult result;
-    Status st = RenderRows(lease->prepared.p, options, result);
+    Status st = PrepareReadOnly(*lease->conn, sql, lease->prepared);
+    if (st.ok() && duckdb_nparams(lease->prepared.p) > 0) {
+      st = Status::InvalidArgument(
+          "the statement has parameters ($1, ?); send literal values instead");
+    }
+    if (st.ok()) st = RenderRows(lease->prepared.p, options, result);
     const bool fired = impl->watchdog.Disarm(ticket);
     duckdb_destroy_prepare(&lease->prepared.p);
     ResetSessionState(*lease->conn, sql);
