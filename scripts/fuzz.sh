@@ -21,7 +21,7 @@ SOURCES=(
 )
 "$CXX" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL -DSPDLOG_SHARED_LIB \
-  -I src "${SOURCES[@]}" -lspdlog -lfmt -lcrypto -lsimdjson -o "$OUT/parsers_fuzz"
+  -I src "${SOURCES[@]}" -lspdlog -lfmt -lcrypto -lsimdjson -licuuc -lphonenumber -o "$OUT/parsers_fuzz"
 # Seeds for case 8 (the distill transforms): every fixture line, as "\x08<source index><line>".
 i=0
 for src in chat_turns validations iterate_runs fills emails playbooks pathway_traces replay_runs \

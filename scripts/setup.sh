@@ -21,7 +21,7 @@ APT_PACKAGES=(
   clang-format
   libboost-dev libsimdjson-dev nlohmann-json3-dev
   libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  libsqlite3-dev libssl-dev
+  libsqlite3-dev libssl-dev libicu-dev libphonenumber-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   wrk hyperfine jq
   clang-14 libclang-rt-14-dev

@@ -14,7 +14,7 @@
 //              3 scorer        every record re-scored and compared
 //              4 exports       firewall, dedup and shape of sft, rag and preference
 //              5 run summaries iterate runs, replay runs and receipts agree with themselves
-//              6 acceptance    the invariants of docs/DISTILL.md (24), each PASS/FAIL
+//              6 acceptance    the invariants of docs/DISTILL.md (26), each PASS/FAIL
 //              7 replay        replay runs re-validated against the current roster
 //            The result is FAIL when any phase fails (the CLI exits 1).
 //

@@ -24,9 +24,35 @@ Status AuditExports(AuditRun& a) {
     double min_score = 0;
     if (receipt.is_object()) {
       min_score = receipt["counts"].value("min_score", 0.0);
-      LH_ASSIGN_OR_RETURN(std::string sha, FileSha256(f));
-      if (receipt["outputs"][0].value("sha256", "") != sha)
-        a.inv.Violate("A21", fmt::format("exports/{}.jsonl changed after its export", kind));
+      // The export and its dropped log are what the receipt describes...
+      for (const std::string& name :
+           {std::string(kind) + ".jsonl", std::string(kind) + ".dropped.jsonl"}) {
+        std::string want;
+        for (const auto& o : receipt["outputs"])
+          if (o.value("path", "") == "exports/" + name) want = o.value("sha256", "");
+        auto sha = FileSha256(a.root / "exports" / name);
+        if (!sha.ok() || *sha != want)
+          a.inv.Violate("A21", fmt::format("exports/{} changed after its export", name));
+      }
+      // ...and what the scored evidence gives when exported again (editing an export and
+      // its receipt's hash together is still caught).
+      const fs::path again =
+          fs::temp_directory_path() / fmt::format("lakehouse-audit-{}", RandomHex(8));
+      fs::create_directories(again, ec);
+      ExportOptions eo{a.root, kind, min_score};
+      if (auto e = ExportTo(eo, again); e.ok()) {
+        for (const std::string& name :
+             {std::string(kind) + ".jsonl", std::string(kind) + ".dropped.jsonl"}) {
+          auto x = FileSha256(again / name), y = FileSha256(a.root / "exports" / name);
+          if (!x.ok() || !y.ok() || *x != *y) {
+            p.Fail(fmt::format("exports/{} is not what the scored evidence exports to", name));
+            a.inv.Violate("A21", fmt::format("exports/{} differs from its re-derivation", name));
+          }
+        }
+      } else {
+        p.Fail(fmt::format("re-deriving the {} export failed: {}", kind, e.status().message()));
+      }
+      fs::remove_all(again, ec);
     } else {
       a.inv.Violate("A21", fmt::format("exports/{}.jsonl has no receipt", kind));
     }
@@ -65,6 +91,22 @@ Status AuditExports(AuditRun& a) {
         if (Str(last, "role") != "assistant" || last["weight"].get_int64().get(weight) ||
             weight != 1)
           a.inv.Violate("A15", fmt::format("sft line {}", l.index));
+        // Shapes trainers accept: a user turn, no two assistant turns in a row, earlier
+        // assistant turns weighted 0.
+        bool user = false;
+        std::string_view previous;
+        for (size_t i = 0; i < msgs.size(); ++i) {
+          dom::element m = msgs.at(i).value_unsafe();
+          const std::string_view role = Str(m, "role");
+          user = user || role == "user";
+          int64_t w = -1;
+          if ((role == "assistant" && previous == "assistant") ||
+              (role == "assistant" && i + 1 < msgs.size() &&
+               (m["weight"].get_int64().get(w) || w != 0)))
+            a.inv.Violate("A15", fmt::format("sft line {}: assistant turn {}", l.index, i));
+          previous = role;
+        }
+        if (!user) a.inv.Violate("A15", fmt::format("sft line {}: no user turn", l.index));
         double score = -1;
         if ((*el)["metadata"]["score"].get_double().get(score)) score = -1;
         const std::string_view klass = Str((*el)["metadata"].value_unsafe(), "source_class");

@@ -21,8 +21,15 @@ Status AuditMaterializer(AuditRun& a) {
     const std::string name(s.name);
     if (!checkpoint["sources"].contains(name)) continue;
     const Json& st = checkpoint["sources"][name];
-    // What is on disk: id -> hash of the line before its provenance.
-    std::unordered_map<uint64_t, uint64_t> disk;
+    // What is on disk: id -> hash of the line before its provenance, and of the
+    // provenance that can be re-derived (source, line_offset, transform; recorded_at is
+    // when the run happened).
+    struct OnDisk {
+      uint64_t core = 0, provenance = 0;
+      std::string id;
+    };
+    std::unordered_map<uint64_t, OnDisk> disk;
+    simdjson::dom::parser prov_parser;
     for (const fs::path& f : FilesNamed(a.root / "evidence", name + ".jsonl")) {
       JsonlReader r;
       LH_RETURN_IF_ERROR(r.Open(f.string()));
@@ -30,7 +37,10 @@ Status AuditMaterializer(AuditRun& a) {
       while (r.Next(l)) {
         const size_t at = l.text.find("\"id\":\"");
         if (at == std::string_view::npos) continue;
-        disk[EvidenceIdKey(l.text.substr(at + 6, 27))] = Fnv1a64(EvidenceCore(l.text));
+        OnDisk& d = disk[EvidenceIdKey(l.text.substr(at + 6, 27))];
+        d.id = std::string(l.text.substr(at + 6, 27));
+        d.core = Fnv1a64(EvidenceCore(l.text));
+        d.provenance = Fnv1a64(ProvenanceKey(prov_parser, l.text));
       }
     }
     int64_t quarantine_lines = 0;
@@ -69,10 +79,21 @@ Status AuditMaterializer(AuditRun& a) {
       if (it == disk.end()) {
         p.Fail(fmt::format("_kb/{}.jsonl line {}: evidence {} is missing", name, l.index, id));
         a.inv.Violate("A06", id);
-      } else if (it->second != Fnv1a64(EvidenceCore(line))) {
+      } else if (it->second.core != Fnv1a64(EvidenceCore(line))) {
         p.Fail(fmt::format("_kb/{}.jsonl line {}: evidence {} differs", name, l.index, id));
         a.inv.Violate("A06", id);
+      } else if (it->second.provenance != Fnv1a64(ProvenanceKey(prov_parser, line))) {
+        p.Fail(fmt::format("_kb/{}.jsonl line {}: evidence {} has forged provenance", name, l.index,
+                           id));
+        a.inv.Violate("A25", id);
       }
+    }
+    // Evidence no consumed source line derives: forged (a correct content hash proves
+    // nothing about where a record came from).
+    for (const auto& [key, d] : disk) {
+      if (seen.count(key)) continue;
+      p.Fail(fmt::format("evidence {} has no source line in _kb/{}.jsonl", d.id, name));
+      a.inv.Violate("A25", d.id);
     }
     LH_RETURN_IF_ERROR(r.status());
     const int64_t dup = st.value("duplicates", int64_t{0});

@@ -115,12 +115,14 @@ class Invariants {
         {"A07", "every scored line matches its evidence line (same id, same order)"},
         {"A08", "scores are within [0, 1] and written with exactly 4 decimals"},
         {"A09", "a record is SftNever exactly when its firewall list is not empty"},
-        {"A10", "re-scoring gives the same score, category and firewall"},
+        {"A10", "re-scoring gives the same score, category and firewall reasons"},
         {"A11", "no SftNever evidence in the sft export"},
         {"A12", "no SftNever evidence in the preference export"},
         {"A13", "no flagged or quarantined evidence in the rag export"},
         {"A14", "no two sft examples have the same messages"},
-        {"A15", "every sft example ends with an assistant message of weight 1"},
+        {"A15",
+         "every sft example ends with an assistant message of weight 1, has a user "
+         "turn, no two assistant turns in a row, earlier ones of weight 0"},
         {"A16", "every sft example meets the export's minimum score and names one of 8 classes"},
         {"A17", "preference pairs: chosen differs from rejected"},
         {"A18", "preference pairs: the prompt is not repeated inside chosen or rejected"},
@@ -130,6 +132,12 @@ class Invariants {
         {"A22", "every quarantine line names its source, line_offset, reason and raw line"},
         {"A23", "iterate runs: attempt_count = len(attempts); valid exactly when final is set"},
         {"A24", "replay runs: prompt_sha256 is the hash of the messages; valid = no errors"},
+        {"A25",
+         "every evidence record comes from a consumed source line, with that line's "
+         "provenance (source, line_offset, transform)"},
+        {"A26",
+         "receipts form one hash chain: each previous receipt still has the recorded "
+         "SHA-256"},
     };
     for (const auto& [id, text] : list) items_.push_back({id, text, 0, ""});
   }
@@ -181,6 +189,24 @@ inline Status ForEachJsonLine(
 inline std::string_view EvidenceCore(std::string_view line) {
   const size_t p = line.rfind(",\"provenance\":");
   return p == std::string_view::npos ? line : line.substr(0, p);
+}
+
+//! "source\nline_offset\ntransform" of an evidence line's provenance ("" when absent):
+//! what re-deriving the line from its source must reproduce.
+inline std::string ProvenanceKey(simdjson::dom::parser& parser, std::string_view line) {
+  const size_t p = line.rfind(",\"provenance\":");
+  if (p == std::string_view::npos) return "";
+  std::string obj(line.substr(p + 14));
+  while (!obj.empty() && (obj.back() == '\n' || obj.back() == ' ')) obj.pop_back();
+  if (!obj.empty() && obj.back() == '}') obj.pop_back();  // the evidence line's own brace
+  simdjson::dom::element el;
+  if (parser.parse(obj).get(el)) return "";
+  std::string_view source, transform;
+  int64_t offset = -1;
+  if (el["source"].get_string().get(source) || el["transform"].get_string().get(transform) ||
+      el["line_offset"].get_int64().get(offset))
+    return "";
+  return fmt::format("{}\n{}\n{}", source, offset, transform);
 }
 
 inline bool IsDay(std::string_view d) {

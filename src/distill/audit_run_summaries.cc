@@ -59,9 +59,36 @@ Status AuditRunSummaries(AuditRun& a) {
       }
     }
   }
+  // The receipts' hash chain: every `previous` names a receipt whose bytes still hash to
+  // what was recorded, and no receipt is the previous of two (one chain).
+  std::set<std::string> linked;
+  int64_t links = 0;
+  std::error_code ec;
+  for (const auto& d : fs::directory_iterator(a.root / "_receipts", ec)) {
+    for (const auto& e : fs::directory_iterator(d.path(), ec)) {
+      if (e.path().extension() != ".json") continue;
+      std::ifstream in(e.path());
+      auto r = ParseJson(std::string{std::istreambuf_iterator<char>(in), {}});
+      if (!r.ok() || !r->contains("previous")) continue;
+      ++links;
+      const Json& prev = (*r)["previous"];
+      const std::string path = prev.value("path", "");
+      auto sha = FileSha256(a.root / path);
+      const std::string self = RelPath(a.root, e.path());
+      if (!sha.ok() || *sha != prev.value("sha256", "")) {
+        p.Fail(fmt::format("{}: its previous receipt {} was changed or removed", self, path));
+        a.inv.Violate("A26", self);
+      }
+      if (!linked.insert(path).second) {
+        p.Fail(fmt::format("{}: {} is already the previous of another receipt", self, path));
+        a.inv.Violate("A26", self);
+      }
+    }
+  }
   p.notes["iterate_runs"] = iterate;
   p.notes["replay_runs"] = replays;
   p.notes["receipts"] = receipts;
+  p.notes["receipt_links"] = links;
   return Status::OK();
 }
 

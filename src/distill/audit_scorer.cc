@@ -1,5 +1,7 @@
 #include "distill/audit_phases.h"
 
+#include <algorithm>
+
 namespace lakehouse::distill::audit {
 
 // 3: re-score every record.
@@ -15,8 +17,11 @@ Status AuditScorer(AuditRun& a) {
     ScoreResult r = ScoreEvidence(ev, ctx);
     if (s.score < 0 || s.score > 1) a.inv.Violate("A08", std::string(ev.id));
     if ((s.category == "SftNever") != !s.firewall.empty()) a.inv.Violate("A09", std::string(ev.id));
+    // The reasons themselves, not their count: a rewritten firewall reason is tampering.
+    const bool same_firewall =
+        std::equal(r.firewall.begin(), r.firewall.end(), s.firewall.begin(), s.firewall.end());
     if (FormatScore(r.score) != FormatScore(s.score) || r.category != s.category ||
-        r.firewall.size() != s.firewall.size()) {
+        !same_firewall) {
       p.Fail(fmt::format("{}: scored {} {}, re-scored {} {}", ev.id, FormatScore(s.score),
                          s.category, FormatScore(r.score), r.category));
       a.inv.Violate("A10", std::string(ev.id));

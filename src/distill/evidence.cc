@@ -82,7 +82,31 @@ class Line {
     if (!millis)
       return Status::InvalidArgument(
           fmt::format("field '{}': '{}' is not an RFC 3339 time", time_key, t.substr(0, 64)));
+    // A time outside 2000..2099 is a corrupted or forged line, not an event we saw.
+    constexpr int64_t kFrom = 946684800000LL, kUntil = 4102444800000LL;
+    if (*millis < kFrom || *millis >= kUntil)
+      return Status::InvalidArgument(fmt::format(
+          "field '{}': '{}' is outside the plausible range 2000..2099", time_key, t.substr(0, 64)));
     d.day = FormatDate(CivilDateOf(*millis));
+    return Status::OK();
+  }
+  //! Strict types: each listed field, when present and not null, has exactly this JSON
+  //! type ("flag": "true" is not a boolean, and is not read as false either).
+  enum class Type { kBool, kInt, kNumber, kString };
+  Status Typed(std::initializer_list<std::pair<std::string_view, Type>> fields) const {
+    for (const auto& [key, type] : fields) {
+      dom::element el;
+      if (obj_[key].get(el) != simdjson::SUCCESS || el.is_null()) continue;
+      const bool ok = type == Type::kBool     ? el.is_bool()
+                      : type == Type::kInt    ? (el.is_int64() || el.is_uint64())
+                      : type == Type::kNumber ? el.is_number()
+                                              : el.is_string();
+      if (!ok) {
+        static constexpr const char* kNames[] = {"a boolean", "an integer", "a number", "a string"};
+        return Status::InvalidArgument(
+            fmt::format("field '{}' must be {}", key, kNames[static_cast<int>(type)]));
+      }
+    }
     return Status::OK();
   }
   //! Copies required fields (minified, in the given order) into the payload.
@@ -122,6 +146,9 @@ using TransformFn = Status (*)(const Line&, EvidenceDraft&, JsonObjectWriter&);
 // replay run when it has one, else its request.
 Status ChatTurn(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
   LH_RETURN_IF_ERROR(in.Begin("at", d));
+  LH_RETURN_IF_ERROR(in.Typed({{"ok", Line::Type::kBool},
+                               {"attempts", Line::Type::kInt},
+                               {"latency_ms", Line::Type::kNumber}}));
   d.kind = "chat_turn";
   d.subject = in.StringOr("run_id", in.StringOr("request_id"));
   return in.Copy(w, {"id", "request_id", "origin", "run_id", "requested_model", "model", "provider",
@@ -133,6 +160,7 @@ Status ChatTurn(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 // run, else the validation itself.
 Status Validation(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
   LH_RETURN_IF_ERROR(in.Begin("at", d));
+  LH_RETURN_IF_ERROR(in.Typed({{"valid", Line::Type::kBool}, {"elapsed_us", Line::Type::kNumber}}));
   d.kind = "validation";
   std::string_view order = in.Nested("payload", "order_id");
   d.subject = !order.empty() ? order : in.StringOr("run_id", in.StringOr("id"));
@@ -144,6 +172,9 @@ Status Validation(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 // `prompt` (the first two turns) was added to the source later: null on older lines.
 Status IterateRun(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
   LH_RETURN_IF_ERROR(in.Begin("at", d));
+  LH_RETURN_IF_ERROR(in.Typed({{"valid", Line::Type::kBool},
+                               {"attempt_count", Line::Type::kInt},
+                               {"max_attempts", Line::Type::kInt}}));
   d.kind = "iterate_run";
   std::string_view order = in.Nested("task", "order_id");
   d.subject = !order.empty() ? order : in.StringOr("run_id");
@@ -157,6 +188,7 @@ Status IterateRun(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 // got then and the order it was for. Subject: the order.
 Status Fill(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
   LH_RETURN_IF_ERROR(in.Begin("at", d));
+  LH_RETURN_IF_ERROR(in.Typed({{"valid", Line::Type::kBool}}));
   d.kind = "fill";
   LH_ASSIGN_OR_RETURN(std::string_view order, in.String("order_id"));
   d.subject = order;
@@ -168,6 +200,10 @@ Status Fill(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 // worker and the order. Subject: the order.
 Status Email(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
   LH_RETURN_IF_ERROR(in.Begin("at", d));
+  LH_RETURN_IF_ERROR(in.Typed({{"valid", Line::Type::kBool},
+                               {"to", Line::Type::kString},
+                               {"subject", Line::Type::kString},
+                               {"body", Line::Type::kString}}));
   d.kind = "email";
   LH_ASSIGN_OR_RETURN(std::string_view order, in.String("order_id"));
   d.subject = order;
@@ -178,6 +214,7 @@ Status Email(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 // playbooks -> playbook_record | playbook_replay (by `op`). Subject: the playbook.
 Status Playbook(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
   LH_RETURN_IF_ERROR(in.Begin("at", d));
+  LH_RETURN_IF_ERROR(in.Typed({{"valid", Line::Type::kBool}, {"version", Line::Type::kInt}}));
   LH_ASSIGN_OR_RETURN(std::string_view op, in.String("op"));
   LH_ASSIGN_OR_RETURN(std::string_view id, in.String("playbook_id"));
   d.subject = id;
@@ -241,6 +278,7 @@ Status ObserverWindow(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 // truth_claims -> truth_claim: one claim, dated when it was recorded. Subject: its subject.
 Status TruthClaim(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
   LH_RETURN_IF_ERROR(in.Begin("recorded_at", d));
+  LH_RETURN_IF_ERROR(in.Typed({{"confidence", Line::Type::kNumber}}));
   d.kind = "truth_claim";
   LH_ASSIGN_OR_RETURN(std::string_view subject, in.String("subject"));
   d.subject = subject;
@@ -252,6 +290,9 @@ Status TruthClaim(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 // fill, email, playbook or evidence id).
 Status Feedback(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
   LH_RETURN_IF_ERROR(in.Begin("at", d));
+  LH_RETURN_IF_ERROR(in.Typed({{"rating", Line::Type::kInt},
+                               {"flag", Line::Type::kBool},
+                               {"reason", Line::Type::kString}}));
   d.kind = "feedback";
   LH_ASSIGN_OR_RETURN(std::string_view target, in.String("target"));
   d.subject = target;

@@ -6,8 +6,10 @@
 #include <fmt/format.h>
 
 #include "core/ids.h"
+#include "distill/firewall.h"
 #include "distill/jsonl.h"
 #include "distill/receipts.h"
+#include "distill/scorer.h"
 #include "distill/scoring.h"
 
 namespace lakehouse::distill {
@@ -47,6 +49,9 @@ Json ToJson(dom::element el) {
 Json Message(std::string_view role, std::string_view content, bool weighted = false) {
   Json m{{"role", std::string(role)}, {"content", std::string(content)}};
   if (weighted) m["weight"] = 1;
+  // An earlier assistant turn is context, not an answer to learn: OpenAI fine-tuning
+  // trains on every assistant message without weight 0.
+  if (!weighted && role == "assistant") m["weight"] = 0;
   return m;
 }
 
@@ -65,11 +70,14 @@ std::optional<Json> Messages(std::optional<dom::element> arr) {
 }
 
 // Case folded, letters and digits only, single spaces: equal keys are near duplicates.
+// Bytes of non-ASCII characters are kept as they are (after the firewall's normalisation),
+// so two different questions in Chinese are not equal keys.
 std::string NearKey(std::string_view text) {
+  const std::string normal = NormalizeForScan(text);
   std::string out;
   bool space = false;
-  for (unsigned char c : text) {
-    if (std::isalnum(c)) {
+  for (unsigned char c : normal) {
+    if (std::isalnum(c) || c >= 0x80) {
       if (space && !out.empty()) out += ' ';
       out += static_cast<char>(std::tolower(c));
       space = false;
@@ -78,6 +86,49 @@ std::string NearKey(std::string_view text) {
     }
   }
   return out;
+}
+
+// The export's own pass of the firewall over exactly the text it is about to write: the
+// score-time view of a record may not hold all of it. Nullopt when clean.
+std::optional<std::string> ExportFirewall(
+    const EvidenceView& ev, const std::vector<std::pair<std::string, std::string>>& parts) {
+  const std::vector<std::string> allowed = Addressees(ev);
+  thread_local ScanCache cache;
+  for (const auto& [where, text] : parts) {
+    std::vector<std::string> reasons;
+    AppendReasons(cache.Scan(text), where, allowed, reasons, /*with_dnr=*/true);
+    if (!reasons.empty()) return reasons.front() + " (found at export)";
+  }
+  return std::nullopt;
+}
+
+// What trainers accept: at least one user turn, never two assistant turns in a row, the
+// answer last. Nullopt when the conversation has that shape.
+std::optional<std::string> ShapeProblem(const Json& messages) {
+  bool user = false;
+  std::string previous;
+  for (const auto& m : messages) {
+    const std::string role = m["role"].get<std::string>();
+    if (role == "user") user = true;
+    if (role == "assistant" && previous == "assistant") return "two assistant turns in a row";
+    previous = role;
+  }
+  if (!user) return "no user turn";
+  if (previous != "assistant") return "the last turn is not the answer";
+  return std::nullopt;
+}
+
+// A deterministic train/validation split (1 in 10 to validation) by a hash of the
+// example's near-duplicate key, so near duplicates always land in the same split.
+std::string_view SplitOf(const std::string& near_key) {
+  return Fnv1a64(near_key) % 10 == 0 ? "validation" : "train";
+}
+
+std::vector<std::pair<std::string, std::string>> MessageParts(const Json& messages) {
+  std::vector<std::pair<std::string, std::string>> parts;
+  for (const auto& m : messages)
+    parts.emplace_back(m["role"].get<std::string>() + " message", m["content"].get<std::string>());
+  return parts;
 }
 
 struct Candidate {
@@ -282,10 +333,11 @@ std::vector<std::string_view> Chunks(std::string_view text) {
 // The output of one export: lines, drops with reasons, and dedup.
 class ExportWriter {
  public:
-  ExportWriter(const fs::path& root, const std::string& kind) : root_(root), kind_(kind) {}
+  ExportWriter(const ExportOptions& opt, const fs::path& dir, const std::string& kind)
+      : root_(opt.root), dir_(dir), kind_(kind) {}
   Status Open() {
-    LH_RETURN_IF_ERROR(out_.Open(root_ / "exports" / (kind_ + ".jsonl")));
-    return dropped_.Open(root_ / "exports" / (kind_ + ".dropped.jsonl"));
+    LH_RETURN_IF_ERROR(out_.Open(dir_ / (kind_ + ".jsonl")));
+    return dropped_.Open(dir_ / (kind_ + ".dropped.jsonl"));
   }
   // True when `exact`/`near` were seen before (the drop is logged).
   bool Duplicate(const EvidenceView& ev, std::string_view klass, const std::string& exact,
@@ -340,14 +392,14 @@ class ExportWriter {
     counts["dropped_by_reason"] = drops;
     Json outputs = Json::array();
     for (const std::string& name : {kind_ + ".jsonl", kind_ + ".dropped.jsonl"}) {
-      LH_ASSIGN_OR_RETURN(Json o, DescribeOutput(root_, root_ / "exports" / name));
+      LH_ASSIGN_OR_RETURN(Json o, DescribeOutput(root_, dir_ / name));
       outputs.push_back(o);
     }
     return Json{{"kind", kind_}, {"inputs", inputs_}, {"outputs", outputs}, {"counts", counts}};
   }
 
  private:
-  fs::path root_;
+  fs::path root_, dir_;
   std::string kind_;
   AtomicFileWriter out_, dropped_;
   std::string buf_, drop_buf_;
@@ -369,8 +421,8 @@ void AppendMetadata(std::string& out, const EvidenceView& ev, const ScoredView& 
   if (extra) extra(m);
 }
 
-Result<Json> ExportSft(const ExportOptions& opt) {
-  ExportWriter w(opt.root, "sft");
+Result<Json> ExportSft(const ExportOptions& opt, const fs::path& dir) {
+  ExportWriter w(opt, dir, "sft");
   LH_RETURN_IF_ERROR(w.Open());
   std::map<std::string, int64_t> by_class;
   int64_t candidates = 0;
@@ -388,16 +440,22 @@ Result<Json> ExportSft(const ExportOptions& opt) {
           w.Drop(ev, c->klass,
                  fmt::format("below the minimum score {} ({})", FormatScore(opt.min_score),
                              FormatScore(s.score)));
+        } else if (auto leak = ExportFirewall(ev, MessageParts(*c->messages))) {
+          w.Drop(ev, c->klass, fmt::format("firewall: {}", *leak));
+        } else if (auto shape = ShapeProblem(*c->messages)) {
+          w.Drop(ev, c->klass, fmt::format("shape: {}", *shape));
         } else {
           const std::string messages = DumpJson(*c->messages);
           std::string text;
           for (const auto& m : *c->messages) text += m["content"].get<std::string>() + "\n";
-          if (w.Duplicate(ev, c->klass, Sha256Hex(messages), NearKey(text))) return Status::OK();
+          const std::string near = NearKey(text);
+          if (w.Duplicate(ev, c->klass, Sha256Hex(messages), near)) return Status::OK();
           std::string& out = w.Line();
           {
             JsonObjectWriter line(out);
             line.Raw("messages", messages);
-            AppendMetadata(line.Key("metadata"), ev, s, c->klass, {});
+            AppendMetadata(line.Key("metadata"), ev, s, c->klass,
+                           [&](JsonObjectWriter& m) { m.Str("split", SplitOf(near)); });
           }
           out += '\n';
           ++by_class[c->klass];
@@ -411,8 +469,8 @@ Result<Json> ExportSft(const ExportOptions& opt) {
       {"candidates", candidates}, {"min_score", RoundScore(opt.min_score)}, {"by_class", classes}});
 }
 
-Result<Json> ExportRag(const ExportOptions& opt) {
-  ExportWriter w(opt.root, "rag");
+Result<Json> ExportRag(const ExportOptions& opt, const fs::path& dir) {
+  ExportWriter w(opt, dir, "rag");
   LH_RETURN_IF_ERROR(w.Open());
   std::map<std::string, int64_t> by_kind;
   int64_t candidates = 0, chunks = 0;
@@ -453,8 +511,8 @@ Result<Json> ExportRag(const ExportOptions& opt) {
   return w.Commit(Json{{"candidates", candidates}, {"chunks", chunks}, {"by_kind", kinds}});
 }
 
-Result<Json> ExportPreference(const ExportOptions& opt) {
-  ExportWriter w(opt.root, "preference");
+Result<Json> ExportPreference(const ExportOptions& opt, const fs::path& dir) {
+  ExportWriter w(opt, dir, "preference");
   LH_RETURN_IF_ERROR(w.Open());
   int64_t runs = 0, pairs = 0;
   LH_RETURN_IF_ERROR(ForEachScoredEvidence(
@@ -472,6 +530,10 @@ Result<Json> ExportPreference(const ExportOptions& opt) {
         }
         if (!prompt) {
           w.Drop(ev, klass, "no prompt recorded (a line from before prompts were logged)");
+          return w.Flush();
+        }
+        if (auto leak = ExportFirewall(ev, MessageParts(*prompt))) {
+          w.Drop(ev, klass, fmt::format("firewall: {}", *leak));
           return w.Flush();
         }
         if (auto a = ev.Get("attempts");
@@ -498,8 +560,18 @@ Result<Json> ExportPreference(const ExportOptions& opt) {
                                i + 1));
             continue;
           }
-          const std::string chosen_json = DumpJson(Json::array({Message("assistant", chosen)}));
-          const std::string rejected_json = DumpJson(Json::array({Message("assistant", rejected)}));
+          if (auto leak = ExportFirewall(
+                  ev, {{"chosen", std::string(chosen)}, {"rejected", std::string(rejected)}})) {
+            w.Drop(ev, klass, fmt::format("attempt {}: firewall: {}", i + 1, *leak));
+            continue;
+          }
+          // Preference pairs carry no weights: each side is one whole answer.
+          auto answer = [](std::string_view content) {
+            return DumpJson(
+                Json::array({Json{{"role", "assistant"}, {"content", std::string(content)}}}));
+          };
+          const std::string chosen_json = answer(chosen);
+          const std::string rejected_json = answer(rejected);
           if (w.Duplicate(ev, klass, Sha256Hex(prompt_json + chosen_json + rejected_json), ""))
             continue;
           Json kinds = Json::array();
@@ -513,14 +585,19 @@ Result<Json> ExportPreference(const ExportOptions& opt) {
           std::string& out = w.Line();
           {
             JsonObjectWriter line(out);
+            // TRL's conversational shape, and OpenAI's DPO shape of the same pair.
             line.Raw("prompt", prompt_json)
                 .Raw("chosen", chosen_json)
-                .Raw("rejected", rejected_json);
+                .Raw("rejected", rejected_json)
+                .Raw("input", "{\"messages\":" + prompt_json + "}")
+                .Raw("preferred_output", chosen_json)
+                .Raw("non_preferred_output", rejected_json);
             AppendMetadata(line.Key("metadata"), ev, s, klass, [&](JsonObjectWriter& m) {
               m.Str("run_id", ev.Str("run_id"))
                   .Int("chosen_attempt", static_cast<int64_t>(n))
                   .Int("rejected_attempt", static_cast<int64_t>(i + 1))
-                  .Raw("rejected_errors", DumpJson(kinds));
+                  .Raw("rejected_errors", DumpJson(kinds))
+                  .Str("split", SplitOf(NearKey(prompt_text)));
             });
           }
           out += '\n';
@@ -541,17 +618,20 @@ const std::vector<std::string>& SftClasses() {
   return classes;
 }
 
+Result<Json> ExportTo(const ExportOptions& opt, const fs::path& dir) {
+  if (opt.kind == "sft") return ExportSft(opt, dir);
+  if (opt.kind == "rag") return ExportRag(opt, dir);
+  if (opt.kind == "preference") return ExportPreference(opt, dir);
+  return Status::InvalidArgument(
+      fmt::format("unknown export '{}'; exports are sft, rag, preference", opt.kind));
+}
+
 Result<Json> Export(const ExportOptions& opt) {
   StepTimer timer;
-  Result<Json> body = Status::InvalidArgument(
-      fmt::format("unknown export '{}'; exports are sft, rag, preference", opt.kind));
-  if (opt.kind == "sft") body = ExportSft(opt);
-  if (opt.kind == "rag") body = ExportRag(opt);
-  if (opt.kind == "preference") body = ExportPreference(opt);
-  if (!body.ok()) return body.status();
+  LH_ASSIGN_OR_RETURN(Json body, ExportTo(opt, opt.root / "exports"));
   LH_ASSIGN_OR_RETURN(std::string receipt,
-                      WriteReceipt(opt.root, "export_" + opt.kind, timer, *body));
-  (*body)["receipt"] = RelPath(opt.root, receipt);
+                      WriteReceipt(opt.root, "export_" + opt.kind, timer, body));
+  body["receipt"] = RelPath(opt.root, receipt);
   return body;
 }
 

@@ -10,12 +10,19 @@
 //   rag         exports/rag.jsonl: {"id", "text", "metadata"} chunks (<= 2000 characters,
 //               split at whitespace) of playbooks, fills, emails, truth claims, pathway
 //               steps and feedback notes.
-//   preference  exports/preference.jsonl: {"prompt", "chosen", "rejected", "metadata"}
-//               (TRL conversational shape) for every failed attempt of an iterate run that
-//               a valid attempt followed.
+//   preference  exports/preference.jsonl: {"prompt", "chosen", "rejected", "input",
+//               "preferred_output", "non_preferred_output", "metadata"} (TRL's
+//               conversational shape and OpenAI's DPO shape of the same pair) for every
+//               failed attempt of an iterate run that a valid attempt followed.
 //
-// The firewall: SftNever evidence never reaches sft or preference (RAG keeps PII and dnr
-// notes, which coordinators need, but not flagged or quarantined records). Exact
+// Shapes trainers accept: earlier assistant turns carry "weight": 0, every example has a
+// user turn and never two assistant turns in a row (else dropped, "shape: ..."), and each
+// line's metadata has a deterministic "split" (train or validation, 1 in 10, by a hash of
+// its near-duplicate key, so near duplicates share a split).
+//
+// The firewall: SftNever evidence never reaches sft or preference, and every message of an
+// example is scanned again at export (firewall.h), whatever the record's score said (RAG
+// keeps PII and dnr notes, which coordinators need, but not flagged or quarantined records). Exact
 // duplicates (same content) and near duplicates (same text after case folding and removing
 // punctuation and spacing) are dropped. Every dropped candidate is logged with its reason in
 // exports/<kind>.dropped.jsonl. Outputs are written whole (temp + rename), in evidence order,
@@ -40,6 +47,9 @@ struct ExportOptions {
 
 //! Writes the export; returns the receipt body (with "receipt").
 Result<Json> Export(const ExportOptions& options);
+//! The same export written to `out_dir` instead of <root>/exports, without a receipt: the
+//! audit re-derives the exports this way and compares them byte for byte.
+Result<Json> ExportTo(const ExportOptions& options, const std::filesystem::path& out_dir);
 
 //! The SFT source classes, in documentation order.
 const std::vector<std::string>& SftClasses();

@@ -142,6 +142,10 @@ class SourceRun {
       LH_RETURN_IF_ERROR(LoadSeen());
       state_.offset = state_.lines = 0;
       state_.crc = 0;
+    } else if (size > state_.offset && HasOutputs()) {
+      // New lines: a client's retry (same X-Request-Id, same content) or an exact duplicate
+      // line is the evidence already on disk, not a second record.
+      LH_RETURN_IF_ERROR(LoadSeen());
     }
 
     JsonlReader reader;
@@ -157,7 +161,7 @@ class SourceRun {
       Status st = transformer.Transform(spec_, line.text, draft);
       if (st.ok()) {
         const std::string id = EvidenceId(spec_, draft);
-        if (rewritten && !seen_ids_.insert(EvidenceIdKey(id)).second) {
+        if (!seen_ids_.insert(EvidenceIdKey(id)).second) {
           ++dup_;
         } else {
           std::string& buf = Buffer("evidence/" + DayPath(draft.day) + "/" + name_ + ".jsonl");

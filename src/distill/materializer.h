@@ -12,7 +12,9 @@
 // uncommitted tail and are cut back, so no line is ever written twice. A source whose
 // consumed prefix no longer has the recorded CRC (rewritten in place, or shorter) is read
 // again from line 0, skipping evidence ids and quarantined lines already on disk (ids are
-// content hashes), so nothing is duplicated. A last line without '\n' is a writer
+// content hashes), so nothing is duplicated. New lines are checked against the ids on disk
+// too: a client's retry (same X-Request-Id, same content) or an exact duplicate line is
+// the evidence already there, counted in duplicates_skipped. A last line without '\n' is a writer
 // mid-append: left for the next run (`pending_bytes` in the receipt).
 //
 // Sources are independent, so they are processed a few at a time (one thread each, the

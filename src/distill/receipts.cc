@@ -54,8 +54,21 @@ Result<std::string> WriteReceipt(const fs::path& root, std::string_view step,
   r["duration_ms"] =
       std::round(static_cast<double>(MicrosSince(timer.t0)) / 100.0) / 10.0;  // 0.1 ms
   for (auto it = body.begin(); it != body.end(); ++it) r[it.key()] = it.value();
-  const fs::path dir = root / "_receipts" / std::string(step);
+  // The chain: each receipt holds the hash of the newest one before it (of any step), so
+  // editing an older receipt breaks the next one's link.
+  fs::path previous;
   std::error_code ec;
+  for (const auto& d : fs::directory_iterator(root / "_receipts", ec)) {
+    for (const auto& e : fs::directory_iterator(d.path(), ec)) {
+      if (e.path().extension() != ".json") continue;
+      if (previous.empty() || e.path().filename() > previous.filename()) previous = e.path();
+    }
+  }
+  if (!previous.empty()) {
+    LH_ASSIGN_OR_RETURN(std::string sha, FileSha256(previous));
+    r["previous"] = Json{{"path", RelPath(root, previous)}, {"sha256", sha}};
+  }
+  const fs::path dir = root / "_receipts" / std::string(step);
   fs::create_directories(dir, ec);
   if (ec) return Status::IOError(fmt::format("create {}: {}", dir.string(), ec.message()));
   // The name sorts by time: 20261124T074315123Z-1a2b.json

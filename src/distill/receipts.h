@@ -2,8 +2,10 @@
 //
 // Each run of a step writes one receipt, `_receipts/<step>/<started_at>-<rand>.json`
 // (receipt.v1): when it ran, how long, its inputs (path, bytes, a hash), its outputs
-// (path, bytes, sha256 or crc32c, lines added) and its counts. The audit reads the latest
-// receipt of each step; an operator reads them to see what a run did.
+// (path, bytes, sha256 or crc32c, lines added) and its counts, and `previous`: the path and
+// SHA-256 of the newest receipt before it (any step), so receipts form a hash chain and an
+// edited receipt breaks the next one's link (audit A26). The audit reads the latest receipt
+// of each step; an operator reads them to see what a run did.
 //
 // Thread-safety: free functions.
 #pragma once

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -58,7 +59,17 @@ void AllowAddressee(std::string_view answer, LearnableText& t) {
 LearnableText LearnableTextOf(const EvidenceView& ev) {
   LearnableText t;
   const std::string_view kind = ev.kind;
+  // Every message of a recorded conversation, whatever its role: the system prompt and
+  // the roster context are part of what a model learns from too.
+  auto add_messages = [&](std::string_view field) {
+    dom::array msgs;
+    if (auto m = ev.Get(field); m && m->get_array().get(msgs) == simdjson::SUCCESS) {
+      for (dom::element msg : msgs)
+        t.Add(std::string(StringAt(msg, "role")) + " message", StringAt(msg, "content"));
+    }
+  };
   if (kind == "iterate_run") {
+    add_messages("prompt");
     dom::array attempts;
     if (auto a = ev.Get("attempts"); a && a->get_array().get(attempts) == simdjson::SUCCESS) {
       for (dom::element at : attempts) {
@@ -73,17 +84,15 @@ LearnableText LearnableTextOf(const EvidenceView& ev) {
   } else if (kind == "chat_turn") {
     t.Add("response", ev.Str("response"));
     AllowAddressee(ev.Str("response"), t);
-    if (ev.Str("origin") == "chat") {
-      dom::array msgs;
-      if (auto m = ev.Get("messages"); m && m->get_array().get(msgs) == simdjson::SUCCESS)
-        for (dom::element msg : msgs)
-          if (StringAt(msg, "role") == "user") t.Add("user message", StringAt(msg, "content"));
-    }
+    add_messages("messages");
   } else if (kind == "email") {
     t.Add("subject", ev.Str("subject"));
     t.Add("body", ev.Str("body"));
+    if (auto w = ev.Get("worker")) t.Add("worker context", Minify(*w));
+    if (auto o = ev.Get("order")) t.Add("order context", Minify(*o));
     if (!ev.Str("to").empty()) t.allowed_emails.emplace_back(ev.Str("to"));
   } else if (kind == "replay_run") {
+    add_messages("messages");
     t.Add("response", ev.Str("response"));
     AllowAddressee(ev.Str("response"), t);
   } else if (kind == "playbook_record") {
@@ -102,12 +111,22 @@ LearnableText LearnableTextOf(const EvidenceView& ev) {
   return t;
 }
 
+}  // namespace
+
+std::vector<std::string> Addressees(const EvidenceView& ev) {
+  return LearnableTextOf(ev).allowed_emails;
+}
+
+namespace {
+
 void Firewall(const EvidenceView& ev, const ScoreContext& ctx, ScoreResult& r) {
   const LearnableText text = LearnableTextOf(ev);
   bool dnr = false;
+  thread_local ScanCache cache;  // a text seen before (a prompt's rules) is not scanned again
   for (const auto& [where, s] : text.parts) {
-    FindPii(s, where, text.allowed_emails, r.firewall);
-    dnr = dnr || ContainsDnr(s);
+    const TextFindings& f = cache.Scan(s);
+    AppendReasons(f, where, text.allowed_emails, r.firewall, /*with_dnr=*/false);
+    dnr = dnr || f.dnr;
   }
   if (ev.kind == "truth_claim") {
     const std::string_view attr = ev.Str("attribute");
@@ -254,9 +273,12 @@ void AppendScoredLine(std::string& out, const EvidenceView& ev, const ScoreResul
 Result<ScoreContext> ScoreContext::Build(const fs::path& root) {
   ScoreContext ctx;
   EvidenceParser parser;
+  std::set<std::string> feedback_ids;  // a retried POST /v1/feedback is one rating
   LH_RETURN_IF_ERROR(
       ForEachEvidenceOf(root, {"feedback", "playbooks"}, [&](const EvidenceView& ev) {
         if (ev.kind == "feedback") {
+          const std::string_view fid = ev.Str("id");
+          if (!fid.empty() && !feedback_ids.insert(std::string(fid)).second) return Status::OK();
           auto& f = ctx.feedback[std::string(ev.Str("target"))];
           const int64_t rating = ev.Int("rating");
           if (rating > 0) ++f.positive;

@@ -18,14 +18,23 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "core/json.h"
 #include "core/status.h"
+#include "distill/evidence_view.h"
 
 namespace lakehouse::distill {
 
 //! The version of the scoring rules; part of the checkpoint (a change re-scores all).
-inline constexpr std::string_view kScoreRules = "score@1";
+//! score@2: every message of a conversation is scanned (the system prompt and the roster
+//! context too), by the normalising scanners of firewall.h.
+inline constexpr std::string_view kScoreRules = "score@2";
+
+//! The addresses a record may carry (an email's `to`, a drafted email's recipient): the
+//! firewall does not count them as a third party's. Exports scan with the same list.
+std::vector<std::string> Addressees(const EvidenceView& ev);
 
 //! Runs the scorer over `<root>/evidence`; returns the receipt body (with "receipt").
 Result<Json> Score(const std::filesystem::path& root);

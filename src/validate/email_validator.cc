@@ -47,6 +47,16 @@ Verdict Validators::Email(const Roster& roster, const Json& p) const {
     Add(e, ErrorKind::kConsistency, "to",
         fmt::format("{} is not the roster email of worker {}", *to, w->worker_id));
   }
+  // Outreach goes to workers who can be placed: never to one on the do-not-return list,
+  // nor to one who is not active (the Fill validator refuses both too).
+  if (w && w->status == WorkerStatus::kDnr) {
+    Add(e, ErrorKind::kPolicy, "worker_id",
+        fmt::format("worker {} is on the do-not-return list: no outreach", w->worker_id));
+  } else if (w && w->status != WorkerStatus::kActive) {
+    Add(e, ErrorKind::kPolicy, "worker_id",
+        fmt::format("worker {} is {}, not active: no outreach", w->worker_id,
+                    WorkerStatusName(w->status)));
+  }
 
   // Length limits.
   if (subject->size() > options_.subject_max_chars) {

@@ -78,6 +78,16 @@ Result<IterateRequest> ParseIterateRequest(const Json& body) {
         fmt::format("field 'task' must be an object, got {}", JsonTypeName(*task)));
   }
   r.task = *task;
+  // A task names its order (and an email's worker) and nothing else: the prompt is built
+  // from the roster, and free-form text here would be copied into what a model is trained
+  // on, past the distillation firewall's sight of who wrote it.
+  for (const auto& [key, value] : task->items()) {
+    if (key != "order_id" && !(key == "worker_id" && r.kind == "email")) {
+      return Status::InvalidArgument(
+          fmt::format("field 'task.{}' is not allowed: a {} task is {}", key, r.kind,
+                      r.kind == "email" ? "{order_id, worker_id}" : "{order_id}"));
+    }
+  }
   std::vector<const char*> needed = {"order_id"};
   if (r.kind == "email") needed.push_back("worker_id");
   for (const char* f : needed) {

@@ -136,7 +136,7 @@ std::string Validators::RulesText(std::string_view kind) const {
         "A fill is valid only when:\n"
         "- the order exists and its status is open;\n"
         "- every worker_id exists in the roster and appears once;\n"
-        "- every worker is active (never dnr: do-not-return), available, and has exactly the "
+        "- every worker is active (not barred from placement), available, and has exactly the "
         "order's role;\n"
         "- every worker's shift preference is the order's shift or any;\n"
         "- every worker holds all of the order's required certifications;\n"

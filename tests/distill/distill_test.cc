@@ -3,6 +3,7 @@
 // and firewall, the exports' determinism and dedup, and the audit catching tampering.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "core/clock.h"
@@ -260,6 +261,30 @@ TEST_F(DistillRoot, BadAndUnknownLinesAreQuarantinedWithTheirReason) {
   EXPECT_EQ(stray[0]["reason"], "no transform for source 'stray'");
 }
 
+// Strict types and plausible times: "flag": "true" was read as false, a rating "1" as 0,
+// and any RFC 3339 time was accepted.
+TEST_F(DistillRoot, MistypedFieldsAndImplausibleTimesAreQuarantined) {
+  auto fb = [](const std::string& rating, const std::string& flag, const std::string& at) {
+    return "{\"schema\":\"feedback.v1\",\"id\":\"fb_1\",\"request_id\":\"r1\",\"at\":\"" + at +
+           "\",\"target\":\"run_1\",\"rating\":" + rating + ",\"flag\":" + flag +
+           ",\"reason\":\"x\",\"coordinator\":null}\n";
+  };
+  Append(root(), "feedback",
+         fb("1", "\"true\"", "2026-11-19T10:00:00Z") +
+             fb("\"1\"", "false", "2026-11-19T10:00:00Z") +
+             fb("1", "true", "1970-01-01T00:00:00Z") + fb("1", "true", "2150-01-01T00:00:00Z") +
+             fb("-1", "true", "2026-11-19T10:00:00Z"));
+  Json r = Materialize(root());
+  EXPECT_EQ(r["counts"]["evidence_added"], 1) << r.dump();
+  auto q = Lines(root() / "_quarantine/_kb/feedback.jsonl");
+  ASSERT_EQ(q.size(), 4u);
+  EXPECT_EQ(q[0]["reason"], "field 'flag' must be a boolean");
+  EXPECT_EQ(q[1]["reason"], "field 'rating' must be an integer");
+  EXPECT_EQ(q[2]["reason"],
+            "field 'at': '1970-01-01T00:00:00Z' is outside the plausible range 2000..2099");
+  EXPECT_TRUE(q[3]["reason"].get<std::string>().find("plausible range") != std::string::npos);
+}
+
 TEST_F(DistillRoot, RewrittenSourceIsReadAgainWithoutDuplicates) {
   const std::string a = Feedback("fb_a", "run_a", 1, false),
                     b = Feedback("fb_b", "run_b", 1, false),
@@ -461,6 +486,110 @@ TEST_F(DistillRoot, AuditPassesThenCatchesTampering) {
   auto edited = distill::AuditFull({root()});
   EXPECT_EQ((*edited)["phases"][2]["status"], "FAIL");
   EXPECT_EQ((*edited)["result"], "FAIL");
+  text.replace(text.find("ok_answer"), 9, "ok answer");
+  WriteFile(ev, text);
+  ASSERT_EQ((*distill::AuditFull({root()}))["result"], "PASS");
+
+  auto a25 = [&](const Json& audit) {
+    for (const auto& i : audit["invariants"])
+      if (i["id"] == "A25") return i["status"].get<std::string>();
+    return std::string("absent");
+  };
+  // Forged provenance (an edited line_offset, then an edited transform): A25.
+  for (const auto& [from, to] :
+       {std::pair{"\"line_offset\":0", "\"line_offset\":7"},
+        std::pair{"\"transform\":\"iterate_runs@1\"", "\"transform\":\"iterate_runs@9\""}}) {
+    std::string forged = text;
+    forged.replace(forged.find(from), std::string(from).size(), to);
+    WriteFile(ev, forged);
+    auto f = distill::AuditFull({root()});
+    EXPECT_EQ((*f)["result"], "FAIL") << from;
+    EXPECT_EQ(a25(*f), "FAIL") << from;
+  }
+  WriteFile(ev, text);
+  // A forged record with a correct content hash but no source line: A25.
+  {
+    Json forged = Lines(ev)[0];
+    forged["payload"]["run_id"] = "run_forged";
+    const distill::SourceSpec* spec = distill::FindSource("iterate_runs");
+    ASSERT_NE(spec, nullptr);
+    distill::EvidenceDraft d{forged["kind"], forged["day"], forged["subject"],
+                             DumpJson(forged["payload"])};
+    forged["id"] = distill::EvidenceId(*spec, d);
+    std::ofstream(ev, std::ios::app) << DumpJson(forged) << "\n";
+    auto f = distill::AuditFull({root()});
+    EXPECT_EQ(a25(*f), "FAIL");
+    WriteFile(ev, text);
+  }
+  // A rewritten firewall reason (same count): the re-score compares reasons, A10.
+  {
+    const fs::path scored = root() / "scored/2026/11/21/iterate_runs.jsonl";
+    const std::string orig = ReadFile(scored);
+    std::string forged = orig;
+    const size_t at = forged.find("flagged by a coordinator");
+    ASSERT_NE(at, std::string::npos) << orig;
+    forged.replace(at, 24, "flagged by a supervisor!");
+    WriteFile(scored, forged);
+    auto f = distill::AuditFull({root()});
+    EXPECT_EQ((*f)["result"], "FAIL");
+    EXPECT_EQ((*f)["invariants"][9]["id"], "A10");
+    EXPECT_EQ((*f)["invariants"][9]["status"], "FAIL");
+    WriteFile(scored, orig);
+  }
+  EXPECT_EQ((*distill::AuditFull({root()}))["result"], "PASS");
+
+  auto status_of = [](const Json& audit, const char* id) {
+    for (const auto& i : audit["invariants"])
+      if (i["id"] == id) return i["status"].get<std::string>();
+    return std::string("absent");
+  };
+  // An edited dropped log (a reason rewritten): A21.
+  {
+    const fs::path dropped = root() / "exports/sft.dropped.jsonl";
+    const std::string orig = ReadFile(dropped);
+    ASSERT_FALSE(orig.empty());
+    std::string edited = orig;
+    edited.replace(edited.find("\"reason\":\"") + 10, 1, "X");
+    WriteFile(dropped, edited);
+    EXPECT_EQ(status_of(*distill::AuditFull({root()}), "A21"), "FAIL");
+    WriteFile(dropped, orig);
+  }
+  // An export edited together with its receipt's hash: the re-derivation disagrees, A21.
+  {
+    const fs::path out = root() / "exports/sft.jsonl";
+    const std::string orig = ReadFile(out);
+    std::string edited = orig;  // an answer rewritten
+    edited.replace(edited.rfind("\"weight\":1") - 3, 1, "X");
+    WriteFile(out, edited);
+    fs::path receipt;
+    for (const auto& e : fs::directory_iterator(root() / "_receipts/export_sft"))
+      if (receipt.empty() || e.path().filename() > receipt.filename()) receipt = e.path();
+    const std::string receipt_text = ReadFile(receipt);
+    Json r = Json::parse(receipt_text);
+    for (auto& o : r["outputs"])
+      if (o["path"] == "exports/sft.jsonl") o["sha256"] = *distill::FileSha256(out);
+    WriteFile(receipt, r.dump(2) + "\n");
+    auto f = distill::AuditFull({root()});
+    EXPECT_EQ(status_of(*f, "A21"), "FAIL") << distill::AuditTable(*f);
+    WriteFile(out, orig);
+    WriteFile(receipt, receipt_text);
+  }
+  // An older receipt edited: the next receipt's link breaks, A26.
+  {
+    std::vector<fs::path> all;
+    for (const auto& d : fs::directory_iterator(root() / "_receipts"))
+      for (const auto& e : fs::directory_iterator(d.path())) all.push_back(e.path());
+    std::sort(all.begin(), all.end(),
+              [](const fs::path& x, const fs::path& y) { return x.filename() < y.filename(); });
+    ASSERT_GE(all.size(), 3u);
+    const std::string orig = ReadFile(all.front());
+    Json r = Json::parse(orig);
+    r["duration_ms"] = 0.1;
+    WriteFile(all.front(), r.dump(2) + "\n");
+    EXPECT_EQ(status_of(*distill::AuditFull({root()}), "A26"), "FAIL");
+    WriteFile(all.front(), orig);
+  }
+  EXPECT_EQ((*distill::AuditFull({root()}))["result"], "PASS");
 }
 
 }  // namespace

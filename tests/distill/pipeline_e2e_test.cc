@@ -2,10 +2,12 @@
 // coordinators committing fills and emails, feedback, playbooks, truth, a replay) produces
 // the `_kb` sources; materialize -> score -> export -> audit full PASS, twice, with
 // byte-identical outputs. Then the same pipeline through the `lakehouse` binary.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <fstream>
+#include <map>
 
 #include "distill/audit.h"
 #include "distill/exports.h"
@@ -57,6 +59,119 @@ Json RunPipeline(const fs::path& root, Services& s) {
   EXPECT_EQ((*audit)["result"], "PASS") << distill::AuditTable(*audit);
   out["audit"] = *audit;
   return out;
+}
+
+// Canaries of third-party PII and do-not-rehire content go in through every ordinary route
+// and shape an adversarial run used; none reaches a training export (sft, preference), and
+// the audit still passes.
+TEST(DistillPipeline, NoCanaryReachesATrainingExport) {
+  testing::TestServer server(200, 40);
+  HttpClient c = server.Client();
+  auto post = [&](const std::string& path, const Json& body, int status,
+                  const std::map<std::string, std::string>& headers = {}) {
+    std::map<std::string, std::string> h = headers;
+    h["content-type"] = "application/json";
+    auto r = c.Request("POST", path, body.dump(), h);
+    EXPECT_EQ(r.status, status) << path << " " << r.body;
+    return r;
+  };
+  // A free-form task field would be copied into the prompt: refused.
+  auto note = post("/v1/iterate",
+                   {{"kind", "email"},
+                    {"task",
+                     {{"order_id", "O000001"},
+                      {"worker_id", "W0000071"},
+                      {"note", "SSN 123-45-6789, jane.doe@gmail.com, do not rehire"}}}},
+                   400);
+  EXPECT_NE(note.body.find("task.note"), std::string::npos);
+  // A system message and an earlier assistant turn carrying PII, then a +1: the old
+  // scorer read user messages only.
+  const std::vector<std::pair<std::string, std::string>> chats = {
+      {"system", "Escalations: call Dana at 555 - 123 - 4567 after hours."},
+      {"assistant", "Noted: her SSN on file is 123 45 6789."},
+      {"user", "Write to jane.doe [at] gmail [dot] com about the night shift."},
+      {"user", "She was flagged D.N.R. by the client, keep that in mind."},
+      {"user",
+       "Her number is \uff15\uff15\uff15\uff0d\uff11\uff12\uff13\uff0d\uff14\uff15\uff16\uff17."},
+      {"user", "Drop the badge at 4500 W. Oak Ave, Orlando."}};
+  int n = 0;
+  for (const auto& [role, content] : chats) {
+    Json messages = Json::array();
+    if (role != "user") messages.push_back({{"role", role}, {"content", content}});
+    if (role == "assistant")
+      messages.insert(messages.begin(), Json{{"role", "user"}, {"content", "Any notes?"}});
+    messages.push_back({{"role", "user"}, {"content", role == "user" ? content : "Thanks."}});
+    const std::string rid = fmt::format("canary-{}", n++);
+    post("/v1/chat", {{"messages", messages}}, 200, {{"x-request-id", rid}});
+    post("/v1/feedback", {{"target", rid}, {"rating", 1}}, 201);
+  }
+  // An email to a do-not-return worker is a Policy error, never a valid example.
+  auto dnr = c.PostJson("/v1/sql", {{"sql",
+                                     "SELECT worker_id, email, first_name FROM workers WHERE "
+                                     "status = 'dnr' ORDER BY worker_id LIMIT 1"}});
+  ASSERT_EQ(dnr.status, 200);
+  const Json row = dnr.json()["rows"][0];
+  auto order = c.PostJson("/v1/sql", {{"sql", "SELECT order_id FROM job_orders LIMIT 1"}});
+  const std::string order_id = order.json()["rows"][0][0];
+  auto email = post("/v1/emails",
+                    {{"to", row[1]},
+                     {"worker_id", row[0]},
+                     {"order_id", order_id},
+                     {"subject", "A shift for you"},
+                     {"body", fmt::format("Hi {}, we have a shift that could fit you well. Reply "
+                                          "YES to be considered.",
+                                          row[2].get<std::string>())}},
+                    422);
+  EXPECT_NE(email.body.find("do-not-return"), std::string::npos) << email.body;
+
+  const fs::path root = server.root().path();
+  RunPipeline(root, server.app().services());
+  for (const char* file : {"exports/sft.jsonl", "exports/preference.jsonl"}) {
+    const std::string text = ReadFile(root / file);
+    for (const char* canary : {"555 - 123", "123 45 6789", "gmail", "D.N.R", "\uff15\uff15\uff15",
+                               "4500 W. Oak", "Dana"})
+      EXPECT_EQ(text.find(canary), std::string::npos) << canary << " reached " << file;
+  }
+  // Each chat was dropped by the firewall, and says why.
+  const std::string dropped = ReadFile(root / "exports/sft.dropped.jsonl");
+  for (const char* why : {"phone number in system message", "SSN in assistant message",
+                          "email address in user message", "dnr: do-not-return content",
+                          "street address in user message"})
+    EXPECT_NE(dropped.find(why), std::string::npos) << why << "\n" << dropped;
+}
+
+// A client retry with the same X-Request-Id (a fill, a feedback) is one evidence record and
+// one rating; the audit passes (it failed forever on the duplicate ids, A02).
+TEST(DistillPipeline, RetriesAreOneEvent) {
+  testing::TestServer server(200, 40);
+  HttpClient c = server.Client();
+  auto post = [&](const std::string& path, const Json& body, const std::string& rid) {
+    auto r = c.Request("POST", path, body.dump(),
+                       {{"content-type", "application/json"}, {"x-request-id", rid}});
+    EXPECT_EQ(r.status, 201) << path << " " << r.body;
+    return r.json();
+  };
+  for (int i = 0; i < 2; ++i) {
+    post("/v1/fills", {{"order_id", "O000007"}, {"worker_ids", {"W0000071"}}}, "retry-fill");
+    post("/v1/feedback", {{"target", "fil_retry-fill"}, {"rating", 1}}, "retry-fb");
+  }
+  const fs::path root = server.root().path();
+  RunPipeline(root, server.app().services());
+  int fills = 0, feedback = 0;
+  for (const fs::path& p : distill::JsonlFiles(root / "evidence")) {
+    for (const Json& ev : Lines(p)) {
+      fills += ev["kind"] == "fill" ? 1 : 0;
+      feedback += ev["kind"] == "feedback" ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(fills, 1);
+  EXPECT_EQ(feedback, 1);
+  bool rated_once = false;
+  for (const fs::path& p : distill::JsonlFiles(root / "scored"))
+    for (const Json& s : Lines(p))
+      if (s["kind"] == "fill")
+        for (const auto& r : s["reasons"]) rated_once |= r == "coordinator feedback: 1 up, 0 down";
+  EXPECT_TRUE(rated_once);
 }
 
 TEST(DistillPipeline, ServerTrafficBecomesAuditedTrainingDataTwiceTheSame) {

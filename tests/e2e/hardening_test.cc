@@ -340,7 +340,8 @@ TEST(Hardening, IngestOnAFullDiskIsInsufficientStorageWithoutServerPaths) {
   EXPECT_EQ(broken.body.find(root), std::string::npos) << broken.body;
   EXPECT_NE(broken.body.find("<root>"), std::string::npos) << broken.body;
   // Nor in what DuckDB's catalog shows (each view's read_parquet paths).
-  auto views = k.PostJson("/v1/sql", {{"sql", "SELECT sql FROM duckdb_views() WHERE NOT internal"}});
+  auto views =
+      k.PostJson("/v1/sql", {{"sql", "SELECT sql FROM duckdb_views() WHERE NOT internal"}});
   EXPECT_EQ(views.status, 200) << views.body;
   EXPECT_EQ(views.body.find(root), std::string::npos) << views.body;
   EXPECT_NE(views.body.find("<root>/datasets/"), std::string::npos) << views.body;
