@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -18,6 +19,7 @@
 #include "distill/materializer.h"
 #include "distill/replay.h"
 #include "distill/scorer.h"
+#include "distill/scoring.h"
 #include "loadgen/loadgen.h"
 #include "loadgen/parity.h"
 #include "query/ingest.h"
@@ -310,7 +312,18 @@ int main(int argc, char** argv) {
   if (materialize->parsed() || score->parsed() || export_cmd->parsed()) {
     Result<Json> out = Status::Internal("no pipeline step ran");
     if (materialize->parsed()) out = distill::Materialize({cfg->root});
-    if (score->parsed()) out = distill::Score(cfg->root);
+    if (score->parsed()) {
+      // With the roster (when the root has one), examples naming another worker or a
+      // do-not-return worker are kept out of training data.
+      std::optional<distill::RosterPeople> people;
+      if (auto services = Services::Open(*cfg, /*with_vectors=*/false); services.ok()) {
+        if ((*services)->roster->Reload().ok()) {
+          if (auto roster = (*services)->roster->Require(); roster.ok())
+            people = distill::RosterPeople::From(*roster->get());
+        }
+      }
+      out = distill::Score(cfg->root, people ? &*people : nullptr);
+    }
     if (export_cmd->parsed()) {
       export_opt.root = cfg->root;
       out = distill::Export(export_opt);

@@ -1,6 +1,7 @@
 #include "distill/audit_phases.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace lakehouse::distill::audit {
 
@@ -12,6 +13,19 @@ Status AuditScorer(AuditRun& a) {
     return Status::OK();
   }
   LH_ASSIGN_OR_RETURN(ScoreContext ctx, ScoreContext::Build(a.root));
+  // The scorer's roster checks are re-done when the scorer ran with the roster: its
+  // checkpoint's context digest says which (a scorer without a roster checked no names).
+  std::optional<RosterPeople> people;
+  if (a.opt.roster != nullptr) {
+    std::ifstream in(a.root / "scored" / "_checkpoint.json");
+    auto checkpoint = ParseJson(std::string{std::istreambuf_iterator<char>(in), {}});
+    people = RosterPeople::From(*a.opt.roster);
+    ScoreContext with = ctx;
+    with.people = &*people;
+    if (checkpoint.ok() && checkpoint->is_object() &&
+        checkpoint->value("context", std::string()) == with.Digest())
+      ctx.people = &*people;
+  }
   Status st = ForEachScoredEvidence(a.root, [&](const EvidenceView& ev, const ScoredView& s) {
     ++p.checked;
     ScoreResult r = ScoreEvidence(ev, ctx);

@@ -9,6 +9,8 @@
 //   quarantined  another line of the same request was quarantined, so this record is part
 //                of an exchange we cannot see whole;
 //   flagged      a coordinator flagged it (feedback with flag: true).
+// With the roster (distill/scoring.h RosterPeople), the scorer also counts another worker's
+// full name as third-party PII and any mention of a do-not-return worker as dnr.
 // Nothing is exempt: every message of an example (system, user, earlier assistant turns)
 // is scanned, the roster context of an iterate prompt included. The one sentence skipped
 // is the Fill rule's own wording in prompts recorded before the rule was reworded ("every

@@ -9,11 +9,13 @@
 
 #include "core/file_io.h"
 #include "core/ids.h"
+#include "core/text.h"
 #include "distill/firewall.h"
 #include "distill/jsonl.h"
 #include "distill/receipts.h"
 #include "distill/scoring.h"
 #include "validate/extract_json.h"
+#include "validate/roster.h"
 
 namespace lakehouse::distill {
 
@@ -111,6 +113,18 @@ LearnableText LearnableTextOf(const EvidenceView& ev) {
   return t;
 }
 
+// The workers an example is about (an email's addressee, an iterate email's worker): their
+// own names are not a third party's.
+std::vector<std::string> SubjectWorkers(const EvidenceView& ev) {
+  std::vector<std::string> out;
+  if (std::string_view w = ev.Str("worker_id"); !w.empty()) out.emplace_back(w);
+  if (auto task = ev.Get("task")) {
+    std::string_view w;
+    if ((*task)["worker_id"].get_string().get(w) == simdjson::SUCCESS) out.emplace_back(w);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> Addressees(const EvidenceView& ev) {
@@ -123,10 +137,21 @@ void Firewall(const EvidenceView& ev, const ScoreContext& ctx, ScoreResult& r) {
   const LearnableText text = LearnableTextOf(ev);
   bool dnr = false;
   thread_local ScanCache cache;  // a text seen before (a prompt's rules) is not scanned again
+  const std::vector<std::string> subjects = SubjectWorkers(ev);
   for (const auto& [where, s] : text.parts) {
     const TextFindings& f = cache.Scan(s);
     AppendReasons(f, where, text.allowed_emails, r.firewall, /*with_dnr=*/false);
     dnr = dnr || f.dnr;
+    if (ctx.people == nullptr) continue;
+    std::vector<std::string> named, dnr_workers;
+    ctx.people->Find(s, &named, &dnr_workers);
+    for (const std::string& id : dnr_workers)
+      r.firewall.push_back(fmt::format("dnr: names do-not-return worker {} in {}", id, where));
+    for (const std::string& id : named) {
+      if (std::find(subjects.begin(), subjects.end(), id) != subjects.end()) continue;
+      r.firewall.push_back(fmt::format("pii: another worker's name in {}", where));
+      break;
+    }
   }
   if (ev.kind == "truth_claim") {
     const std::string_view attr = ev.Str("attribute");
@@ -316,6 +341,72 @@ Result<ScoreContext> ScoreContext::Build(const fs::path& root) {
   return ctx;
 }
 
+RosterPeople RosterPeople::From(const Roster& roster) {
+  RosterPeople p;
+  std::string material;
+  for (uint32_t i = 0; i < roster.worker_count(); ++i) {
+    const WorkerView w = roster.Worker(i);
+    std::string name = AsciiLower(fmt::format("{} {}", w.first_name, w.last_name));
+    if (w.first_name.empty() || w.last_name.empty()) continue;
+    p.ids_by_name[name].emplace_back(w.worker_id);
+    if (w.status == WorkerStatus::kDnr) {
+      p.dnr_ids.emplace(w.worker_id);
+      material += fmt::format("{}\n", w.worker_id);
+    }
+    material += name;
+    material += '\n';
+  }
+  p.digest = Sha256Hex(material);
+  return p;
+}
+
+void RosterPeople::Find(std::string_view t, std::vector<std::string>* named_ids,
+                        std::vector<std::string>* dnr_mentions) const {
+  auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  std::string pair;
+  size_t prev_begin = std::string_view::npos, prev_end = 0;
+  for (size_t i = 0; i < t.size();) {
+    if (!letter(t[i])) {
+      // A worker id: W and 7 digits, not inside a longer word.
+      if (t[i] >= '0' && t[i] <= '9') prev_begin = std::string_view::npos;
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < t.size() && (letter(t[j]) || t[j] == '\'' || t[j] == '-')) ++j;
+    const std::string_view word = t.substr(i, j - i);
+    if (word.size() == 1 && word[0] == 'W' && j + 7 <= t.size()) {
+      size_t k = j;
+      while (k < t.size() && t[k] >= '0' && t[k] <= '9') ++k;
+      if (k - j == 7 && (k >= t.size() || !letter(t[k]))) {
+        const std::string id(t.substr(i, k - i));
+        if (dnr_ids.count(id)) dnr_mentions->push_back(id);
+        i = k;
+        prev_begin = std::string_view::npos;
+        continue;
+      }
+    }
+    if (upper(word[0])) {
+      // "First Last": the previous capitalised word, one space before this one.
+      if (prev_begin != std::string_view::npos && prev_end + 1 == i && t[prev_end] == ' ') {
+        pair = AsciiLower(t.substr(prev_begin, j - prev_begin));
+        if (auto it = ids_by_name.find(pair); it != ids_by_name.end()) {
+          for (const auto& id : it->second) {
+            named_ids->push_back(id);
+            if (dnr_ids.count(id)) dnr_mentions->push_back(id);
+          }
+        }
+      }
+      prev_begin = i;
+      prev_end = j;
+    } else {
+      prev_begin = std::string_view::npos;
+    }
+    i = j;
+  }
+}
+
 std::string ScoreContext::Digest() const {
   std::string s(kScoreRules);
   for (const auto& [t, f] : feedback) {
@@ -324,12 +415,14 @@ std::string ScoreContext::Digest() const {
   }
   for (const auto& [p, c] : replays) s += fmt::format("\nr {} {} {}", p, c.first, c.second);
   for (const auto& q : quarantined_requests) s += "\nq " + q;
+  if (people != nullptr) s += "\np " + people->digest;
   return Sha256Hex(s);
 }
 
-Result<Json> Score(const fs::path& root) {
+Result<Json> Score(const fs::path& root, const RosterPeople* people) {
   StepTimer timer;
   LH_ASSIGN_OR_RETURN(ScoreContext ctx, ScoreContext::Build(root));
+  ctx.people = people;
   const std::string digest = ctx.Digest();
   const fs::path checkpoint_path = root / "scored" / "_checkpoint.json";
   Json checkpoint = Json::object();

@@ -36,7 +36,11 @@ inline constexpr std::string_view kScoreRules = "score@2";
 //! firewall does not count them as a third party's. Exports scan with the same list.
 std::vector<std::string> Addressees(const EvidenceView& ev);
 
+struct RosterPeople;
+
 //! Runs the scorer over `<root>/evidence`; returns the receipt body (with "receipt").
-Result<Json> Score(const std::filesystem::path& root);
+//! With `people` (the roster's names and do-not-return list), an example that names
+//! another worker than its subject, or a do-not-return worker by id or name, is SftNever.
+Result<Json> Score(const std::filesystem::path& root, const RosterPeople* people = nullptr);
 
 }  // namespace lakehouse::distill

@@ -8,13 +8,34 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/json.h"
 #include "core/status.h"
 #include "distill/evidence_view.h"
 
+namespace lakehouse {
+class Roster;
+}
+
 namespace lakehouse::distill {
+
+//! The roster as the firewall needs it: every worker's "first last" name (lower case) and
+//! who is on the do-not-return list. A name of another worker than the example's subject
+//! is third-party PII; naming a do-not-return worker (by id or name) keeps an example out.
+struct RosterPeople {
+  std::unordered_map<std::string, std::vector<std::string>> ids_by_name;  // "mei collins"
+  std::unordered_set<std::string> dnr_ids;
+  std::string digest;  // changes when the roster does (a re-score)
+
+  static RosterPeople From(const Roster& roster);
+  //! Workers named in `text` ("Mei Collins", capitalised first and last names) and worker
+  //! ids ("W0000271") of the do-not-return list.
+  void Find(std::string_view text, std::vector<std::string>* named_ids,
+            std::vector<std::string>* dnr_mentions) const;
+};
 
 struct ScoreContext {
   struct Feedback {
@@ -24,6 +45,7 @@ struct ScoreContext {
   std::map<std::string, Feedback> feedback;            // by target id
   std::map<std::string, std::pair<int, int>> replays;  // playbook_id -> (valid, invalid)
   std::set<std::string> quarantined_requests;
+  const RosterPeople* people = nullptr;  // null: no roster (names are not checked)
 
   //! Reads feedback and playbook evidence and `_quarantine/_kb/*.jsonl`.
   static Result<ScoreContext> Build(const std::filesystem::path& root);

@@ -15,6 +15,7 @@
 #include "distill/receipts.h"
 #include "distill/replay.h"
 #include "distill/scorer.h"
+#include "distill/scoring.h"
 #include "support/test_support.h"
 
 namespace lakehouse {
@@ -45,7 +46,10 @@ Json RunPipeline(const fs::path& root, Services& s) {
   auto m = distill::Materialize({root});
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   out["materialize"] = m.ok() ? (*m)["counts"] : Json();
-  auto sc = distill::Score(root);
+  auto roster_for_scoring = s.roster->Require();
+  EXPECT_TRUE(roster_for_scoring.ok());
+  const distill::RosterPeople people = distill::RosterPeople::From(*roster_for_scoring->get());
+  auto sc = distill::Score(root, &people);
   EXPECT_TRUE(sc.ok()) << sc.status().ToString();
   for (const char* kind : {"sft", "rag", "preference"}) {
     auto e = distill::Export({root, kind});
@@ -86,7 +90,7 @@ TEST(DistillPipeline, NoCanaryReachesATrainingExport) {
   EXPECT_NE(note.body.find("task.note"), std::string::npos);
   // A system message and an earlier assistant turn carrying PII, then a +1: the old
   // scorer read user messages only.
-  const std::vector<std::pair<std::string, std::string>> chats = {
+  std::vector<std::pair<std::string, std::string>> chats = {
       {"system", "Escalations: call Dana at 555 - 123 - 4567 after hours."},
       {"assistant", "Noted: her SSN on file is 123 45 6789."},
       {"user", "Write to jane.doe [at] gmail [dot] com about the night shift."},
@@ -94,6 +98,17 @@ TEST(DistillPipeline, NoCanaryReachesATrainingExport) {
       {"user",
        "Her number is \uff15\uff15\uff15\uff0d\uff11\uff12\uff13\uff0d\uff14\uff15\uff16\uff17."},
       {"user", "Drop the badge at 4500 W. Oak Ave, Orlando."}};
+  // Another worker named in full, and a do-not-return worker by id (roster checks).
+  auto other = c.PostJson("/v1/sql", {{"sql",
+                                       "SELECT first_name || ' ' || last_name FROM workers WHERE "
+                                       "worker_id = 'W0000005'"}});
+  const std::string other_name = other.json()["rows"][0][0];
+  auto dnr_row = c.PostJson("/v1/sql", {{"sql",
+                                         "SELECT worker_id FROM workers WHERE status = 'dnr' "
+                                         "ORDER BY worker_id LIMIT 1"}});
+  const std::string dnr_id = dnr_row.json()["rows"][0][0];
+  chats.push_back({"user", "Ask " + other_name + " to cover the night shift instead."});
+  chats.push_back({"user", "Could " + dnr_id + " take the Friday shift?"});
   int n = 0;
   for (const auto& [role, content] : chats) {
     Json messages = Json::array();
@@ -134,10 +149,15 @@ TEST(DistillPipeline, NoCanaryReachesATrainingExport) {
   }
   // Each chat was dropped by the firewall, and says why.
   const std::string dropped = ReadFile(root / "exports/sft.dropped.jsonl");
-  for (const char* why : {"phone number in system message", "SSN in assistant message",
-                          "email address in user message", "dnr: do-not-return content",
-                          "street address in user message"})
+  const std::vector<std::string> whys = {
+      "phone number in system message",      "SSN in assistant message",
+      "email address in user message",       "dnr: do-not-return content",
+      "street address in user message",      "another worker's name in user message",
+      "names do-not-return worker " + dnr_id};
+  for (const std::string& why : whys)
     EXPECT_NE(dropped.find(why), std::string::npos) << why << "\n" << dropped;
+  for (const std::string& canary : {other_name, dnr_id})
+    EXPECT_EQ(ReadFile(root / "exports/sft.jsonl").find(canary), std::string::npos) << canary;
 }
 
 // A client retry with the same X-Request-Id (a fill, a feedback) is one evidence record and
