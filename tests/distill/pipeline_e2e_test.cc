@@ -139,21 +139,40 @@ TEST(DistillPipeline, NoCanaryReachesATrainingExport) {
                     422);
   EXPECT_NE(email.body.find("do-not-return"), std::string::npos) << email.body;
 
+  // A playbook's outcome notes and a retrieval query carrying a phone number.
+  Json steps = Json::array(
+      {Json{{"tool", "retrieve"}, {"args", {{"query", "forklift nights Virginia Beach"}}}},
+       Json{{"tool", "propose_fill"},
+            {"args", {{"order_id", "O000007"}, {"worker_ids", {"W0000071"}}}}},
+       Json{{"tool", "validate_fill"}, {"args", {{"order_id", "O000007"}}}},
+       Json{{"tool", "commit_fill"}, {"args", {{"order_id", "O000007"}}}}});
+  post("/v1/playbooks/record",
+       {{"order_id", "O000007"},
+        {"steps", steps},
+        {"outcome", {{"status", "filled"}, {"notes", "Dana's cell is 555/123/4567"}}}},
+       201);
+  post("/v1/matrix/retrieve",
+       {{"query", "forklift operator nights in Virginia Beach, text 555/123/4567"}, {"k", 3}}, 200);
+
   const fs::path root = server.root().path();
   RunPipeline(root, server.app().services());
   for (const char* file : {"exports/sft.jsonl", "exports/preference.jsonl"}) {
     const std::string text = ReadFile(root / file);
     for (const char* canary : {"555 - 123", "123 45 6789", "gmail", "D.N.R", "\uff15\uff15\uff15",
-                               "4500 W. Oak", "Dana"})
+                               "4500 W. Oak", "Dana", "555/123"})
       EXPECT_EQ(text.find(canary), std::string::npos) << canary << " reached " << file;
   }
   // Each chat was dropped by the firewall, and says why.
   const std::string dropped = ReadFile(root / "exports/sft.dropped.jsonl");
-  const std::vector<std::string> whys = {
-      "phone number in system message",      "SSN in assistant message",
-      "email address in user message",       "dnr: do-not-return content",
-      "street address in user message",      "another worker's name in user message",
-      "names do-not-return worker " + dnr_id};
+  const std::vector<std::string> whys = {"phone number in system message",
+                                         "SSN in assistant message",
+                                         "email address in user message",
+                                         "dnr: do-not-return content",
+                                         "street address in user message",
+                                         "another worker's name in user message",
+                                         "names do-not-return worker " + dnr_id,
+                                         "phone number in outcome",
+                                         "phone number in query"};
   for (const std::string& why : whys)
     EXPECT_NE(dropped.find(why), std::string::npos) << why << "\n" << dropped;
   for (const std::string& canary : {other_name, dnr_id})
