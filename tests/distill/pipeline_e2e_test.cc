@@ -41,6 +41,16 @@ std::vector<Json> Lines(const fs::path& path) {
   return out;
 }
 
+// The four-step playbook that fills O000007 with W0000071 (its one eligible worker).
+Json FillO000007Steps() {
+  return Json::array(
+      {Json{{"tool", "retrieve"}, {"args", {{"query", "forklift nights Virginia Beach"}}}},
+       Json{{"tool", "propose_fill"},
+            {"args", {{"order_id", "O000007"}, {"worker_ids", {"W0000071"}}}}},
+       Json{{"tool", "validate_fill"}, {"args", {{"order_id", "O000007"}}}},
+       Json{{"tool", "commit_fill"}, {"args", {{"order_id", "O000007"}}}}});
+}
+
 Json RunPipeline(const fs::path& root, Services& s) {
   Json out = Json::object();
   auto m = distill::Materialize({root});
@@ -140,12 +150,7 @@ TEST(DistillPipeline, NoCanaryReachesATrainingExport) {
   EXPECT_NE(email.body.find("do-not-return"), std::string::npos) << email.body;
 
   // A playbook's outcome notes and a retrieval query carrying a phone number.
-  Json steps = Json::array(
-      {Json{{"tool", "retrieve"}, {"args", {{"query", "forklift nights Virginia Beach"}}}},
-       Json{{"tool", "propose_fill"},
-            {"args", {{"order_id", "O000007"}, {"worker_ids", {"W0000071"}}}}},
-       Json{{"tool", "validate_fill"}, {"args", {{"order_id", "O000007"}}}},
-       Json{{"tool", "commit_fill"}, {"args", {{"order_id", "O000007"}}}}});
+  const Json steps = FillO000007Steps();
   post("/v1/playbooks/record",
        {{"order_id", "O000007"},
         {"steps", steps},
@@ -269,12 +274,7 @@ TEST(DistillPipeline, ServerTrafficBecomesAuditedTrainingDataTwiceTheSame) {
   post("/v1/feedback",
        {{"target", local["run_id"]}, {"flag", true}, {"reason", "client asked to pause"}}, 201);
   post("/v1/feedback", {{"target", local["run_id"]}, {"rating", 7}}, 400);
-  Json steps = Json::array(
-      {Json{{"tool", "retrieve"}, {"args", {{"query", "forklift nights Virginia Beach"}}}},
-       Json{{"tool", "propose_fill"},
-            {"args", {{"order_id", "O000007"}, {"worker_ids", {"W0000071"}}}}},
-       Json{{"tool", "validate_fill"}, {"args", {{"order_id", "O000007"}}}},
-       Json{{"tool", "commit_fill"}, {"args", {{"order_id", "O000007"}}}}});
+  const Json steps = FillO000007Steps();
   post("/v1/playbooks/record", {{"order_id", "O000007"}, {"steps", steps}, {"outcome", "filled"}},
        201);
   post("/v1/truth/claims",
