@@ -74,7 +74,7 @@ Status AuditExports(AuditRun& a) {
         }
         if (k == "rag" && a.flagged.count(EvidenceIdKey(id))) {
           a.inv.Violate("A13", id);
-          p.Fail("rag holds flagged or quarantined evidence " + id);
+          p.Fail("rag holds SftNever evidence " + id);
           ++a.firewall_violations;
         }
       }

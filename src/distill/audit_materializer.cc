@@ -17,6 +17,17 @@ Status AuditMaterializer(AuditRun& a) {
     return Status::OK();
   }
   const std::string recorded = "1970-01-01T00:00:00.000Z";
+  // provenance.recorded_at is when a materialize run wrote the record: one of the runs'
+  // receipts must say so.
+  std::set<std::string> runs;
+  {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(a.root / "_receipts" / "materialize", ec)) {
+      std::ifstream in(e.path());
+      auto r = ParseJson(std::string{std::istreambuf_iterator<char>(in), {}});
+      if (r.ok() && r->is_object()) runs.insert(r->value("recorded_at", std::string()));
+    }
+  }
   for (const SourceSpec& s : Sources()) {
     const std::string name(s.name);
     if (!checkpoint["sources"].contains(name)) continue;
@@ -40,7 +51,12 @@ Status AuditMaterializer(AuditRun& a) {
         OnDisk& d = disk[EvidenceIdKey(l.text.substr(at + 6, 27))];
         d.id = std::string(l.text.substr(at + 6, 27));
         d.core = Fnv1a64(EvidenceCore(l.text));
-        d.provenance = Fnv1a64(ProvenanceKey(prov_parser, l.text));
+        std::string when;
+        d.provenance = Fnv1a64(ProvenanceKey(prov_parser, l.text, &when));
+        if (!runs.count(when)) {
+          p.Fail(fmt::format("evidence {}: recorded_at '{}' is no materialize run's", d.id, when));
+          a.inv.Violate("A25", d.id);
+        }
       }
     }
     int64_t quarantine_lines = 0;

@@ -118,7 +118,7 @@ class Invariants {
         {"A10", "re-scoring gives the same score, category and firewall reasons"},
         {"A11", "no SftNever evidence in the sft export"},
         {"A12", "no SftNever evidence in the preference export"},
-        {"A13", "no flagged or quarantined evidence in the rag export"},
+        {"A13", "no SftNever evidence in the rag export"},
         {"A14", "no two sft examples have the same messages"},
         {"A15",
          "every sft example ends with an assistant message of weight 1, has a user "
@@ -193,7 +193,8 @@ inline std::string_view EvidenceCore(std::string_view line) {
 
 //! "source\nline_offset\ntransform" of an evidence line's provenance ("" when absent):
 //! what re-deriving the line from its source must reproduce.
-inline std::string ProvenanceKey(simdjson::dom::parser& parser, std::string_view line) {
+inline std::string ProvenanceKey(simdjson::dom::parser& parser, std::string_view line,
+                                 std::string* recorded_at = nullptr) {
   const size_t p = line.rfind(",\"provenance\":");
   if (p == std::string_view::npos) return "";
   std::string obj(line.substr(p + 14));
@@ -201,11 +202,13 @@ inline std::string ProvenanceKey(simdjson::dom::parser& parser, std::string_view
   if (!obj.empty() && obj.back() == '}') obj.pop_back();  // the evidence line's own brace
   simdjson::dom::element el;
   if (parser.parse(obj).get(el)) return "";
-  std::string_view source, transform;
+  std::string_view source, transform, at;
   int64_t offset = -1;
   if (el["source"].get_string().get(source) || el["transform"].get_string().get(transform) ||
       el["line_offset"].get_int64().get(offset))
     return "";
+  if (recorded_at != nullptr && el["recorded_at"].get_string().get(at) == simdjson::SUCCESS)
+    *recorded_at = std::string(at);
   return fmt::format("{}\n{}\n{}", source, offset, transform);
 }
 

@@ -486,6 +486,8 @@ Result<Json> ExportRag(const ExportOptions& opt, const fs::path& dir) {
           w.Drop(ev, klass, fmt::format("firewall: {}", s.firewall.front()));
         } else if (!problem.empty()) {
           w.Drop(ev, klass, problem);
+        } else if (auto leak = ExportFirewall(ev, {{"text", *text}})) {
+          w.Drop(ev, klass, fmt::format("firewall: {}", *leak));
         } else if (!w.Duplicate(ev, klass, Sha256Hex(*text), NearKey(*text))) {
           const auto pieces = Chunks(*text);
           for (size_t i = 0; i < pieces.size(); ++i) {

@@ -20,9 +20,9 @@
 // line's metadata has a deterministic "split" (train or validation, 1 in 10, by a hash of
 // its near-duplicate key, so near duplicates share a split).
 //
-// The firewall: SftNever evidence never reaches sft or preference, and every message of an
-// example is scanned again at export (firewall.h), whatever the record's score said (RAG
-// keeps PII and dnr notes, which coordinators need, but not flagged or quarantined records). Exact
+// The firewall: SftNever evidence never reaches sft, preference or rag (RAG chunks go into
+// model prompts), and every message of an example and every rag text is scanned again at
+// export (firewall.h), whatever the record's score said. Exact
 // duplicates (same content) and near duplicates (same text after case folding and removing
 // punctuation and spacing) are dropped. Every dropped candidate is logged with its reason in
 // exports/<kind>.dropped.jsonl. Outputs are written whole (temp + rename), in evidence order,

@@ -541,9 +541,7 @@ Status ForEachEvidenceOf(const fs::path& root, std::initializer_list<std::string
 }
 
 bool KeptOutOfRag(const ScoredView& s) {
-  return std::any_of(s.firewall.begin(), s.firewall.end(), [](std::string_view f) {
-    return f.starts_with("flagged") || f.starts_with("quarantined");
-  });
+  return !s.firewall.empty();
 }
 
 Status ForEachScoredEvidence(

@@ -81,8 +81,9 @@ Status ForEachEvidenceOf(const std::filesystem::path& root,
                          std::initializer_list<std::string_view> sources,
                          const std::function<Status(const EvidenceView&)>& fn);
 
-//! A record RAG must not hold: flagged by a coordinator or from a request with a
-//! quarantined line (RAG keeps PII and dnr notes, which coordinators retrieve on purpose).
+//! A record RAG must not hold: any firewall reason (SftNever). RAG chunks go into model
+//! prompts, so a third party's contact details or do-not-return notes must not either; the
+//! facts themselves stay reachable through /v1/truth and the roster.
 bool KeptOutOfRag(const ScoredView& scored);
 
 //! Walks every evidence record with its score, file by file in path order (the order every

@@ -495,10 +495,11 @@ TEST_F(DistillRoot, AuditPassesThenCatchesTampering) {
       if (i["id"] == "A25") return i["status"].get<std::string>();
     return std::string("absent");
   };
-  // Forged provenance (an edited line_offset, then an edited transform): A25.
+  // Forged provenance (an edited line_offset, transform, recorded_at): A25.
   for (const auto& [from, to] :
        {std::pair{"\"line_offset\":0", "\"line_offset\":7"},
-        std::pair{"\"transform\":\"iterate_runs@1\"", "\"transform\":\"iterate_runs@9\""}}) {
+        std::pair{"\"transform\":\"iterate_runs@1\"", "\"transform\":\"iterate_runs@9\""},
+        std::pair{"\"recorded_at\":\"2", "\"recorded_at\":\"1"}}) {
     std::string forged = text;
     forged.replace(forged.find(from), std::string(from).size(), to);
     WriteFile(ev, forged);
