@@ -444,6 +444,21 @@ TEST_F(DistillRoot, ExportsAreDeterministicFirewalledAndDeduplicated) {
   EXPECT_EQ(pairs[0]["metadata"]["score"], 0.85);
 }
 
+// Near duplicates are Unicode-aware: two different answers in Chinese were one near-dup
+// key (every non-ASCII character dropped), and the second was lost.
+TEST_F(DistillRoot, NearDuplicatesKeepNonAsciiText) {
+  Append(root(), "iterate_runs",
+         IterateRun("run_zh1", {"\u8bf7\u5b89\u6392\u591c\u73ed"}, true) + "\n" +
+             IterateRun("run_zh2", {"\u8bf7\u5b89\u6392\u767d\u73ed"}, true) + "\n" +
+             IterateRun("run_zh3", {"\u8bf7\u5b89\u6392\u591c\u73ed!"}, true) + "\n");
+  Materialize(root());
+  ScoreAndExport(root());
+  const auto sft = Lines(root() / "exports/sft.jsonl");
+  EXPECT_EQ(sft.size(), 2u);  // the third is a near duplicate of the first (punctuation only)
+  const std::string dropped = ReadFile(root() / "exports/sft.dropped.jsonl");
+  EXPECT_NE(dropped.find("near duplicate"), std::string::npos) << dropped;
+}
+
 TEST_F(DistillRoot, AuditPassesThenCatchesTampering) {
   Append(root(), "iterate_runs",
          IterateRun("run_1", {"bad", "ok answer"}, true) + "\n" +
