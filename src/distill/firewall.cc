@@ -7,10 +7,8 @@
 #include <unicode/unistr.h>
 
 #include <array>
-#include <cctype>
 #include <vector>
 
-#include "core/ids.h"
 #include "core/text.h"
 #include "validate/text_scan.h"
 
