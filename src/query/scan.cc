@@ -123,20 +123,17 @@ std::optional<int32_t> ScanColumn::Day(size_t row) const {
       return d.days;
     }
     case DUCKDB_TYPE_TIMESTAMP:
-    case DUCKDB_TYPE_TIMESTAMP_TZ: {
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+    case DUCKDB_TYPE_TIMESTAMP_S:
+    case DUCKDB_TYPE_TIMESTAMP_MS: {
+      // Every precision marks its infinities with the same two values (the largest int64
+      // and its negation), which is what duckdb_is_finite_timestamp checks.
       const int64_t v = At<int64_t>(raw_.data, row);
       if (!duckdb_is_finite_timestamp(duckdb_timestamp{v})) return std::nullopt;
-      return static_cast<int32_t>(floor_div(v, kMicrosPerDay));
-    }
-    case DUCKDB_TYPE_TIMESTAMP_S: {
-      const int64_t v = At<int64_t>(raw_.data, row);
-      if (!duckdb_is_finite_timestamp_s(duckdb_timestamp_s{v})) return std::nullopt;
-      return static_cast<int32_t>(floor_div(v, 86400));
-    }
-    case DUCKDB_TYPE_TIMESTAMP_MS: {
-      const int64_t v = At<int64_t>(raw_.data, row);
-      if (!duckdb_is_finite_timestamp_ms(duckdb_timestamp_ms{v})) return std::nullopt;
-      return static_cast<int32_t>(floor_div(v, 86400LL * 1000));
+      const int64_t per_day = raw_.type == DUCKDB_TYPE_TIMESTAMP_S    ? 86400
+                              : raw_.type == DUCKDB_TYPE_TIMESTAMP_MS ? 86400LL * 1000
+                                                                      : kMicrosPerDay;
+      return static_cast<int32_t>(floor_div(v, per_day));
     }
     default:
       break;
