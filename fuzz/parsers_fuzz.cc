@@ -37,10 +37,10 @@
 #include "embed/embedder.h"
 #include "gateway/http.h"
 #include "query/csv_scan.h"
+#include "storage/record_log.h"
 #include "validate/extract_json.h"
 #include "validate/text_scan.h"
 #include "vector/payload_filter.h"
-#include "vector/record_log.h"
 
 using namespace lakehouse;
 

@@ -27,9 +27,10 @@ class IterateModule final : public Module {
             LH_ASSIGN_OR_RETURN(ChatOutcome out, d.chat->Complete(cr, ctx));
             return IterateChatAnswer{std::move(out.reply.content), out.model};
           };
-          LH_HTTP_ASSIGN(Json answer,
-                         RecordIterateRun(d.run, ir, chat, d.chat->DefaultModel(), req.request_id));
-          return HttpResponse::FromJson(200, answer);
+          int status = 200;  // a provider failure after some attempts: its status
+          LH_HTTP_ASSIGN(Json answer, RecordIterateRun(d.run, ir, chat, d.chat->DefaultModel(),
+                                                       req.request_id, &status));
+          return HttpResponse::FromJson(status, answer);
         },
         OnPool(WorkClass::kWaiting));
   }

@@ -7,6 +7,7 @@
 #include "memory/pathways.h"
 #include "memory/playbooks.h"
 #include "memory/subjects.h"
+#include "retrieve/corpora.h"
 
 namespace lakehouse {
 namespace {
@@ -29,6 +30,7 @@ class MemoryModule final : public Module {
       if (Status st = CheckRosterSubject(s.roster->Current().get(), w.subject); !st.ok())
         return HttpResponse::Error(st);
       LH_HTTP_ASSIGN(MemoryWriteResult r, s.memory->Write(w));
+      if (s.corpora) s.corpora->OfferNote(r.memory.ToJson());
       s.emit("memory." + AsciiLower(r.op), w.subject, req.request_id,
              Json{{"id", r.memory.id},
                   {"version", r.memory.versions.back().version},
@@ -79,6 +81,7 @@ class MemoryModule final : public Module {
       if (!s.memory) return Unavailable();
       LH_HTTP_ASSIGN(MemoryWriteResult r,
                      s.memory->Delete(req.Param("id"), req.Query("source").value_or("api")));
+      if (s.corpora) s.corpora->OfferNote(r.memory.ToJson());
       s.emit("memory.delete", r.memory.subject, req.request_id,
              Json{{"id", r.memory.id}, {"version", r.memory.versions.back().version}});
       return HttpResponse::FromJson(200, Json{{"op", r.op}, {"memory", r.memory.ToJson()}});

@@ -17,6 +17,7 @@ class MemoryStore;
 class PathwayStore;
 class Playbooks;
 class RosterStore;
+class CorpusFeeder;
 
 //! Appends an event to the journal (or hands it to the journal service); never blocks.
 using EmitEvent =
@@ -28,6 +29,7 @@ struct MemoryDeps {
   Playbooks* playbooks = nullptr;
   RosterStore* roster = nullptr;
   EmitEvent emit;
+  CorpusFeeder* corpora = nullptr;  // optional: memory writes go into the notes corpus
 };
 
 std::unique_ptr<Module> NewMemoryModule(MemoryDeps deps);

@@ -18,7 +18,7 @@ class RetrieveModule final : public Module {
             return HttpResponse::Error(Status::Unavailable("vector indexes are not open"));
           LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
           LH_HTTP_ASSIGN(RetrieveRequest r, ParseRetrieveRequest(body));
-          MatrixRetriever retriever(*d.embed, *d.vectors, d.chat, d.kb);
+          MatrixRetriever retriever(*d.embed, *d.vectors, d.chat, d.kb, d.roster);
           LH_HTTP_ASSIGN(RetrieveResult out, retriever.Retrieve(r, req.request_id));
           return HttpResponse::FromJson(200, out.ToJson());
         },

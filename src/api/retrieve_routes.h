@@ -10,6 +10,7 @@ namespace lakehouse {
 class ChatDispatcher;
 class EmbedService;
 class KbLog;
+class RosterStore;
 class VectorStore;
 
 struct RetrieveDeps {
@@ -17,6 +18,7 @@ struct RetrieveDeps {
   VectorStore* vectors = nullptr;  // null: the vector indexes are not open here
   ChatDispatcher* chat = nullptr;  // optional: role inference
   KbLog* kb = nullptr;             // optional: retrieval.v1 lines
+  RosterStore* roster = nullptr;   // optional: orders and placements (order_id)
 };
 
 std::unique_ptr<Module> NewRetrieveModule(RetrieveDeps deps);

@@ -143,6 +143,7 @@ class VectorModule final : public Module {
   Status Start() override {
     builder_ = std::make_unique<WorkersIndexBuilder>(d_.workers_index);
     builder_->StartIfMissing();
+    builder_->Follow();  // new workers versions update the index in place
     return Status::OK();
   }
   bool Ready() const override { return !builder_ || !builder_->running(); }

@@ -57,6 +57,10 @@ const std::vector<Setting>& Settings() {
        &Config::validate_radius_miles},
       {"validate", "forbidden_phrases", "LAKEHOUSE_VALIDATE_FORBIDDEN_PHRASES",
        &Config::validate_forbidden_phrases},
+      {"validate", "ledger_compact_rows", "LAKEHOUSE_LEDGER_COMPACT_ROWS",
+       &Config::ledger_compact_rows},
+      {"validate", "ledger_compact_age_ms", "LAKEHOUSE_LEDGER_COMPACT_AGE_MS",
+       &Config::ledger_compact_age_ms},
       {"memory", "update_threshold", "LAKEHOUSE_MEMORY_UPDATE_THRESHOLD",
        &Config::memory_update_threshold},
       {"journal", "flush_interval_ms", "LAKEHOUSE_JOURNAL_FLUSH_INTERVAL_MS",
@@ -229,6 +233,9 @@ Status Config::Validate() const {
         std::pair{"bulk_threads", bulk_threads}, std::pair{"waiting_threads", waiting_threads}}) {
     if (n < 1 || n > 1024) return Status::InvalidArgument(fmt::format("{} must be 1..1024", name));
   }
+  if (ledger_compact_rows < 1) return Status::InvalidArgument("ledger_compact_rows must be >= 1");
+  if (ledger_compact_age_ms < 1000)
+    return Status::InvalidArgument("ledger_compact_age_ms must be >= 1000");
   if (queue_depth < 0 || queue_depth > 100000)
     return Status::InvalidArgument("queue_depth must be 0..100000");
   if (sql_max_answer_bytes < 1024)

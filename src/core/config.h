@@ -55,6 +55,10 @@ struct Config {
   int64_t embed_timeout_ms = 30000;
   // [validate]
   int64_t validate_radius_miles = 50;
+  // The fills ledger (validate/ledger.h) folds its commits into a new `fills` version when
+  // this many are pending, or when the oldest pending one is this old.
+  int64_t ledger_compact_rows = 1000;
+  int64_t ledger_compact_age_ms = 300000;
   std::string validate_forbidden_phrases;  // comma-separated, added to the built-in list
   // [memory]
   double memory_update_threshold = 0.7;  // cosine at which a subject's memory is updated, not added

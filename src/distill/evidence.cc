@@ -189,9 +189,15 @@ Status IterateRun(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
 Status Fill(const Line& in, EvidenceDraft& d, JsonObjectWriter& w) {
   LH_RETURN_IF_ERROR(in.Begin("at", d));
   LH_RETURN_IF_ERROR(in.Typed({{"valid", Line::Type::kBool}}));
-  d.kind = "fill";
   LH_ASSIGN_OR_RETURN(std::string_view order, in.String("order_id"));
   d.subject = order;
+  if (!in.StringOr("op")
+           .empty()) {  // a status change of a committed fill: not a decision to learn from
+    d.kind = "fill_change";
+    return in.Copy(w, {"fill_id", "request_id", "order_id", "worker_ids", "op", "status", "reason",
+                       "ended_on", "source"});
+  }
+  d.kind = "fill";
   return in.Copy(w, {"fill_id", "request_id", "order_id", "worker_ids", "order", "run_id", "source",
                      "valid", "errors"});
 }

@@ -17,7 +17,7 @@
 #include "core/crc32c.h"
 #include "core/file_io.h"
 #include "core/metrics.h"
-#include "vector/record_log.h"
+#include "storage/record_log.h"
 
 namespace lakehouse {
 namespace {

@@ -3,7 +3,7 @@
 // An event is {seq, ts, type, subject, trace_id, payload}: seq is assigned here, dense and
 // increasing across restarts; ts is when it was appended. Events live in segment files
 // `<dir>/seg-<first seq, 20 digits>.log`, each a sequence of CRC-32C framed records
-// (vector/record_log.h: u32 length, u32 crc, JSON body). The active segment rotates at
+// (storage/record_log.h: u32 length, u32 crc, JSON body). The active segment rotates at
 // segment_bytes; closed segments are deleted, oldest first, past retention_bytes or
 // retention_hours.
 //

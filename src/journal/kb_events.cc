@@ -105,6 +105,12 @@ std::optional<JournalEvent> EventFromKbLine(KbSource source, const Json& l) {
       p["id"] = Field(l, source == KbSource::kFills ? "fill_id" : "email_id");
       p["valid"] = Field(l, "valid");
       Summarise(Field(l, "errors"), p);
+      if (const std::string op = Str(l, "op"); op == "cancel" || op == "end") {
+        // A fill's status change: fill.cancel / fill.end.
+        e.type = "fill." + op;
+        p["status"] = Field(l, "status");
+        p["worker_ids"] = Field(l, "worker_ids");
+      }
       break;
     case KbSource::kFeedback:
       e.subject = Str(l, "target");

@@ -7,7 +7,7 @@
 
 #include "catalog/catalog.h"
 #include "core/clock.h"
-#include "vector/record_log.h"
+#include "storage/record_log.h"
 
 namespace lakehouse {
 

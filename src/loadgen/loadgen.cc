@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -34,6 +35,9 @@ struct Fixtures {
   std::map<std::string, std::vector<Order>> orders_by_role;
   std::map<std::string, int64_t> active_by_role;
   std::vector<ValidFill> fills;  // orders the local planner filled validly
+  //! One lock per fill: surge_fill_validate commits a fill and cancels it again, and no
+  //! other thread may judge that fill in between (it would see its workers placed).
+  std::shared_ptr<std::vector<std::mutex>> fill_locks;
   int64_t embed_dims = 0;
   std::vector<std::string> phrases;
 };
@@ -121,6 +125,7 @@ Result<Fixtures> Setup(Client& c, const LoadgenOptions& opt) {
   }
   LG_EXPECT(!f.fills.empty(), "setup: the local planner found no valid fill in {} open orders",
             f.orders.size());
+  f.fill_locks = std::make_shared<std::vector<std::mutex>>(f.fills.size());
   for (const char* role : {"forklift operator", "cna", "welder", "warehouse associate",
                            "package handler", "line cook", "electrician", "phlebotomist"}) {
     for (const char* place : {"Dayton, OH", "Columbus, OH", "Orlando, FL", "Atlanta, GA"})
@@ -179,11 +184,19 @@ Status MatrixRetrieve(Ctx& x) {
   return Status::OK();
 }
 
+// A coordinator's surge: validate a fill, commit it, see the same placement refused, then
+// cancel it (so the fill stays valid for the next round and the ledger ends as it began).
 Status SurgeFillValidate(Ctx& x) {
-  const ValidFill& fill = x.Pick(x.f.fills);
-  const Json good{
-      {"kind", "fill"},
-      {"payload", {{"order_id", fill.order.order_id}, {"worker_ids", fill.worker_ids}}}};
+  size_t i = x.rng() % x.f.fills.size();
+  std::unique_lock<std::mutex> held((*x.f.fill_locks)[i], std::try_to_lock);
+  for (size_t tries = 0; !held.owns_lock() && tries < x.f.fills.size(); ++tries) {
+    i = (i + 1) % x.f.fills.size();
+    held = std::unique_lock<std::mutex>((*x.f.fill_locks)[i], std::try_to_lock);
+  }
+  if (!held.owns_lock()) held = std::unique_lock<std::mutex>((*x.f.fill_locks)[i]);
+  const ValidFill& fill = x.f.fills[i];
+  const Json payload{{"order_id", fill.order.order_id}, {"worker_ids", fill.worker_ids}};
+  const Json good{{"kind", "fill"}, {"payload", payload}};
   LH_ASSIGN_OR_RETURN(auto r, x.c.Call("POST", "/v1/validate", good));
   LH_RETURN_IF_ERROR(ExpectStatus(r, 200, "validate (a valid fill)"));
   LG_EXPECT(r.second.value("valid", false), "validate: a valid fill was judged invalid");
@@ -195,6 +208,17 @@ Status SurgeFillValidate(Ctx& x) {
   for (const auto& e : b.second["errors"]) consistency = consistency || e.contains("Consistency");
   LG_EXPECT(consistency, "validate: an unknown worker gave no Consistency error: {}",
             b.second.dump().substr(0, 200));
+  LH_ASSIGN_OR_RETURN(auto c, x.c.Call("POST", "/v1/fills", payload));
+  LH_RETURN_IF_ERROR(ExpectStatus(c, 201, "commit (a valid fill)"));
+  const std::string fill_id = Str(c.second, "fill_id");
+  LH_ASSIGN_OR_RETURN(auto twice, x.c.Call("POST", "/v1/fills", payload));
+  LH_RETURN_IF_ERROR(ExpectStatus(twice, 422, "commit (the same placement again)"));
+  LG_EXPECT(twice.second.dump().find(fill_id) != std::string::npos,
+            "commit: a double placement was refused without naming fill {}: {}", fill_id,
+            twice.second.dump().substr(0, 200));
+  LH_ASSIGN_OR_RETURN(
+      auto cancel, x.c.Call("DELETE", "/v1/fills/" + fill_id + "?reason=loadgen&source=loadgen"));
+  LH_RETURN_IF_ERROR(ExpectStatus(cancel, 200, "cancel"));
   return Status::OK();
 }
 

@@ -116,9 +116,10 @@ class Side {
 }  // namespace
 
 const KeySet& VolatileKeys() {
-  static const KeySet keys = {"elapsed_ms", "updated_at",  "created_at", "quarantine", "latency_ms",
-                              "created",    "recorded_at", "at",         "request_id", "ts",
-                              "trace_id",   "fill_id",     "email_id",   "feedback_id"};
+  static const KeySet keys = {"elapsed_ms", "updated_at",  "created_at",   "quarantine",
+                              "latency_ms", "created",     "recorded_at",  "at",
+                              "request_id", "ts",          "trace_id",     "fill_id",
+                              "email_id",   "feedback_id", "committed_at", "changed_at"};
   return keys;
 }
 
@@ -170,9 +171,13 @@ Result<Json> RunParity(const ParityOptions& options) {
   std::sort(fixtures.begin(), fixtures.end());
 
   Side a(options.a, options.timeout), b(options.b, options.timeout);
-  Json rows = Json::array();
+  Json rows = Json::array(), skipped = Json::array();
   int64_t matched = 0;
   for (const auto& path : fixtures) {
+    if (options.skip.count(path.stem().string()) != 0) {
+      skipped.push_back(path.stem().string());
+      continue;
+    }
     std::ifstream in(path);
     std::stringstream text;
     text << in.rdbuf();
@@ -228,6 +233,7 @@ Result<Json> RunParity(const ParityOptions& options) {
   report["b"] = options.b;
   report["fixtures"] = rows.size();
   report["matched"] = matched;
+  report["skipped"] = std::move(skipped);
   report["rows"] = std::move(rows);
   return report;
 }

@@ -10,7 +10,7 @@
 #include "core/clock.h"
 #include "core/fields.h"
 #include "core/file_io.h"
-#include "vector/record_log.h"
+#include "storage/record_log.h"
 
 namespace lakehouse {
 namespace {

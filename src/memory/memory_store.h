@@ -11,7 +11,7 @@
 // (`observed_at`, given by the writer: SPEC "keep when a fact was true apart from when it
 // was recorded").
 //
-// Durability: every version is one CRC-framed record (vector/record_log.h) appended to
+// Durability: every version is one CRC-framed record (storage/record_log.h) appended to
 // `<dir>/memories.log` and fdatasync'd before the write is applied or acknowledged, so a
 // contradiction never loses the new fact and a kill -9 loses nothing acknowledged. The
 // log is the truth. Semantic search runs over a private vector index (`<dir>/index/`, one

@@ -7,13 +7,13 @@
 
 #include "core/clock.h"
 #include "core/fields.h"
-#include "vector/record_log.h"
+#include "storage/record_log.h"
 
 namespace lakehouse {
 
 const std::vector<std::string_view>& PathwayStore::StepNames() {
-  static const std::vector<std::string_view> names = {"retrieved", "proposed", "validated",
-                                                      "emailed",   "filled",   "cancelled"};
+  static const std::vector<std::string_view> names = {
+      "retrieved", "proposed", "validated", "emailed", "filled", "cancelled", "ended"};
   return names;
 }
 

@@ -30,8 +30,8 @@
 #include "core/status.h"
 #include "core/thread_annotations.h"
 #include "storage/kb_log.h"
+#include "storage/record_log.h"
 #include "validate/order_steps.h"
-#include "vector/record_log.h"
 
 namespace lakehouse {
 
@@ -62,7 +62,7 @@ struct PathwayTrace {
 
 class PathwayStore final : public OrderStepLog {
  public:
-  //! retrieved, proposed, validated, emailed, filled, cancelled.
+  //! retrieved, proposed, validated, emailed, filled, cancelled, ended.
   static const std::vector<std::string_view>& StepNames();
 
   //! `kb` may be null (no _kb lines).

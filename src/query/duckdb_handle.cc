@@ -375,24 +375,6 @@ std::string LogicalTypeName(duckdb_logical_type type) {
   return ResolveType(type).name;
 }
 
-std::string QuoteIdent(std::string_view ident) {
-  std::string out = "\"";
-  for (char c : ident) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string QuoteString(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
-
 void AppendValueJson(std::string& out, duckdb_vector vector, const TypeNode& type, idx_t row) {
   uint64_t* validity = duckdb_vector_get_validity(vector);
   if (validity != nullptr && !duckdb_validity_row_is_valid(validity, row)) {

@@ -19,6 +19,7 @@
 
 #include "catalog/catalog.h"
 #include "core/status.h"
+#include "query/sql_text.h"
 
 namespace lakehouse::duck {
 
@@ -78,10 +79,13 @@ Status StatusFromDuckDBMessage(std::string_view message);
 //! INTEGER)".
 std::string LogicalTypeName(duckdb_logical_type type);
 
-//! "name" with inner quotes doubled.
-std::string QuoteIdent(std::string_view ident);
-//! 'text' with inner quotes doubled.
-std::string QuoteString(std::string_view text);
+//! "name" / 'text' with inner quotes doubled (query/sql_text.h).
+inline std::string QuoteIdent(std::string_view ident) {
+  return SqlIdent(ident);
+}
+inline std::string QuoteString(std::string_view text) {
+  return SqlLiteral(text);
+}
 
 //! A logical type resolved once per column, so rendering a value does no C API type calls.
 struct TypeNode {

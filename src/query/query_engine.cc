@@ -274,6 +274,7 @@ struct QueryEngine::Impl {
   std::unique_ptr<duck::Database> db;
   std::unique_ptr<duck::Connection> admin;  // creates views; guarded by admin_mu
   std::mutex admin_mu;
+  std::map<std::string, LiveOverlay> overlays;  // by dataset; guarded by admin_mu
   std::string datasets_dir;
   std::unique_ptr<ResultCache> results;  // null: off
   int64_t pool_size = 0;
@@ -363,29 +364,64 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const QueryEngineOptions&
 }
 
 Status QueryEngine::RefreshDataset(const DatasetManifest& manifest) {
-  auto view_sql = [&](const std::string& view, const DatasetVersion& v) {
+  std::lock_guard lock(impl_->admin_mu);
+  Status st = RefreshLocked(manifest);
+  // Again after the new views exist: an answer over the old ones is then never stored.
+  if (impl_->results) impl_->results->Clear();
+  return st;
+}
+
+Status QueryEngine::RefreshLocked(const DatasetManifest& manifest) {
+  auto relation = [&](const DatasetVersion& v) {
     std::string files;
     for (const auto& f : v.files) {
       if (!files.empty()) files += ", ";
       // Keys are "datasets/<name>/v<N>/part-<k>.parquet"; the engine reads the local files.
       files += duck::QuoteString(impl_->datasets_dir + f.substr(std::string("datasets/").size()));
     }
-    return fmt::format("CREATE OR REPLACE VIEW {} AS SELECT * FROM read_parquet([{}])",
-                       duck::QuoteIdent(view), files);
+    return fmt::format("read_parquet([{}])", files);
   };
-  std::lock_guard lock(impl_->admin_mu);
+  auto create = [&](const std::string& view, const std::string& select) {
+    return impl_->admin->Exec(
+        fmt::format("CREATE OR REPLACE VIEW {} AS {}", duck::QuoteIdent(view), select));
+  };
   if (impl_->results) impl_->results->Clear();  // answers over the old version are stale
   for (const auto& v : manifest.versions) {
     if (v.files.empty()) continue;
     LH_RETURN_IF_ERROR(
-        impl_->admin->Exec(view_sql(fmt::format("{}@v{}", manifest.name, v.version), v))
+        create(fmt::format("{}@v{}", manifest.name, v.version), "SELECT * FROM " + relation(v))
             .WithContext("create view of " + manifest.name));
   }
-  if (const DatasetVersion* cur = manifest.Current(); cur != nullptr && !cur->files.empty()) {
-    LH_RETURN_IF_ERROR(impl_->admin->Exec(view_sql(manifest.name, *cur))
+  const DatasetVersion* cur = manifest.Current();
+  if (cur != nullptr && cur->files.empty()) cur = nullptr;
+  if (auto o = impl_->overlays.find(manifest.name); o != impl_->overlays.end()) {
+    return create(manifest.name, o->second.view_sql(cur, cur ? relation(*cur) : ""))
+        .WithContext("create view " + manifest.name);
+  }
+  if (cur != nullptr) {
+    LH_RETURN_IF_ERROR(create(manifest.name, "SELECT * FROM " + relation(*cur))
                            .WithContext("create view " + manifest.name));
   }
   return Status::OK();
+}
+
+Status QueryEngine::SetLiveOverlay(const std::string& dataset, LiveOverlay overlay,
+                                   const DatasetManifest* manifest) {
+  std::lock_guard lock(impl_->admin_mu);
+  LH_RETURN_IF_ERROR(impl_->admin->Exec(fmt::format(
+      "CREATE TABLE IF NOT EXISTS {} {}", duck::QuoteIdent(overlay.table), overlay.columns)));
+  impl_->overlays[dataset] = std::move(overlay);
+  DatasetManifest empty;
+  empty.name = dataset;
+  return RefreshLocked(manifest != nullptr ? *manifest : empty);
+}
+
+Status QueryEngine::ExecLive(const std::string& sql) {
+  std::lock_guard lock(impl_->admin_mu);
+  Status st = impl_->admin->Exec(sql);
+  // After the write: an answer computed before it is then never stored (result_cache.h).
+  if (impl_->results) impl_->results->Clear();
+  return st;
 }
 
 Status QueryEngine::Attach(Catalog& catalog) {

@@ -88,6 +88,17 @@ struct QueryEngineOptions {
   int64_t result_cache_bytes = 0;  // answers kept until a dataset changes (result_cache.h)
 };
 
+//! A dataset whose latest view also shows rows no version holds yet (the fills ledger's
+//! commits, validate/ledger.h): they live in an in-memory table that ExecLive writes, and
+//! the latest view is `view_sql`'s SELECT over the current version and that table.
+struct LiveOverlay {
+  std::string table;    // its name, e.g. "fills@live" (queryable like any view)
+  std::string columns;  // its definition: "(fill_id VARCHAR, ...)"
+  //! The latest view's SELECT; `current` is null while the dataset has no version, and
+  //! `relation` then is "" (otherwise it reads the current version's files).
+  std::function<std::string(const DatasetVersion* current, const std::string& relation)> view_sql;
+};
+
 class QueryEngine {
  public:
   static Result<std::unique_ptr<QueryEngine>> Open(const QueryEngineOptions& options);
@@ -104,6 +115,13 @@ class QueryEngine {
   Status RefreshDataset(const DatasetManifest& manifest);
   //! Subscribes to `catalog` and creates the views of every dataset it has now.
   Status Attach(Catalog& catalog);
+  //! Creates the overlay's table and makes `dataset`'s latest view the overlay's from now
+  //! on (`manifest`: the dataset as it is now; null when it does not exist yet).
+  Status SetLiveOverlay(const std::string& dataset, LiveOverlay overlay,
+                        const DatasetManifest* manifest);
+  //! Runs statements that write overlay tables (never a request's SQL); cached answers
+  //! are dropped, so the next query sees the change.
+  Status ExecLive(const std::string& sql);
 
  private:
   struct Impl;
@@ -113,6 +131,7 @@ class QueryEngine {
   Status Prepare(const std::string& sql, std::chrono::steady_clock::time_point deadline,
                  std::chrono::milliseconds timeout, Lease& lease);
   explicit QueryEngine(std::unique_ptr<Impl> impl);
+  Status RefreshLocked(const DatasetManifest& manifest);  // with impl_->admin_mu held
   std::unique_ptr<Impl> impl_;
 };
 

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "retrieve/query_parse.h"
+#include "staffing/taxonomy.h"
 #include "validate/extract_json.h"
 
 namespace lakehouse {
@@ -35,6 +36,77 @@ struct Hit {
   size_t rank;  // 0-based within its corpus
   double rrf;
 };
+
+// The radius of the first place tier (the Fill rule's default radius).
+constexpr double kRadiusMiles = 50;
+
+// Where candidates should be: the query's city, or the order's site.
+struct Place {
+  std::string city, state;
+  double lat = 0, lon = 0;
+};
+
+double NumberAt(const Json& payload, const char* key) {
+  auto it = payload.find(key);
+  return it != payload.end() && it->is_number() ? it->get<double>() : std::nan("");
+}
+
+std::string StringAt(const Json& payload, const char* key) {
+  auto it = payload.find(key);
+  return it != payload.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Miles from a worker's payload to the place (NaN when either has no coordinates).
+double MilesTo(const Json& payload, const Place& place) {
+  const double lat = NumberAt(payload, "lat"), lon = NumberAt(payload, "lon");
+  if (std::isnan(lat) || std::isnan(lon)) return std::nan("");
+  return staffing::HaversineMiles(lat, lon, place.lat, place.lon);
+}
+
+// 0: within the radius, 1: in the place's state, 2: anywhere else.
+size_t PlaceTier(const Json& payload, const Place& place) {
+  const double miles = MilesTo(payload, place);
+  if (!std::isnan(miles) && miles <= kRadiusMiles) return 0;
+  return StringAt(payload, "state") == place.state ? 1 : 2;
+}
+
+// What a worker holds of `wanted` (certifications and skills both count).
+std::pair<Json, Json> Held(const Json& payload, const std::vector<std::string>& wanted) {
+  Json matched = Json::array(), missing = Json::array();
+  for (const auto& w : wanted) {
+    bool has = false;
+    for (const char* field : {"certifications", "skills"}) {
+      auto f = payload.find(field);
+      if (f == payload.end() || !f->is_array()) continue;
+      for (const auto& v : *f) has = has || (v.is_string() && v.get<std::string>() == w);
+    }
+    (has ? matched : missing).push_back(w);
+  }
+  return {matched, missing};
+}
+
+Json WorkerReasons(const Json& payload, const Place* place, const std::optional<std::string>& role,
+                   const std::string& shift, const std::vector<std::string>& wanted,
+                   double similarity) {
+  Json r = Json::object();
+  const double miles = place ? MilesTo(payload, *place) : std::nan("");
+  r["distance_miles"] = std::isnan(miles) ? Json(nullptr) : Json(std::round(miles * 10) / 10);
+  r["role_match"] = role ? Json(StringAt(payload, "role") == *role) : Json(nullptr);
+  auto [matched, missing] = Held(payload, wanted);
+  r["certifications_matched"] = std::move(matched);
+  r["certifications_missing"] = std::move(missing);
+  const std::string works = StringAt(payload, "shift_pref");
+  r["shift"] = Json{{"worker", works},
+                    {"needed", shift.empty() ? Json(nullptr) : Json(shift)},
+                    {"match", shift.empty() || works == shift || works == "any"}};
+  auto field = [&](const char* k) { return payload.contains(k) ? payload[k] : Json(nullptr); };
+  r["available"] = field("available");
+  r["status"] = field("status");
+  r["rating"] = field("rating");
+  r["reliability"] = field("reliability");
+  r["similarity"] = std::round(similarity * 1e6) / 1e6;
+  return r;
+}
 
 }  // namespace
 
@@ -70,8 +142,13 @@ bool MatrixRetriever::RoleBearing(const std::string& corpus) {
 
 Result<RetrieveRequest> ParseRetrieveRequest(const Json& body) {
   RetrieveRequest r;
-  LH_ASSIGN_OR_RETURN(r.query, RequiredString(body, "query"));
-  if (r.query.find_first_not_of(" \t\r\n") == std::string::npos)
+  LH_ASSIGN_OR_RETURN(r.order_id, OptionalString(body, "order_id"));
+  if (r.order_id && r.order_id->empty())
+    return Status::InvalidArgument("field 'order_id' must not be empty");
+  LH_ASSIGN_OR_RETURN(auto query, OptionalString(body, "query"));
+  if (!query && !r.order_id) return Status::InvalidArgument("field 'query' is required");
+  r.query = query.value_or("");
+  if (query && r.query.find_first_not_of(" \t\r\n") == std::string::npos)
     return Status::InvalidArgument("field 'query' must not be empty");
   LH_ASSIGN_OR_RETURN(r.role, OptionalString(body, "role"));
   if (auto it = body.find("corpora"); it != body.end() && !it->is_null()) {
@@ -127,11 +204,9 @@ Json RetrievedItem::BriefJson() const {
 }
 
 Json RetrievedItem::ToJson() const {
-  return Json{{"corpus", corpus},
-              {"id", id},
-              {"score", Round6(score)},
-              {"similarity", Round6(similarity)},
-              {"payload", payload}};
+  return Json{{"corpus", corpus},       {"id", id},
+              {"score", Round6(score)}, {"similarity", Round6(similarity)},
+              {"payload", payload},     {"reasons", reasons}};
 }
 
 Json RetrieveResult::RoleJson() const {
@@ -159,11 +234,13 @@ Json RetrieveResult::ToJson() const {
   Json out = Json::object();
   out["role"] = RoleJson();
   out["role_source"] = role_source;
+  out["order_id"] = order_id ? Json(*order_id) : Json(nullptr);
   out["place"] = PlaceJson();
   out["shift"] = ShiftJson();
   out["qualifications"] = qualifications;
   out["results"] = std::move(list);
   out["gated"] = gated;
+  out["excluded"] = excluded;
   out["per_corpus"] = PerCorpusJson();
   return out;
 }
@@ -171,10 +248,30 @@ Json RetrieveResult::ToJson() const {
 Result<RetrieveResult> MatrixRetriever::Retrieve(const RetrieveRequest& req,
                                                  const std::string& request_id) {
   const auto start = std::chrono::steady_clock::now();
-  // The role: given (a synonym maps to its canonical name), extracted, or none.
+  // An order steers the whole search (and its placements leave workers out).
+  std::shared_ptr<const Roster> roster;
+  const OrderRecord* order = nullptr;
+  if (req.order_id) {
+    if (roster_ == nullptr) return Status::Unavailable("job orders are not loaded here");
+    LH_ASSIGN_OR_RETURN(roster, roster_->Require());
+    order = roster->FindOrder(*req.order_id);
+    if (order == nullptr) return Status::NotFound("unknown order " + *req.order_id);
+  }
+  std::string query = req.query;
+  if (order != nullptr && query.empty()) {
+    query = order->role;
+    for (const auto& s : order->required_skills) query += " " + s;
+    for (const auto& c : order->required_certifications) query += " " + c;
+    query += fmt::format(" in {}, {} {} shift", order->city, order->state, order->shift);
+  }
+  // The role: the order's, given (a synonym maps to its canonical name), extracted, the
+  // model's, or none.
   std::optional<std::string> role;
   std::string role_source = "none";
-  if (req.role && !req.role->empty()) {
+  if (order != nullptr) {
+    role = order->role;
+    role_source = "order";
+  } else if (req.role && !req.role->empty()) {
     if (staffing::FindRole(*req.role) != nullptr) {
       role = *req.role;
     } else if (auto m = ExtractRoleByRules(*req.role)) {
@@ -183,20 +280,40 @@ Result<RetrieveResult> MatrixRetriever::Retrieve(const RetrieveRequest& req,
       return Status::InvalidArgument(fmt::format("unknown role '{}'", *req.role));
     }
     role_source = "given";
-  } else if (auto m = ExtractRoleByRules(req.query)) {
+  } else if (auto m = ExtractRoleByRules(query)) {
     role = m->role;
     role_source = "extracted";
-  } else if (auto r = RoleByModel(req.query, request_id)) {
+  } else if (auto r = RoleByModel(query, request_id)) {
     role = *r;
-    role_source = "extracted";
+    role_source = "model";
   }
-  const staffing::City* place = ExtractPlace(req.query);
-  const std::string shift = ExtractShift(req.query);
+  std::optional<Place> place;
+  if (order != nullptr && !std::isnan(order->lat) && !std::isnan(order->lon)) {
+    place = Place{order->city, order->state, order->lat, order->lon};
+  } else if (const staffing::City* c = ExtractPlace(query)) {
+    place = Place{std::string(c->name), std::string(c->state), c->lat, c->lon};
+  }
+  const std::string shift =
+      order != nullptr ? (order->shift == "any" ? "" : order->shift) : ExtractShift(query);
   std::vector<std::string> qualifications;
-  if (role) {
+  if (order != nullptr) {
+    qualifications = order->required_certifications;
+  } else if (role) {
     if (const auto* r = staffing::FindRole(*role))
-      qualifications = ExtractQualifications(req.query, *r);
+      qualifications = ExtractQualifications(query, *r);
   }
+  // Placed on the order, or booked on dates that overlap it.
+  auto placed = [&](const std::string& worker_id) {
+    if (order == nullptr) return false;
+    auto w = roster->FindWorker(worker_id);
+    if (!w) return false;
+    for (const FillRecord& f : roster->FillsOfWorker(*w))
+      if ((f.order_id == order->order_id && f.active) ||
+          (f.order_id != order->order_id && f.start_day <= order->end_day &&
+           order->start_day <= f.end_day))
+        return true;
+    return false;
+  };
 
   // Corpora.
   std::vector<std::pair<std::string, std::shared_ptr<VectorIndex>>> corpora;
@@ -223,7 +340,7 @@ Result<RetrieveResult> MatrixRetriever::Retrieve(const RetrieveRequest& req,
   for (const auto& [name, idx] : corpora) {
     const std::string& model = idx->spec().model;
     if (query_vectors.count(model)) continue;
-    LH_ASSIGN_OR_RETURN(auto e, embed_.EmbedOne(model, req.query));
+    LH_ASSIGN_OR_RETURN(auto e, embed_.EmbedOne(model, query));
     query_vectors[model] = e->vector;
   }
 
@@ -231,7 +348,7 @@ Result<RetrieveResult> MatrixRetriever::Retrieve(const RetrieveRequest& req,
                                 req.filter.contains("city") || req.filter.contains("state");
   std::vector<Hit> hits;
   std::vector<std::pair<std::string, size_t>> per_corpus;
-  int64_t gated = 0;
+  int64_t gated = 0, excluded = 0;
   std::string place_scope = place ? "radius" : "none";
   for (const auto& [name, idx] : corpora) {
     const auto& qv = query_vectors[idx->spec().model];
@@ -239,6 +356,11 @@ Result<RetrieveResult> MatrixRetriever::Retrieve(const RetrieveRequest& req,
     Json base = req.filter;
     if (name == "workers" && !shift.empty() && !base.contains("shift_pref"))
       base["shift_pref"] = Json{{"in", {shift, "any"}}};
+    // Candidates for an order are workers who can be placed now.
+    if (name == "workers" && order != nullptr) {
+      if (!base.contains("status")) base["status"] = "active";
+      if (!base.contains("available")) base["available"] = true;
+    }
     const bool gate = role && RoleBearing(name);
     Json with_role = gate ? Merge(base, Json{{"role", *role}}) : base;
 
@@ -250,10 +372,12 @@ Result<RetrieveResult> MatrixRetriever::Retrieve(const RetrieveRequest& req,
     }
     attempts.push_back(with_role);
     // Workers: qualifications the query names rank first among the role and place matches,
-    // so a wider candidate set is searched and re-ordered (stable: similarity next).
+    // so a wider candidate set is searched and re-ordered (stable: similarity next); an
+    // order's placed workers are left out, so more are fetched for them too.
     const std::vector<std::string> no_quals;
     const std::vector<std::string>& quals = name == "workers" ? qualifications : no_quals;
-    const size_t fetch = quals.empty() ? k : k * 4;
+    const bool workers = name == "workers";
+    const size_t fetch = (workers && order != nullptr) ? k * 4 + 16 : quals.empty() ? k : k * 4;
     // A wider scope only adds to what the narrower ones found: near workers stay first.
     std::vector<SearchHit> found;
     std::vector<size_t> tier;  // the attempt that found each hit
@@ -266,8 +390,14 @@ Result<RetrieveResult> MatrixRetriever::Retrieve(const RetrieveRequest& req,
       for (auto& h : hits) {
         if (found.size() >= fetch) break;
         if (!seen.insert(h.id).second) continue;
+        if (workers && placed(h.id)) {
+          ++excluded;
+          continue;
+        }
+        // Ranked by where the worker is, not by which widening found them: a filtered graph
+        // search can miss near workers that a wider one then finds.
+        tier.push_back(workers && place && !filter_has_place ? PlaceTier(h.payload, *place) : a);
         found.push_back(std::move(h));
-        tier.push_back(a);
       }
       if (found.size() >= k || a + 1 == attempts.size()) {
         if (name == "workers" && place && !filter_has_place)
@@ -275,18 +405,9 @@ Result<RetrieveResult> MatrixRetriever::Retrieve(const RetrieveRequest& req,
         break;
       }
     }
-    if (!quals.empty()) {
+    if (!quals.empty() || (workers && place && !filter_has_place)) {
       auto held = [&](const SearchHit& h) {
-        int n = 0;
-        for (const char* field : {"certifications", "skills"}) {
-          auto f = h.payload.find(field);
-          if (f == h.payload.end() || !f->is_array()) continue;
-          for (const auto& v : *f)
-            if (v.is_string() &&
-                std::find(quals.begin(), quals.end(), v.get<std::string>()) != quals.end())
-              ++n;
-        }
-        return n;
+        return static_cast<int>(Held(h.payload, quals).first.size());
       };
       // Within a place tier, more named qualifications first (similarity next: stable).
       std::vector<size_t> order(found.size());
@@ -336,20 +457,26 @@ Result<RetrieveResult> MatrixRetriever::Retrieve(const RetrieveRequest& req,
   RetrieveResult out;
   out.role = role;
   out.role_source = role_source;
-  if (place)
-    out.place = RetrievedPlace{std::string(place->name), std::string(place->state), place_scope};
+  out.order_id = req.order_id;
+  if (place) out.place = RetrievedPlace{place->city, place->state, place_scope};
   out.shift = shift;
   out.qualifications = qualifications;
-  for (Hit& h : hits)
-    out.results.push_back(RetrievedItem{h.corpus, h.hit.id, h.rrf, static_cast<double>(h.hit.score),
-                                        std::move(h.hit.payload)});
+  for (Hit& h : hits) {
+    const double similarity = static_cast<double>(h.hit.score);
+    Json reasons = h.corpus == "workers" ? WorkerReasons(h.hit.payload, place ? &*place : nullptr,
+                                                         role, shift, qualifications, similarity)
+                                         : Json{{"similarity", std::round(similarity * 1e6) / 1e6}};
+    out.results.push_back(RetrievedItem{h.corpus, h.hit.id, h.rrf, similarity,
+                                        std::move(h.hit.payload), std::move(reasons)});
+  }
   out.gated = gated;
+  out.excluded = excluded;
   out.per_corpus = std::move(per_corpus);
 
   if (kb_ != nullptr) {
     RetrievalRecord rec;
     rec.request_id = request_id;
-    rec.query = req.query;
+    rec.query = query;
     rec.role = out.RoleJson();
     rec.role_source = role_source;
     rec.place = out.PlaceJson();

@@ -17,6 +17,12 @@
 // filters too, unless the request's filter already speaks of them: role first, then place,
 // then what the embedding ranks (skills, certifications).
 //
+// With an order_id the search is for that order: its role (role_source "order"), its
+// location (radius around the order, then its state, then anywhere), its shift, and its
+// required certifications rank first; workers the ledger already places on the order or on
+// overlapping dates are left out. Within the workers corpus every hit is ranked by where it
+// is, not by which widening found it: radius hits first, then the state, then the rest.
+//
 // Thread-safety: Retrieve may be called concurrently.
 #pragma once
 
@@ -28,6 +34,7 @@
 #include "core/json.h"
 #include "embed/embed_service.h"
 #include "storage/kb_log.h"
+#include "validate/roster.h"
 #include "vector/vector_store.h"
 
 namespace lakehouse {
@@ -35,12 +42,17 @@ namespace lakehouse {
 struct RetrieveRequest {
   std::string query;
   std::optional<std::string> role;
+  //! Candidates for this job order: its role, place, shift and certifications steer the
+  //! workers search, and workers already placed on it or on an order with overlapping dates
+  //! are left out (counted in `excluded`).
+  std::optional<std::string> order_id;
   std::vector<std::string> corpora;  // empty: every default corpus that exists
   int64_t k = 10;
   Json filter = Json::object();
 };
 
-//! Parses {query, role?, corpora?, k? (1..200, default 10), filter?}; errors name the field.
+//! Parses {query, role?, order_id?, corpora?, k? (1..200, default 10), filter?}; errors name
+//! the field. With order_id, query may be omitted (the order's own description is used).
 Result<RetrieveRequest> ParseRetrieveRequest(const Json& body);
 
 //! One result of a matrix retrieve.
@@ -49,9 +61,14 @@ struct RetrievedItem {
   double score = 0;       // reciprocal-rank fusion across the corpora
   double similarity = 0;  // the index's own score
   Json payload;
+  //! Why it is a candidate, for a coordinator: {similarity} for every corpus; a worker adds
+  //! distance_miles (to the order or the query's place; null without one), role_match,
+  //! certifications_matched / _missing (of those the order requires or the query names),
+  //! shift {worker, needed, match}, available, status, rating, reliability.
+  Json reasons;
   //! {corpus, id, score}: what retrieval.v1 lines and replay prompts keep of a result.
   Json BriefJson() const;
-  //! {corpus, id, score, similarity, payload} (scores rounded to 6 decimals)
+  //! {corpus, id, score, similarity, payload, reasons} (scores rounded to 6 decimals)
   Json ToJson() const;
 };
 
@@ -62,15 +79,17 @@ struct RetrievedPlace {
 
 struct RetrieveResult {
   std::optional<std::string> role;
-  std::string role_source = "none";  // given | extracted | model | none
+  std::string role_source = "none";  // given | order | extracted | model | none
+  std::optional<std::string> order_id;
   std::optional<RetrievedPlace> place;
   std::string shift;  // "" when the query names none
   std::vector<std::string> qualifications;
   std::vector<RetrievedItem> results;  // best first
   int64_t gated = 0;                   // other-role items the role gate kept out
+  int64_t excluded = 0;  // workers left out: already placed on the order or overlapping it
   std::vector<std::pair<std::string, size_t>> per_corpus;  // hits per corpus, search order
-  //! {role, role_source, place: {city, state, scope} | null, shift, qualifications,
-  //!  results: [...], gated, per_corpus: {name: n}}
+  //! {role, role_source, order_id, place: {city, state, scope} | null, shift,
+  //!  qualifications, results: [...], gated, excluded, per_corpus: {name: n}}
   Json ToJson() const;
   // The parts a retrieval.v1 line shares with the answer (without the results' payloads).
   Json RoleJson() const;
@@ -105,9 +124,11 @@ class MatrixRetriever {
   static const std::vector<std::string>& DefaultCorpora();
   static bool RoleBearing(const std::string& corpus);
 
-  //! `chat` (for the LLM role fallback) and `kb` (retrieval.v1 lines) may be null.
-  MatrixRetriever(EmbedService& embed, VectorStore& vectors, ChatDispatcher* chat, KbLog* kb)
-      : embed_(embed), vectors_(vectors), chat_(chat), kb_(kb) {}
+  //! `chat` (for the LLM role fallback), `kb` (retrieval.v1 lines) and `roster` (orders,
+  //! placements: needed for order_id) may be null.
+  MatrixRetriever(EmbedService& embed, VectorStore& vectors, ChatDispatcher* chat, KbLog* kb,
+                  RosterStore* roster = nullptr)
+      : embed_(embed), vectors_(vectors), chat_(chat), kb_(kb), roster_(roster) {}
 
   Result<RetrieveResult> Retrieve(const RetrieveRequest& request,
                                   const std::string& request_id = "");
@@ -119,6 +140,7 @@ class MatrixRetriever {
   VectorStore& vectors_;
   ChatDispatcher* chat_;
   KbLog* kb_;
+  RosterStore* roster_;
 };
 
 }  // namespace lakehouse

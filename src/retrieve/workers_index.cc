@@ -1,8 +1,11 @@
 #include "retrieve/workers_index.h"
 
+#include <unordered_set>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -165,8 +168,91 @@ Result<Json> BuildWorkersIndex(const WorkersIndexDeps& s, BuildProgress* progres
   return report;
 }
 
+Result<Json> SyncWorkersIndex(const WorkersIndexDeps& s) {
+  const auto start = std::chrono::steady_clock::now();
+  LH_ASSIGN_OR_RETURN(auto index, s.vectors->Get("workers"));
+  std::vector<std::string> texts;
+  std::vector<VectorItem> items;
+  LH_RETURN_IF_ERROR(ReadWorkers(*s.query, &items, &texts));
+  std::vector<VectorItem> changed;
+  std::vector<std::string> changed_texts;
+  int64_t added = 0, updated = 0, unchanged = 0, removed = 0;
+  std::unordered_set<std::string> present;
+  present.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    present.insert(items[i].id);
+    auto have = index->Get(items[i].id);
+    if (have && have->payload == items[i].payload) {
+      ++unchanged;
+      continue;
+    }
+    ++(have ? updated : added);
+    changed_texts.push_back(std::move(texts[i]));
+    changed.push_back(std::move(items[i]));
+  }
+  if (!changed.empty()) {
+    LH_ASSIGN_OR_RETURN(auto vectors, s.embed->EmbedUncached(index->spec().model, changed_texts));
+    for (size_t i = 0; i < changed.size(); ++i) changed[i].vector = std::move(vectors[i]);
+    LH_RETURN_IF_ERROR(index->Upsert(std::move(changed)));
+  }
+  for (const std::string& id : index->Ids()) {
+    if (present.count(id) != 0) continue;
+    LH_RETURN_IF_ERROR(index->Delete(id).status());
+    ++removed;
+  }
+  Json report = Json::object();
+  report["added"] = added;
+  report["updated"] = updated;
+  report["removed"] = removed;
+  report["unchanged"] = unchanged;
+  report["elapsed_ms"] = std::round(static_cast<double>(MicrosSince(start)) / 1000);
+  return report;
+}
+
 WorkersIndexBuilder::~WorkersIndexBuilder() {
+  {
+    MutexLock l(follow_mu_);
+    stop_ = true;
+  }
+  follow_cv_.notify_all();
+  if (follower_.joinable()) follower_.join();
   if (thread_.joinable()) thread_.join();
+}
+
+void WorkersIndexBuilder::Follow() {
+  if (follower_.joinable()) return;
+  deps_.catalog->AddListener([this](const DatasetManifest& m) {
+    if (m.name != "workers") return;
+    {
+      MutexLock l(follow_mu_);
+      dirty_ = true;
+    }
+    follow_cv_.notify_all();
+  });
+  follower_ = std::thread([this] { FollowLoop(); });
+}
+
+void WorkersIndexBuilder::FollowLoop() {
+  while (true) {
+    {
+      MutexLock l(follow_mu_);
+      follow_cv_.wait(follow_mu_, [this]() LH_REQUIRES(follow_mu_) { return stop_ || dirty_; });
+      if (stop_) return;
+      // A burst of commits settles into one sync.
+      follow_cv_.wait_for(follow_mu_, std::chrono::milliseconds(100),
+                          [this]() LH_REQUIRES(follow_mu_) { return stop_; });
+      if (stop_) return;
+      dirty_ = false;
+    }
+    if (running_ || !deps_.vectors->Get("workers").ok()) continue;  // a full build covers it
+    auto r = SyncWorkersIndex(deps_);
+    if (r.ok()) {
+      spdlog::info("workers vector index follows the new workers version: {}", r->dump());
+    } else {
+      spdlog::error("updating the workers vector index failed: {}", r.status().ToString());
+    }
+    syncs_.fetch_add(1);
+  }
 }
 
 Json WorkersIndexBuilder::Progress() const {

@@ -13,11 +13,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <string>
 #include <thread>
 
 #include "core/json.h"
 #include "core/status.h"
+#include "core/thread_annotations.h"
 #include "vector/side_store.h"
 
 namespace lakehouse {
@@ -61,6 +63,12 @@ struct BuildProgress {
 //! `progress` (optional) is updated as it goes.
 Result<Json> BuildWorkersIndex(const WorkersIndexDeps& deps, BuildProgress* progress = nullptr);
 
+//! Brings an existing `workers` index up to the current workers dataset, changed rows only:
+//! a worker whose payload differs (any field the text is made of is in the payload) is
+//! re-embedded and upserted, a new one added, one no longer in the dataset deleted; the
+//! rest are not touched. Answers {added, updated, removed, unchanged, elapsed_ms}.
+Result<Json> SyncWorkersIndex(const WorkersIndexDeps& deps);
+
 class WorkersIndexBuilder {
  public:
   explicit WorkersIndexBuilder(WorkersIndexDeps deps) : deps_(deps) {}
@@ -68,15 +76,28 @@ class WorkersIndexBuilder {
   //! Starts a background build when the workers dataset exists and the index does not;
   //! meanwhile the index answers 503 with the build's progress (VectorStore::BeginBuild).
   void StartIfMissing();
+  //! From now on, each new workers version updates the index incrementally
+  //! (SyncWorkersIndex) on a background thread, while the index keeps serving; commits
+  //! that come in a burst are applied once.
+  void Follow();
   bool running() const { return running_.load(); }
   //! The running build's progress (null when none runs).
   Json Progress() const;
+  //! Incremental syncs done so far, and the last one's report (tests, /readyz).
+  int64_t syncs() const { return syncs_.load(); }
 
  private:
+  void FollowLoop();
   WorkersIndexDeps deps_;
   std::atomic<bool> running_{false};
   BuildProgress progress_;
   std::thread thread_;
+  std::atomic<int64_t> syncs_{0};
+  Mutex follow_mu_;
+  std::condition_variable_any follow_cv_;  // waits on follow_mu_
+  bool dirty_ LH_GUARDED_BY(follow_mu_) = false;
+  bool stop_ LH_GUARDED_BY(follow_mu_) = false;
+  std::thread follower_;
 };
 
 }  // namespace lakehouse

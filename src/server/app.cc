@@ -86,6 +86,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOption
       all_in_one ? PlanFor("") : PlanFor(local, serve.service.empty() ? "gateway" : serve.service);
   if (auto j = serve.upstreams.find("journal"); j != serve.upstreams.end())
     plan.journal_upstream = j->second;
+  plan.ledger_writer = std::find(local.begin(), local.end(), "validate") != local.end();
+  plan.ledger = plan.AllInOne() || plan.ledger_writer;
   LH_ASSIGN_OR_RETURN(app->locks_, LockRoot(config, plan));
   LH_ASSIGN_OR_RETURN(app->services_, Services::Open(config, plan));
   for (auto& m : CreateModules(*app->services_)) {

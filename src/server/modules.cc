@@ -17,7 +17,8 @@ namespace lakehouse {
 
 std::vector<std::unique_ptr<Module>> CreateModules(Services& s, const std::string& service) {
   const IterateRunDeps run{s.roster.get(), s.validators.get(), s.kb.get(), s.pathways.get()};
-  const CommitDeps commit{s.roster.get(), s.validators.get(), s.kb.get(), s.pathways.get()};
+  const CommitDeps commit{s.roster.get(), s.validators.get(), s.kb.get(), s.pathways.get(),
+                          s.ledger.get()};
   std::vector<std::unique_ptr<Module>> all;
   all.push_back(NewCatalogModule({s.catalog.get()}));
   all.push_back(NewChatModule({s.chat.get()}));
@@ -31,8 +32,10 @@ std::vector<std::unique_ptr<Module>> CreateModules(Services& s, const std::strin
       {s.memory.get(), s.pathways.get(), s.playbooks.get(), s.roster.get(),
        [&s](std::string type, std::string subject, std::string trace_id, Json payload) {
          s.Emit(std::move(type), std::move(subject), std::move(trace_id), std::move(payload));
-       }}));
-  all.push_back(NewRetrieveModule({s.embed.get(), s.vectors.get(), s.chat.get(), s.kb.get()}));
+       },
+       s.corpora.get()}));
+  all.push_back(NewRetrieveModule(
+      {s.embed.get(), s.vectors.get(), s.chat.get(), s.kb.get(), s.roster.get()}));
   all.push_back(NewSqlModule({s.query.get(), s.ingestor.get(), s.sql_limits()}));
   all.push_back(NewValidateModule({s.roster.get(), s.validators.get(), s.kb.get()}));
   all.push_back(NewVectorModule({s.vectors.get(), s.embed.get(), WorkersIndexDepsOf(s)}));

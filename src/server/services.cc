@@ -23,12 +23,14 @@ Services::~Services() {
   journal.reset();
   observer.reset();
   truth.reset();
+  corpora.reset();  // finishes what is queued into the indexes
   playbooks.reset();
   pathways.reset();
   memory.reset();
   chat.reset();
   validators.reset();
   roster.reset();
+  ledger.reset();  // its compactor writes through the workspace
   vectors.reset();
   embed.reset();
   ingestor.reset();
@@ -77,6 +79,18 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
   LH_ASSIGN_OR_RETURN(auto kb_dir, s->store->LocalPath("_kb"));
   s->kb = std::make_unique<KbLog>(kb_dir);
   s->roster = std::make_unique<RosterStore>(*s->query, *s->catalog);
+  if (plan.ledger) {
+    LedgerOptions lo;
+    LH_ASSIGN_OR_RETURN(auto ledger_dir, s->store->LocalPath("ledger"));
+    lo.dir = ledger_dir.string();
+    lo.writable = plan.ledger_writer;
+    lo.compact_rows = config.ledger_compact_rows;
+    lo.compact_age_ms = config.ledger_compact_age_ms;
+    LH_ASSIGN_OR_RETURN(s->ledger,
+                        FillLedger::Open(lo, *s->query, *s->catalog,
+                                         plan.catalog_owner ? s->workspace.get() : nullptr));
+    s->roster->SetPlacements(s->ledger.get());
+  }
   ValidatorOptions vo;
   vo.radius_miles = static_cast<double>(config.validate_radius_miles);
   vo.forbidden_phrases = ValidatorOptions::DefaultForbiddenPhrases();
@@ -139,10 +153,14 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
         });
       }
     }
-    // Every _kb line is a significant event: journal its compact form.
+    if (plan.AllInOne() && s->vectors)
+      s->corpora = std::make_unique<CorpusFeeder>(*s->embed, *s->vectors);
+    // Every _kb line is a significant event: journal its compact form; commits also go
+    // into their corpora.
     Services* self = s.get();
     s->kb->SetListener([self](KbSource source, const Json& line) {
       if (auto e = EventFromKbLine(source, line)) self->AppendEvent(std::move(*e));
+      if (self->corpora) self->corpora->OfferKbLine(source, line);
     });
     s->catalog->AddListener([self](const DatasetManifest& m) {
       JournalEvent e;

@@ -25,10 +25,12 @@
 #include "query/ingest.h"
 #include "query/query_engine.h"
 #include "query/workspace.h"
+#include "retrieve/corpora.h"
 #include "retrieve/workers_index.h"
 #include "server/topology.h"
 #include "storage/kb_log.h"
 #include "storage/object_store.h"
+#include "validate/ledger.h"
 #include "validate/roster.h"
 #include "validate/validators.h"
 #include "vector/vector_store.h"
@@ -46,6 +48,7 @@ struct Services {
   std::unique_ptr<EmbedService> embed;
   std::unique_ptr<VectorStore> vectors;
   std::unique_ptr<KbLog> kb;            // _kb/*.jsonl, the distillation sources
+  std::unique_ptr<FillLedger> ledger;   // committed fills (before roster: it reads them)
   std::unique_ptr<RosterStore> roster;  // loaded by the validate module's Start
   std::unique_ptr<Validators> validators;
   std::unique_ptr<ChatDispatcher> chat;  // remote providers + the built-in local/planner
@@ -53,6 +56,9 @@ struct Services {
   std::unique_ptr<MemoryStore> memory;     // <root>/memory/memories.log + its search index
   std::unique_ptr<PathwayStore> pathways;  // <root>/memory/pathways.log
   std::unique_ptr<Playbooks> playbooks;    // the `playbooks` vector index
+  //! Embeds committed fills and emails and memory writes into the fills, emails and notes
+  //! corpora (all-in-one with vectors; retrieve/corpora.h).
+  std::unique_ptr<CorpusFeeder> corpora;
   // Opened for serving (with the vector indexes): the event journal, its observer, truth.
   std::unique_ptr<Journal> journal;  // <root>/journal/seg-*.log
   //! Split services with a journal upstream have this instead of `journal`.

@@ -53,6 +53,10 @@ struct ComponentPlan {
   bool pathways = true;       // pathway traces (shared, appended under flock)
   bool journal_owner = true;  // journal/ and truth/; false: journal/services/<service>/
   bool start_roster = false;  // load the roster at start (validate's module does it too)
+  //! Open the fills ledger writable (the serving process that commits fills); otherwise it
+  //! is read as it is at start (CLI commands), or not opened (split services but validate).
+  bool ledger_writer = false;
+  bool ledger = true;
   //! Not the journal's owner and given `--upstream journal=URL`: events go there
   //! (journal/forwarder.h) instead of journal/services/<label>/.
   std::string journal_upstream;

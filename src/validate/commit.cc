@@ -1,5 +1,7 @@
 #include "validate/commit.h"
 
+#include <fmt/format.h>
+
 #include "core/clock.h"
 #include "core/fields.h"
 #include "storage/kb_log.h"
@@ -7,6 +9,17 @@
 
 namespace lakehouse {
 namespace {
+
+// Ids a client chooses (fill_id) go into URLs, logs and SQL: letters, digits and _.:-.
+Status CheckId(const char* field, const std::string& id) {
+  const bool ok = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ':' ||
+           c == '-';
+  });
+  if (ok) return Status::OK();
+  return Status::InvalidArgument(
+      fmt::format("field '{}' must be 1..128 letters, digits or _.:- characters", field));
+}
 
 Result<CommitOrigin> ParseOrigin(const Json& body) {
   CommitOrigin o;
@@ -50,6 +63,12 @@ Json CommitOutcome::ToJson() const {
   out[id_field] = id;
   out["valid"] = verdict.valid();
   out["errors"] = verdict.ErrorsJson();
+  if (in_ledger) {
+    out["replayed"] = replayed;
+    Json rows = Json::array();
+    for (const LedgerRow& r : placements) rows.push_back(r.ToJson());
+    out["placements"] = std::move(rows);
+  }
   return out;
 }
 
@@ -61,7 +80,45 @@ Result<FillCommit> ParseFillCommit(const Json& body) {
     return Status::InvalidArgument("field 'worker_ids' must be an array of worker ids");
   f.worker_ids = *ids;
   LH_ASSIGN_OR_RETURN(f.origin, ParseOrigin(body));
+  LH_ASSIGN_OR_RETURN(auto fill_id, OptionalString(body, "fill_id"));
+  if (fill_id) {
+    LH_RETURN_IF_ERROR(CheckId("fill_id", *fill_id));
+    f.fill_id = *fill_id;
+  }
   return f;
+}
+
+Result<FillChange> ParseFillChange(const std::string& fill_id, const Json& body) {
+  FillChange c;
+  c.fill_id = fill_id;
+  LH_ASSIGN_OR_RETURN(std::string status, RequiredString(body, "status"));
+  if (status != "cancelled" && status != "ended")
+    return Status::InvalidArgument(
+        fmt::format("field 'status' must be \"cancelled\" or \"ended\", not \"{}\"", status));
+  c.to = ParseFillStatus(status);
+  LH_ASSIGN_OR_RETURN(c.reason, RequiredString(body, "reason"));
+  LH_RETURN_IF_ERROR(CheckText("reason", c.reason, 2000));
+  LH_ASSIGN_OR_RETURN(auto source, OptionalString(body, "source"));
+  if (source) c.source = *source;
+  LH_RETURN_IF_ERROR(CheckLabel("source", c.source, 64));
+  if (auto w = body.find("worker_ids"); w != body.end() && !w->is_null()) {
+    if (!w->is_array()) return Status::InvalidArgument("field 'worker_ids' must be an array");
+    for (const auto& x : *w) {
+      if (!x.is_string())
+        return Status::InvalidArgument("field 'worker_ids' must hold worker id strings");
+      c.worker_ids.push_back(x.get<std::string>());
+    }
+  }
+  LH_ASSIGN_OR_RETURN(auto ended_on, OptionalString(body, "ended_on"));
+  if (ended_on) {
+    if (c.to != FillStatus::kEnded)
+      return Status::InvalidArgument("field 'ended_on' goes with status \"ended\" only");
+    auto ms = ParseRfc3339Millis(*ended_on);
+    if (!ms || ended_on->size() != 10)
+      return Status::InvalidArgument("field 'ended_on' must be a date YYYY-MM-DD");
+    c.ended_on = static_cast<int32_t>(*ms / 86400000);
+  }
+  return c;
 }
 
 Result<EmailCommit> ParseEmailCommit(const Json& body) {
@@ -79,8 +136,27 @@ Result<EmailCommit> ParseEmailCommit(const Json& body) {
 Result<CommitOutcome> CommitFill(const CommitDeps& d, const FillCommit& fill,
                                  const std::string& request_id) {
   LH_ASSIGN_OR_RETURN(auto roster, d.roster->Require());
-  const Json payload{{"order_id", fill.order_id}, {"worker_ids", fill.worker_ids}};
-  CommitOutcome outcome{"fil_" + request_id, d.validators->Fill(*roster, payload), "fill_id"};
+  CommitOutcome outcome{"fil_" + request_id, {}, "fill_id"};
+  if (d.ledger != nullptr) {
+    FillProposal p{fill.order_id,
+                   fill.worker_ids,
+                   fill.origin.source,
+                   request_id,
+                   fill.origin.run_id.is_string() ? fill.origin.run_id.get<std::string>() : "",
+                   fill.fill_id,
+                   fill.idempotency_key};
+    LH_ASSIGN_OR_RETURN(LedgerCommit c, d.ledger->Commit(*roster, *d.validators, p));
+    outcome.id = c.fill_id;
+    outcome.verdict = std::move(c.verdict);
+    outcome.in_ledger = true;
+    outcome.replayed = c.replayed;
+    outcome.placements = std::move(c.rows);
+    if (c.replayed) return outcome;  // recorded (line and step) the first time
+  } else {
+    if (!fill.fill_id.empty()) outcome.id = fill.fill_id;
+    outcome.verdict = d.validators->Fill(
+        *roster, Json{{"order_id", fill.order_id}, {"worker_ids", fill.worker_ids}});
+  }
   const OrderRecord* order = roster->FindOrder(fill.order_id);
   Json line = LineHead(KbSource::kFills, "fill_id", outcome.id, request_id, fill.order_id);
   line["worker_ids"] = fill.worker_ids;
@@ -89,6 +165,33 @@ Result<CommitOutcome> CommitFill(const CommitDeps& d, const FillCommit& fill,
                    fill.origin.source, request_id};
   return Record(d, KbSource::kFills, std::move(line), std::move(outcome), fill.origin,
                 fill.order_id, std::move(step));
+}
+
+Result<std::vector<LedgerRow>> ChangeFill(const CommitDeps& d, const FillChange& change) {
+  if (d.ledger == nullptr) return Status::Unavailable("the fills ledger is not open here");
+  LH_ASSIGN_OR_RETURN(auto rows, d.ledger->Change(change));
+  const LedgerRow& first = rows.front();
+  const std::string op = change.to == FillStatus::kEnded ? "end" : "cancel";
+  Json workers = Json::array();
+  for (const LedgerRow& r : rows) workers.push_back(r.worker_id);
+  Json line =
+      LineHead(KbSource::kFills, "fill_id", change.fill_id, change.request_id, first.order_id);
+  line["op"] = op;
+  line["worker_ids"] = workers;
+  line["status"] = FillStatusName(change.to);
+  line["reason"] = change.reason;
+  line["ended_on"] = first.ToJson()["ended_on"];
+  CommitOutcome recorded{change.fill_id, {}, "fill_id"};
+  CommitOrigin origin;
+  origin.source = change.source;
+  PathwayStep step{
+      change.to == FillStatus::kEnded ? "ended" : "cancelled",
+      Json{{"fill_id", change.fill_id}, {"worker_ids", workers}, {"reason", change.reason}},
+      change.source, change.request_id};
+  LH_RETURN_IF_ERROR(Record(d, KbSource::kFills, std::move(line), std::move(recorded), origin,
+                            first.order_id, std::move(step))
+                         .status());
+  return rows;
 }
 
 Result<CommitOutcome> CommitEmail(const CommitDeps& d, const EmailCommit& email,

@@ -13,6 +13,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "validate/ledger.h"
 #include "validate/order_steps.h"
 #include "validate/roster.h"
 #include "validate/validators.h"
@@ -32,6 +33,8 @@ struct FillCommit {
   std::string order_id;
   Json worker_ids;  // an array; its elements are checked by the fill validator
   CommitOrigin origin;
+  std::string fill_id;          // "" : "fil_<request id>"; a retry with the same one is one fill
+  std::string idempotency_key;  // the Idempotency-Key header ("" none)
 };
 
 struct EmailCommit {
@@ -40,18 +43,25 @@ struct EmailCommit {
   CommitOrigin origin;
 };
 
-//! {order_id, worker_ids: [...], run_id?, source?}; errors name the field.
+//! {order_id, worker_ids: [...], fill_id?, run_id?, source?}; errors name the field.
 Result<FillCommit> ParseFillCommit(const Json& body);
+//! {status: "cancelled"|"ended", reason, source?, worker_ids?, ended_on?} for `fill_id`
+//! (DELETE passes status "cancelled").
+Result<FillChange> ParseFillChange(const std::string& fill_id, const Json& body);
 //! {order_id, worker_id, to, subject, body, run_id?, source?}.
 Result<EmailCommit> ParseEmailCommit(const Json& body);
 
 struct CommitOutcome {
   std::string id;  // "fil_<request id>" / "eml_<request id>"
   Verdict verdict;
-  //! {fill_id | email_id, valid, errors}: what the caller is answered (201 or 422).
+  //! {fill_id | email_id, valid, errors}: what the caller is answered (201 or 422); a fill
+  //! recorded in the ledger adds {replayed, placements: [ledger rows]}.
   Json ToJson() const;
 
   std::string id_field;  // "fill_id" / "email_id"
+  bool in_ledger = false;
+  bool replayed = false;  // an earlier commit with the same key, answered again
+  std::vector<LedgerRow> placements = {};
 };
 
 struct CommitDeps {
@@ -59,6 +69,7 @@ struct CommitDeps {
   const Validators* validators = nullptr;
   KbLog* kb = nullptr;
   OrderStepLog* steps = nullptr;  // null: no pathway steps (not open in this process)
+  FillLedger* ledger = nullptr;   // null: fills are judged, not recorded (tools, tests)
 };
 
 //! Validates and records a fill. Not OK only when nothing could be judged (no roster:
@@ -67,5 +78,8 @@ Result<CommitOutcome> CommitFill(const CommitDeps& deps, const FillCommit& fill,
                                  const std::string& request_id);
 Result<CommitOutcome> CommitEmail(const CommitDeps& deps, const EmailCommit& email,
                                   const std::string& request_id);
+//! Cancels or ends a fill's placements in the ledger: a `_kb/fills.jsonl` line (op cancel /
+//! end), and the order's `cancelled` / `ended` step. Answers the changed rows.
+Result<std::vector<LedgerRow>> ChangeFill(const CommitDeps& deps, const FillChange& change);
 
 }  // namespace lakehouse

@@ -116,27 +116,31 @@ Verdict Validators::Fill(const Roster& roster, const Json& p) const {
     }
     for (const FillRecord& f : roster.FillsOfWorker(*idx)) {
       if (f.order_id == order->order_id) {
+        if (!f.active) continue;  // ended on this order: free to come back
         ++already_on_order;
         Add(e, ErrorKind::kConsistency, field,
-            fmt::format("worker {} is already filled on order {}", id, f.order_id));
+            fmt::format("worker {} is already filled on order {} (fill {})", id, f.order_id,
+                        f.fill_id));
       } else if (f.start_day <= order->end_day && order->start_day <= f.end_day) {
         Add(e, ErrorKind::kConsistency, field,
-            fmt::format(
-                "worker {} is double-booked: on order {} from {} to {}, overlapping {} to {}", id,
-                f.order_id, DayText(f.start_day), DayText(f.end_day), DayText(order->start_day),
-                DayText(order->end_day)));
+            fmt::format("worker {} is double-booked: on order {} (fill {}) from {} to {}, "
+                        "overlapping {} to {}",
+                        id, f.order_id, f.fill_id, DayText(f.start_day), DayText(f.end_day),
+                        DayText(order->start_day), DayText(order->end_day)));
       }
     }
   }
-  const int64_t others = roster.FilledCount(order->order_id) - already_on_order;
+  std::vector<std::string> fills_on_order;
+  const int64_t others = roster.FilledCount(order->order_id, &fills_on_order) - already_on_order;
   if (proposed + others > order->headcount) {
+    std::string named;
+    for (const auto& f : fills_on_order) named += (named.empty() ? "" : ", ") + f;
     Add(e, ErrorKind::kConsistency, "worker_ids",
-        others > 0
-            ? fmt::format("{} workers proposed and {} already filled exceed the headcount {} "
-                          "of order {}",
-                          proposed, others, order->headcount, order->order_id)
-            : fmt::format("{} workers proposed exceed the headcount {} of order {}", proposed,
-                          order->headcount, order->order_id));
+        others > 0 ? fmt::format("{} workers proposed and {} already filled (fills {}) exceed the "
+                                 "headcount {} of order {}",
+                                 proposed, others, named, order->headcount, order->order_id)
+                   : fmt::format("{} workers proposed exceed the headcount {} of order {}",
+                                 proposed, order->headcount, order->order_id));
   }
   return v;
 }
@@ -160,8 +164,9 @@ std::vector<FillCandidate> Validators::FillCandidates(const Roster& roster,
     if (!certified) continue;
     bool booked = false;
     for (const FillRecord& f : roster.FillsOfWorker(i))
-      booked = booked || f.order_id == order.order_id ||
-               (f.start_day <= order.end_day && order.start_day <= f.end_day);
+      booked = booked || (f.order_id == order.order_id && f.active) ||
+               (f.order_id != order.order_id && f.start_day <= order.end_day &&
+                order.start_day <= f.end_day);
     if (booked) continue;
     out.push_back({i, miles});
   }

@@ -150,8 +150,10 @@ Json IterateResult::ToJson(const IterateRequest& request) const {
                                  {"latency_ms", std::round(a.latency_ms * 1000) / 1000},
                                  {"model", a.model}});
   }
-  return Json{{"run_id", run_id}, {"kind", request.kind},      {"model", model},
-              {"valid", valid},   {"attempts", attempts_json}, {"final", final}};
+  Json out{{"run_id", run_id}, {"kind", request.kind},      {"model", model},
+           {"valid", valid},   {"attempts", attempts_json}, {"final", final}};
+  if (error) out["error"] = ErrorJson(*error)["error"];
+  return out;
 }
 
 Result<IterateResult> RunIterate(const IterateRequest& request, const Roster& roster,
@@ -164,7 +166,12 @@ Result<IterateResult> RunIterate(const IterateRequest& request, const Roster& ro
   result.prompt = turns;
   for (int64_t n = 0; n < request.max_attempts; ++n) {
     const auto t0 = std::chrono::steady_clock::now();
-    LH_ASSIGN_OR_RETURN(IterateChatAnswer answer, chat(turns, request.model));
+    auto called = chat(turns, request.model);
+    if (!called.ok()) {
+      result.error = called.status();
+      break;
+    }
+    IterateChatAnswer answer = std::move(called).value();
     IterateAttempt attempt;
     attempt.latency_ms = static_cast<double>(MicrosSince(t0)) / 1000.0;
     attempt.raw = answer.content;
@@ -195,6 +202,8 @@ Result<IterateResult> RunIterate(const IterateRequest& request, const Roster& ro
       break;
     }
   }
+  // Exhausted (or cut short): the last output, so a coordinator sees what was tried.
+  if (!result.valid && !result.attempts.empty()) result.final = result.attempts.back().extracted;
   return result;
 }
 

@@ -60,9 +60,14 @@ struct IterateResult {
   std::vector<IterateTurn> prompt;  // the first two turns (system, user)
   bool valid = false;
   std::vector<IterateAttempt> attempts;
-  Json final;         // the valid payload, or null
+  //! The valid payload; when no attempt was valid, the last one's extracted payload (null
+  //! when it had none).
+  Json final;
   std::string model;  // the model of the last attempt
+  //! A chat call that failed ended the run: the attempts before it are kept.
+  std::optional<Status> error;
   //! {run_id, kind, model, valid, attempts: [{raw, extracted, errors, latency_ms}], final}
+  //! (+ error: {code, message} when a chat call ended the run)
   Json ToJson(const IterateRequest& request) const;
 };
 
@@ -82,7 +87,7 @@ Json WorkerJson(const WorkerView& worker);
 Json TurnsJson(const std::vector<IterateTurn>& turns);
 
 //! Runs the loop. `on_attempt` is called after each validation (for _kb logging). A chat
-//! failure ends the run with that status.
+//! failure ends the run: the result keeps the attempts before it and says the error.
 Result<IterateResult> RunIterate(const IterateRequest& request, const Roster& roster,
                                  const Validators& validators, const IterateChatFn& chat,
                                  const std::function<void(const IterateAttempt&)>& on_attempt = {});

@@ -27,7 +27,7 @@ Json RunLine(const IterateRequest& ir, const Result<IterateResult>& result,
     line["attempt_count"] = (*answer)["attempts"].size();
     line["valid"] = (*answer)["valid"];
     line["final"] = (*answer)["final"];
-    line["error"] = nullptr;
+    line["error"] = answer->value("error", Json(nullptr));
   } else {
     line["model"] = nullptr;
     line["attempts"] = Json::array();
@@ -66,7 +66,7 @@ Status RecordSteps(OrderStepLog& steps, const IterateRequest& ir, const IterateR
 
 Result<Json> RecordIterateRun(const IterateRunDeps& d, const IterateRequest& ir,
                               const IterateChatFn& chat, const std::string& default_model,
-                              const std::string& request_id) {
+                              const std::string& request_id, int* http_status) {
   const auto start = std::chrono::steady_clock::now();
   LH_ASSIGN_OR_RETURN(auto roster, d.roster->Require());
   auto on_attempt = [&](const IterateAttempt& a) {
@@ -84,6 +84,9 @@ Result<Json> RecordIterateRun(const IterateRunDeps& d, const IterateRequest& ir,
   if (!result.ok()) return result.status();
   if (ir.kind == "fill" && d.steps != nullptr && !result->attempts.empty())
     LH_RETURN_IF_ERROR(RecordSteps(*d.steps, ir, *result, *roster, request_id));
+  // A chat failure before any attempt is that failure; after some, the run says it.
+  if (result->error && result->attempts.empty()) return *result->error;
+  if (http_status != nullptr) *http_status = result->error ? result->error->http_status() : 200;
   return answer;
 }
 

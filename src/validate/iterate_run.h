@@ -29,9 +29,11 @@ struct IterateRunDeps {
 
 //! Runs `request` (its run_id set) with `chat` and records it; `default_model` is the
 //! model a request without one asks for. Answers the run (IterateResult::ToJson), or the
-//! failure that ended it (no roster, a chat error, a step that could not be stored).
+//! failure that ended it (no roster, a chat error before any attempt, a step that could not
+//! be stored). A chat error after some attempts answers the run with its `error`, and sets
+//! `*http_status` (optional; 200 otherwise) to that error's status.
 Result<Json> RecordIterateRun(const IterateRunDeps& deps, const IterateRequest& request,
                               const IterateChatFn& chat, const std::string& default_model,
-                              const std::string& request_id);
+                              const std::string& request_id, int* http_status = nullptr);
 
 }  // namespace lakehouse

@@ -4,12 +4,15 @@
 #include <cctype>
 #include <chrono>
 #include <future>
+#include <set>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
 #include "core/text.h"
+#include "query/sql_text.h"
+#include "validate/fill_status.h"
 #include "validate/text_scan.h"
 
 namespace lakehouse {
@@ -211,18 +214,26 @@ const OrderRecord* Roster::FindOrder(std::string_view order_id) const {
   return &*it;
 }
 
-std::span<const FillRecord> Roster::FillsOfWorker(uint32_t i) const {
+std::vector<FillRecord> Roster::FillsOfWorker(uint32_t i) const {
+  if (live_ != nullptr) return live_->PlacementsOf(WorkerIdOf(i), i);
   auto lo = std::lower_bound(fills_.begin(), fills_.end(), i,
                              [](const FillRecord& f, uint32_t w) { return f.worker < w; });
   auto hi = std::upper_bound(lo, fills_.end(), i,
                              [](uint32_t w, const FillRecord& f) { return w < f.worker; });
-  return std::span<const FillRecord>(fills_.data() + (lo - fills_.begin()),
-                                     static_cast<size_t>(hi - lo));
+  return std::vector<FillRecord>(lo, hi);
 }
 
-int64_t Roster::FilledCount(std::string_view order_id) const {
+int64_t Roster::FilledCount(std::string_view order_id, std::vector<std::string>* fill_ids) const {
+  if (live_ != nullptr) return live_->FilledCount(order_id, fill_ids);
   auto it = filled_count_.find(std::string(order_id));
-  return it == filled_count_.end() ? 0 : it->second;
+  if (it == filled_count_.end()) return 0;
+  if (fill_ids != nullptr) {
+    std::set<std::string> ids;
+    for (const FillRecord& f : fills_)
+      if (f.order_id == order_id && f.active) ids.insert(f.fill_id);
+    fill_ids->assign(ids.begin(), ids.end());
+  }
+  return it->second;
 }
 
 std::span<const uint32_t> Roster::WorkersWithRole(std::string_view role) const {
@@ -409,22 +420,28 @@ struct RosterBuilder {
         });
   }
 
-  static Status Fills(Roster& r, QueryEngine& q) {
-    LH_RETURN_IF_ERROR(
-        ScanRows(q, "SELECT order_id, worker_id, start_date, end_date FROM fills", "fills",
-                 [&](const Row& c) {
-                   auto w = r.FindWorker(c.Str(1));
-                   if (!w) {
-                     ++r.stats_.dangling_fills;
-                     return;
-                   }
-                   r.fills_.push_back(FillRecord{*w, std::string(c.Str(0)), c.Day(2), c.Day(3)});
-                 }));
+  static Status Fills(Roster& r, QueryEngine& q, const DatasetVersion& version) {
+    LH_RETURN_IF_ERROR(ScanRows(
+        q, FillsLedgerSelect(version, SqlIdent(fmt::format("fills@v{}", version.version))), "fills",
+        [&](const Row& c) {
+          auto w = r.FindWorker(c.Str(2));
+          if (!w) {
+            ++r.stats_.dangling_fills;
+            return;
+          }
+          const FillStatus status = ParseFillStatus(c.Str(5));
+          if (status == FillStatus::kCancelled) return;
+          const int32_t ended_on = c.b[6].IsNull(c.i) ? INT32_MAX : c.Day(6);
+          r.fills_.push_back(FillRecord{*w, std::string(c.Str(1)), c.Day(3),
+                                        std::min(c.Day(4), ended_on), std::string(c.Str(0)),
+                                        status == FillStatus::kActive});
+        }));
     std::sort(r.fills_.begin(), r.fills_.end(), [](const FillRecord& a, const FillRecord& b) {
       return std::tie(a.worker, a.order_id) < std::tie(b.worker, b.order_id);
     });
-    // Distinct workers per order.
+    // Distinct workers actively placed per order.
     for (size_t i = 0; i < r.fills_.size(); ++i) {
+      if (!r.fills_[i].active) continue;
       if (i > 0 && r.fills_[i].worker == r.fills_[i - 1].worker &&
           r.fills_[i].order_id == r.fills_[i - 1].order_id)
         continue;
@@ -456,9 +473,11 @@ struct RosterBuilder {
   }
 };
 
-Result<std::shared_ptr<const Roster>> Roster::Load(QueryEngine& query, const Catalog& catalog) {
+Result<std::shared_ptr<const Roster>> Roster::Load(QueryEngine& query, const Catalog& catalog,
+                                                   const PlacementSource* live) {
   const auto start = std::chrono::steady_clock::now();
   std::shared_ptr<Roster> r(new Roster());
+  r->live_ = live;
   auto version = [&](const char* name) -> int64_t {
     auto m = catalog.Get(name);
     return m.ok() ? m->current_version : 0;
@@ -477,6 +496,7 @@ Result<std::shared_ptr<const Roster>> Roster::Load(QueryEngine& query, const Cat
       const RosterStats versions = r->stats_;
       r.reset(new Roster());
       r->stats_ = versions;
+      r->live_ = live;
       out_of_order = false;
       LH_RETURN_IF_ERROR(RosterBuilder::Workers(*r, query, expected_workers, true, &out_of_order));
     }
@@ -485,7 +505,11 @@ Result<std::shared_ptr<const Roster>> Roster::Load(QueryEngine& query, const Cat
     r->role_begin_.push_back(0);
   }
   if (r->stats_.job_orders_version > 0) LH_RETURN_IF_ERROR(RosterBuilder::Orders(*r, query));
-  if (r->stats_.fills_version > 0) LH_RETURN_IF_ERROR(RosterBuilder::Fills(*r, query));
+  if (r->stats_.fills_version > 0 && live == nullptr) {
+    auto m = catalog.Get("fills");
+    if (m.ok() && m->Current() != nullptr)
+      LH_RETURN_IF_ERROR(RosterBuilder::Fills(*r, query, *m->Current()));
+  }
   r->stats_.workers = static_cast<int64_t>(r->worker_count());
   r->stats_.orders = static_cast<int64_t>(r->orders_.size());
   r->stats_.fills = static_cast<int64_t>(r->fills_.size());
@@ -516,7 +540,8 @@ Status RosterStore::Start() {
     started_ = true;
   }
   catalog_.AddListener([this](const DatasetManifest& m) {
-    if (m.name != "workers" && m.name != "job_orders" && m.name != "fills") return;
+    if (m.name != "workers" && m.name != "job_orders" && (m.name != "fills" || live_ != nullptr))
+      return;
     {
       MutexLock lock(mu_);
       dirty_ = true;
@@ -547,7 +572,7 @@ void RosterStore::WatchLoop() {
 
 Status RosterStore::Reload() {
   MutexLock reload(reload_mu_);
-  auto r = Roster::Load(query_, catalog_);
+  auto r = Roster::Load(query_, catalog_, live_);
   MutexLock lock(mu_);
   if (!r.ok()) {
     last_error_ = r.status().message();
@@ -582,7 +607,7 @@ Json RosterStore::StatusJson() const {
   RosterStats s = current_ ? current_->stats() : RosterStats{};
   j["workers"] = s.workers;
   j["orders"] = s.orders;
-  j["fills"] = s.fills;
+  j["fills"] = live_ != nullptr ? live_->ActivePlacements() : s.fills;
   j["skipped_rows"] = s.skipped_rows;
   j["dangling_fills"] = s.dangling_fills;
   j["versions"] = Json{{"workers", s.workers_version},

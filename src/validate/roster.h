@@ -69,11 +69,32 @@ struct OrderRecord {
   std::vector<std::string> required_skills;
 };
 
+//! One placement of a worker that books their days: an active fill, or an ended one up to
+//! the day it ended (a cancelled fill books nothing and is never one of these).
 struct FillRecord {
   uint32_t worker;  // roster index
   std::string order_id;
   int32_t start_day;
-  int32_t end_day;
+  int32_t end_day;  // the last booked day (the day an ended placement ended)
+  std::string fill_id;
+  bool active = true;  // false: ended (the worker is free after end_day)
+};
+
+//! Who is placed where, when something newer than the loaded `fills` version knows (the
+//! live fills ledger, validate/ledger.h). The interface lives here so a Roster can answer
+//! from it without knowing how it is kept.
+//! Thread-safety: implementations must allow concurrent calls.
+class PlacementSource {
+ public:
+  virtual ~PlacementSource() = default;
+  //! The placements of `worker_id` that book days; `index` goes into each FillRecord.
+  virtual std::vector<FillRecord> PlacementsOf(std::string_view worker_id,
+                                               uint32_t index) const = 0;
+  //! Distinct workers actively placed on the order, and the fills placing them.
+  virtual int64_t FilledCount(std::string_view order_id,
+                              std::vector<std::string>* fill_ids = nullptr) const = 0;
+  //! Rows that place a worker now (status active).
+  virtual int64_t ActivePlacements() const = 0;
 };
 
 //! One worker, as views into the roster (valid while the Roster is alive).
@@ -103,7 +124,10 @@ class Roster {
   //! Loads the current versions of workers, job_orders and fills through `query`. A
   //! dataset that does not exist yet loads as empty; one that lacks a needed column is an
   //! error naming the column.
-  static Result<std::shared_ptr<const Roster>> Load(QueryEngine& query, const Catalog& catalog);
+  //! With `live` the fills dataset is not read: placements come from `live` at each call
+  //! (so a commit is seen at once, without a reload).
+  static Result<std::shared_ptr<const Roster>> Load(QueryEngine& query, const Catalog& catalog,
+                                                    const PlacementSource* live = nullptr);
 
   size_t worker_count() const { return worker_id_off_.size(); }
   std::optional<uint32_t> FindWorker(std::string_view worker_id) const;
@@ -124,10 +148,11 @@ class Roster {
 
   const OrderRecord* FindOrder(std::string_view order_id) const;
   const std::vector<OrderRecord>& orders() const { return orders_; }
-  //! Ledger rows of one worker.
-  std::span<const FillRecord> FillsOfWorker(uint32_t index) const;
-  //! Distinct workers the ledger has on an order.
-  int64_t FilledCount(std::string_view order_id) const;
+  //! The placements of one worker that book days (the live ledger's when attached).
+  std::vector<FillRecord> FillsOfWorker(uint32_t index) const;
+  //! Distinct workers actively placed on an order; `fill_ids` (optional) gets their fills.
+  int64_t FilledCount(std::string_view order_id,
+                      std::vector<std::string>* fill_ids = nullptr) const;
   //! Roster indexes of the workers whose role is `role`, ascending.
   std::span<const uint32_t> WorkersWithRole(std::string_view role) const;
 
@@ -170,8 +195,9 @@ class Roster {
   std::vector<uint32_t> role_begin_, role_workers_;  // CSR by role id
 
   std::vector<OrderRecord> orders_;  // sorted by order_id
-  std::vector<FillRecord> fills_;    // sorted by worker
+  std::vector<FillRecord> fills_;    // sorted by worker (empty when `live_` answers)
   std::unordered_map<std::string, int64_t> filled_count_;
+  const PlacementSource* live_ = nullptr;
 
   RosterStats stats_;
 };
@@ -183,6 +209,9 @@ class RosterStore {
  public:
   RosterStore(QueryEngine& query, Catalog& catalog);
   ~RosterStore();
+  //! Placements come from `live` (which must outlive the store) instead of the fills
+  //! dataset, and a new fills version no longer reloads the roster. Call before Start.
+  void SetPlacements(const PlacementSource* live) { live_ = live; }
   //! Loads now (blocking) and starts following the catalog.
   Status Start();
   std::shared_ptr<const Roster> Current() const;
@@ -200,6 +229,7 @@ class RosterStore {
 
   QueryEngine& query_;
   Catalog& catalog_;
+  const PlacementSource* live_ = nullptr;  // set before Start
   mutable Mutex mu_;
   std::condition_variable_any cv_;  // waits on mu_
   std::shared_ptr<const Roster> current_ LH_GUARDED_BY(mu_);

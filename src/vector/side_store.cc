@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/file_io.h"
-#include "vector/record_log.h"
+#include "storage/record_log.h"
 
 namespace lakehouse {
 namespace {

@@ -112,7 +112,72 @@ TEST(IterateHttp, GivesUpAfterMaxAttempts) {
   ASSERT_EQ(res.status, 200) << res.body;
   EXPECT_EQ(res.json()["valid"], false);
   EXPECT_EQ(res.json()["attempts"].size(), 2u);
-  EXPECT_TRUE(res.json()["final"].is_null());
+  EXPECT_TRUE(res.json()["final"].is_null());  // no attempt had a payload to keep
+}
+
+// Exhausted: `final` holds the last output (valid false). A provider failure on attempt n
+// keeps attempts 1..n-1, in the answer and in the iterate_runs line.
+TEST(IterateHttp, KeepsItsHistoryWhenTheProviderFailsOrItGivesUp) {
+  std::atomic<int> calls{0};
+  FakeProvider fake([&](Router& r) {
+    r.Add("POST", "/chat/completions", [&](HttpRequest&) {
+      if (++calls <= 2)
+        return testing::OpenAiChatReply(
+            "```json\n{\"order_id\": \"O000007\", \"worker_ids\": [\"W0000048\"]}\n```");
+      return HttpResponse::FromJson(500, Json{{"error", "provider down"}});
+    });
+  });
+  auto server = std::make_unique<TestServer>(200, 40, 42, [&](Config& c) {
+    c.chat_openrouter_url = fake.url();
+    c.chat_openrouter_api_key = "sk-test";
+    c.chat_max_retries = 0;
+  });
+  auto c = server->Client();
+  auto gave_up = c.PostJson("/v1/iterate", FillO000007("openrouter/m", 1));
+  ASSERT_EQ(gave_up.status, 200) << gave_up.body;
+  EXPECT_EQ(gave_up.json()["valid"], false);
+  EXPECT_EQ(gave_up.json()["final"]["worker_ids"][0], "W0000048");
+
+  auto failed = c.PostJson("/v1/iterate", FillO000007("openrouter/m", 3));
+  EXPECT_GE(failed.status, 500) << failed.body;
+  const Json j = failed.json();
+  ASSERT_EQ(j["attempts"].size(), 1u) << j.dump();  // the attempt before the failure
+  EXPECT_EQ(j["valid"], false);
+  EXPECT_EQ(j["final"]["worker_ids"][0], "W0000048");
+  ASSERT_TRUE(j["error"].is_object()) << j.dump();
+  EXPECT_NE(j["error"]["message"].get<std::string>().find("provider down"), std::string::npos);
+  auto runs = testing::KbLines(server->root().path(), "iterate_runs");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[1]["attempt_count"], 1);
+  EXPECT_EQ(runs[1]["attempts"].size(), 1u);
+  EXPECT_TRUE(runs[1]["error"].is_object());
+  EXPECT_EQ(runs[1]["final"]["worker_ids"][0], "W0000048");
+
+  // A failure on the first attempt has nothing to keep: the error alone.
+  auto first = c.PostJson("/v1/iterate", FillO000007("openrouter/m", 2));
+  EXPECT_GE(first.status, 500);
+  EXPECT_TRUE(first.json()["error"].is_object());
+}
+
+// The role fallback of matrix retrieve: no taxonomy rule matches, the model names the role.
+TEST(IterateHttp, RetrieveAsksTheModelForTheRoleWhenRulesFindNone) {
+  FakeProvider fake([&](Router& r) {
+    r.Add("POST", "/chat/completions",
+          [&](HttpRequest&) { return testing::OpenAiChatReply("{\"role\": \"welder\"}"); });
+  });
+  auto server = std::make_unique<TestServer>(2000, 40, 42, [&](Config& c) {
+    c.chat_openrouter_url = fake.url();
+    c.chat_openrouter_api_key = "sk-test";
+    c.chat_default_model = "openrouter/m";
+  });
+  auto res = server->Client().PostJson(
+      "/v1/matrix/retrieve",
+      Json{{"query", "someone who joins metal in Dayton"}, {"corpora", {"workers"}}});
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.json()["role"], "welder");
+  EXPECT_EQ(res.json()["role_source"], "model");
+  const Json answer = res.json();
+  for (const auto& r : answer["results"]) EXPECT_EQ(r["payload"]["role"], "welder");
 }
 
 TEST(IterateHttp, LocalPlannerIsValidOnTheFirstAttempt) {

@@ -260,8 +260,9 @@ TEST(DistillPipeline, ServerTrafficBecomesAuditedTrainingDataTwiceTheSame) {
   wrong["to"] = "someone.else@example.com";
   Json rejected = post("/v1/emails", wrong, 422);
   EXPECT_EQ(rejected["valid"], false);
-  post("/v1/fills",
-       {{"order_id", "O000007"}, {"worker_ids", {"W0000071"}}, {"run_id", retried["run_id"]}}, 201);
+  const Json placed = post(
+      "/v1/fills",
+      {{"order_id", "O000007"}, {"worker_ids", {"W0000071"}}, {"run_id", retried["run_id"]}}, 201);
   post("/v1/fills", {{"order_id", "O000007"}, {"worker_ids", {"W0000048"}}}, 422);
   post("/v1/fills", {{"order_id", "O000007"}}, 400);
   post("/v1/chat",
@@ -287,6 +288,12 @@ TEST(DistillPipeline, ServerTrafficBecomesAuditedTrainingDataTwiceTheSame) {
   auto status = c.Get("/v1/distill/status");
   EXPECT_EQ(status.status, 200);
   EXPECT_TRUE(status.json()["materialize"].is_null());
+
+  // The placement is cancelled again (a fill_change record), which frees W0000071 for the
+  // replay below: a committed fill is a fact the replay would see.
+  auto cancelled = c.Request(
+      "DELETE", "/v1/fills/" + placed["fill_id"].get<std::string>() + "?reason=client%20paused");
+  EXPECT_EQ(cancelled.status, 200) << cancelled.body;
 
   // A replay with the local provider (retrieve -> bundle -> chat -> validate).
   Services& s = server.app().services();

@@ -188,6 +188,72 @@ TEST_F(Reality, real_011_several_corpora_merge_by_rank_fusion_and_gate_each) {
   ASSERT_EQ(c.Request("DELETE", "/v1/indexes/notes").status, 200);
 }
 
+// Near workers first, whichever widening found them (a filtered graph search can miss some
+// that a wider one then finds): every radius hit ranks above every hit outside it, and each
+// result says how far it is.
+TEST_F(Reality, real_012_virginia_beach_radius_hits_first_with_reasons) {
+  Json out = Retrieve(Json{{"query", "forklift operators in Virginia Beach"}, {"k", 40}});
+  ASSERT_EQ(out["results"].size(), 40u);
+  bool outside = false;
+  for (const auto& r : out["results"]) {
+    const Json& why = r["reasons"];
+    ASSERT_TRUE(why["distance_miles"].is_number()) << r.dump();
+    const double miles = why["distance_miles"];
+    if (miles > 50) outside = true;
+    EXPECT_FALSE(outside && miles <= 50)
+        << "a radius hit ranked after one outside it: " << r.dump();
+    EXPECT_EQ(why["role_match"], true);
+    EXPECT_TRUE(why["shift"].contains("match"));
+    EXPECT_EQ(why["similarity"], r["similarity"]);
+  }
+}
+
+// Candidates for an order: its role, place and shift; placed workers are left out and
+// counted; every result explains itself against the order.
+TEST(RetrieveHttp, OrderCandidatesLeaveOutPlacedWorkersAndExplainThemselves) {
+  TestServer server(2000, 100, 42);
+  auto c = server.Client();
+  auto open = c.PostJson(
+      "/v1/sql",
+      {{"sql", "SELECT order_id FROM job_orders WHERE status = 'open' ORDER BY order_id"}});
+  ASSERT_EQ(open.status, 200);
+  std::string order, placed;
+  Json first;
+  const Json listed = open.json();
+  for (const auto& row : listed["rows"]) {
+    auto got = c.PostJson("/v1/matrix/retrieve",
+                          {{"order_id", row[0]}, {"corpora", {"workers"}}, {"k", 5}});
+    ASSERT_EQ(got.status, 200) << got.body;
+    first = got.json();
+    if (first["results"].empty()) continue;
+    const Json& top = first["results"][0];
+    auto commit = c.PostJson("/v1/fills", {{"order_id", row[0]}, {"worker_ids", {top["id"]}}});
+    if (commit.status == 201) {
+      order = row[0].get<std::string>();
+      placed = top["id"].get<std::string>();
+      break;
+    }
+  }
+  ASSERT_FALSE(order.empty()) << "no open order's top candidate could be committed";
+  EXPECT_EQ(first["role_source"], "order");
+  EXPECT_EQ(first["order_id"], order);
+  const Json& top = first["results"][0];
+  EXPECT_EQ(top["reasons"]["role_match"], true);
+  EXPECT_EQ(top["reasons"]["shift"]["match"], true);
+  EXPECT_EQ(top["reasons"]["status"], "active");
+  EXPECT_EQ(top["reasons"]["available"], true);
+  EXPECT_LE(top["reasons"]["distance_miles"].get<double>(), 50.0);
+  EXPECT_TRUE(top["reasons"]["certifications_missing"].empty());
+
+  auto again =
+      c.PostJson("/v1/matrix/retrieve", {{"order_id", order}, {"corpora", {"workers"}}, {"k", 5}});
+  ASSERT_EQ(again.status, 200);
+  const Json second = again.json();
+  for (const auto& r : second["results"]) EXPECT_NE(r["id"], placed);
+  EXPECT_GE(again.json()["excluded"].get<int>(), 1);
+  EXPECT_EQ(c.PostJson("/v1/matrix/retrieve", {{"order_id", "O999999"}}).status, 404);
+}
+
 // A small server: retrieve's checks and gate under the sanitizer build too (the Reality
 // suite's 30k-worker index is too slow there and is excluded from make test-asan).
 TEST(RetrieveHttp, BadRequestsGateAndTheKbLine) {

@@ -104,6 +104,9 @@ TEST_F(SplitTest, EveryFixtureMatchesAndAKilledServiceCostsOnlyItsRoutes) {
   po.a = Url(single_->port());
   po.b = Url(gateway_->port());
   po.fixtures_dir = (testing::ContractsDir() / "http").string();
+  // All-in-one feeds committed fills, emails and notes into their corpora; split services
+  // do not (docs/SPLIT.md), so the index list differs by design.
+  po.skip = {"indexes_list"};
   auto report = loadgen::RunParity(po);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ((*report)["matched"], (*report)["fixtures"]) << loadgen::ParityTable(*report);

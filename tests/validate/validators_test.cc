@@ -94,8 +94,8 @@ TEST_F(ValidatorsTest, FillOrderMustExistAndBeOpen) {
   EXPECT_EQ(Lines(v)[0], "Consistency order_id: order O002 is filled, not open");
   EXPECT_EQ(
       Lines(v)[1],
-      "Consistency worker_ids: 1 workers proposed and 1 already filled exceed the headcount 1 "
-      "of order O002");
+      "Consistency worker_ids: 1 workers proposed and 1 already filled (fills fil_O002) exceed the "
+      "headcount 1 of order O002");
 }
 
 TEST_F(ValidatorsTest, FillEachWorkerRule) {
@@ -119,10 +119,11 @@ TEST_F(ValidatorsTest, FillEachWorkerRule) {
   EXPECT_NE(far.find("miles from the order in Dayton, OH (limit 50)"), std::string::npos) << far;
   EXPECT_EQ(
       Only(Fill("O001", {"W010"})),
-      "Consistency worker_ids[0]: worker W010 is double-booked: on order O002 from 2026-11-15 "
-      "to 2026-12-15, overlapping 2026-12-01 to 2026-12-31");
+      "Consistency worker_ids[0]: worker W010 is double-booked: on order O002 (fill fil_O002) "
+      "from 2026-11-15 to 2026-12-15, overlapping 2026-12-01 to 2026-12-31");
   EXPECT_EQ(Only(Fill("O001", {"W011"})),
-            "Consistency worker_ids[0]: worker W011 is already filled on order O001");
+            "Consistency worker_ids[0]: worker W011 is already filled on order O001 (fill "
+            "fil_O001)");
   // The same booking does not overlap a March order.
   EXPECT_TRUE(Fill("O003", {"W010"}).valid());
 }
@@ -132,8 +133,8 @@ TEST_F(ValidatorsTest, FillHeadcountCountsTheLedger) {
   EXPECT_TRUE(Fill("O001", {"W001", "W002"}).valid());
   EXPECT_EQ(
       Only(Fill("O001", {"W001", "W002", "W012"})),
-      "Consistency worker_ids: 3 workers proposed and 1 already filled exceed the headcount 3 "
-      "of order O001");
+      "Consistency worker_ids: 3 workers proposed and 1 already filled (fills fil_O001) exceed the "
+      "headcount 3 of order O001");
   EXPECT_EQ(Only(Fill("O003", {"W001", "W002"})),
             "Consistency worker_ids: 2 workers proposed exceed the headcount 1 of order O003");
 }

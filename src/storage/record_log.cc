@@ -1,4 +1,4 @@
-#include "vector/record_log.h"
+#include "storage/record_log.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -1,11 +1,11 @@
-// Tests of src/vector/record_log (and core/crc32c): the side store's durable framing.
+// Tests of src/storage/record_log (and core/crc32c): the side store's durable framing.
 // Like LevelDB's log_test: cut and corrupt the file at every offset and check the reader
 // returns exactly the records before the damage.
 #include <gtest/gtest.h>
 
 #include "core/crc32c.h"
+#include "storage/record_log.h"
 #include "support/test_support.h"
-#include "vector/record_log.h"
 
 namespace lakehouse {
 namespace {

@@ -1,4 +1,4 @@
-// src/vector/record_log.h: the side store's durable record format (doc: docs/FORMATS.md).
+// src/storage/record_log.h: the durable record format of every log we own (doc: docs/FORMATS.md).
 //
 // A log file is a sequence of records:
 //   length   u32 little-endian   bytes of `body`

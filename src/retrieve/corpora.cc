@@ -1,0 +1,179 @@
+#include "retrieve/corpora.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace lakehouse {
+namespace {
+
+std::string Str(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+Json FieldOr(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() ? *it : Json(nullptr);
+}
+
+std::string Joined(const Json& ids) {
+  std::string out;
+  if (ids.is_array())
+    for (const auto& x : ids)
+      if (x.is_string()) out += (out.empty() ? "" : ", ") + x.get<std::string>();
+  return out;
+}
+
+}  // namespace
+
+CorpusFeeder::CorpusFeeder(EmbedService& embed, VectorStore& vectors, size_t max_queue)
+    : embed_(embed), vectors_(vectors), max_queue_(max_queue) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+CorpusFeeder::~CorpusFeeder() {
+  {
+    MutexLock l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CorpusFeeder::Enqueue(Task task) {
+  {
+    MutexLock l(mu_);
+    if (queue_.size() >= max_queue_) {
+      ++dropped_;
+      return;
+    }
+    queue_.push_back(std::move(task));
+  }
+  cv_.notify_all();
+}
+
+void CorpusFeeder::Loop() {
+  while (true) {
+    Task task;
+    {
+      MutexLock l(mu_);
+      cv_.wait(mu_, [this]() LH_REQUIRES(mu_) { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping with nothing left
+      task = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+    }
+    Status st = task();
+    if (!st.ok()) spdlog::warn("corpora: indexing a commit failed: {}", st.ToString());
+    {
+      MutexLock l(mu_);
+      busy_ = false;
+      (st.ok() ? indexed_ : failed_) += 1;
+    }
+    cv_.notify_all();
+  }
+}
+
+void CorpusFeeder::Drain() {
+  MutexLock l(mu_);
+  cv_.wait(mu_, [this]() LH_REQUIRES(mu_) { return queue_.empty() && !busy_; });
+}
+
+Json CorpusFeeder::StatsJson() const {
+  MutexLock l(mu_);
+  return Json{
+      {"queued", queue_.size()}, {"indexed", indexed_}, {"dropped", dropped_}, {"failed", failed_}};
+}
+
+Result<std::shared_ptr<VectorIndex>> CorpusFeeder::Corpus(const std::string& name) {
+  auto idx = vectors_.Get(name);
+  if (idx.ok() || idx.status().code() != ErrorCode::kNotFound) return idx;
+  MutexLock l(create_mu_);
+  idx = vectors_.Get(name);
+  if (idx.ok()) return idx;
+  IndexSpec spec;
+  spec.name = name;
+  spec.model = embed_.default_model();
+  LH_ASSIGN_OR_RETURN(spec.dims, embed_.Dims(spec.model));
+  return vectors_.Create(spec);
+}
+
+Status CorpusFeeder::Put(const std::string& corpus, const std::string& id, const std::string& text,
+                         Json payload) {
+  LH_ASSIGN_OR_RETURN(auto index, Corpus(corpus));
+  LH_ASSIGN_OR_RETURN(auto e, embed_.EmbedOne(index->spec().model, text));
+  VectorItem item;
+  item.id = id;
+  item.vector = e->vector;
+  item.payload = std::move(payload);
+  return index->Upsert({std::move(item)});
+}
+
+void CorpusFeeder::OfferKbLine(KbSource source, const Json& line) {
+  if (source != KbSource::kFills && source != KbSource::kEmails) return;
+  if (line.value("valid", false) != true) return;
+  const Json order = FieldOr(line, "order");
+  const std::string role = order.is_object() ? Str(order, "role") : "";
+  if (source == KbSource::kFills && !line.contains("op")) {
+    std::string text =
+        fmt::format("{} fill for order {} at {} in {}, {}, {} shift: workers {}", role,
+                    Str(line, "order_id"), Str(order, "client_name"), Str(order, "city"),
+                    Str(order, "state"), Str(order, "shift"), Joined(line["worker_ids"]));
+    Json payload{{"order_id", Str(line, "order_id")},
+                 {"role", role},
+                 {"city", Str(order, "city")},
+                 {"state", Str(order, "state")},
+                 {"shift", Str(order, "shift")},
+                 {"worker_ids", FieldOr(line, "worker_ids")},
+                 {"status", "active"},
+                 {"at", Str(line, "at")}};
+    Enqueue([this, id = Str(line, "fill_id"), text = std::move(text),
+             payload = std::move(payload)]() mutable {
+      return Put("fills", id, text, std::move(payload));
+    });
+  } else if (source == KbSource::kFills) {  // a status change: the item's payload follows
+    Enqueue([this, id = Str(line, "fill_id"), status = Str(line, "status")]() -> Status {
+      auto index = vectors_.Get("fills");
+      if (!index.ok()) return Status::OK();
+      auto item = (*index)->Get(id);
+      if (!item) return Status::OK();
+      item->payload["status"] = status;
+      return (*index)->Upsert({std::move(*item)});
+    });
+  } else {
+    std::string text = Str(line, "subject") + "\n\n" + Str(line, "body");
+    Json payload{{"order_id", Str(line, "order_id")},
+                 {"worker_id", Str(line, "worker_id")},
+                 {"role", role},
+                 {"city", Str(order, "city")},
+                 {"state", Str(order, "state")},
+                 {"subject", Str(line, "subject")},
+                 {"at", Str(line, "at")}};
+    Enqueue([this, id = Str(line, "email_id"), text = std::move(text),
+             payload = std::move(payload)]() mutable {
+      return Put("emails", id, text, std::move(payload));
+    });
+  }
+}
+
+void CorpusFeeder::OfferNote(const Json& memory) {
+  const std::string id = Str(memory, "id");
+  if (id.empty()) return;
+  if (memory.value("deleted", false) == true) {
+    Enqueue([this, id]() -> Status {
+      auto index = vectors_.Get("notes");
+      if (!index.ok()) return Status::OK();
+      return (*index)->Delete(id).status();
+    });
+    return;
+  }
+  Json payload{{"subject", Str(memory, "subject")},
+               {"source", FieldOr(memory, "source")},
+               {"version", FieldOr(memory, "version")},
+               {"text", Str(memory, "text")}};
+  Enqueue([this, id, text = Str(memory, "text"), payload = std::move(payload)]() mutable {
+    return Put("notes", id, text, std::move(payload));
+  });
+}
+
+}  // namespace lakehouse

@@ -1,0 +1,787 @@
+#include "validate/ledger.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <set>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/clock.h"
+#include "core/file_io.h"
+#include "query/scan.h"
+#include "query/sql_text.h"
+#include "storage/record_log.h"
+
+namespace lakehouse {
+namespace {
+
+constexpr std::string_view kLiveTable = "fills@live";
+constexpr std::string_view kCompactionSource = "fills ledger compaction";
+
+std::string DayText(int32_t day) {
+  return FormatDate(CivilFromDays(day));
+}
+
+std::optional<int32_t> ParseDay(const Json& v) {
+  if (!v.is_string()) return std::nullopt;
+  auto ms = ParseRfc3339Millis(v.get<std::string>());
+  if (!ms) return std::nullopt;
+  return static_cast<int32_t>(*ms / 86400000);
+}
+
+int32_t Today() {
+  return static_cast<int32_t>(SystemClock::Get().NowMillis() / 86400000);
+}
+
+std::string Str(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string LiteralOrNull(const std::string& s) {
+  return s.empty() ? "NULL" : SqlLiteral(s);
+}
+
+// One row as a VALUES tuple of the overlay table (column order of FillsLedgerColumns()).
+std::string LiveTuple(const LedgerRow& r) {
+  return fmt::format("({}, {}, {}, DATE {}, DATE {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                     SqlLiteral(r.fill_id), SqlLiteral(r.order_id), SqlLiteral(r.worker_id),
+                     SqlLiteral(DayText(r.start_day)), SqlLiteral(DayText(r.end_day)),
+                     SqlLiteral(FillStatusName(r.status)),
+                     r.ended_on ? "DATE " + SqlLiteral(DayText(*r.ended_on)) : std::string("NULL"),
+                     LiteralOrNull(r.committed_at), LiteralOrNull(r.changed_at),
+                     LiteralOrNull(r.source), LiteralOrNull(r.reason), LiteralOrNull(r.request_id),
+                     LiteralOrNull(r.run_id), LiteralOrNull(r.idempotency_key), r.seq);
+}
+
+std::string LiveColumnsDdl() {
+  std::string ddl = "(";
+  for (const std::string& c : FillsLedgerColumns()) {
+    if (ddl.size() > 1) ddl += ", ";
+    const bool date = c == "start_date" || c == "end_date" || c == "ended_on";
+    ddl += SqlIdent(c) + (date ? " DATE" : c == "ledger_seq" ? " BIGINT" : " VARCHAR");
+  }
+  return ddl + ")";
+}
+
+// The `fills` view: the current version's rows that no live row replaces, then the live
+// rows (a live row replaces the version's row of the same fill and worker).
+std::string FillsViewSql(const DatasetVersion* current, const std::string& relation) {
+  const std::string live = SqlIdent(kLiveTable);
+  if (current == nullptr) return "SELECT * FROM " + live;
+  return fmt::format(
+      "SELECT * FROM ({}) AS b WHERE NOT EXISTS (SELECT 1 FROM {} AS l WHERE l.fill_id = "
+      "b.fill_id AND l.worker_id = b.worker_id) UNION ALL BY NAME SELECT * FROM {}",
+      FillsLedgerSelect(*current, relation, /*keep_extra=*/true), live, live);
+}
+
+std::vector<std::string> SortedWorkerIds(const Json& ids) {
+  std::vector<std::string> out;
+  if (ids.is_array())
+    for (const auto& x : ids)
+      if (x.is_string()) out.push_back(x.get<std::string>());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+int32_t LedgerRow::BookedUntil() const {
+  return status == FillStatus::kEnded && ended_on ? std::min(end_day, *ended_on) : end_day;
+}
+
+Json LedgerRow::ToJson() const {
+  auto or_null = [](const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); };
+  Json j = Json::object();
+  j["fill_id"] = fill_id;
+  j["order_id"] = order_id;
+  j["worker_id"] = worker_id;
+  j["start_date"] = DayText(start_day);
+  j["end_date"] = DayText(end_day);
+  j["status"] = FillStatusName(status);
+  j["ended_on"] = ended_on ? Json(DayText(*ended_on)) : Json(nullptr);
+  j["committed_at"] = or_null(committed_at);
+  j["changed_at"] = or_null(changed_at);
+  j["source"] = or_null(source);
+  j["reason"] = or_null(reason);
+  j["request_id"] = or_null(request_id);
+  j["run_id"] = or_null(run_id);
+  j["ledger_seq"] = seq;
+  return j;
+}
+
+struct FillLedger::Impl {
+  LedgerOptions opt;
+  QueryEngine& query;
+  Catalog& catalog;
+  Workspace* workspace;
+  std::string log_path;
+
+  // Lock order: compact_mu, then commit_mu, then mu or sync_mu (never both).
+  Mutex compact_mu;  // one compaction at a time
+  Mutex commit_mu;   // one writer at a time: commits, changes, base reloads, log swaps
+  mutable Mutex mu;  // the state below; held briefly (readers: every validation)
+  std::vector<LedgerRow> rows LH_GUARDED_BY(mu);
+  std::unordered_map<std::string, std::vector<uint32_t>> by_worker LH_GUARDED_BY(mu);
+  std::unordered_map<std::string, std::vector<uint32_t>> by_order LH_GUARDED_BY(mu);
+  std::unordered_map<std::string, std::vector<uint32_t>> by_fill LH_GUARDED_BY(mu);
+  std::unordered_map<std::string, std::string> by_key LH_GUARDED_BY(mu);  // key -> fill_id
+  int64_t last_seq LH_GUARDED_BY(mu) = 0;
+  int64_t compacted_seq LH_GUARDED_BY(mu) = 0;  // the base version's max(ledger_seq)
+  int64_t base_version LH_GUARDED_BY(mu) = 0;
+  int64_t pending LH_GUARDED_BY(mu) = 0;  // log records past compacted_seq
+  int64_t oldest_pending_ms LH_GUARDED_BY(mu) = 0;
+  int64_t compactions LH_GUARDED_BY(mu) = 0;
+  int64_t last_compaction_ms LH_GUARDED_BY(mu) = 0;
+  std::atomic<bool> poisoned{false};  // a failed fsync: no more writes (see ledger.h)
+
+  Mutex sync_mu;
+  int fd LH_GUARDED_BY(sync_mu) = -1;
+  int64_t durable_seq LH_GUARDED_BY(sync_mu) = 0;
+  std::atomic<int64_t> written_seq{0};
+
+  Mutex stop_mu;
+  std::condition_variable_any stop_cv;  // waits on stop_mu
+  bool stop LH_GUARDED_BY(stop_mu) = false;
+  std::thread compactor;
+
+  Impl(LedgerOptions o, QueryEngine& q, Catalog& c, Workspace* w)
+      : opt(std::move(o)), query(q), catalog(c), workspace(w) {
+    log_path = opt.dir + "/fills.log";
+  }
+
+  // ---- state ----
+
+  void Index(uint32_t i) LH_REQUIRES(mu) {
+    const LedgerRow& r = rows[i];
+    by_worker[r.worker_id].push_back(i);
+    by_order[r.order_id].push_back(i);
+    by_fill[r.fill_id].push_back(i);
+    if (!r.idempotency_key.empty()) by_key[r.idempotency_key] = r.fill_id;
+  }
+
+  void Clear() LH_REQUIRES(mu) {
+    rows.clear();
+    by_worker.clear();
+    by_order.clear();
+    by_fill.clear();
+    by_key.clear();
+    pending = 0;
+    oldest_pending_ms = 0;
+  }
+
+  //! Applies one log record; answers the rows it touched (indexes into `rows`).
+  Result<std::vector<uint32_t>> Apply(const Json& rec) LH_REQUIRES(mu) {
+    const int64_t seq = rec.value("seq", int64_t{0});
+    const std::string op = Str(rec, "op"), at = Str(rec, "at"), fill_id = Str(rec, "fill_id");
+    std::vector<uint32_t> touched;
+    if (op == "commit") {
+      auto start = ParseDay(rec.value("start_date", Json(nullptr)));
+      auto end = ParseDay(rec.value("end_date", Json(nullptr)));
+      if (!start || !end) return Status::Corruption("fills log: a commit without its dates");
+      for (const std::string& w : SortedWorkerIds(rec.value("worker_ids", Json::array()))) {
+        LedgerRow r;
+        r.fill_id = fill_id;
+        r.order_id = Str(rec, "order_id");
+        r.worker_id = w;
+        r.start_day = *start;
+        r.end_day = *end;
+        r.committed_at = at;
+        r.changed_at = at;
+        r.source = Str(rec, "source");
+        r.request_id = Str(rec, "request_id");
+        r.run_id = Str(rec, "run_id");
+        r.idempotency_key = Str(rec, "idempotency_key");
+        r.seq = seq;
+        rows.push_back(std::move(r));
+        touched.push_back(static_cast<uint32_t>(rows.size() - 1));
+        Index(touched.back());
+      }
+    } else if (op == "cancel" || op == "end") {
+      auto it = by_fill.find(fill_id);
+      if (it == by_fill.end())
+        return Status::Corruption("fills log: a change of unknown fill " + fill_id);
+      const auto workers = SortedWorkerIds(rec.value("worker_ids", Json::array()));
+      for (uint32_t i : it->second) {
+        LedgerRow& r = rows[i];
+        if (!std::binary_search(workers.begin(), workers.end(), r.worker_id)) continue;
+        r.status = op == "cancel" ? FillStatus::kCancelled : FillStatus::kEnded;
+        r.ended_on = op == "end" ? ParseDay(rec.value("ended_on", Json(nullptr))) : std::nullopt;
+        r.changed_at = at;
+        r.reason = Str(rec, "reason");
+        r.source = Str(rec, "source");
+        r.request_id = Str(rec, "request_id");
+        r.seq = seq;
+        touched.push_back(i);
+      }
+    } else {
+      return Status::Corruption(fmt::format("fills log: unknown op '{}' at seq {}", op, seq));
+    }
+    last_seq = std::max(last_seq, seq);
+    if (seq > compacted_seq) {
+      if (pending++ == 0) oldest_pending_ms = SystemClock::Get().NowMillis();
+    }
+    return touched;
+  }
+
+  // ---- loading ----
+
+  //! Reads the current `fills` version into `rows` (compacted_seq: its max(ledger_seq)).
+  Status LoadBase() LH_REQUIRES(mu) {
+    Clear();
+    compacted_seq = 0;
+    base_version = 0;
+    auto m = catalog.Get("fills");
+    if (!m.ok() || m->Current() == nullptr || m->Current()->files.empty()) return Status::OK();
+    const DatasetVersion& v = *m->Current();
+    base_version = v.version;
+    const std::string sql = FillsLedgerSelect(v, SqlIdent(fmt::format("fills@v{}", v.version)));
+    auto scanned = query.Scan(sql, ScanOptions{}, [&](const ScanBatch& b) LH_REQUIRES(mu) {
+      for (size_t i = 0; i < b.rows(); ++i) {
+        LedgerRow r;
+        r.fill_id = b[0].String(i);
+        r.order_id = b[1].String(i);
+        r.worker_id = b[2].String(i);
+        if (r.worker_id.empty() || r.order_id.empty()) continue;
+        r.start_day = b[3].Day(i).value_or(0);
+        r.end_day = b[4].Day(i).value_or(0);
+        r.status = ParseFillStatus(b[5].String(i));
+        if (!b[6].IsNull(i)) r.ended_on = b[6].Day(i);
+        r.committed_at = b[7].String(i);
+        r.changed_at = b[8].String(i);
+        r.source = b[9].String(i);
+        r.reason = b[10].String(i);
+        r.request_id = b[11].String(i);
+        r.run_id = b[12].String(i);
+        r.idempotency_key = b[13].String(i);
+        r.seq = static_cast<int64_t>(b[14].Number(i).value_or(0));
+        compacted_seq = std::max(compacted_seq, r.seq);
+        rows.push_back(std::move(r));
+        Index(static_cast<uint32_t>(rows.size() - 1));
+      }
+      return Status::OK();
+    });
+    if (!scanned.ok())
+      return scanned.status().WithContext("fills ledger: reading fills@v" +
+                                          std::to_string(v.version));
+    return Status::OK();
+  }
+
+  //! LoadBase, then the log's records past compacted_seq.
+  Status Load() LH_REQUIRES(mu) {
+    LH_RETURN_IF_ERROR(LoadBase());
+    last_seq = compacted_seq;
+    auto apply = [&](std::string_view body) LH_REQUIRES(mu) -> Status {
+      Json rec = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+      if (!rec.is_object()) return Status::Corruption("fills log: a record that is not JSON");
+      if (rec.value("seq", int64_t{0}) <= compacted_seq) return Status::OK();  // in the base
+      return Apply(rec).status();
+    };
+    auto read = opt.writable ? RecoverRecords(log_path, "fills ledger", apply)
+                             : ReadRecords(log_path, apply);
+    if (!read.ok()) return read.status().WithContext("fills ledger: " + log_path);
+    return Status::OK();
+  }
+
+  // ---- the overlay ----
+
+  Status SyncLive() LH_REQUIRES(mu) {
+    std::string sql = fmt::format("DELETE FROM {};", SqlIdent(kLiveTable));
+    std::string values;
+    for (const LedgerRow& r : rows) {
+      if (r.seq <= compacted_seq) continue;
+      values += (values.empty() ? "" : ", ") + LiveTuple(r);
+    }
+    if (!values.empty())
+      sql += fmt::format(" INSERT INTO {} VALUES {};", SqlIdent(kLiveTable), values);
+    return query.ExecLive(sql);
+  }
+
+  Status UpsertLive(const std::vector<LedgerRow>& changed) {
+    if (changed.empty()) return Status::OK();
+    std::string keys, values;
+    for (const LedgerRow& r : changed) {
+      keys += fmt::format("{}({}, {})", keys.empty() ? "" : ", ", SqlLiteral(r.fill_id),
+                          SqlLiteral(r.worker_id));
+      values += (values.empty() ? "" : ", ") + LiveTuple(r);
+    }
+    const std::string t = SqlIdent(kLiveTable);
+    return query.ExecLive(fmt::format(
+        "DELETE FROM {0} WHERE (fill_id, worker_id) IN ({1}); INSERT INTO {0} VALUES {2};", t, keys,
+        values));
+  }
+
+  // ---- the log ----
+
+  Status OpenLog() LH_REQUIRES(sync_mu) {
+    if (fd >= 0) ::close(fd);
+    fd = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return StatusFromErrno(errno, "fills ledger: opening " + log_path);
+    return Status::OK();
+  }
+
+  //! Writes one record (not yet durable: WaitDurable). A failed write is cut back.
+  Status Write(const Json& rec) {
+    std::string buf;
+    AppendRecord(buf, rec.dump());
+    MutexLock s(sync_mu);
+    const off_t before = ::lseek(fd, 0, SEEK_END);
+    size_t done = 0;
+    while (done < buf.size()) {
+      const ssize_t n = ::write(fd, buf.data() + done, buf.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int err = n < 0 ? errno : ENOSPC;
+        if (before >= 0 && ::ftruncate(fd, before) != 0)
+          spdlog::error("fills ledger: could not cut back a failed append to {}", log_path);
+        return StatusFromErrno(err, "fills ledger: appending to " + log_path);
+      }
+      done += static_cast<size_t>(n);
+    }
+    written_seq.store(rec.value("seq", int64_t{0}));
+    return Status::OK();
+  }
+
+  //! Group commit: one fdatasync covers every record written before it.
+  Status WaitDurable(int64_t seq) {
+    MutexLock s(sync_mu);
+    if (durable_seq >= seq) return Status::OK();
+    const int64_t target = written_seq.load();
+    if (::fdatasync(fd) != 0) {
+      const int err = errno;
+      poisoned = true;
+      spdlog::error("fills ledger: fdatasync failed; taking no more writes until a restart");
+      return StatusFromErrno(err, "fills ledger: syncing " + log_path);
+    }
+    durable_seq = std::max(durable_seq, target);
+    return Status::OK();
+  }
+
+  //! Rewrites the log without the records up to `through` (they are in a version now).
+  Status DropThrough(int64_t through) {
+    std::string keep;
+    auto read = ReadRecords(log_path, [&](std::string_view body) {
+      Json rec = Json::parse(body, nullptr, false);
+      if (rec.is_object() && rec.value("seq", int64_t{0}) > through) AppendRecord(keep, body);
+      return Status::OK();
+    });
+    if (!read.ok()) return read.status();
+    MutexLock s(sync_mu);
+    LH_RETURN_IF_ERROR(WriteFileAtomically(log_path, keep));
+    durable_seq = written_seq.load();  // what is left was durable, and is again
+    return OpenLog();
+  }
+
+  Status Writable() LH_REQUIRES(mu) {
+    if (!opt.writable) return Status::Unavailable("the fills ledger is read-only in this process");
+    if (poisoned)
+      return Status::Unavailable(
+          "the fills ledger stopped taking writes after a failed fsync; restart the server");
+    return Status::OK();
+  }
+
+  std::vector<LedgerRow> RowsOf(const std::string& fill_id) const LH_REQUIRES(mu) {
+    std::vector<LedgerRow> out;
+    if (auto it = by_fill.find(fill_id); it != by_fill.end())
+      for (uint32_t i : it->second) out.push_back(rows[i]);
+    return out;
+  }
+
+  //! Writes `rec`, applies it and updates the overlay; answers the rows it changed. Call
+  //! with commit_mu held; the caller then waits for WaitDurable(seq).
+  Result<std::vector<LedgerRow>> Record(Json rec) LH_REQUIRES(commit_mu) {
+    int64_t seq;
+    {
+      MutexLock m(mu);
+      seq = last_seq + 1;
+    }
+    rec["seq"] = seq;
+    LH_RETURN_IF_ERROR(Write(rec));
+    std::vector<LedgerRow> changed;
+    {
+      MutexLock m(mu);
+      LH_ASSIGN_OR_RETURN(auto touched, Apply(rec));
+      for (uint32_t i : touched) changed.push_back(rows[i]);
+    }
+    Status st = UpsertLive(changed);
+    if (!st.ok())
+      spdlog::error("fills ledger: the SQL overlay missed seq {}: {}", seq, st.ToString());
+    return changed;
+  }
+
+  void CompactorLoop() {
+    while (true) {
+      {
+        MutexLock l(stop_mu);
+        stop_cv.wait_for(stop_mu, std::chrono::seconds(1),
+                         [this]() LH_REQUIRES(stop_mu) { return stop; });
+        if (stop) return;
+      }
+      bool due;
+      {
+        MutexLock m(mu);
+        const int64_t now = SystemClock::Get().NowMillis();
+        // Each compaction is a version (and every version a SQL view): under a steady
+        // stream of commits, at most one per min(10 s, compact_age_ms).
+        const bool spaced =
+            now - last_compaction_ms >= std::min<int64_t>(10000, opt.compact_age_ms);
+        due = pending > 0 && (now - oldest_pending_ms >= opt.compact_age_ms ||
+                              (pending >= opt.compact_rows && spaced));
+      }
+      if (!due) continue;
+      {
+        MutexLock m(mu);
+        last_compaction_ms = SystemClock::Get().NowMillis();
+      }
+      auto v = owner->Compact();
+      if (!v.ok()) spdlog::error("fills ledger: compaction failed: {}", v.status().ToString());
+    }
+  }
+  FillLedger* owner = nullptr;
+};
+
+FillLedger::FillLedger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+  impl_->owner = this;
+}
+
+FillLedger::~FillLedger() {
+  {
+    MutexLock l(impl_->stop_mu);
+    impl_->stop = true;
+  }
+  impl_->stop_cv.notify_all();
+  if (impl_->compactor.joinable()) impl_->compactor.join();
+  MutexLock s(impl_->sync_mu);
+  if (impl_->fd >= 0) ::close(impl_->fd);
+}
+
+Result<std::unique_ptr<FillLedger>> FillLedger::Open(LedgerOptions options, QueryEngine& query,
+                                                     Catalog& catalog, Workspace* workspace) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) return Status::IOError("fills ledger: creating " + options.dir + ": " + ec.message());
+  auto impl = std::make_unique<Impl>(std::move(options), query, catalog, workspace);
+  Impl& d = *impl;
+  {
+    MutexLock c(d.commit_mu);
+    MutexLock m(d.mu);
+    LH_RETURN_IF_ERROR(d.Load());
+    LH_RETURN_IF_ERROR(query.SetLiveOverlay(
+        "fills", LiveOverlay{std::string(kLiveTable), LiveColumnsDdl(), FillsViewSql}, nullptr));
+    if (auto m2 = catalog.Get("fills"); m2.ok()) LH_RETURN_IF_ERROR(query.RefreshDataset(*m2));
+    LH_RETURN_IF_ERROR(d.SyncLive());
+    d.written_seq.store(d.last_seq);
+    spdlog::info("fills ledger: {} rows (fills v{}, {} changes since)", d.rows.size(),
+                 d.base_version, d.pending);
+  }
+  if (d.opt.writable) {
+    MutexLock s(d.sync_mu);
+    LH_RETURN_IF_ERROR(d.OpenLog());
+    d.durable_seq = d.written_seq.load();
+  }
+  auto ledger = std::unique_ptr<FillLedger>(new FillLedger(std::move(impl)));
+  // A fills version from elsewhere (an ingest) replaces the base; our own compactions do
+  // not change what the ledger knows.
+  FillLedger* self = ledger.get();
+  catalog.AddListener([self](const DatasetManifest& m) {
+    if (m.name != "fills" || m.Current() == nullptr) return;
+    if (m.Current()->source.rfind(kCompactionSource, 0) == 0) return;
+    Impl& d = *self->impl_;
+    MutexLock c(d.commit_mu);
+    MutexLock l(d.mu);
+    Status st = d.Load();
+    if (st.ok()) st = d.SyncLive();
+    if (!st.ok())
+      spdlog::error("fills ledger: reloading after fills v{}: {}", m.current_version,
+                    st.ToString());
+  });
+  return ledger;
+}
+
+void FillLedger::StartCompactor() {
+  if (!impl_->opt.writable || impl_->workspace == nullptr || impl_->compactor.joinable()) return;
+  impl_->compactor = std::thread([this] { impl_->CompactorLoop(); });
+}
+
+Result<LedgerCommit> FillLedger::Commit(const Roster& roster, const Validators& validators,
+                                        const FillProposal& p) {
+  Impl& d = *impl_;
+  LedgerCommit out;
+  int64_t seq = 0;
+  {
+    MutexLock c(d.commit_mu);
+    const std::string key = !p.idempotency_key.empty() ? p.idempotency_key : std::string();
+    {
+      MutexLock m(d.mu);
+      LH_RETURN_IF_ERROR(d.Writable());
+      // A retry: the same key, the same client-chosen fill_id, or the same request id.
+      out.fill_id = p.fill_id.empty() ? "fil_" + p.request_id : p.fill_id;
+      std::string earlier;
+      if (!key.empty()) {
+        if (auto it = d.by_key.find(key); it != d.by_key.end()) earlier = it->second;
+      }
+      if (earlier.empty() && d.by_fill.count(out.fill_id) != 0) earlier = out.fill_id;
+      if (!earlier.empty()) {
+        std::vector<LedgerRow> rows = d.RowsOf(earlier);
+        std::vector<std::string> had;
+        for (const auto& r : rows) had.push_back(r.worker_id);
+        std::sort(had.begin(), had.end());
+        const bool same = !rows.empty() && rows[0].order_id == p.order_id &&
+                          had == SortedWorkerIds(p.worker_ids) &&
+                          (key.empty() || p.fill_id.empty() || p.fill_id == earlier);
+        if (!same)
+          return Status::Conflict(
+              fmt::format("{} was used by fill {} (order {}) for another order or other workers",
+                          key.empty() ? "fill_id " + earlier : "Idempotency-Key " + key, earlier,
+                          rows.empty() ? "?" : rows[0].order_id));
+        out.fill_id = earlier;
+        out.replayed = true;
+        out.rows = std::move(rows);
+        return out;
+      }
+    }
+    out.fill_id = p.fill_id.empty() ? "fil_" + p.request_id : p.fill_id;
+    out.verdict =
+        validators.Fill(roster, Json{{"order_id", p.order_id}, {"worker_ids", p.worker_ids}});
+    if (!out.verdict.valid()) return out;
+    const OrderRecord* order = roster.FindOrder(p.order_id);  // a valid fill names one
+    Json rec = Json::object();
+    rec["op"] = "commit";
+    rec["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
+    rec["fill_id"] = out.fill_id;
+    rec["order_id"] = p.order_id;
+    rec["worker_ids"] = p.worker_ids;
+    rec["start_date"] = DayText(order->start_day);
+    rec["end_date"] = DayText(order->end_day);
+    rec["source"] = p.source;
+    rec["request_id"] = p.request_id;
+    rec["run_id"] = p.run_id;
+    rec["idempotency_key"] = key;
+    LH_ASSIGN_OR_RETURN(out.rows, d.Record(std::move(rec)));
+    seq = out.rows.empty() ? 0 : out.rows.front().seq;
+  }
+  LH_RETURN_IF_ERROR(d.WaitDurable(seq));
+  return out;
+}
+
+Result<std::vector<LedgerRow>> FillLedger::Change(const FillChange& ch) {
+  Impl& d = *impl_;
+  std::vector<LedgerRow> changed;
+  {
+    MutexLock c(d.commit_mu);
+    Json rec = Json::object();
+    {
+      MutexLock m(d.mu);
+      LH_RETURN_IF_ERROR(d.Writable());
+      std::vector<LedgerRow> rows = d.RowsOf(ch.fill_id);
+      if (rows.empty()) return Status::NotFound("unknown fill " + ch.fill_id);
+      for (const std::string& w : ch.worker_ids) {
+        if (std::none_of(rows.begin(), rows.end(),
+                         [&](const LedgerRow& r) { return r.worker_id == w; }))
+          return Status::NotFound(fmt::format("worker {} is not on fill {}", w, ch.fill_id));
+      }
+      Json workers = Json::array();
+      std::set<std::string> wanted(ch.worker_ids.begin(), ch.worker_ids.end());
+      std::optional<int32_t> ended_on;
+      for (const LedgerRow& r : rows) {
+        if (!wanted.empty() && wanted.count(r.worker_id) == 0) continue;
+        if (r.status != FillStatus::kActive) continue;
+        if (ch.to == FillStatus::kEnded) {
+          const int32_t day = ch.ended_on.value_or(std::clamp(Today(), r.start_day, r.end_day));
+          if (day < r.start_day || day > r.end_day)
+            return Status::InvalidArgument(
+                fmt::format("field 'ended_on': {} is outside the placement of worker {} ({} to {})",
+                            DayText(day), r.worker_id, DayText(r.start_day), DayText(r.end_day)));
+          ended_on = day;
+        }
+        workers.push_back(r.worker_id);
+      }
+      if (workers.empty())
+        return Status::Conflict(fmt::format(
+            "fill {} has no placed worker to {} (its status: {})", ch.fill_id,
+            ch.to == FillStatus::kEnded ? "end" : "cancel", FillStatusName(rows.front().status)));
+      rec["op"] = ch.to == FillStatus::kEnded ? "end" : "cancel";
+      rec["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
+      rec["fill_id"] = ch.fill_id;
+      rec["worker_ids"] = workers;
+      rec["reason"] = ch.reason;
+      rec["source"] = ch.source;
+      rec["request_id"] = ch.request_id;
+      if (ended_on) rec["ended_on"] = DayText(*ended_on);
+    }
+    LH_ASSIGN_OR_RETURN(changed, d.Record(std::move(rec)));
+  }
+  LH_RETURN_IF_ERROR(d.WaitDurable(changed.empty() ? 0 : changed.front().seq));
+  return changed;
+}
+
+std::vector<LedgerRow> FillLedger::List(const LedgerFilter& f) const {
+  Impl& d = *impl_;
+  MutexLock m(d.mu);
+  const std::unordered_map<std::string, std::vector<uint32_t>>* index = nullptr;
+  std::string key;
+  if (!f.fill_id.empty()) {
+    index = &d.by_fill;
+    key = f.fill_id;
+  } else if (!f.order_id.empty()) {
+    index = &d.by_order;
+    key = f.order_id;
+  } else if (!f.worker_id.empty()) {
+    index = &d.by_worker;
+    key = f.worker_id;
+  }
+  auto keep = [&](const LedgerRow& r) {
+    return (f.order_id.empty() || r.order_id == f.order_id) &&
+           (f.worker_id.empty() || r.worker_id == f.worker_id) &&
+           (f.fill_id.empty() || r.fill_id == f.fill_id) && (!f.status || r.status == *f.status);
+  };
+  std::vector<LedgerRow> out;
+  if (index != nullptr) {
+    if (auto it = index->find(key); it != index->end())
+      for (uint32_t i : it->second)
+        if (keep(d.rows[i])) out.push_back(d.rows[i]);
+  } else {
+    for (const LedgerRow& r : d.rows)
+      if (keep(r)) out.push_back(r);
+  }
+  return out;
+}
+
+Result<int64_t> FillLedger::Compact() {
+  Impl& d = *impl_;
+  if (!d.opt.writable || d.workspace == nullptr)
+    return Status::Conflict("the fills ledger does not compact in this process");
+  MutexLock one(d.compact_mu);
+  std::vector<ColumnSpec> columns;
+  for (const std::string& c : FillsLedgerColumns()) {
+    const bool date = c == "start_date" || c == "end_date" || c == "ended_on";
+    columns.push_back({c, date                ? ColumnKind::kDate
+                          : c == "ledger_seq" ? ColumnKind::kInt
+                                              : ColumnKind::kString});
+  }
+  // Holding the dataset's writer lock from here on, no ingest can slip in between the
+  // snapshot and the commit.
+  LH_ASSIGN_OR_RETURN(auto writer, DatasetWriter::Begin(*d.workspace, "fills", columns));
+  std::vector<LedgerRow> snapshot;
+  int64_t through = 0;
+  {
+    MutexLock c(d.commit_mu);
+    MutexLock m(d.mu);
+    auto now = d.catalog.Get("fills");
+    const int64_t current = now.ok() ? now->current_version : 0;
+    if (d.pending == 0) return int64_t{0};
+    if (current != d.base_version)
+      return Status::Conflict(
+          fmt::format("fills v{} appeared since the ledger read v{}; compacting later", current,
+                      d.base_version));
+    snapshot = d.rows;
+    through = d.last_seq;
+  }
+  auto text = [&](const std::string& s) {
+    if (s.empty())
+      writer->Null();
+    else
+      writer->String(s);
+  };
+  for (const LedgerRow& r : snapshot) {
+    writer->String(r.fill_id);
+    writer->String(r.order_id);
+    writer->String(r.worker_id);
+    writer->Date(r.start_day);
+    writer->Date(r.end_day);
+    writer->String(FillStatusName(r.status));
+    if (r.ended_on)
+      writer->Date(*r.ended_on);
+    else
+      writer->Null();
+    text(r.committed_at);
+    text(r.changed_at);
+    text(r.source);
+    text(r.reason);
+    text(r.request_id);
+    text(r.run_id);
+    text(r.idempotency_key);
+    writer->Int(r.seq);
+    LH_RETURN_IF_ERROR(writer->EndRow());
+  }
+  LH_ASSIGN_OR_RETURN(DatasetVersion v,
+                      writer->Commit(fmt::format("{} through seq {}", kCompactionSource, through)));
+  {
+    MutexLock c(d.commit_mu);
+    LH_RETURN_IF_ERROR(d.DropThrough(through));
+    MutexLock m(d.mu);
+    d.base_version = v.version;
+    d.compacted_seq = through;
+    d.pending = 0;
+    for (const LedgerRow& r : d.rows)
+      if (r.seq > through && d.pending++ == 0) d.oldest_pending_ms = SystemClock::Get().NowMillis();
+    ++d.compactions;
+    Status st = d.query.ExecLive(
+        fmt::format("DELETE FROM {} WHERE ledger_seq <= {}", SqlIdent(kLiveTable), through));
+    if (!st.ok()) spdlog::error("fills ledger: trimming the SQL overlay: {}", st.ToString());
+  }
+  spdlog::info("fills ledger: compacted {} rows into fills v{} (through seq {})", snapshot.size(),
+               v.version, through);
+  return v.version;
+}
+
+std::vector<FillRecord> FillLedger::PlacementsOf(std::string_view worker_id, uint32_t index) const {
+  const Impl& d = *impl_;
+  std::vector<FillRecord> out;
+  MutexLock m(d.mu);
+  auto it = d.by_worker.find(std::string(worker_id));
+  if (it == d.by_worker.end()) return out;
+  for (uint32_t i : it->second) {
+    const LedgerRow& r = d.rows[i];
+    if (r.status == FillStatus::kCancelled) continue;
+    out.push_back(FillRecord{index, r.order_id, r.start_day, r.BookedUntil(), r.fill_id,
+                             r.status == FillStatus::kActive});
+  }
+  return out;
+}
+
+int64_t FillLedger::FilledCount(std::string_view order_id,
+                                std::vector<std::string>* fill_ids) const {
+  const Impl& d = *impl_;
+  MutexLock m(d.mu);
+  auto it = d.by_order.find(std::string(order_id));
+  if (it == d.by_order.end()) return 0;
+  std::set<std::string_view> workers, fills;
+  for (uint32_t i : it->second) {
+    const LedgerRow& r = d.rows[i];
+    if (r.status != FillStatus::kActive) continue;
+    workers.insert(r.worker_id);
+    fills.insert(r.fill_id);
+  }
+  if (fill_ids != nullptr) fill_ids->assign(fills.begin(), fills.end());
+  return static_cast<int64_t>(workers.size());
+}
+
+int64_t FillLedger::ActivePlacements() const {
+  const Impl& d = *impl_;
+  MutexLock m(d.mu);
+  int64_t active = 0;
+  for (const LedgerRow& r : d.rows) active += r.status == FillStatus::kActive ? 1 : 0;
+  return active;
+}
+
+Json FillLedger::StatsJson() const {
+  const int64_t active = ActivePlacements();
+  const Impl& d = *impl_;
+  MutexLock m(d.mu);
+  return Json{{"rows", d.rows.size()},
+              {"active", active},
+              {"pending", d.pending},
+              {"last_seq", d.last_seq},
+              {"compacted_seq", d.compacted_seq},
+              {"base_version", d.base_version},
+              {"compactions", d.compactions},
+              {"poisoned", d.poisoned.load()}};
+}
+
+}  // namespace lakehouse
