@@ -129,6 +129,7 @@ Result<PathwayAppended> PathwayStore::Append(const std::string& order_id, const 
   LH_RETURN_IF_ERROR(CheckLabel("order_id", order_id, 64));
   PathwayAppended out;
   out.order_id = order_id;
+  uint64_t written = 0;
   {
     MutexLock lock(mu_);
     auto make = [&]() LH_REQUIRES(mu_) -> Result<std::string> {
@@ -142,9 +143,12 @@ Result<PathwayAppended> PathwayStore::Append(const std::string& order_id, const 
       r.data = step.data;
       return DumpJson(RecordJson(order_id, r));
     };
-    LH_RETURN_IF_ERROR(log_->Append(
-        [this](std::string_view body) LH_REQUIRES(mu_) { return ApplyBody(body); }, make));
+    LH_ASSIGN_OR_RETURN(written, log_->Append([this](std::string_view body)
+                                                  LH_REQUIRES(mu_) { return ApplyBody(body); },
+                                              make));
   }
+  // Outside the store's mutex: steps appended meanwhile share this sync.
+  LH_RETURN_IF_ERROR(log_->SyncThrough(written));
   if (kb_ != nullptr)
     kb_->Append(KbSource::kPathwayTraces,
                 RecordJson(order_id, out.step, KbSchema(KbSource::kPathwayTraces)));

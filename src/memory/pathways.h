@@ -9,7 +9,8 @@
 // what it proposed and how it validated).
 //
 // Durability: one CRC-framed record per step in `<dir>/pathways.log`, fdatasync'd before
-// it is acknowledged; a torn tail is cut at Open. In split-service mode the memory and
+// it is acknowledged (steps appended at the same time share one fdatasync: a commit storm
+// is not one sync after another); a torn tail is cut at Open. In split-service mode the memory and
 // validate services both append to it: it is a SharedRecordLog (flock per append, and
 // each process applies the others' steps before its own and before every read). Each step is also
 // written to

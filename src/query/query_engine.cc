@@ -416,6 +416,41 @@ Status QueryEngine::SetLiveOverlay(const std::string& dataset, LiveOverlay overl
   return RefreshLocked(manifest != nullptr ? *manifest : empty);
 }
 
+Status QueryEngine::AppendLive(const std::string& table,
+                               const std::vector<std::vector<LiveValue>>& rows) {
+  std::lock_guard lock(impl_->admin_mu);
+  duckdb_appender appender = nullptr;
+  if (duckdb_appender_create(impl_->admin->raw(), nullptr, table.c_str(), &appender) ==
+      DuckDBError) {
+    std::string e = appender ? duckdb_appender_error(appender) : "no appender";
+    duckdb_appender_destroy(&appender);
+    return Status::Internal("overlay " + table + ": " + e);
+  }
+  bool ok = true;
+  for (const auto& row : rows) {
+    for (const LiveValue& v : row) {
+      if (std::holds_alternative<std::nullptr_t>(v)) {
+        ok = ok && duckdb_append_null(appender) == DuckDBSuccess;
+      } else if (const auto* s = std::get_if<std::string>(&v)) {
+        ok = ok && duckdb_append_varchar_length(appender, s->data(), s->size()) == DuckDBSuccess;
+      } else if (const auto* i = std::get_if<int64_t>(&v)) {
+        ok = ok && duckdb_append_int64(appender, *i) == DuckDBSuccess;
+      } else {
+        ok = ok &&
+             duckdb_append_date(appender, duckdb_date{std::get<LiveDate>(v).days}) == DuckDBSuccess;
+      }
+    }
+    ok = ok && duckdb_appender_end_row(appender) == DuckDBSuccess;
+  }
+  ok = ok && duckdb_appender_close(appender) == DuckDBSuccess;
+  std::string error = ok ? "" : duckdb_appender_error(appender);
+  duckdb_appender_destroy(&appender);
+  // After the write: an answer computed before it is then never stored (result_cache.h).
+  if (impl_->results) impl_->results->Clear();
+  if (!ok) return Status::Internal("overlay " + table + ": " + error);
+  return Status::OK();
+}
+
 Status QueryEngine::ExecLive(const std::string& sql) {
   std::lock_guard lock(impl_->admin_mu);
   Status st = impl_->admin->Exec(sql);

@@ -37,6 +37,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "catalog/catalog.h"
@@ -99,6 +100,12 @@ struct LiveOverlay {
   std::function<std::string(const DatasetVersion* current, const std::string& relation)> view_sql;
 };
 
+//! One value of an overlay row: NULL, text, an integer, or a date (days since 1970-01-01).
+struct LiveDate {
+  int32_t days = 0;
+};
+using LiveValue = std::variant<std::nullptr_t, std::string, int64_t, LiveDate>;
+
 class QueryEngine {
  public:
   static Result<std::unique_ptr<QueryEngine>> Open(const QueryEngineOptions& options);
@@ -122,6 +129,9 @@ class QueryEngine {
   //! Runs statements that write overlay tables (never a request's SQL); cached answers
   //! are dropped, so the next query sees the change.
   Status ExecLive(const std::string& sql);
+  //! Appends rows (values in the table's column order) to an overlay table with DuckDB's
+  //! appender: no statement to parse and plan, so a commit costs microseconds here.
+  Status AppendLive(const std::string& table, const std::vector<std::vector<LiveValue>>& rows);
 
  private:
   struct Impl;

@@ -138,34 +138,44 @@ Status SharedRecordLog::CatchUp(const Apply& apply) {
   return ReadNew(apply);
 }
 
-Status SharedRecordLog::Append(const Apply& apply,
-                               const std::function<Result<std::string>()>& make) {
+Status AppendOrCut(int fd, std::string_view bytes, uint64_t restore, const std::string& path) {
+  size_t put = 0;
+  while (put < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + put, bytes.size() - put);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : ENOSPC;
+      // Cut what got out, so the log ends on a record boundary for the next appender.
+      if (::ftruncate(fd, static_cast<off_t>(restore)) != 0)
+        spdlog::error("{}: cannot cut a failed append: {}", path, std::strerror(errno));
+      return StatusFromErrno(err, "append " + path);
+    }
+    put += static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
+Result<uint64_t> SharedRecordLog::Append(const Apply& apply,
+                                         const std::function<Result<std::string>()>& make) {
   FileLockGuard lock(fd_, LOCK_EX);
   LH_RETURN_IF_ERROR(ReadNew(apply));
   LH_ASSIGN_OR_RETURN(std::string body, make());
   std::string framed;
   AppendRecord(framed, body);
-  size_t put = 0;
-  while (put < framed.size()) {
-    const ssize_t n = ::write(fd_, framed.data() + put, framed.size() - put);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : ENOSPC;
-      // Cut what got out, so the log ends on a record boundary for the next appender.
-      if (::ftruncate(fd_, static_cast<off_t>(applied_)) != 0)
-        spdlog::error("{}: cannot cut a failed append: {}", path_, std::strerror(errno));
-      return StatusFromErrno(err, "append " + path_);
-    }
-    put += static_cast<size_t>(n);
-  }
-  if (::fdatasync(fd_) != 0) {
-    const int err = errno;
-    if (::ftruncate(fd_, static_cast<off_t>(applied_)) != 0)
-      spdlog::error("{}: cannot cut a failed append: {}", path_, std::strerror(errno));
-    return StatusFromErrno(err, "fdatasync " + path_);
-  }
+  LH_RETURN_IF_ERROR(AppendOrCut(fd_, framed, applied_, path_));
   applied_ += framed.size();
-  return apply(body);
+  LH_RETURN_IF_ERROR(apply(body));
+  return applied_;
+}
+
+Status SharedRecordLog::SyncThrough(uint64_t offset) {
+  MutexLock lock(sync_mu_);
+  if (synced_ >= offset) return Status::OK();  // a sync that started after our write covered it
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return StatusFromErrno(errno, "fstat " + path_);
+  if (::fdatasync(fd_) != 0) return StatusFromErrno(errno, "fdatasync " + path_);
+  synced_ = std::max<uint64_t>(synced_, static_cast<uint64_t>(st.st_size));
+  return Status::OK();
 }
 
 }  // namespace lakehouse

@@ -19,6 +19,7 @@
 
 #include "core/file_io.h"
 #include "core/status.h"
+#include "core/thread_annotations.h"
 
 namespace lakehouse {
 
@@ -47,6 +48,10 @@ Result<LogReadResult> ReadRecords(const std::string& path,
 Result<LogReadResult> RecoverRecords(const std::string& path, std::string_view owner,
                                      const std::function<Status(std::string_view)>& fn);
 
+//! Writes all of `bytes` to `fd` (opened O_APPEND), not synced; when a write fails the file
+//! is cut back to `restore` bytes, so it still ends on a record boundary.
+Status AppendOrCut(int fd, std::string_view bytes, uint64_t restore, const std::string& path);
+
 //! Appends bytes to `path` and fdatasyncs: durable on return. (TruncateFile and
 //! WriteFileAtomically, for recovery and snapshots, are in core/file_io.h.)
 Status AppendDurably(const std::string& path, std::string_view bytes);
@@ -56,7 +61,8 @@ Status AppendDurably(const std::string& path, std::string_view bytes);
 //! or recover, shared to read), so a reader never sees half a record, a recovering opener
 //! never cuts another process's append, and each appender first applies what the others
 //! appended, so derived state (a trace's next version) is computed from the whole log.
-//! Not thread-safe: the owning store serialises calls with its own mutex.
+//! Not thread-safe but for SyncThrough: the owning store serialises the other calls with
+//! its own mutex.
 class SharedRecordLog {
  public:
   using Apply = std::function<Status(std::string_view)>;
@@ -72,8 +78,14 @@ class SharedRecordLog {
   //! there are none).
   Status CatchUp(const Apply& apply);
   //! Under the exclusive lock: catches up, asks `make` for the body (built from the
-  //! caught-up state), appends it durably, then applies it.
-  Status Append(const Apply& apply, const std::function<Result<std::string>()>& make);
+  //! caught-up state), appends it, then applies it; answers the offset the record ends at.
+  //! Not durable yet: call SyncThrough(that offset) before acknowledging it, without the
+  //! owner's mutex, so that concurrent appenders share one fdatasync (group commit). A
+  //! failed write is cut back; a failed sync is returned by SyncThrough.
+  Result<uint64_t> Append(const Apply& apply, const std::function<Result<std::string>()>& make);
+  //! Durable through `offset` on return: one fdatasync, unless one that started after that
+  //! offset was written already covered it. Thread-safe.
+  Status SyncThrough(uint64_t offset) LH_EXCLUDES(sync_mu_);
 
  private:
   SharedRecordLog(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -81,6 +93,8 @@ class SharedRecordLog {
   std::string path_;
   int fd_;
   uint64_t applied_ = 0;  // bytes of the file applied so far
+  Mutex sync_mu_;
+  uint64_t synced_ LH_GUARDED_BY(sync_mu_) = 0;  // bytes known durable
 };
 
 }  // namespace lakehouse

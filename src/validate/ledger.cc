@@ -43,20 +43,24 @@ std::string Str(const Json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-std::string LiteralOrNull(const std::string& s) {
-  return s.empty() ? "NULL" : SqlLiteral(s);
-}
-
-// One row as a VALUES tuple of the overlay table (column order of FillsLedgerColumns()).
-std::string LiveTuple(const LedgerRow& r) {
-  return fmt::format("({}, {}, {}, DATE {}, DATE {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                     SqlLiteral(r.fill_id), SqlLiteral(r.order_id), SqlLiteral(r.worker_id),
-                     SqlLiteral(DayText(r.start_day)), SqlLiteral(DayText(r.end_day)),
-                     SqlLiteral(FillStatusName(r.status)),
-                     r.ended_on ? "DATE " + SqlLiteral(DayText(*r.ended_on)) : std::string("NULL"),
-                     LiteralOrNull(r.committed_at), LiteralOrNull(r.changed_at),
-                     LiteralOrNull(r.source), LiteralOrNull(r.reason), LiteralOrNull(r.request_id),
-                     LiteralOrNull(r.run_id), LiteralOrNull(r.idempotency_key), r.seq);
+// One row of the overlay table (column order of FillsLedgerColumns()).
+std::vector<LiveValue> LiveRow(const LedgerRow& r) {
+  auto text = [](const std::string& v) { return v.empty() ? LiveValue(nullptr) : LiveValue(v); };
+  return {r.fill_id,
+          r.order_id,
+          r.worker_id,
+          LiveDate{r.start_day},
+          LiveDate{r.end_day},
+          std::string(FillStatusName(r.status)),
+          r.ended_on ? LiveValue(LiveDate{*r.ended_on}) : LiveValue(nullptr),
+          text(r.committed_at),
+          text(r.changed_at),
+          text(r.source),
+          text(r.reason),
+          text(r.request_id),
+          text(r.run_id),
+          text(r.idempotency_key),
+          r.seq};
 }
 
 std::string LiveColumnsDdl() {
@@ -70,9 +74,13 @@ std::string LiveColumnsDdl() {
 }
 
 // The `fills` view: the current version's rows that no live row replaces, then the live
-// rows (a live row replaces the version's row of the same fill and worker).
+// rows. The overlay is append-only (a change appends the row's new state, which is cheap);
+// the latest state of each (fill, worker) is the one with the highest ledger_seq.
 std::string FillsViewSql(const DatasetVersion* current, const std::string& relation) {
-  const std::string live = SqlIdent(kLiveTable);
+  const std::string live = fmt::format(
+      "(SELECT * FROM {} QUALIFY row_number() OVER (PARTITION BY fill_id, worker_id ORDER BY "
+      "ledger_seq DESC) = 1)",
+      SqlIdent(kLiveTable));
   if (current == nullptr) return "SELECT * FROM " + live;
   return fmt::format(
       "SELECT * FROM ({}) AS b WHERE NOT EXISTS (SELECT 1 FROM {} AS l WHERE l.fill_id = "
@@ -122,7 +130,7 @@ struct FillLedger::Impl {
   Workspace* workspace;
   std::string log_path;
 
-  // Lock order: compact_mu, then commit_mu, then mu or sync_mu (never both).
+  // Lock order: compact_mu, commit_mu, mu, live_mu, queue_mu; sync_mu alone (never with mu).
   Mutex compact_mu;  // one compaction at a time
   Mutex commit_mu;   // one writer at a time: commits, changes, base reloads, log swaps
   mutable Mutex mu;  // the state below; held briefly (readers: every validation)
@@ -140,10 +148,21 @@ struct FillLedger::Impl {
   int64_t last_compaction_ms LH_GUARDED_BY(mu) = 0;
   std::atomic<bool> poisoned{false};  // a failed fsync: no more writes (see ledger.h)
 
-  Mutex sync_mu;
-  int fd LH_GUARDED_BY(sync_mu) = -1;
+  Mutex sync_mu;  // one fdatasync at a time
+  // The log, opened O_APPEND. Written under commit_mu and synced under sync_mu at the same
+  // time (a write does not wait for a sync: that is what lets one sync cover many commits);
+  // replaced only with both held.
+  std::atomic<int> fd{-1};
   int64_t durable_seq LH_GUARDED_BY(sync_mu) = 0;
   std::atomic<int64_t> written_seq{0};
+
+  // The SQL overlay's appends, batched: rows queue under queue_mu (while commit_mu is held,
+  // so in seq order) and are appended under live_mu.
+  Mutex live_mu;
+  int64_t live_flushed LH_GUARDED_BY(live_mu) = 0;
+  Mutex queue_mu;
+  std::vector<std::vector<LiveValue>> queued_live LH_GUARDED_BY(queue_mu);
+  int64_t queued_through LH_GUARDED_BY(queue_mu) = 0;
 
   Mutex stop_mu;
   std::condition_variable_any stop_cv;  // waits on stop_mu
@@ -290,59 +309,70 @@ struct FillLedger::Impl {
 
   // ---- the overlay ----
 
+  //! The overlay rebuilt from memory (at open, and after the base changed); anything queued
+  //! is in memory already.
   Status SyncLive() LH_REQUIRES(mu) {
-    std::string sql = fmt::format("DELETE FROM {};", SqlIdent(kLiveTable));
-    std::string values;
-    for (const LedgerRow& r : rows) {
-      if (r.seq <= compacted_seq) continue;
-      values += (values.empty() ? "" : ", ") + LiveTuple(r);
+    MutexLock l(live_mu);
+    {
+      MutexLock q(queue_mu);
+      queued_live.clear();
     }
-    if (!values.empty())
-      sql += fmt::format(" INSERT INTO {} VALUES {};", SqlIdent(kLiveTable), values);
-    return query.ExecLive(sql);
+    live_flushed = last_seq;
+    LH_RETURN_IF_ERROR(query.ExecLive(fmt::format("DELETE FROM {}", SqlIdent(kLiveTable))));
+    std::vector<std::vector<LiveValue>> live;
+    for (const LedgerRow& r : rows)
+      if (r.seq > compacted_seq) live.push_back(LiveRow(r));
+    return live.empty() ? Status::OK() : query.AppendLive(std::string(kLiveTable), live);
   }
 
-  Status UpsertLive(const std::vector<LedgerRow>& changed) {
-    if (changed.empty()) return Status::OK();
-    std::string keys, values;
+  //! Queues changed rows for the overlay (call with commit_mu held, in seq order).
+  void QueueLive(const std::vector<LedgerRow>& changed) {
+    MutexLock q(queue_mu);
     for (const LedgerRow& r : changed) {
-      keys += fmt::format("{}({}, {})", keys.empty() ? "" : ", ", SqlLiteral(r.fill_id),
-                          SqlLiteral(r.worker_id));
-      values += (values.empty() ? "" : ", ") + LiveTuple(r);
+      queued_live.push_back(LiveRow(r));
+      queued_through = std::max(queued_through, r.seq);
     }
-    const std::string t = SqlIdent(kLiveTable);
-    return query.ExecLive(fmt::format(
-        "DELETE FROM {0} WHERE (fill_id, worker_id) IN ({1}); INSERT INTO {0} VALUES {2};", t, keys,
-        values));
+  }
+
+  //! Puts every queued row into the overlay, unless a flush already covered `seq`: like the
+  //! log's sync, one append covers the commits that queued meanwhile (each append of
+  //! DuckDB's is a small statement of its own).
+  Status FlushLive(int64_t seq) LH_EXCLUDES(live_mu) {
+    MutexLock l(live_mu);
+    return FlushLiveLocked(seq);
+  }
+  Status FlushLiveLocked(int64_t seq) LH_REQUIRES(live_mu) {
+    if (live_flushed >= seq) return Status::OK();
+    std::vector<std::vector<LiveValue>> rows;
+    int64_t through;
+    {
+      MutexLock q(queue_mu);
+      rows.swap(queued_live);
+      through = queued_through;
+    }
+    Status st = rows.empty() ? Status::OK() : query.AppendLive(std::string(kLiveTable), rows);
+    if (!st.ok()) spdlog::error("fills ledger: the SQL overlay missed changes: {}", st.ToString());
+    live_flushed = std::max(live_flushed, through);
+    return st;
   }
 
   // ---- the log ----
 
   Status OpenLog() LH_REQUIRES(sync_mu) {
-    if (fd >= 0) ::close(fd);
-    fd = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return StatusFromErrno(errno, "fills ledger: opening " + log_path);
+    const int opened = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (opened < 0) return StatusFromErrno(errno, "fills ledger: opening " + log_path);
+    if (const int old = fd.exchange(opened); old >= 0) ::close(old);
     return Status::OK();
   }
 
   //! Writes one record (not yet durable: WaitDurable). A failed write is cut back.
-  Status Write(const Json& rec) {
+  Status Write(const Json& rec) LH_REQUIRES(commit_mu) {
     std::string buf;
     AppendRecord(buf, rec.dump());
-    MutexLock s(sync_mu);
+    const int fd = this->fd.load();
     const off_t before = ::lseek(fd, 0, SEEK_END);
-    size_t done = 0;
-    while (done < buf.size()) {
-      const ssize_t n = ::write(fd, buf.data() + done, buf.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const int err = n < 0 ? errno : ENOSPC;
-        if (before >= 0 && ::ftruncate(fd, before) != 0)
-          spdlog::error("fills ledger: could not cut back a failed append to {}", log_path);
-        return StatusFromErrno(err, "fills ledger: appending to " + log_path);
-      }
-      done += static_cast<size_t>(n);
-    }
+    if (before < 0) return StatusFromErrno(errno, "fills ledger: " + log_path);
+    LH_RETURN_IF_ERROR(AppendOrCut(fd, buf, static_cast<uint64_t>(before), log_path));
     written_seq.store(rec.value("seq", int64_t{0}));
     return Status::OK();
   }
@@ -363,7 +393,7 @@ struct FillLedger::Impl {
   }
 
   //! Rewrites the log without the records up to `through` (they are in a version now).
-  Status DropThrough(int64_t through) {
+  Status DropThrough(int64_t through) LH_REQUIRES(commit_mu) {
     std::string keep;
     auto read = ReadRecords(log_path, [&](std::string_view body) {
       Json rec = Json::parse(body, nullptr, false);
@@ -408,9 +438,7 @@ struct FillLedger::Impl {
       LH_ASSIGN_OR_RETURN(auto touched, Apply(rec));
       for (uint32_t i : touched) changed.push_back(rows[i]);
     }
-    Status st = UpsertLive(changed);
-    if (!st.ok())
-      spdlog::error("fills ledger: the SQL overlay missed seq {}: {}", seq, st.ToString());
+    QueueLive(changed);
     return changed;
   }
 
@@ -456,8 +484,7 @@ FillLedger::~FillLedger() {
   }
   impl_->stop_cv.notify_all();
   if (impl_->compactor.joinable()) impl_->compactor.join();
-  MutexLock s(impl_->sync_mu);
-  if (impl_->fd >= 0) ::close(impl_->fd);
+  if (const int fd = impl_->fd.exchange(-1); fd >= 0) ::close(fd);
 }
 
 Result<std::unique_ptr<FillLedger>> FillLedger::Open(LedgerOptions options, QueryEngine& query,
@@ -566,6 +593,7 @@ Result<LedgerCommit> FillLedger::Commit(const Roster& roster, const Validators& 
     seq = out.rows.empty() ? 0 : out.rows.front().seq;
   }
   LH_RETURN_IF_ERROR(d.WaitDurable(seq));
+  (void)d.FlushLive(seq);  // logged; the commit is durable and in the ledger either way
   return out;
 }
 
@@ -616,7 +644,9 @@ Result<std::vector<LedgerRow>> FillLedger::Change(const FillChange& ch) {
     }
     LH_ASSIGN_OR_RETURN(changed, d.Record(std::move(rec)));
   }
-  LH_RETURN_IF_ERROR(d.WaitDurable(changed.empty() ? 0 : changed.front().seq));
+  const int64_t seq = changed.empty() ? 0 : changed.front().seq;
+  LH_RETURN_IF_ERROR(d.WaitDurable(seq));
+  (void)d.FlushLive(seq);
   return changed;
 }
 
@@ -721,6 +751,10 @@ Result<int64_t> FillLedger::Compact() {
     for (const LedgerRow& r : d.rows)
       if (r.seq > through && d.pending++ == 0) d.oldest_pending_ms = SystemClock::Get().NowMillis();
     ++d.compactions;
+    // Queued rows first, so no row at or below `through` reaches the overlay after the
+    // trim (it would hide the version's newer state of that row).
+    MutexLock l(d.live_mu);
+    (void)d.FlushLiveLocked(d.last_seq);
     Status st = d.query.ExecLive(
         fmt::format("DELETE FROM {} WHERE ledger_seq <= {}", SqlIdent(kLiveTable), through));
     if (!st.ok()) spdlog::error("fills ledger: trimming the SQL overlay: {}", st.ToString());
