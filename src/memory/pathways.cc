@@ -130,8 +130,10 @@ Result<PathwayAppended> PathwayStore::Append(const std::string& order_id, const 
   PathwayAppended out;
   out.order_id = order_id;
   uint64_t written = 0;
+  SharedRecordLog* log = nullptr;  // its SyncThrough is thread-safe
   {
     MutexLock lock(mu_);
+    log = log_.get();
     auto make = [&]() LH_REQUIRES(mu_) -> Result<std::string> {
       auto it = traces_.find(order_id);  // caught up with every process's steps
       PathwayStepRecord& r = out.step;
@@ -148,7 +150,7 @@ Result<PathwayAppended> PathwayStore::Append(const std::string& order_id, const 
                                               make));
   }
   // Outside the store's mutex: steps appended meanwhile share this sync.
-  LH_RETURN_IF_ERROR(log_->SyncThrough(written));
+  LH_RETURN_IF_ERROR(log->SyncThrough(written));
   if (kb_ != nullptr)
     kb_->Append(KbSource::kPathwayTraces,
                 RecordJson(order_id, out.step, KbSchema(KbSource::kPathwayTraces)));
