@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -113,15 +114,25 @@ Result<Fixtures> Setup(Client& c, const LoadgenOptions& opt) {
   LH_RETURN_IF_ERROR(ExpectStatus(counts, 200, "setup: workers by role"));
   for (const auto& row : counts.second["rows"]) f.active_by_role[row[0]] = row[1];
   // Valid fills, from the local planner (deterministic, offline).
+  // Enough fills that each client usually has one to itself (surge_fill_validate commits
+  // and cancels them), with no worker in two of them: one fill's commit never changes
+  // another's verdict.
+  const size_t wanted = std::max<size_t>(40, static_cast<size_t>(opt.concurrency) + 10);
+  std::set<std::string> taken;
   for (const Order& o : f.orders) {
-    if (f.fills.size() >= 40) break;
+    if (f.fills.size() >= wanted) break;
     LH_ASSIGN_OR_RETURN(auto it, c.Call("POST", "/v1/iterate",
                                         Json{{"kind", "fill"},
                                              {"task", {{"order_id", o.order_id}}},
                                              {"model", "local/planner"},
                                              {"max_attempts", 1}}));
-    if (it.first == 200 && it.second.value("valid", false))
-      f.fills.push_back({o, it.second["final"]["worker_ids"]});
+    if (it.first != 200 || !it.second.value("valid", false)) continue;
+    const Json& ids = it.second["final"]["worker_ids"];
+    bool shared = false;
+    for (const auto& w : ids) shared = shared || taken.count(w.get<std::string>()) != 0;
+    if (shared) continue;
+    for (const auto& w : ids) taken.insert(w.get<std::string>());
+    f.fills.push_back({o, ids});
   }
   LG_EXPECT(!f.fills.empty(), "setup: the local planner found no valid fill in {} open orders",
             f.orders.size());

@@ -367,7 +367,7 @@ Status QueryEngine::RefreshDataset(const DatasetManifest& manifest) {
   std::lock_guard lock(impl_->admin_mu);
   Status st = RefreshLocked(manifest);
   // Again after the new views exist: an answer over the old ones is then never stored.
-  if (impl_->results) impl_->results->Clear();
+  if (impl_->results) impl_->results->Invalidate(manifest.name);
   return st;
 }
 
@@ -385,7 +385,8 @@ Status QueryEngine::RefreshLocked(const DatasetManifest& manifest) {
     return impl_->admin->Exec(
         fmt::format("CREATE OR REPLACE VIEW {} AS {}", duck::QuoteIdent(view), select));
   };
-  if (impl_->results) impl_->results->Clear();  // answers over the old version are stale
+  // Answers over the old version are stale.
+  if (impl_->results) impl_->results->Invalidate(manifest.name);
   for (const auto& v : manifest.versions) {
     if (v.files.empty()) continue;
     LH_RETURN_IF_ERROR(
@@ -416,9 +417,13 @@ Status QueryEngine::SetLiveOverlay(const std::string& dataset, LiveOverlay overl
   return RefreshLocked(manifest != nullptr ? *manifest : empty);
 }
 
-Status QueryEngine::AppendLive(const std::string& table,
+Status QueryEngine::AppendLive(const std::string& dataset,
                                const std::vector<std::vector<LiveValue>>& rows) {
   std::lock_guard lock(impl_->admin_mu);
+  auto overlay = impl_->overlays.find(dataset);
+  if (overlay == impl_->overlays.end())
+    return Status::Internal("no overlay for dataset " + dataset);
+  const std::string& table = overlay->second.table;
   duckdb_appender appender = nullptr;
   if (duckdb_appender_create(impl_->admin->raw(), nullptr, table.c_str(), &appender) ==
       DuckDBError) {
@@ -446,16 +451,16 @@ Status QueryEngine::AppendLive(const std::string& table,
   std::string error = ok ? "" : duckdb_appender_error(appender);
   duckdb_appender_destroy(&appender);
   // After the write: an answer computed before it is then never stored (result_cache.h).
-  if (impl_->results) impl_->results->Clear();
+  if (impl_->results) impl_->results->Invalidate(dataset);
   if (!ok) return Status::Internal("overlay " + table + ": " + error);
   return Status::OK();
 }
 
-Status QueryEngine::ExecLive(const std::string& sql) {
+Status QueryEngine::ExecLive(const std::string& dataset, const std::string& sql) {
   std::lock_guard lock(impl_->admin_mu);
   Status st = impl_->admin->Exec(sql);
   // After the write: an answer computed before it is then never stored (result_cache.h).
-  if (impl_->results) impl_->results->Clear();
+  if (impl_->results) impl_->results->Invalidate(dataset);
   return st;
 }
 

@@ -126,12 +126,12 @@ class QueryEngine {
   //! on (`manifest`: the dataset as it is now; null when it does not exist yet).
   Status SetLiveOverlay(const std::string& dataset, LiveOverlay overlay,
                         const DatasetManifest* manifest);
-  //! Runs statements that write overlay tables (never a request's SQL); cached answers
-  //! are dropped, so the next query sees the change.
-  Status ExecLive(const std::string& sql);
-  //! Appends rows (values in the table's column order) to an overlay table with DuckDB's
-  //! appender: no statement to parse and plan, so a commit costs microseconds here.
-  Status AppendLive(const std::string& table, const std::vector<std::vector<LiveValue>>& rows);
+  //! Runs statements that write `dataset`'s overlay table (never a request's SQL); cached
+  //! answers that name the dataset are dropped, so the next query sees the change.
+  Status ExecLive(const std::string& dataset, const std::string& sql);
+  //! Appends rows (values in the table's column order) to `dataset`'s overlay table with
+  //! DuckDB's appender: no statement to parse and plan for each commit.
+  Status AppendLive(const std::string& dataset, const std::vector<std::vector<LiveValue>>& rows);
 
  private:
   struct Impl;

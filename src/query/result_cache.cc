@@ -8,6 +8,13 @@
 namespace lakehouse {
 namespace {
 
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
 Counter& Hits() {
   static Counter& c = MetricsRegistry::Global().GetCounter(
       "lakehouse_sql_result_cache_hits_total", "SQL answers served from the result cache", {}, {});
@@ -23,13 +30,11 @@ Counter& Misses() {
 }  // namespace
 
 bool ResultCache::Cacheable(std::string_view sql) {
-  std::string lower(sql);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = Lower(sql);
   static const char* const kVolatile[] = {
-      "now(",      "current_", "today(",  "random", "uuid",        "nextval",
-      "currval",   "setseed",  "duckdb_", "pragma", "get_current", "transaction_timestamp",
-      "epoch_ms()"};
+      "now(",       "current_", "today(",     "random", "uuid",        "nextval",
+      "currval",    "setseed",  "duckdb_",    "pragma", "get_current", "transaction_timestamp",
+      "epoch_ms()", "query(",   "query_table"};
   for (const char* word : kVolatile)
     if (lower.find(word) != std::string::npos) return false;
   return true;
@@ -56,7 +61,12 @@ void ResultCache::Put(const std::string& key, const QueryResult& result, uint64_
   const int64_t bytes = static_cast<int64_t>(result.rows_json.size() + key.size() * 2 + 256);
   if (capacity_ <= 0 || bytes > capacity_ / 8) return;
   MutexLock lock(mu_);
-  if (generation != generation_ || index_.count(key)) return;
+  if (generation < cleared_at_ || index_.count(key)) return;
+  if (generation != generation_) {
+    const std::string lower = Lower(key);
+    for (const auto& [dataset, at] : invalidated_at_)
+      if (at > generation && lower.find(dataset) != std::string::npos) return;
+  }
   lru_.push_front(Entry{key, result, bytes});
   index_.emplace(lru_.front().key, lru_.begin());
   bytes_ += bytes;
@@ -67,9 +77,24 @@ void ResultCache::Put(const std::string& key, const QueryResult& result, uint64_
   }
 }
 
+void ResultCache::Invalidate(std::string_view dataset) {
+  const std::string name = Lower(dataset);
+  MutexLock lock(mu_);
+  invalidated_at_[name] = ++generation_;
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    if (Lower(it->key).find(name) == std::string::npos) {
+      ++it;
+      continue;
+    }
+    bytes_ -= it->bytes;
+    index_.erase(it->key);
+    it = lru_.erase(it);
+  }
+}
+
 void ResultCache::Clear() {
   MutexLock lock(mu_);
-  ++generation_;
+  cleared_at_ = ++generation_;
   index_.clear();
   lru_.clear();
   bytes_ = 0;

@@ -2,8 +2,9 @@
 //
 // A dataset version never changes once committed, so the answer to a SELECT over the
 // current versions is valid until the catalog commits something: the cache is cleared
-// then (QueryEngine::RefreshDataset), and an answer computed across a commit is never
-// stored (a generation number is checked on insert). Statements whose answer can change
+// then (QueryEngine::RefreshDataset; only the answers whose statement names that dataset),
+// and an answer computed across such a commit is never stored (generations are checked on
+// insert). Statements whose answer can change
 // without a commit are never cached: time (now(), current_date, today()), randomness
 // (random(), uuid()), sequences, and DuckDB's own catalog and settings functions.
 // Dashboards and coordinators ask the same counts over and over: the loadgen's
@@ -41,8 +42,13 @@ class ResultCache {
   std::optional<QueryResult> Get(const std::string& key);
   //! Stored only when nothing was invalidated since `generation`.
   void Put(const std::string& key, const QueryResult& result, uint64_t generation);
-  //! Forgets every answer (a dataset changed).
+  //! Forgets every answer.
   void Clear();
+  //! Forgets the answers whose statement names `dataset` (case-insensitive, anywhere in its
+  //! text: a view of a dataset is only reachable by its name, and statements that could
+  //! build a name at run time, query() and query_table(), are never cached). A commit of
+  //! one dataset then leaves every other dataset's answers in place.
+  void Invalidate(std::string_view dataset);
   size_t size() const;
 
  private:
@@ -56,7 +62,11 @@ class ResultCache {
   std::list<Entry> lru_ LH_GUARDED_BY(mu_);  // front: most recently used
   std::unordered_map<std::string_view, std::list<Entry>::iterator> index_ LH_GUARDED_BY(mu_);
   int64_t bytes_ LH_GUARDED_BY(mu_) = 0;
-  uint64_t generation_ LH_GUARDED_BY(mu_) = 0;
+  uint64_t generation_ LH_GUARDED_BY(mu_) = 0;  // bumped by every Clear and Invalidate
+  uint64_t cleared_at_ LH_GUARDED_BY(mu_) = 0;  // the generation of the last Clear
+  // dataset -> the generation of its last Invalidate: Put refuses an answer computed across
+  // an invalidation of a dataset its statement names.
+  std::unordered_map<std::string, uint64_t> invalidated_at_ LH_GUARDED_BY(mu_);
 };
 
 }  // namespace lakehouse

@@ -1,5 +1,7 @@
 #include "retrieve/corpora.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -95,7 +97,11 @@ Result<std::shared_ptr<VectorIndex>> CorpusFeeder::Corpus(const std::string& nam
   spec.name = name;
   spec.model = embed_.default_model();
   LH_ASSIGN_OR_RETURN(spec.dims, embed_.Dims(spec.model));
-  return vectors_.Create(spec);
+  LH_ASSIGN_OR_RETURN(auto created, vectors_.Create(spec));
+  // Derived from the _kb lines and the memory log, which are the record: no fdatasync per
+  // item (the _kb lines themselves are not synced one by one either).
+  created->set_sync_writes(false);
+  return created;
 }
 
 Status CorpusFeeder::Put(const std::string& corpus, const std::string& id, const std::string& text,
@@ -131,13 +137,27 @@ void CorpusFeeder::OfferKbLine(KbSource source, const Json& line) {
              payload = std::move(payload)]() mutable {
       return Put("fills", id, text, std::move(payload));
     });
-  } else if (source == KbSource::kFills) {  // a status change: the item's payload follows
-    Enqueue([this, id = Str(line, "fill_id"), status = Str(line, "status")]() -> Status {
+  } else if (source == KbSource::kFills) {
+    // A status change: a fill cancelled for every worker leaves the corpus (it is no
+    // precedent for anything); otherwise its payload follows (status, cancelled workers).
+    Json changed = FieldOr(line, "worker_ids");
+    Enqueue([this, id = Str(line, "fill_id"), status = Str(line, "status"),
+             changed = std::move(changed)]() -> Status {
       auto index = vectors_.Get("fills");
       if (!index.ok()) return Status::OK();
       auto item = (*index)->Get(id);
       if (!item) return Status::OK();
-      item->payload["status"] = status;
+      Json& p = item->payload;
+      if (status == "cancelled") {
+        Json cancelled = p.value("cancelled_worker_ids", Json::array());
+        for (const auto& w : changed) cancelled.push_back(w);
+        size_t placed = 0;
+        for (const auto& w : p.value("worker_ids", Json::array()))
+          placed += std::find(cancelled.begin(), cancelled.end(), w) == cancelled.end() ? 1 : 0;
+        if (placed == 0) return (*index)->Delete(id).status();
+        p["cancelled_worker_ids"] = std::move(cancelled);
+      }
+      p["status"] = status;
       return (*index)->Upsert({std::move(*item)});
     });
   } else {

@@ -8,9 +8,11 @@
 // the order's role, client, place, shift and workers; payload: order_id, role, city, state,
 // shift, worker_ids, status), per email (id email_id; text: subject and body; payload:
 // order_id, worker_id, role, city, state, subject) and per note (id: the memory id; text:
-// the memory; payload: subject, source, version). A fill's cancel or end updates its
-// payload's status; a deleted memory leaves the notes corpus. An index is created on first
-// use with the default embedding model. The queue is bounded: past `max_queue` pending
+// the memory; payload: subject, source, version). A fill cancelled for all its workers
+// leaves the corpus (no precedent for anything); a partial cancel or an end updates its
+// payload (status, cancelled_worker_ids); a deleted memory leaves the notes corpus. An index is created on first
+// use with the default embedding model, and written without an fdatasync per item. The
+// queue is bounded: past `max_queue` pending
 // items new ones are dropped and counted (the corpora are derived state; the `_kb` lines
 // and the memory log stay the record).
 //

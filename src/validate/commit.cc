@@ -137,61 +137,73 @@ Result<CommitOutcome> CommitFill(const CommitDeps& d, const FillCommit& fill,
                                  const std::string& request_id) {
   LH_ASSIGN_OR_RETURN(auto roster, d.roster->Require());
   CommitOutcome outcome{"fil_" + request_id, {}, "fill_id"};
-  if (d.ledger != nullptr) {
-    FillProposal p{fill.order_id,
-                   fill.worker_ids,
-                   fill.origin.source,
-                   request_id,
-                   fill.origin.run_id.is_string() ? fill.origin.run_id.get<std::string>() : "",
-                   fill.fill_id,
-                   fill.idempotency_key};
-    LH_ASSIGN_OR_RETURN(LedgerCommit c, d.ledger->Commit(*roster, *d.validators, p));
-    outcome.id = c.fill_id;
-    outcome.verdict = std::move(c.verdict);
-    outcome.in_ledger = true;
-    outcome.replayed = c.replayed;
-    outcome.placements = std::move(c.rows);
-    if (c.replayed) return outcome;  // recorded (line and step) the first time
-  } else {
+  const OrderRecord* order = roster->FindOrder(fill.order_id);
+  // The _kb line (valid or not) and, for a valid fill, the order's `filled` step.
+  auto record = [&](const CommitOutcome& o) {
+    Json line = LineHead(KbSource::kFills, "fill_id", o.id, request_id, fill.order_id);
+    line["worker_ids"] = fill.worker_ids;
+    line["order"] = order ? OrderJson(*order) : Json(nullptr);
+    PathwayStep step{"filled", Json{{"fill_id", o.id}, {"worker_ids", fill.worker_ids}},
+                     fill.origin.source, request_id};
+    return Record(d, KbSource::kFills, std::move(line), o, fill.origin, fill.order_id,
+                  std::move(step))
+        .status();
+  };
+  if (d.ledger == nullptr) {
     if (!fill.fill_id.empty()) outcome.id = fill.fill_id;
     outcome.verdict = d.validators->Fill(
         *roster, Json{{"order_id", fill.order_id}, {"worker_ids", fill.worker_ids}});
+    LH_RETURN_IF_ERROR(record(outcome));
+    return outcome;
   }
-  const OrderRecord* order = roster->FindOrder(fill.order_id);
-  Json line = LineHead(KbSource::kFills, "fill_id", outcome.id, request_id, fill.order_id);
-  line["worker_ids"] = fill.worker_ids;
-  line["order"] = order ? OrderJson(*order) : Json(nullptr);
-  PathwayStep step{"filled", Json{{"fill_id", outcome.id}, {"worker_ids", fill.worker_ids}},
-                   fill.origin.source, request_id};
-  return Record(d, KbSource::kFills, std::move(line), std::move(outcome), fill.origin,
-                fill.order_id, std::move(step));
+  FillProposal p{fill.order_id,
+                 fill.worker_ids,
+                 fill.origin.source,
+                 request_id,
+                 fill.origin.run_id.is_string() ? fill.origin.run_id.get<std::string>() : "",
+                 fill.fill_id,
+                 fill.idempotency_key};
+  CommitOutcome recorded{"", {}, "fill_id"};
+  auto also = [&](const std::vector<LedgerRow>& rows) {
+    recorded.id = rows.empty() ? outcome.id : rows.front().fill_id;
+    return record(recorded);  // a valid verdict: no errors
+  };
+  LH_ASSIGN_OR_RETURN(LedgerCommit c, d.ledger->Commit(*roster, *d.validators, p, also));
+  outcome.id = c.fill_id;
+  outcome.verdict = std::move(c.verdict);
+  outcome.in_ledger = true;
+  outcome.replayed = c.replayed;
+  outcome.placements = std::move(c.rows);
+  // A rejected proposal is evidence too; a retry was recorded the first time.
+  if (!outcome.verdict.valid()) LH_RETURN_IF_ERROR(record(outcome));
+  return outcome;
 }
 
 Result<std::vector<LedgerRow>> ChangeFill(const CommitDeps& d, const FillChange& change) {
   if (d.ledger == nullptr) return Status::Unavailable("the fills ledger is not open here");
-  LH_ASSIGN_OR_RETURN(auto rows, d.ledger->Change(change));
-  const LedgerRow& first = rows.front();
-  const std::string op = change.to == FillStatus::kEnded ? "end" : "cancel";
-  Json workers = Json::array();
-  for (const LedgerRow& r : rows) workers.push_back(r.worker_id);
-  Json line =
-      LineHead(KbSource::kFills, "fill_id", change.fill_id, change.request_id, first.order_id);
-  line["op"] = op;
-  line["worker_ids"] = workers;
-  line["status"] = FillStatusName(change.to);
-  line["reason"] = change.reason;
-  line["ended_on"] = first.ToJson()["ended_on"];
-  CommitOutcome recorded{change.fill_id, {}, "fill_id"};
-  CommitOrigin origin;
-  origin.source = change.source;
-  PathwayStep step{
-      change.to == FillStatus::kEnded ? "ended" : "cancelled",
-      Json{{"fill_id", change.fill_id}, {"worker_ids", workers}, {"reason", change.reason}},
-      change.source, change.request_id};
-  LH_RETURN_IF_ERROR(Record(d, KbSource::kFills, std::move(line), std::move(recorded), origin,
-                            first.order_id, std::move(step))
-                         .status());
-  return rows;
+  auto also = [&](const std::vector<LedgerRow>& rows) -> Status {
+    const LedgerRow& first = rows.front();
+    Json workers = Json::array();
+    for (const LedgerRow& r : rows) workers.push_back(r.worker_id);
+    Json line =
+        LineHead(KbSource::kFills, "fill_id", change.fill_id, change.request_id, first.order_id);
+    line["op"] = change.to == FillStatus::kEnded ? "end" : "cancel";
+    line["worker_ids"] = workers;
+    line["status"] = FillStatusName(change.to);
+    line["reason"] = change.reason;
+    line["ended_on"] = first.ToJson()["ended_on"];
+    CommitOutcome recorded{change.fill_id, {}, "fill_id"};
+    CommitOrigin origin;
+    origin.source = change.source;
+    PathwayStep step{
+        change.to == FillStatus::kEnded ? "ended" : "cancelled",
+        Json{{"fill_id", change.fill_id}, {"worker_ids", workers}, {"reason", change.reason}},
+        change.source, change.request_id};
+    return Record(d, KbSource::kFills, std::move(line), std::move(recorded), origin, first.order_id,
+                  std::move(step))
+        .status();
+  };
+  return d.ledger->Change(change, also);
 }
 
 Result<CommitOutcome> CommitEmail(const CommitDeps& d, const EmailCommit& email,

@@ -318,11 +318,12 @@ struct FillLedger::Impl {
       queued_live.clear();
     }
     live_flushed = last_seq;
-    LH_RETURN_IF_ERROR(query.ExecLive(fmt::format("DELETE FROM {}", SqlIdent(kLiveTable))));
+    LH_RETURN_IF_ERROR(
+        query.ExecLive("fills", fmt::format("DELETE FROM {}", SqlIdent(kLiveTable))));
     std::vector<std::vector<LiveValue>> live;
     for (const LedgerRow& r : rows)
       if (r.seq > compacted_seq) live.push_back(LiveRow(r));
-    return live.empty() ? Status::OK() : query.AppendLive(std::string(kLiveTable), live);
+    return live.empty() ? Status::OK() : query.AppendLive("fills", live);
   }
 
   //! Queues changed rows for the overlay (call with commit_mu held, in seq order).
@@ -350,7 +351,7 @@ struct FillLedger::Impl {
       rows.swap(queued_live);
       through = queued_through;
     }
-    Status st = rows.empty() ? Status::OK() : query.AppendLive(std::string(kLiveTable), rows);
+    Status st = rows.empty() ? Status::OK() : query.AppendLive("fills", rows);
     if (!st.ok()) spdlog::error("fills ledger: the SQL overlay missed changes: {}", st.ToString());
     live_flushed = std::max(live_flushed, through);
     return st;
@@ -536,7 +537,7 @@ void FillLedger::StartCompactor() {
 }
 
 Result<LedgerCommit> FillLedger::Commit(const Roster& roster, const Validators& validators,
-                                        const FillProposal& p) {
+                                        const FillProposal& p, const AlsoRecord& also) {
   Impl& d = *impl_;
   LedgerCommit out;
   int64_t seq = 0;
@@ -592,12 +593,16 @@ Result<LedgerCommit> FillLedger::Commit(const Roster& roster, const Validators& 
     LH_ASSIGN_OR_RETURN(out.rows, d.Record(std::move(rec)));
     seq = out.rows.empty() ? 0 : out.rows.front().seq;
   }
+  // While this record waits for a sync, the caller's own records are written (another
+  // thread's sync may well cover ours meanwhile).
+  Status recorded = also ? also(out.rows) : Status::OK();
   LH_RETURN_IF_ERROR(d.WaitDurable(seq));
   (void)d.FlushLive(seq);  // logged; the commit is durable and in the ledger either way
+  LH_RETURN_IF_ERROR(recorded);
   return out;
 }
 
-Result<std::vector<LedgerRow>> FillLedger::Change(const FillChange& ch) {
+Result<std::vector<LedgerRow>> FillLedger::Change(const FillChange& ch, const AlsoRecord& also) {
   Impl& d = *impl_;
   std::vector<LedgerRow> changed;
   {
@@ -645,8 +650,10 @@ Result<std::vector<LedgerRow>> FillLedger::Change(const FillChange& ch) {
     LH_ASSIGN_OR_RETURN(changed, d.Record(std::move(rec)));
   }
   const int64_t seq = changed.empty() ? 0 : changed.front().seq;
+  Status recorded = also ? also(changed) : Status::OK();
   LH_RETURN_IF_ERROR(d.WaitDurable(seq));
   (void)d.FlushLive(seq);
+  LH_RETURN_IF_ERROR(recorded);
   return changed;
 }
 
@@ -755,8 +762,8 @@ Result<int64_t> FillLedger::Compact() {
     // trim (it would hide the version's newer state of that row).
     MutexLock l(d.live_mu);
     (void)d.FlushLiveLocked(d.last_seq);
-    Status st = d.query.ExecLive(
-        fmt::format("DELETE FROM {} WHERE ledger_seq <= {}", SqlIdent(kLiveTable), through));
+    Status st = d.query.ExecLive("fills", fmt::format("DELETE FROM {} WHERE ledger_seq <= {}",
+                                                      SqlIdent(kLiveTable), through));
     if (!st.ok()) spdlog::error("fills ledger: trimming the SQL overlay: {}", st.ToString());
   }
   spdlog::info("fills ledger: compacted {} rows into fills v{} (through seq {})", snapshot.size(),

@@ -36,6 +36,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -119,12 +120,18 @@ class FillLedger final : public PlacementSource {
                                                   Catalog& catalog, Workspace* workspace);
   ~FillLedger() override;
 
-  //! Judges and, when valid, records a fill (see the top of this file).
+  //! What the caller records about a change (its _kb line, its pathway step), run once
+  //! the change is in the ledger and while its sync is pending: the two syncs overlap
+  //! instead of queueing. Its error is answered after the change is durable.
+  using AlsoRecord = std::function<Status(const std::vector<LedgerRow>& changed)>;
+
+  //! Judges and, when valid, records a fill (see the top of this file); `also` runs for a
+  //! valid new fill only.
   Result<LedgerCommit> Commit(const Roster& roster, const Validators& validators,
-                              const FillProposal& proposal);
+                              const FillProposal& proposal, const AlsoRecord& also = nullptr);
   //! Cancels or ends a fill's placements; answers the changed rows. 404 for an unknown
   //! fill or worker, 409 when none of the named rows is still placed.
-  Result<std::vector<LedgerRow>> Change(const FillChange& change);
+  Result<std::vector<LedgerRow>> Change(const FillChange& change, const AlsoRecord& also = nullptr);
   std::vector<LedgerRow> List(const LedgerFilter& filter) const;
 
   //! Writes pending changes into a new `fills` version now; answers the version (0 when
