@@ -10,11 +10,11 @@
 // order_id, worker_id, role, city, state, subject) and per note (id: the memory id; text:
 // the memory; payload: subject, source, version). A fill cancelled for all its workers
 // leaves the corpus (no precedent for anything); a partial cancel or an end updates its
-// payload (status, cancelled_worker_ids); a deleted memory leaves the notes corpus. An index is created on first
-// use with the default embedding model, and written without an fdatasync per item. The
-// queue is bounded: past `max_queue` pending
-// items new ones are dropped and counted (the corpora are derived state; the `_kb` lines
-// and the memory log stay the record).
+// payload (status, cancelled_worker_ids); a deleted memory leaves the notes corpus. An
+// index is created on first use with the default embedding model, and written without an
+// fdatasync per item. The queue is bounded: past `max_queue` pending items new ones are
+// dropped and counted (the corpora are derived state; the `_kb` lines and the memory log
+// stay the record).
 //
 // Thread-safety: all methods may be called concurrently.
 #pragma once
