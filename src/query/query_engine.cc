@@ -6,6 +6,7 @@
 #include <map>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -275,6 +276,8 @@ struct QueryEngine::Impl {
   std::unique_ptr<duck::Connection> admin;  // creates views; guarded by admin_mu
   std::mutex admin_mu;
   std::map<std::string, LiveOverlay> overlays;  // by dataset; guarded by admin_mu
+  //! "name@vN" -> the SELECT its view was created with; guarded by admin_mu.
+  std::unordered_map<std::string, std::string> version_views;
   std::string datasets_dir;
   std::unique_ptr<ResultCache> results;  // null: off
   int64_t pool_size = 0;
@@ -387,11 +390,16 @@ Status QueryEngine::RefreshLocked(const DatasetManifest& manifest) {
   };
   // Answers over the old version are stale.
   if (impl_->results) impl_->results->Invalidate(manifest.name);
+  // A committed version never changes: its view is created once, not again at every later
+  // commit (a dataset that compacts often, the fills ledger, has hundreds of versions).
   for (const auto& v : manifest.versions) {
     if (v.files.empty()) continue;
-    LH_RETURN_IF_ERROR(
-        create(fmt::format("{}@v{}", manifest.name, v.version), "SELECT * FROM " + relation(v))
-            .WithContext("create view of " + manifest.name));
+    const std::string view = fmt::format("{}@v{}", manifest.name, v.version);
+    std::string select = "SELECT * FROM " + relation(v);
+    auto& made = impl_->version_views[view];
+    if (made == select) continue;
+    LH_RETURN_IF_ERROR(create(view, select).WithContext("create view of " + manifest.name));
+    made = std::move(select);
   }
   const DatasetVersion* cur = manifest.Current();
   if (cur != nullptr && cur->files.empty()) cur = nullptr;
