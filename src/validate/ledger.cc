@@ -540,15 +540,17 @@ Result<LedgerCommit> FillLedger::Commit(const Roster& roster, const Validators& 
                                         const FillProposal& p, const AlsoRecord& also) {
   Impl& d = *impl_;
   LedgerCommit out;
+  out.fill_id = p.fill_id.empty() ? "fil_" + p.request_id : p.fill_id;
+  const std::string& key = p.idempotency_key;
   int64_t seq = 0;
   {
+    // One critical section from the retry check to the record: two commits can never both
+    // pass on the same slot, worker or key.
     MutexLock c(d.commit_mu);
-    const std::string key = !p.idempotency_key.empty() ? p.idempotency_key : std::string();
     {
       MutexLock m(d.mu);
       LH_RETURN_IF_ERROR(d.Writable());
       // A retry: the same key, the same client-chosen fill_id, or the same request id.
-      out.fill_id = p.fill_id.empty() ? "fil_" + p.request_id : p.fill_id;
       std::string earlier;
       if (!key.empty()) {
         if (auto it = d.by_key.find(key); it != d.by_key.end()) earlier = it->second;
@@ -561,7 +563,7 @@ Result<LedgerCommit> FillLedger::Commit(const Roster& roster, const Validators& 
         std::sort(had.begin(), had.end());
         const bool same = !rows.empty() && rows[0].order_id == p.order_id &&
                           had == SortedWorkerIds(p.worker_ids) &&
-                          (key.empty() || p.fill_id.empty() || p.fill_id == earlier);
+                          (p.fill_id.empty() || p.fill_id == earlier);
         if (!same)
           return Status::Conflict(
               fmt::format("{} was used by fill {} (order {}) for another order or other workers",
@@ -570,32 +572,34 @@ Result<LedgerCommit> FillLedger::Commit(const Roster& roster, const Validators& 
         out.fill_id = earlier;
         out.replayed = true;
         out.rows = std::move(rows);
-        return out;
+        for (const LedgerRow& r : out.rows) seq = std::max(seq, r.seq);
       }
     }
-    out.fill_id = p.fill_id.empty() ? "fil_" + p.request_id : p.fill_id;
-    out.verdict =
-        validators.Fill(roster, Json{{"order_id", p.order_id}, {"worker_ids", p.worker_ids}});
-    if (!out.verdict.valid()) return out;
-    const OrderRecord* order = roster.FindOrder(p.order_id);  // a valid fill names one
-    Json rec = Json::object();
-    rec["op"] = "commit";
-    rec["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
-    rec["fill_id"] = out.fill_id;
-    rec["order_id"] = p.order_id;
-    rec["worker_ids"] = p.worker_ids;
-    rec["start_date"] = DayText(order->start_day);
-    rec["end_date"] = DayText(order->end_day);
-    rec["source"] = p.source;
-    rec["request_id"] = p.request_id;
-    rec["run_id"] = p.run_id;
-    rec["idempotency_key"] = key;
-    LH_ASSIGN_OR_RETURN(out.rows, d.Record(std::move(rec)));
-    seq = out.rows.empty() ? 0 : out.rows.front().seq;
+    if (!out.replayed) {
+      out.verdict =
+          validators.Fill(roster, Json{{"order_id", p.order_id}, {"worker_ids", p.worker_ids}});
+      if (!out.verdict.valid()) return out;
+      const OrderRecord* order = roster.FindOrder(p.order_id);  // a valid fill names one
+      Json rec = Json::object();
+      rec["op"] = "commit";
+      rec["at"] = FormatRfc3339Millis(SystemClock::Get().NowMillis());
+      rec["fill_id"] = out.fill_id;
+      rec["order_id"] = p.order_id;
+      rec["worker_ids"] = p.worker_ids;
+      rec["start_date"] = DayText(order->start_day);
+      rec["end_date"] = DayText(order->end_day);
+      rec["source"] = p.source;
+      rec["request_id"] = p.request_id;
+      rec["run_id"] = p.run_id;
+      rec["idempotency_key"] = key;
+      LH_ASSIGN_OR_RETURN(out.rows, d.Record(std::move(rec)));
+      seq = out.rows.empty() ? 0 : out.rows.front().seq;
+    }
   }
-  // While this record waits for a sync, the caller's own records are written (another
-  // thread's sync may well cover ours meanwhile).
-  Status recorded = also ? also(out.rows) : Status::OK();
+  // A retry is answered no sooner than the first commit is durable (it may still be
+  // waiting for its sync). A new commit's own records (the caller's) are written while its
+  // sync is pending: another thread's sync may well cover it meanwhile.
+  Status recorded = !out.replayed && also ? also(out.rows) : Status::OK();
   LH_RETURN_IF_ERROR(d.WaitDurable(seq));
   (void)d.FlushLive(seq);  // logged; the commit is durable and in the ledger either way
   LH_RETURN_IF_ERROR(recorded);
