@@ -26,6 +26,13 @@ HttpResponse Changed(const std::string& fill_id, const Result<std::vector<Ledger
                                           {"placements", RowsJson(*r)}});
 }
 
+//! A status change of {fill_id} from its request body (DELETE and POST .../status).
+HttpResponse ChangeAnswer(const CommitDeps& d, const HttpRequest& req, const Json& body) {
+  LH_HTTP_ASSIGN(FillChange change, ParseFillChange(req.Param("fill_id"), body));
+  change.request_id = req.request_id;
+  return Changed(change.fill_id, ChangeFill(d, change));
+}
+
 Result<FillLedger*> Ledger(const CommitDeps& d) {
   if (d.ledger == nullptr) return Status::Unavailable("the fills ledger is not open here");
   return d.ledger;
@@ -97,18 +104,14 @@ class CommitModule final : public Module {
           for (const char* k : {"reason", "source"})
             if (auto q = req.Query(k); q && !body.contains(k)) body[k] = *q;
           body["status"] = "cancelled";
-          LH_HTTP_ASSIGN(FillChange change, ParseFillChange(req.Param("fill_id"), body));
-          change.request_id = req.request_id;
-          return Changed(change.fill_id, ChangeFill(d, change));
+          return ChangeAnswer(d, req, body);
         },
         commits);
     router.Add(
         "POST", "/v1/fills/{fill_id}/status",
         [d = d_](HttpRequest& req) {
           LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
-          LH_HTTP_ASSIGN(FillChange change, ParseFillChange(req.Param("fill_id"), body));
-          change.request_id = req.request_id;
-          return Changed(change.fill_id, ChangeFill(d, change));
+          return ChangeAnswer(d, req, body);
         },
         commits);
     router.Add(

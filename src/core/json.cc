@@ -183,4 +183,14 @@ Result<std::optional<bool>> OptionalBool(const Json& obj, std::string_view field
   return std::optional<bool>(v->get<bool>());
 }
 
+std::string StringField(const Json& obj, std::string_view key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+Json FieldOrNull(const Json& obj, std::string_view key) {
+  auto it = obj.find(key);
+  return it != obj.end() ? *it : Json(nullptr);
+}
+
 }  // namespace lakehouse

@@ -37,6 +37,11 @@ std::string DumpJson(const Json& value);
 // the field and the expected type; an absent optional field yields std::nullopt.
 Result<std::string> RequiredString(const Json& obj, std::string_view field);
 Result<std::optional<std::string>> OptionalString(const Json& obj, std::string_view field);
+//! obj[key] when it is a string, else "" (absent, null, another type, obj not an object):
+//! for reading lines and payloads we wrote ourselves, where a missing field reads as empty.
+std::string StringField(const Json& obj, std::string_view key);
+//! obj[key], or null when absent.
+Json FieldOrNull(const Json& obj, std::string_view key);
 Result<std::optional<int64_t>> OptionalInt(const Json& obj, std::string_view field);
 Result<std::optional<bool>> OptionalBool(const Json& obj, std::string_view field);
 

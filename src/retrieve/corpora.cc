@@ -8,16 +8,6 @@
 namespace lakehouse {
 namespace {
 
-std::string Str(const Json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-Json FieldOr(const Json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() ? *it : Json(nullptr);
-}
-
 std::string Joined(const Json& ids) {
   std::string out;
   if (ids.is_array())
@@ -118,30 +108,31 @@ Status CorpusFeeder::Put(const std::string& corpus, const std::string& id, const
 void CorpusFeeder::OfferKbLine(KbSource source, const Json& line) {
   if (source != KbSource::kFills && source != KbSource::kEmails) return;
   if (line.value("valid", false) != true) return;
-  const Json order = FieldOr(line, "order");
-  const std::string role = order.is_object() ? Str(order, "role") : "";
+  const Json order = FieldOrNull(line, "order");
+  const std::string role = order.is_object() ? StringField(order, "role") : "";
   if (source == KbSource::kFills && !line.contains("op")) {
     std::string text =
         fmt::format("{} fill for order {} at {} in {}, {}, {} shift: workers {}", role,
-                    Str(line, "order_id"), Str(order, "client_name"), Str(order, "city"),
-                    Str(order, "state"), Str(order, "shift"), Joined(line["worker_ids"]));
-    Json payload{{"order_id", Str(line, "order_id")},
+                    StringField(line, "order_id"), StringField(order, "client_name"),
+                    StringField(order, "city"), StringField(order, "state"),
+                    StringField(order, "shift"), Joined(line["worker_ids"]));
+    Json payload{{"order_id", StringField(line, "order_id")},
                  {"role", role},
-                 {"city", Str(order, "city")},
-                 {"state", Str(order, "state")},
-                 {"shift", Str(order, "shift")},
-                 {"worker_ids", FieldOr(line, "worker_ids")},
+                 {"city", StringField(order, "city")},
+                 {"state", StringField(order, "state")},
+                 {"shift", StringField(order, "shift")},
+                 {"worker_ids", FieldOrNull(line, "worker_ids")},
                  {"status", "active"},
-                 {"at", Str(line, "at")}};
-    Enqueue([this, id = Str(line, "fill_id"), text = std::move(text),
+                 {"at", StringField(line, "at")}};
+    Enqueue([this, id = StringField(line, "fill_id"), text = std::move(text),
              payload = std::move(payload)]() mutable {
       return Put("fills", id, text, std::move(payload));
     });
   } else if (source == KbSource::kFills) {
     // A status change: a fill cancelled for every worker leaves the corpus (it is no
     // precedent for anything); otherwise its payload follows (status, cancelled workers).
-    Json changed = FieldOr(line, "worker_ids");
-    Enqueue([this, id = Str(line, "fill_id"), status = Str(line, "status"),
+    Json changed = FieldOrNull(line, "worker_ids");
+    Enqueue([this, id = StringField(line, "fill_id"), status = StringField(line, "status"),
              changed = std::move(changed)]() -> Status {
       auto index = vectors_.Get("fills");
       if (!index.ok()) return Status::OK();
@@ -161,15 +152,15 @@ void CorpusFeeder::OfferKbLine(KbSource source, const Json& line) {
       return (*index)->Upsert({std::move(*item)});
     });
   } else {
-    std::string text = Str(line, "subject") + "\n\n" + Str(line, "body");
-    Json payload{{"order_id", Str(line, "order_id")},
-                 {"worker_id", Str(line, "worker_id")},
+    std::string text = StringField(line, "subject") + "\n\n" + StringField(line, "body");
+    Json payload{{"order_id", StringField(line, "order_id")},
+                 {"worker_id", StringField(line, "worker_id")},
                  {"role", role},
-                 {"city", Str(order, "city")},
-                 {"state", Str(order, "state")},
-                 {"subject", Str(line, "subject")},
-                 {"at", Str(line, "at")}};
-    Enqueue([this, id = Str(line, "email_id"), text = std::move(text),
+                 {"city", StringField(order, "city")},
+                 {"state", StringField(order, "state")},
+                 {"subject", StringField(line, "subject")},
+                 {"at", StringField(line, "at")}};
+    Enqueue([this, id = StringField(line, "email_id"), text = std::move(text),
              payload = std::move(payload)]() mutable {
       return Put("emails", id, text, std::move(payload));
     });
@@ -177,7 +168,7 @@ void CorpusFeeder::OfferKbLine(KbSource source, const Json& line) {
 }
 
 void CorpusFeeder::OfferNote(const Json& memory) {
-  const std::string id = Str(memory, "id");
+  const std::string id = StringField(memory, "id");
   if (id.empty()) return;
   if (memory.value("deleted", false) == true) {
     Enqueue([this, id]() -> Status {
@@ -187,11 +178,11 @@ void CorpusFeeder::OfferNote(const Json& memory) {
     });
     return;
   }
-  Json payload{{"subject", Str(memory, "subject")},
-               {"source", FieldOr(memory, "source")},
-               {"version", FieldOr(memory, "version")},
-               {"text", Str(memory, "text")}};
-  Enqueue([this, id, text = Str(memory, "text"), payload = std::move(payload)]() mutable {
+  Json payload{{"subject", StringField(memory, "subject")},
+               {"source", FieldOrNull(memory, "source")},
+               {"version", FieldOrNull(memory, "version")},
+               {"text", StringField(memory, "text")}};
+  Enqueue([this, id, text = StringField(memory, "text"), payload = std::move(payload)]() mutable {
     return Put("notes", id, text, std::move(payload));
   });
 }

@@ -51,11 +51,6 @@ double NumberAt(const Json& payload, const char* key) {
   return it != payload.end() && it->is_number() ? it->get<double>() : std::nan("");
 }
 
-std::string StringAt(const Json& payload, const char* key) {
-  auto it = payload.find(key);
-  return it != payload.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // Miles from a worker's payload to the place (NaN when either has no coordinates).
 double MilesTo(const Json& payload, const Place& place) {
   const double lat = NumberAt(payload, "lat"), lon = NumberAt(payload, "lon");
@@ -67,7 +62,7 @@ double MilesTo(const Json& payload, const Place& place) {
 size_t PlaceTier(const Json& payload, const Place& place) {
   const double miles = MilesTo(payload, place);
   if (!std::isnan(miles) && miles <= kRadiusMiles) return 0;
-  return StringAt(payload, "state") == place.state ? 1 : 2;
+  return StringField(payload, "state") == place.state ? 1 : 2;
 }
 
 // What a worker holds of `wanted` (certifications and skills both count).
@@ -91,19 +86,16 @@ Json WorkerReasons(const Json& payload, const Place* place, const std::optional<
   Json r = Json::object();
   const double miles = place ? MilesTo(payload, *place) : std::nan("");
   r["distance_miles"] = std::isnan(miles) ? Json(nullptr) : Json(std::round(miles * 10) / 10);
-  r["role_match"] = role ? Json(StringAt(payload, "role") == *role) : Json(nullptr);
+  r["role_match"] = role ? Json(StringField(payload, "role") == *role) : Json(nullptr);
   auto [matched, missing] = Held(payload, wanted);
   r["certifications_matched"] = std::move(matched);
   r["certifications_missing"] = std::move(missing);
-  const std::string works = StringAt(payload, "shift_pref");
+  const std::string works = StringField(payload, "shift_pref");
   r["shift"] = Json{{"worker", works},
                     {"needed", shift.empty() ? Json(nullptr) : Json(shift)},
                     {"match", shift.empty() || works == shift || works == "any"}};
-  auto field = [&](const char* k) { return payload.contains(k) ? payload[k] : Json(nullptr); };
-  r["available"] = field("available");
-  r["status"] = field("status");
-  r["rating"] = field("rating");
-  r["reliability"] = field("reliability");
+  for (const char* k : {"available", "status", "rating", "reliability"})
+    r[k] = FieldOrNull(payload, k);
   r["similarity"] = std::round(similarity * 1e6) / 1e6;
   return r;
 }

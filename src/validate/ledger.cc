@@ -38,11 +38,6 @@ int32_t Today() {
   return static_cast<int32_t>(SystemClock::Get().NowMillis() / 86400000);
 }
 
-std::string Str(const Json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // One row of the overlay table (column order of FillsLedgerColumns()).
 std::vector<LiveValue> LiveRow(const LedgerRow& r) {
   auto text = [](const std::string& v) { return v.empty() ? LiveValue(nullptr) : LiveValue(v); };
@@ -63,12 +58,26 @@ std::vector<LiveValue> LiveRow(const LedgerRow& r) {
           r.seq};
 }
 
+// The ledger's columns with their types: one list for the versions it writes and the
+// overlay table beside them.
+std::vector<ColumnSpec> LedgerColumnSpecs() {
+  std::vector<ColumnSpec> columns;
+  for (const std::string& c : FillsLedgerColumns()) {
+    const bool date = c == "start_date" || c == "end_date" || c == "ended_on";
+    columns.push_back({c, date                ? ColumnKind::kDate
+                          : c == "ledger_seq" ? ColumnKind::kInt
+                                              : ColumnKind::kString});
+  }
+  return columns;
+}
+
 std::string LiveColumnsDdl() {
   std::string ddl = "(";
-  for (const std::string& c : FillsLedgerColumns()) {
+  for (const ColumnSpec& c : LedgerColumnSpecs()) {
     if (ddl.size() > 1) ddl += ", ";
-    const bool date = c == "start_date" || c == "end_date" || c == "ended_on";
-    ddl += SqlIdent(c) + (date ? " DATE" : c == "ledger_seq" ? " BIGINT" : " VARCHAR");
+    ddl += SqlIdent(c.name) + (c.kind == ColumnKind::kDate  ? " DATE"
+                               : c.kind == ColumnKind::kInt ? " BIGINT"
+                                                            : " VARCHAR");
   }
   return ddl + ")";
 }
@@ -197,7 +206,8 @@ struct FillLedger::Impl {
   //! Applies one log record; answers the rows it touched (indexes into `rows`).
   Result<std::vector<uint32_t>> Apply(const Json& rec) LH_REQUIRES(mu) {
     const int64_t seq = rec.value("seq", int64_t{0});
-    const std::string op = Str(rec, "op"), at = Str(rec, "at"), fill_id = Str(rec, "fill_id");
+    const std::string op = StringField(rec, "op"), at = StringField(rec, "at"),
+                      fill_id = StringField(rec, "fill_id");
     std::vector<uint32_t> touched;
     if (op == "commit") {
       auto start = ParseDay(rec.value("start_date", Json(nullptr)));
@@ -206,16 +216,16 @@ struct FillLedger::Impl {
       for (const std::string& w : SortedWorkerIds(rec.value("worker_ids", Json::array()))) {
         LedgerRow r;
         r.fill_id = fill_id;
-        r.order_id = Str(rec, "order_id");
+        r.order_id = StringField(rec, "order_id");
         r.worker_id = w;
         r.start_day = *start;
         r.end_day = *end;
         r.committed_at = at;
         r.changed_at = at;
-        r.source = Str(rec, "source");
-        r.request_id = Str(rec, "request_id");
-        r.run_id = Str(rec, "run_id");
-        r.idempotency_key = Str(rec, "idempotency_key");
+        r.source = StringField(rec, "source");
+        r.request_id = StringField(rec, "request_id");
+        r.run_id = StringField(rec, "run_id");
+        r.idempotency_key = StringField(rec, "idempotency_key");
         r.seq = seq;
         rows.push_back(std::move(r));
         touched.push_back(static_cast<uint32_t>(rows.size() - 1));
@@ -232,9 +242,9 @@ struct FillLedger::Impl {
         r.status = op == "cancel" ? FillStatus::kCancelled : FillStatus::kEnded;
         r.ended_on = op == "end" ? ParseDay(rec.value("ended_on", Json(nullptr))) : std::nullopt;
         r.changed_at = at;
-        r.reason = Str(rec, "reason");
-        r.source = Str(rec, "source");
-        r.request_id = Str(rec, "request_id");
+        r.reason = StringField(rec, "reason");
+        r.source = StringField(rec, "source");
+        r.request_id = StringField(rec, "request_id");
         r.seq = seq;
         touched.push_back(i);
       }
@@ -698,16 +708,10 @@ Result<int64_t> FillLedger::Compact() {
   if (!d.opt.writable || d.workspace == nullptr)
     return Status::Conflict("the fills ledger does not compact in this process");
   MutexLock one(d.compact_mu);
-  std::vector<ColumnSpec> columns;
-  for (const std::string& c : FillsLedgerColumns()) {
-    const bool date = c == "start_date" || c == "end_date" || c == "ended_on";
-    columns.push_back({c, date                ? ColumnKind::kDate
-                          : c == "ledger_seq" ? ColumnKind::kInt
-                                              : ColumnKind::kString});
-  }
   // Holding the dataset's writer lock from here on, no ingest can slip in between the
   // snapshot and the commit.
-  LH_ASSIGN_OR_RETURN(auto writer, DatasetWriter::Begin(*d.workspace, "fills", columns));
+  LH_ASSIGN_OR_RETURN(auto writer,
+                      DatasetWriter::Begin(*d.workspace, "fills", LedgerColumnSpecs()));
   std::vector<LedgerRow> snapshot;
   int64_t through = 0;
   {
