@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "auth/keys.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/process_lock.h"
@@ -94,6 +95,17 @@ int main(int argc, char** argv) {
   serve->add_option("--demo-orders", demo_orders,
                     "job orders to generate with --demo (default 5000)");
   serve->add_flag("--no-access-log", no_access_log, "do not log one line per request");
+  std::string auth_mode, tls_cert, tls_key;
+  bool insecure = false;
+  serve
+      ->add_option("--auth", auth_mode,
+                   "off or required: API keys on every route but /healthz, /readyz (default "
+                   "server.auth, env LAKEHOUSE_AUTH, else off)")
+      ->check(CLI::IsMember({"off", "required"}));
+  serve->add_flag("--insecure", insecure,
+                  "serve a non-loopback --host with auth off (refused otherwise)");
+  serve->add_option("--tls-cert", tls_cert, "PEM certificate (chain): serve HTTPS");
+  serve->add_option("--tls-key", tls_key, "PEM private key of --tls-cert");
   ServeOptions serve_opt;
   std::vector<std::string> upstream_specs;
   serve->add_option("--service", serve_opt.service,
@@ -102,6 +114,28 @@ int main(int argc, char** argv) {
   serve->add_option("--upstream", upstream_specs,
                     "gateway: proxy a service's routes to a split service, NAME=URL "
                     "(repeatable: --upstream sql=http://127.0.0.1:3101)");
+
+  // keys
+  auto* keys_cmd = cli.add_subcommand("keys", "API keys: create, list, revoke (docs/SECURITY.md)");
+  keys_cmd->require_subcommand(1);
+  auto* keys_create = keys_cmd->add_subcommand(
+      "create", "create a key; prints it once, as JSON {id, name, key, scopes, ...}");
+  auto* keys_list = keys_cmd->add_subcommand("list", "every key (never a secret), as JSON");
+  auto* keys_revoke = keys_cmd->add_subcommand("revoke", "revoke a key: refused from now on");
+  std::string key_name, key_scopes, key_id;
+  double key_rate = 0;
+  int64_t key_concurrency = 0;
+  for (CLI::App* sub : {keys_create, keys_list, keys_revoke}) add_globals(sub);
+  keys_create->add_option("--name", key_name, "a label: who or what uses the key")->required();
+  keys_create->add_option("--scopes", key_scopes, "comma-separated: read, write, admin")
+      ->required();
+  keys_create->add_option("--rate", key_rate,
+                          "requests per second this key may send (default server.rate_limit)");
+  keys_create->add_option(
+      "--concurrency", key_concurrency,
+      "expensive requests (SQL, searches, chat, iterate) in flight at once (default "
+      "server.max_expensive_per_key)");
+  keys_revoke->add_option("id", key_id, "the key's id (keys list shows them)")->required();
 
   // gen
   auto* gen = cli.add_subcommand("gen", "write deterministic synthetic staffing datasets");
@@ -201,6 +235,8 @@ int main(int argc, char** argv) {
   loadgen_cmd->add_option("--timeout", lg.timeout_s, "seconds per request")->capture_default_str();
   loadgen_cmd->add_option("--seed", lg.seed, "random seed")->capture_default_str();
   loadgen_cmd->add_option("--json", lg_json, "also write the report as JSON to this file");
+  loadgen_cmd->add_option("--key", lg.api_key, "API key for a server with auth required")
+      ->envname("LAKEHOUSE_API_KEY");
 
   // parity
   auto* parity_cmd = cli.add_subcommand(
@@ -218,6 +254,8 @@ int main(int argc, char** argv) {
   parity_cmd->add_option("--settle-ms", settle_ms, "how long a differing read is asked again")
       ->capture_default_str();
   parity_cmd->add_option("--json", parity_json, "also write the report as JSON to this file");
+  parity_cmd->add_option("--key", po.api_key, "API key for deployments with auth required")
+      ->envname("LAKEHOUSE_API_KEY");
 
   // config
   auto* config_cmd =
@@ -259,12 +297,39 @@ int main(int argc, char** argv) {
     return (*report)["matched"] == (*report)["fixtures"] ? 0 : 1;
   }
 
+  if (keys_cmd->parsed()) {
+    auto keys = auth::KeyStore::Open(cfg->root);
+    if (!keys.ok()) return Fail(keys.status());
+    if (keys_create->parsed()) {
+      auto scopes = auth::ParseScopes(key_scopes);
+      if (!scopes.ok()) return Fail(scopes.status());
+      auto created = (*keys)->Create(key_name, *scopes, key_rate, key_concurrency);
+      if (!created.ok()) return Fail(created.status());
+      PrintJson(created->ToJson());  // the only time the secret is shown
+    } else if (keys_list->parsed()) {
+      Json list = Json::array();
+      for (const auto& k : (*keys)->List()) list.push_back(k.ToJson());
+      PrintJson(Json{{"keys", std::move(list)}});
+    } else {
+      auto revoked = (*keys)->Revoke(key_id);
+      if (!revoked.ok()) return Fail(revoked.status());
+      PrintJson(revoked->ToJson());
+    }
+    return 0;
+  }
+
   if (serve->parsed()) {
     if (!host.empty()) cfg->host = host;
     if (port >= 0) cfg->port = port;
     if (io_threads > 0) cfg->io_threads = io_threads;
     if (worker_threads > 0) cfg->worker_threads = worker_threads;
     if (no_access_log) cfg->access_log = false;
+    if (!auth_mode.empty()) cfg->auth = auth_mode;
+    if (insecure) cfg->insecure = true;
+    if (!tls_cert.empty()) cfg->tls_cert = tls_cert;
+    if (!tls_key.empty()) cfg->tls_key = tls_key;
+    if (Status st = cfg->Validate(); !st.ok()) return Fail(st);
+    if (Status st = CheckExposure(*cfg); !st.ok()) return Fail(st);
     if (demo && !serve_opt.service.empty())
       return Fail(Status::InvalidArgument("--demo is for the all-in-one server, not --service"));
     if (demo) {

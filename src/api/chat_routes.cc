@@ -66,7 +66,7 @@ class ChatModule final : public Module {
           LH_HTTP_ASSIGN(ChatOutcome out, d.chat->Complete(chat_req, ctx));
           return ChatAnswer(req, out, stream);
         },
-        OnPool(WorkClass::kWaiting));
+        Expensive(OnPool(WorkClass::kWaiting)));
     RouteOptions inline_route;
     inline_route.run_inline = true;
     router.Add(

@@ -122,7 +122,7 @@ class CommitModule final : public Module {
           return HttpResponse::FromJson(
               200, Json{{"version", version}, {"ledger", ledger->StatsJson()}});
         },
-        OnPool(WorkClass::kBulk));
+        OnPool(WorkClass::kBulk, Access::kAdmin));
     router.Add("POST", "/v1/emails", [d = d_](HttpRequest& req) {
       LH_HTTP_ASSIGN(Json body, ParseJsonObject(req.body));
       LH_HTTP_ASSIGN(EmailCommit email, ParseEmailCommit(body));

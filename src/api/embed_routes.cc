@@ -44,6 +44,7 @@ class EmbedModule final : public Module {
 
   void RegisterRoutes(Router& router) override {
     RouteOptions options;
+    options.access = Access::kRead;  // computes, changes nothing
     // Warm cache: answered on the I/O thread with no provider call.
     options.fast_path = [d = d_](HttpRequest& req) -> std::optional<HttpResponse> {
       auto parsed = ParseEmbedRequest(req);

@@ -32,7 +32,7 @@ class IterateModule final : public Module {
                                                        req.request_id, &status));
           return HttpResponse::FromJson(status, answer);
         },
-        OnPool(WorkClass::kWaiting));
+        Expensive(OnPool(WorkClass::kWaiting)));
   }
 
  private:

@@ -71,7 +71,7 @@ class MemoryModule final : public Module {
           for (const MemoryHit& h : hits) results.push_back(h.ToJson());
           return HttpResponse::FromJson(200, Json{{"results", std::move(results)}});
         },
-        OnPool(WorkClass::kQuery));
+        OnPool(WorkClass::kQuery, Access::kRead));
     router.Add("GET", "/v1/memory/{id}", [&s](HttpRequest& req) {
       if (!s.memory) return Unavailable();
       LH_HTTP_ASSIGN(Memory m, s.memory->Get(req.Param("id")));
@@ -131,7 +131,7 @@ class MemoryModule final : public Module {
           LH_HTTP_ASSIGN(Json out, s.playbooks->Replay(body, req.request_id));
           return HttpResponse::FromJson(200, out);
         },
-        OnPool(WorkClass::kBulk));
+        Expensive(OnPool(WorkClass::kBulk)));
     router.Add("GET", "/v1/playbooks/{id}", [&s](HttpRequest& req) {
       if (!s.playbooks) return Unavailable();
       LH_HTTP_ASSIGN(Json out, s.playbooks->Get(req.Param("id")));

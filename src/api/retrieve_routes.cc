@@ -22,7 +22,7 @@ class RetrieveModule final : public Module {
           LH_HTTP_ASSIGN(RetrieveResult out, retriever.Retrieve(r, req.request_id));
           return HttpResponse::FromJson(200, out.ToJson());
         },
-        OnPool(WorkClass::kQuery));
+        OnPool(WorkClass::kQuery, Access::kRead));
   }
 
  private:

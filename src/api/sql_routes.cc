@@ -54,9 +54,10 @@ class SqlModule final : public Module {
   void RegisterRoutes(Router& router) override {
     router.Add(
         "POST", "/v1/sql", [d = d_](HttpRequest& req) { return HandleSql(d, req); },
-        OnPool(WorkClass::kQuery));
+        OnPool(WorkClass::kQuery, Access::kRead));
     RouteOptions upload = OnPool(WorkClass::kBulk);
     upload.stream_body_to_file = true;
+    upload.body_types = IngestContentTypes();
     router.Add(
         "POST", "/v1/datasets/{name}/ingest",
         [d = d_](HttpRequest& req) { return HandleIngest(d, req); }, upload);

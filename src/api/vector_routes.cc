@@ -172,15 +172,19 @@ class VectorModule final : public Module {
           return HttpResponse::FromJson(200, index->Info());
         },
         fast);
-    router.Add("DELETE", "/v1/indexes/{name}", [s](HttpRequest& req) {
-      if (Status st = s.vectors->Drop(req.Param("name")); !st.ok()) return HttpResponse::Error(st);
-      return HttpResponse::FromJson(200, Json{{"dropped", req.Param("name")}});
-    });
+    router.Add(
+        "DELETE", "/v1/indexes/{name}",
+        [s](HttpRequest& req) {
+          if (Status st = s.vectors->Drop(req.Param("name")); !st.ok())
+            return HttpResponse::Error(st);
+          return HttpResponse::FromJson(200, Json{{"dropped", req.Param("name")}});
+        },
+        Needs(Access::kAdmin));
     router.Add("POST", "/v1/indexes/{name}/upsert",
                [s](HttpRequest& req) { return Upsert(s, req); });
     router.Add(
         "POST", "/v1/indexes/{name}/search", [s](HttpRequest& req) { return Search(s, req); },
-        OnPool(WorkClass::kQuery));
+        OnPool(WorkClass::kQuery, Access::kRead));
     router.Add(
         "GET", "/v1/indexes/{name}/items/{id}",
         [s](HttpRequest& req) {
@@ -213,7 +217,7 @@ class VectorModule final : public Module {
           if (Status st = index->Snapshot(); !st.ok()) return HttpResponse::Error(st);
           return HttpResponse::FromJson(200, index->Info());
         },
-        OnPool(WorkClass::kBulk));
+        OnPool(WorkClass::kBulk, Access::kAdmin));
   }
 
  private:

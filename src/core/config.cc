@@ -38,6 +38,19 @@ const std::vector<Setting>& Settings() {
       {"server", "shutdown_grace_ms", "LAKEHOUSE_SHUTDOWN_GRACE_MS", &Config::shutdown_grace_ms},
       {"server", "access_log", "LAKEHOUSE_ACCESS_LOG", &Config::access_log},
       {"server", "log_level", "LAKEHOUSE_LOG_LEVEL", &Config::log_level},
+      {"server", "auth", "LAKEHOUSE_AUTH", &Config::auth},
+      {"server", "insecure", "LAKEHOUSE_INSECURE", &Config::insecure},
+      {"server", "cors_origins", "LAKEHOUSE_CORS_ORIGINS", &Config::cors_origins},
+      {"server", "allowed_hosts", "LAKEHOUSE_ALLOWED_HOSTS", &Config::allowed_hosts},
+      {"server", "metrics_public", "LAKEHOUSE_METRICS_PUBLIC", &Config::metrics_public},
+      {"server", "rate_limit", "LAKEHOUSE_RATE_LIMIT", &Config::rate_limit},
+      {"server", "rate_burst", "LAKEHOUSE_RATE_BURST", &Config::rate_burst},
+      {"server", "max_expensive_per_key", "LAKEHOUSE_MAX_EXPENSIVE_PER_KEY",
+       &Config::max_expensive_per_key},
+      {"server", "max_expensive_per_client", "LAKEHOUSE_MAX_EXPENSIVE_PER_CLIENT",
+       &Config::max_expensive_per_client},
+      {"server", "tls_cert", "LAKEHOUSE_TLS_CERT", &Config::tls_cert},
+      {"server", "tls_key", "LAKEHOUSE_TLS_KEY", &Config::tls_key},
       {"sql", "timeout_ms", "LAKEHOUSE_SQL_TIMEOUT_MS", &Config::sql_timeout_ms},
       {"sql", "max_rows", "LAKEHOUSE_SQL_MAX_ROWS", &Config::sql_max_rows},
       {"sql", "max_answer_bytes", "LAKEHOUSE_SQL_MAX_ANSWER_BYTES", &Config::sql_max_answer_bytes},
@@ -248,6 +261,15 @@ Status Config::Validate() const {
   if (sql_timeout_ms < 1) return Status::InvalidArgument("sql.timeout_ms must be positive");
   if (max_body_bytes < 1024) return Status::InvalidArgument("max_body_bytes must be at least 1024");
   if (root.empty()) return Status::InvalidArgument("root must not be empty");
+  if (auth != "off" && auth != "required")
+    return Status::InvalidArgument(
+        fmt::format("server.auth must be off or required, not '{}'", auth));
+  if (!(rate_limit >= 0) || !(rate_burst >= 0))
+    return Status::InvalidArgument("server.rate_limit and rate_burst must be >= 0 (0: off)");
+  if (max_expensive_per_key < 0 || max_expensive_per_client < 0)
+    return Status::InvalidArgument("server.max_expensive_per_key/_per_client must be >= 0");
+  if (tls_cert.empty() != tls_key.empty())
+    return Status::InvalidArgument("HTTPS needs both server.tls_cert and server.tls_key");
   if (embed_hash_dims < 8 || embed_hash_dims > 8192)
     return Status::InvalidArgument("embed.hash_dims must be 8..8192");
   if (validate_radius_miles < 1)

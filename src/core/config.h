@@ -37,6 +37,18 @@ struct Config {
   int64_t shutdown_grace_ms = 5000;
   bool access_log = true;
   std::string log_level = "info";
+  // [server] security (docs/SECURITY.md)
+  std::string auth = "off";    // off | required: API keys (auth/keys.h) on every route
+  bool insecure = false;       // serve a non-loopback address with auth off anyway
+  std::string cors_origins;    // comma-separated origins allowed cross-site; "*" any
+  std::string allowed_hosts;   // comma-separated Host names besides loopback's; "*" any
+  bool metrics_public = true;  // false: /metrics needs a read key when auth is required
+  double rate_limit = 0;  // requests/s per key without its own, per address when anonymous; 0 off
+  double rate_burst = 0;  // token bucket size; 0: one second's worth
+  int64_t max_expensive_per_key =
+      0;  // concurrent SQL/search/chat/iterate per key; 0: query_threads
+  int64_t max_expensive_per_client = 0;  // the same per address for anonymous clients; 0: unbounded
+  std::string tls_cert, tls_key;         // PEM files: serve HTTPS
   // [sql]
   int64_t sql_timeout_ms = 30000;
   int64_t sql_max_rows = 10000;                 // cap on rows a /v1/sql answer carries

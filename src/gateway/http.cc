@@ -86,6 +86,22 @@ std::string_view WorkClassName(WorkClass c) {
   return "interactive";
 }
 
+std::string_view AccessName(Access a) {
+  switch (a) {
+    case Access::kDefault:
+      return "default";
+    case Access::kPublic:
+      return "public";
+    case Access::kRead:
+      return "read";
+    case Access::kWrite:
+      return "write";
+    case Access::kAdmin:
+      return "admin";
+  }
+  return "write";
+}
+
 namespace {
 std::vector<std::string> SplitPath(std::string_view path) {
   std::vector<std::string> out;
@@ -108,6 +124,8 @@ void Router::Add(std::string method, std::string pattern, HttpHandler handler,
     if (r.method == method && r.pattern == pattern)
       throw std::logic_error("route registered twice: " + pattern);
   }
+  if (options.access == Access::kDefault)
+    options.access = (method == "GET" || method == "HEAD") ? Access::kRead : Access::kWrite;
   Route r{std::move(method), std::move(pattern), std::move(handler), options, {}};
   r.segments = SplitPath(r.pattern);
   routes_.push_back(std::move(r));

@@ -34,6 +34,9 @@ struct HttpRequest {
   std::map<std::string, std::string> params;  // "{name}" segments of the route pattern
   std::string request_id;
   std::string remote;  // "127.0.0.1:54321"
+  //! The API key that sent it (its id, never the secret), set when the request is admitted;
+  //! "" when no key was presented (auth off).
+  std::string key_id;
   //! When the request's header arrived: deadlines count from here, so time spent waiting
   //! for a worker thread is part of a request's budget.
   std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
@@ -75,6 +78,13 @@ enum class WorkClass {
 inline constexpr int kWorkClasses = 4;
 std::string_view WorkClassName(WorkClass c);
 
+//! What a caller needs to use a route (docs/SECURITY.md): the scope an API key must hold,
+//! or nothing at all (health checks). kDefault resolves when the route is added: GET and
+//! HEAD need read, every other method write; read-only POSTs (SQL, searches) say kRead and
+//! drops, keys and maintenance say kAdmin.
+enum class Access { kDefault, kPublic, kRead, kWrite, kAdmin };
+std::string_view AccessName(Access a);
+
 struct RouteOptions {
   //! Run on the I/O thread (cheap, never blocks: health, metrics, cache hits). Otherwise
   //! the handler runs on the worker pool, so a slow query never stalls other connections.
@@ -88,12 +98,35 @@ struct RouteOptions {
   bool stream_body_to_file = false;
   //! The pool the handler runs on (unused for run_inline routes).
   WorkClass work = WorkClass::kInteractive;
+  Access access = Access::kDefault;
+  //! Counted against a client's bound on concurrent expensive requests (SQL, searches,
+  //! chat, iterate); kQuery routes always are.
+  bool expensive = false;
+  //! The media types a body may have ("text/csv"); empty: application/json. A request with
+  //! a body of another type is refused (415) before it reaches the handler, so a browser
+  //! form posted from another site never does.
+  std::vector<std::string> body_types;
+
+  bool Expensive() const { return expensive || work == WorkClass::kQuery; }
 };
 
-//! Options that only pick the handler's pool.
-inline RouteOptions OnPool(WorkClass work) {
+//! Options that only pick the handler's pool (and the scope it needs, when not the
+//! method's default).
+inline RouteOptions OnPool(WorkClass work, Access access = Access::kDefault) {
   RouteOptions o;
   o.work = work;
+  o.access = access;
+  return o;
+}
+//! The same options, counted as expensive (RouteOptions::expensive).
+inline RouteOptions Expensive(RouteOptions o) {
+  o.expensive = true;
+  return o;
+}
+//! Options that only name the scope a route needs.
+inline RouteOptions Needs(Access access) {
+  RouteOptions o;
+  o.access = access;
   return o;
 }
 

@@ -14,8 +14,10 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "core/clock.h"
 #include "core/ids.h"
@@ -54,6 +56,15 @@ ServerMetrics& Metrics() {
   return *m;
 }
 
+Counter& TlsHandshakeFailures() {
+  static Counter& c = MetricsRegistry::Global().GetCounter(
+      "lakehouse_tls_handshake_failures_total",
+      "TLS connections closed because the handshake failed (plain HTTP to the HTTPS port, bad "
+      "client, timeout)",
+      {}, {});
+  return c;
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -65,6 +76,7 @@ struct HttpServer::Impl {
   std::unique_ptr<asio::io_context> ioc = std::make_unique<asio::io_context>();
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::unique_ptr<tcp::acceptor> acceptor = std::make_unique<tcp::acceptor>(*ioc);
+  std::unique_ptr<asio::ssl::context> ssl;  // set when serving HTTPS
   std::array<std::unique_ptr<WorkPool>, kWorkClasses> pools;
   std::vector<std::thread> threads;
   std::atomic<int64_t> in_flight{0};
@@ -81,17 +93,35 @@ struct HttpServer::Impl {
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection: plain HTTP, or HTTPS when kTls (the same code over a TLS stream).
+template <bool kTls>
+class Session : public std::enable_shared_from_this<Session<kTls>> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server)
+  using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+
+  Session(tcp::socket socket, HttpServer::Impl& server) requires(!kTls)
       : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, HttpServer::Impl& server) requires(kTls)
+      : stream_(std::move(socket), *server.ssl), server_(server) {}
 
   void Start() {
     beast::error_code ec;
-    stream_.socket().set_option(tcp::no_delay(true), ec);
-    auto ep = stream_.socket().remote_endpoint(ec);
+    Lowest().socket().set_option(tcp::no_delay(true), ec);
+    auto ep = Lowest().socket().remote_endpoint(ec);
     if (!ec) remote_ = fmt::format("{}:{}", ep.address().to_string(), ep.port());
-    ReadHeader();
+    if constexpr (kTls) {
+      Lowest().expires_after(std::chrono::seconds(10));
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code hec) {
+                                if (hec) {
+                                  TlsHandshakeFailures().Inc();
+                                  return self->Lowest().close();
+                                }
+                                self->ReadHeader();
+                              });
+    } else {
+      ReadHeader();
+    }
   }
 
  private:
@@ -105,14 +135,17 @@ class Session : public std::enable_shared_from_this<Session> {
     // largest body any route takes, and let OnHeader answer 413 by route.
     header_parser_->body_limit(
         static_cast<uint64_t>(std::max(server_.opt.max_body_bytes, server_.opt.max_upload_bytes)));
-    stream_.expires_after(std::chrono::milliseconds(server_.opt.idle_timeout_ms));
-    http::async_read_header(stream_, buffer_, *header_parser_,
-                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+    Lowest().expires_after(std::chrono::milliseconds(server_.opt.idle_timeout_ms));
+    http::async_read_header(
+        stream_, buffer_, *header_parser_,
+        beast::bind_front_handler(&Session::OnHeader, this->shared_from_this()));
   }
 
   void OnHeader(beast::error_code ec, std::size_t) {
+    match_ = Router::Match{};
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == asio::ssl::error::stream_truncated) {
       return Close();
     }
     start_ = std::chrono::steady_clock::now();
@@ -145,6 +178,36 @@ class Session : public std::enable_shared_from_this<Session> {
     req_.remote = remote_;
 
     match_ = server_.router.Find(req_.method, target.substr(0, q));
+    if (server_.opt.admit) {
+      Admission a;
+      try {
+        a = server_.opt.admit(req_, match_);
+      } catch (const std::exception& e) {
+        a.refuse =
+            HttpResponse::Error(Status::Internal(std::string("admission failed: ") + e.what()));
+      }
+      hold_ = std::move(a.hold);
+      extra_headers_ = std::move(a.headers);
+      if (a.refuse) {
+        if (header_parser_->is_done()) return Reply(std::move(*a.refuse), RouteLabel());
+        // Refused before its body is read. A small body (a JSON request without its key) is
+        // read and dropped, so the connection stays usable; an upload, a chunked body or a
+        // client waiting for 100-continue gets the answer and a closed connection (lingering
+        // so it reads the answer), never an invitation to send gigabytes for nothing.
+        const auto len = header_parser_->content_length();
+        const std::string_view expect = req_.Header("expect");
+        if (len && static_cast<int64_t>(*len) <= server_.opt.max_body_bytes && expect.empty() &&
+            (match_.route == nullptr || !match_.route->options.stream_body_to_file)) {
+          refusal_ = std::move(*a.refuse);
+          string_parser_.emplace(std::move(*header_parser_));
+          string_parser_->body_limit(static_cast<uint64_t>(server_.opt.max_body_bytes));
+          return ReadBody(&Session::OnBodyRefused, string_parser_);
+        }
+        keep_alive_ = false;
+        linger_ = true;
+        return Reply(std::move(*a.refuse), RouteLabel());
+      }
+    }
     const bool streaming = match_.route != nullptr && match_.route->options.stream_body_to_file;
     const int64_t limit = streaming ? server_.opt.max_upload_bytes : server_.opt.max_body_bytes;
     if (auto len = header_parser_->content_length(); len && static_cast<int64_t>(*len) > limit) {
@@ -187,17 +250,17 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string_view expect = req_.Header("expect");
     if (beast::iequals(beast::string_view(expect.data(), expect.size()), "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-      http::async_write(
-          stream_, *cont,
-          [self = shared_from_this(), cont, next, &parser](beast::error_code ec, std::size_t) {
-            if (ec) return self->Close();
-            http::async_read(self->stream_, self->buffer_, *parser,
-                             beast::bind_front_handler(next, self));
-          });
+      http::async_write(stream_, *cont,
+                        [self = this->shared_from_this(), cont, next, &parser](beast::error_code ec,
+                                                                               std::size_t) {
+                          if (ec) return self->Close();
+                          http::async_read(self->stream_, self->buffer_, *parser,
+                                           beast::bind_front_handler(next, self));
+                        });
       return;
     }
     http::async_read(stream_, buffer_, *parser,
-                     beast::bind_front_handler(next, shared_from_this()));
+                     beast::bind_front_handler(next, this->shared_from_this()));
   }
 
   std::string RouteLabel() const {
@@ -250,6 +313,14 @@ class Session : public std::enable_shared_from_this<Session> {
           "unmatched");
   }
 
+  void OnBodyRefused(beast::error_code ec, std::size_t) {
+    if (BodyError(ec)) return;
+    keep_alive_ = keep_alive_ && string_parser_->get().keep_alive();
+    HttpResponse answer = std::move(*refusal_);
+    refusal_.reset();
+    Reply(std::move(answer), RouteLabel());
+  }
+
   void OnBody(beast::error_code ec, std::size_t) {
     if (BodyError(ec)) {
       RemoveUpload();
@@ -276,7 +347,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (fast) return Reply(std::move(*fast), route->pattern);
     }
     WorkPool& pool = *server_.pools[static_cast<size_t>(route->options.work)];
-    const bool queued = pool.TryPost([self = shared_from_this(), route] {
+    const bool queued = pool.TryPost([self = this->shared_from_this(), route] {
       HttpResponse resp = self->Invoke(*route);
       asio::post(self->stream_.get_executor(), [self, resp = std::move(resp), route]() mutable {
         self->Reply(std::move(resp), route->pattern);
@@ -321,6 +392,9 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set(http::field::content_type, resp.content_type);
     res->set("X-Request-Id", req_.request_id);
     for (auto& [k, v] : resp.headers) res->set(k, v);
+    for (auto& [k, v] : extra_headers_) res->set(k, v);
+    extra_headers_.clear();
+    hold_.reset();  // the handler is done: its concurrency slot is free
     if (server_.stopping.load()) keep_alive_ = false;
     res->keep_alive(keep_alive_);
     if (resp.content_type.rfind("application/json", 0) == 0) RedactPaths(resp.body);
@@ -331,8 +405,10 @@ class Session : public std::enable_shared_from_this<Session> {
     Metrics().Observe(req_.method, route_label, resp.status, seconds);
     if (server_.opt.on_request) {
       try {
-        server_.opt.on_request(
-            RequestRecord{req_.method, route_label, req_.request_id, resp.status, seconds});
+        server_.opt.on_request(RequestRecord{
+            req_.method, route_label, req_.request_id, resp.status, seconds, req_.key_id,
+            match_.route != nullptr && (match_.route->options.access == Access::kWrite ||
+                                        match_.route->options.access == Access::kAdmin)});
       } catch (...) {
         // The hook's failure must never become the request's.
       }
@@ -343,7 +419,7 @@ class Session : public std::enable_shared_from_this<Session> {
                        remote_);
     }
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
                         self->Finish();
                         if (ec || !res->keep_alive()) return self->Close();
                         self->ReadHeader();
@@ -373,27 +449,38 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Close() {
     Finish();
+    if constexpr (kTls) {
+      if (!linger_ && !tls_closing_) {
+        // close_notify first, so the client knows the answer was not cut (bounded in time).
+        tls_closing_ = true;
+        Lowest().expires_after(std::chrono::seconds(2));
+        return stream_.async_shutdown(
+            [self = this->shared_from_this()](beast::error_code) { self->Lowest().close(); });
+      }
+    }
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (linger_ && !server_.stopping.load()) {
       // An answer sent before the body was read (413, 507): closing with unread bytes makes
       // the kernel reset the connection, and the client, still sending, loses the answer.
       // Read and drop what it sends (bounded in bytes and time) until it closes.
       linger_ = false;
-      stream_.expires_after(std::chrono::seconds(5));
+      Lowest().expires_after(std::chrono::seconds(5));
       drain_ = std::make_unique<char[]>(kDrainChunk);
       return Drain();
     }
-    stream_.close();
+    Lowest().close();
   }
 
   void Drain() {
-    stream_.async_read_some(asio::buffer(drain_.get(), kDrainChunk),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              self->drained_ += n;
-                              if (ec || self->drained_ > (256 << 20)) return self->stream_.close();
-                              self->Drain();
-                            });
+    // Raw bytes (TLS records too): they are thrown away unread.
+    Lowest().async_read_some(
+        asio::buffer(drain_.get(), kDrainChunk),
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+          self->drained_ += n;
+          if (ec || self->drained_ > (256 << 20)) return self->Lowest().close();
+          self->Drain();
+        });
   }
 
   static constexpr size_t kDrainChunk = 64 << 10;
@@ -401,8 +488,14 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t drained_ = 0;
   bool linger_ = false;
 
-  beast::tcp_stream stream_;
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  Stream stream_;
   HttpServer::Impl& server_;
+  std::shared_ptr<void> hold_;           // the admission's hold, until the answer is sent
+  std::optional<HttpResponse> refusal_;  // the admission's answer, once the body is read
+  std::vector<std::pair<std::string, std::string>> extra_headers_;
+  bool tls_closing_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::string_body>> string_parser_;
@@ -425,7 +518,10 @@ void HttpServer::Impl::Accept() {
       spdlog::warn("accept failed: {}", ec.message());
     } else {
       Metrics().connections.Inc();
-      std::make_shared<Session>(std::move(socket), *this)->Start();
+      if (ssl)
+        std::make_shared<Session<true>>(std::move(socket), *this)->Start();
+      else
+        std::make_shared<Session<false>>(std::move(socket), *this)->Start();
     }
     if (acceptor->is_open()) Accept();
   });
@@ -441,6 +537,24 @@ HttpServer::~HttpServer() {
 Status HttpServer::Start() {
   Impl& s = *impl_;
   beast::error_code ec;
+  if (s.opt.tls_cert_file.empty() != s.opt.tls_key_file.empty())
+    return Status::InvalidArgument(
+        "HTTPS needs both a certificate and a key (--tls-cert, --tls-key)");
+  if (!s.opt.tls_cert_file.empty()) {
+    namespace ssl = asio::ssl;
+    s.ssl = std::make_unique<ssl::context>(ssl::context::tls_server);
+    s.ssl->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::single_dh_use);
+    s.ssl->use_certificate_chain_file(s.opt.tls_cert_file, ec);
+    if (ec)
+      return Status::InvalidArgument(
+          fmt::format("TLS certificate {}: {}", s.opt.tls_cert_file, ec.message()));
+    s.ssl->use_private_key_file(s.opt.tls_key_file, ssl::context::pem, ec);
+    if (ec)
+      return Status::InvalidArgument(
+          fmt::format("TLS key {}: {}", s.opt.tls_key_file, ec.message()));
+  }
   auto address = asio::ip::make_address(s.opt.host, ec);
   if (ec)
     return Status::InvalidArgument(
@@ -467,10 +581,10 @@ Status HttpServer::Start() {
   s.Accept();
   for (int i = 0; i < s.opt.io_threads; ++i) s.threads.emplace_back([&s] { s.ioc->run(); });
   spdlog::info(
-      "listening on http://{}:{} ({} I/O threads; worker threads: {} interactive, {} query, {} "
+      "listening on {}://{}:{} ({} I/O threads; worker threads: {} interactive, {} query, {} "
       "bulk, {} waiting; queues of {})",
-      s.opt.host, s.bound_port, s.opt.io_threads, s.opt.worker_threads, s.opt.query_threads,
-      s.opt.bulk_threads, s.opt.waiting_threads, s.opt.queue_depth);
+      s.ssl ? "https" : "http", s.opt.host, s.bound_port, s.opt.io_threads, s.opt.worker_threads,
+      s.opt.query_threads, s.opt.bulk_threads, s.opt.waiting_threads, s.opt.queue_depth);
   return Status::OK();
 }
 

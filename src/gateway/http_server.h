@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +36,18 @@ struct RequestRecord {
   std::string_view request_id;
   int status = 0;
   double seconds = 0;
+  std::string_view key_id;     // the API key that sent it ("" none)
+  bool changes_state = false;  // the route needs the write or admin scope
+};
+
+//! What the admission hook decided about a request, before its body is read.
+struct Admission {
+  //! Answered instead of running the route (401, 403, 415, 429, or a CORS preflight's 204).
+  std::optional<HttpResponse> refuse;
+  //! Kept until the answer is sent (a concurrency slot).
+  std::shared_ptr<void> hold;
+  //! Added to the answer, whatever it is (CORS headers for an allowed origin).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct HttpServerOptions {
@@ -62,6 +75,12 @@ struct HttpServerOptions {
   //! JSON answers, so a client never learns the server's file layout:
   //! {"/srv/lakehouse/data", "<root>"}.
   std::vector<std::pair<std::string, std::string>> redact_paths;
+  //! Called on the I/O thread for every request once its header is read and its route
+  //! matched (the route may be null: 404/405 and OPTIONS): authentication, cross-site and
+  //! rate checks (api/guard.h). Must not block.
+  std::function<Admission(HttpRequest&, const Router::Match&)> admit;
+  //! PEM files: both set, the server speaks HTTPS only (TLS 1.2+).
+  std::string tls_cert_file, tls_key_file;
 };
 
 class HttpServer {

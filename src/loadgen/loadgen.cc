@@ -46,8 +46,9 @@ struct Fixtures {
 // One thread's connection to the target.
 class Client {
  public:
-  Client(std::string base, double timeout_s) : base_(std::move(base)) {
+  Client(std::string base, double timeout_s, const std::string& api_key) : base_(std::move(base)) {
     opt_.total_timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+    if (!api_key.empty()) opt_.headers.emplace_back("Authorization", "Bearer " + api_key);
   }
   // The parsed answer with its status, or an error naming the call.
   Result<std::pair<int, Json>> Call(const std::string& method, const std::string& path,
@@ -91,6 +92,11 @@ Status ExpectStatus(const std::pair<int, Json>& r, int want, std::string_view wh
 Result<Fixtures> Setup(Client& c, const LoadgenOptions& opt) {
   Fixtures f;
   LH_ASSIGN_OR_RETURN(auto roster, c.Call("GET", "/v1/validate/roster"));
+  if (roster.first == 401 || roster.first == 403)
+    return Status::PermissionDenied(fmt::format(
+        "the target refused the load generator's {}: pass --key (or LAKEHOUSE_API_KEY) with a key "
+        "holding the read and write scopes ({})",
+        opt.api_key.empty() ? "missing key" : "key", roster.second.dump().substr(0, 200)));
   LG_EXPECT(roster.first == 200 && roster.second.value("loaded", false),
             "the target's roster is not loaded: {}", roster.second.dump().substr(0, 200));
   LH_ASSIGN_OR_RETURN(
@@ -374,7 +380,7 @@ Result<Json> RunLoadgen(const LoadgenOptions& opt) {
   std::string base = opt.target;
   while (!base.empty() && base.back() == '/') base.pop_back();
 
-  Client setup_client(base, opt.timeout_s);
+  Client setup_client(base, opt.timeout_s, opt.api_key);
   LH_ASSIGN_OR_RETURN(Fixtures fixtures, Setup(setup_client, opt));
   spdlog::info("loadgen: {} open orders, {} valid fills, {} roles; {} threads for {} s",
                fixtures.orders.size(), fixtures.fills.size(), fixtures.active_by_role.size(),
@@ -386,7 +392,7 @@ Result<Json> RunLoadgen(const LoadgenOptions& opt) {
   const auto t0 = Clock::now();
   const auto deadline = t0 + std::chrono::milliseconds(static_cast<int64_t>(opt.duration_s * 1000));
   auto worker = [&](int64_t index) {
-    Client client(base, opt.timeout_s);
+    Client client(base, opt.timeout_s, opt.api_key);
     std::mt19937_64 rng(opt.seed + static_cast<uint64_t>(index));
     std::map<std::string, std::string> first_embedding;
     Ctx ctx{client, fixtures, rng, first_embedding};

@@ -43,6 +43,7 @@ struct LoadgenOptions {
   std::vector<std::string> scenarios;  // empty: all six
   uint64_t seed = 42;
   double timeout_s = 10;  // per request
+  std::string api_key;    // sent as Authorization: Bearer (a server with auth required)
 };
 
 const std::vector<std::string>& ScenarioClasses();

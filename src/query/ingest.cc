@@ -46,23 +46,47 @@ Result<IngestMode> ParseIngestMode(std::string_view name) {
   return Status::InvalidArgument(fmt::format("mode '{}' is not one of replace, append", name));
 }
 
+namespace {
+// Each media type an upload may declare, and the format it names.
+struct IngestType {
+  const char* media_type;
+  IngestFormat format;
+};
+constexpr IngestType kIngestTypes[] = {
+    {"text/csv", IngestFormat::kCsv},
+    {"application/csv", IngestFormat::kCsv},
+    {"application/x-ndjson", IngestFormat::kJsonl},
+    {"application/ndjson", IngestFormat::kJsonl},
+    {"application/jsonl", IngestFormat::kJsonl},
+    {"application/x-jsonlines", IngestFormat::kJsonl},
+    {"application/jsonlines", IngestFormat::kJsonl},
+    {"application/json", IngestFormat::kJsonl},
+    {"application/vnd.apache.parquet", IngestFormat::kParquet},
+    {"application/x-parquet", IngestFormat::kParquet},
+    {"application/parquet", IngestFormat::kParquet},
+};
+}  // namespace
+
+const std::vector<std::string>& IngestContentTypes() {
+  static const std::vector<std::string> types = [] {
+    std::vector<std::string> out;
+    for (const auto& t : kIngestTypes) out.emplace_back(t.media_type);
+    out.emplace_back("application/octet-stream");
+    return out;
+  }();
+  return types;
+}
+
 Result<IngestFormat> IngestFormatFromContentType(std::string_view content_type) {
   std::string ct(content_type.substr(0, content_type.find(';')));
   std::transform(ct.begin(), ct.end(), ct.begin(), [](unsigned char c) { return std::tolower(c); });
   while (!ct.empty() && ct.back() == ' ') ct.pop_back();
-  if (ct == "text/csv" || ct == "application/csv") return IngestFormat::kCsv;
-  if (ct == "application/x-ndjson" || ct == "application/ndjson" || ct == "application/jsonl" ||
-      ct == "application/x-jsonlines" || ct == "application/jsonlines" ||
-      ct == "application/json") {
-    return IngestFormat::kJsonl;
-  }
-  if (ct == "application/vnd.apache.parquet" || ct == "application/x-parquet" ||
-      ct == "application/parquet") {
-    return IngestFormat::kParquet;
-  }
+  for (const auto& t : kIngestTypes)
+    if (ct == t.media_type) return t.format;
   return Status::UnsupportedMedia(fmt::format(
       "content-type '{}' is not an ingest format: use text/csv, application/x-ndjson or "
-      "application/vnd.apache.parquet, or ?format=csv|jsonl|parquet",
+      "application/vnd.apache.parquet (or application/octet-stream with "
+      "?format=csv|jsonl|parquet)",
       content_type));
 }
 

@@ -14,6 +14,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/json.h"
 #include "query/workspace.h"
@@ -32,7 +33,10 @@ std::string_view IngestFormatName(IngestFormat f);
 //! "csv", "jsonl" (also "ndjson", "json"), "parquet".
 Result<IngestFormat> ParseIngestFormat(std::string_view name);
 //! text/csv, application/x-ndjson (jsonl, jsonlines), application/vnd.apache.parquet...
+//! (application/octet-stream names no format: say it with ?format=).
 Result<IngestFormat> IngestFormatFromContentType(std::string_view content_type);
+//! Every content type an upload may declare: those above, plus application/octet-stream.
+const std::vector<std::string>& IngestContentTypes();
 //! By extension: .csv, .jsonl/.ndjson/.json, .parquet.
 Result<IngestFormat> IngestFormatFromFileName(std::string_view file_name);
 

@@ -7,7 +7,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api/key_routes.h"
+#include "core/config.h"
 #include "core/metrics.h"
+#include "core/text.h"
 #include "server/web_console.h"
 
 namespace lakehouse {
@@ -76,10 +79,41 @@ Result<std::vector<std::unique_ptr<ProcessLock>>> LockRoot(const Config& config,
   return locks;
 }
 
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+GuardOptions GuardOptionsOf(const Config& config) {
+  GuardOptions g;
+  g.auth_required = config.auth == "required";
+  g.tls = !config.tls_cert.empty();
+  for (const auto& o : SplitList(config.cors_origins)) g.cors_origins.push_back(AsciiLower(o));
+  for (const auto& h : SplitList(config.allowed_hosts)) g.allowed_hosts.push_back(AsciiLower(h));
+  g.bound_host = config.host;
+  g.rate_limit = config.rate_limit;
+  g.rate_burst = config.rate_burst;
+  g.max_expensive_per_key =
+      config.max_expensive_per_key > 0 ? config.max_expensive_per_key : config.query_threads;
+  g.max_expensive_per_client = config.max_expensive_per_client;
+  return g;
+}
+
 }  // namespace
 
+Status CheckExposure(const Config& config) {
+  if (config.auth != "off" || config.insecure || IsLoopbackHost(config.host)) return Status::OK();
+  return Status::PermissionDenied(fmt::format(
+      "refusing to serve {} with authentication off: anyone who can reach it could read and "
+      "change everything. Create a key (lakehouse keys create --root {} --name NAME --scopes "
+      "read,write) and serve with --auth required (server.auth, LAKEHOUSE_AUTH); or pass "
+      "--insecure to serve an open network anyway",
+      config.host, config.root));
+}
+
 Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOptions& serve) {
+  LH_RETURN_IF_ERROR(CheckExposure(config));
   auto app = std::unique_ptr<App>(new App());
+  app->config_ = config;
   LH_ASSIGN_OR_RETURN(auto local, LocalServices(serve));
   const bool all_in_one = serve.service.empty() && serve.upstreams.empty();
   ComponentPlan plan =
@@ -90,6 +124,13 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOption
   plan.ledger = plan.AllInOne() || plan.ledger_writer;
   LH_ASSIGN_OR_RETURN(app->locks_, LockRoot(config, plan));
   LH_ASSIGN_OR_RETURN(app->services_, Services::Open(config, plan));
+  LH_ASSIGN_OR_RETURN(app->keys_, auth::KeyStore::Open(config.root));
+  if (config.auth == "required" && app->keys_->ActiveCount() == 0)
+    spdlog::warn(
+        "auth is required and {} has no active API key: every request but /healthz and /readyz "
+        "will be refused; create one with: lakehouse keys create --root {} --name NAME --scopes "
+        "read,write",
+        config.root, config.root);
   for (auto& m : CreateModules(*app->services_)) {
     if (std::find(local.begin(), local.end(), m->Service()) == local.end()) continue;
     LH_RETURN_IF_ERROR(m->Start().WithContext("start module " + m->Name()));
@@ -98,6 +139,18 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOption
   }
   if (serve.service.empty()) LH_RETURN_IF_ERROR(app->AddProxyRoutes(serve));
   app->AddProcessRoutes();
+  app->keys_module_ = NewKeysModule({app->keys_.get()});
+  app->keys_module_->RegisterRoutes(app->router_);
+  app->guard_ = std::make_unique<RequestGuard>(
+      GuardOptionsOf(config), app->keys_.get(),
+      [s = app->services_.get()](const AuthFailureEvent& f) {
+        s->Emit("auth.failed", f.route, f.request_id,
+                Json{{"reason", f.reason},
+                     {"key_id", f.key_id.empty() ? Json(nullptr) : Json(f.key_id)},
+                     {"method", f.method},
+                     {"route", f.route},
+                     {"remote", f.remote}});
+      });
   HttpServerOptions so;
   so.host = config.host;
   so.port = static_cast<int>(config.port);
@@ -128,6 +181,11 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOption
     }
   }
   so.access_log = config.access_log;
+  so.tls_cert_file = config.tls_cert;
+  so.tls_key_file = config.tls_key;
+  so.admit = [g = app->guard_.get()](HttpRequest& req, const Router::Match& m) {
+    return g->Admit(req, m);
+  };
   so.shutdown_grace_ms = config.shutdown_grace_ms;
   so.on_request = [s = app->services_.get(),
                    proxied = app->proxied_routes_](const RequestRecord& r) {
@@ -164,6 +222,11 @@ Status App::AddProxyRoutes(const ServeOptions& serve) {
       RouteOptions o;
       o.stream_body_to_file = r.options.stream_body_to_file;
       o.work = WorkClass::kWaiting;  // the gateway's thread waits while the service works
+      // Admitted here exactly as the service would (scope, media type, limits); the service
+      // checks the forwarded key again.
+      o.access = r.options.access;
+      o.expensive = r.options.Expensive();
+      o.body_types = r.options.body_types;
       router_.Add(
           r.method, r.pattern, [target](HttpRequest& req) { return target->Forward(req); }, o);
       proxied_routes_.insert(r.pattern);
@@ -176,6 +239,9 @@ Status App::AddProxyRoutes(const ServeOptions& serve) {
 void App::AddProcessRoutes() {
   RouteOptions fast;
   fast.run_inline = true;
+  fast.access = Access::kPublic;  // health checks and the console's page need no key
+  RouteOptions metrics = fast;
+  metrics.access = config_.metrics_public ? Access::kPublic : Access::kRead;
   router_.Add(
       "GET", "/healthz",
       [](HttpRequest&) { return HttpResponse::FromJsonText(200, R"({"status":"ok"})"); }, fast);
@@ -213,7 +279,7 @@ void App::AddProcessRoutes() {
         return HttpResponse::Text(200, MetricsRegistry::Global().RenderPrometheus(),
                                   "text/plain; version=0.0.4; charset=utf-8");
       },
-      fast);
+      metrics);
   router_.Add(
       "GET", "/",
       [](HttpRequest&) {

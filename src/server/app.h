@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "api/guard.h"
+#include "auth/keys.h"
+#include "core/config.h"
 #include "core/process_lock.h"
 #include "gateway/http_server.h"
 #include "gateway/proxy.h"
@@ -24,6 +27,10 @@ namespace lakehouse {
 //! datasets or indexes) holds; Conflict naming the holder when another process has it.
 Result<std::unique_ptr<ProcessLock>> AcquireRootLock(const Config& config,
                                                      const std::string& holder);
+
+//! PermissionDenied when `config` would serve a non-loopback address with auth off and
+//! without `insecure`: the error says how to create a key.
+Status CheckExposure(const Config& config);
 
 //! Split-service mode (server/topology.h): what this process serves itself.
 struct ServeOptions {
@@ -49,6 +56,7 @@ class App {
   void Stop();
   void RunUntilSignal();
   Services& services() { return *services_; }
+  auth::KeyStore& keys() { return *keys_; }
   //! True once every module reports ready.
   bool Ready() const;
 
@@ -56,11 +64,15 @@ class App {
   App() = default;
   void AddProcessRoutes();
   Status AddProxyRoutes(const ServeOptions& serve);
+  Config config_;
   std::vector<std::unique_ptr<ProcessLock>> locks_;  // the root's, and each served service's
   std::vector<std::unique_ptr<Upstream>> upstreams_;
   std::set<std::string, std::less<>> proxied_routes_;  // patterns forwarded to upstreams
   std::unique_ptr<Services> services_;
   std::vector<std::unique_ptr<Module>> modules_;
+  std::unique_ptr<auth::KeyStore> keys_;  // the root's API keys (every process reads them)
+  std::unique_ptr<Module> keys_module_;   // /v1/admin/keys, served by every process
+  std::unique_ptr<RequestGuard> guard_;   // admission: keys, origins, limits (api/guard.h)
   Router router_;
   std::unique_ptr<HttpServer> server_;
 };

@@ -204,15 +204,11 @@ void Services::OnRequest(const RequestRecord& r, bool journal_it) const {
                    {"route", r.route},
                    {"status", r.status},
                    {"latency_ms", std::round(r.seconds * 1e6) / 1e3}};
-  // Read-only POSTs, and the journal's own intake (its events are journaled as themselves).
-  static const std::set<std::string, std::less<>> kReadOnlyPosts = {"/v1/sql",
-                                                                    "/v1/embed",
-                                                                    "/v1/matrix/retrieve",
-                                                                    "/v1/memory/search",
-                                                                    "/v1/indexes/{name}/search",
-                                                                    "/v1/journal/events"};
-  const bool changes_state = r.method != "GET" && r.method != "HEAD" &&
-                             kReadOnlyPosts.find(r.route) == kReadOnlyPosts.end();
+  // Who sent it: the API key's id (never the secret), or null for an anonymous client.
+  e.payload["key_id"] = r.key_id.empty() ? Json(nullptr) : Json(std::string(r.key_id));
+  // Requests that need the write or admin scope; not the journal's own intake (its events
+  // are journaled as themselves).
+  const bool changes_state = r.changes_state && r.route != "/v1/journal/events";
   if (changes_state && journal_it) AppendEvent(e);  // seq and ts are the journal's
   if (observer) observer->Offer(std::move(e));
 }

@@ -11,7 +11,9 @@ std::string_view WebConsoleHtml() {
 <style>
  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d2733; background: #f6f8fa; }
  header { background: #1d2733; color: #fff; padding: 10px 20px; }
- header h1 { font-size: 18px; margin: 0; }
+ header { display: flex; gap: 16px; align-items: center; }
+ header h1 { font-size: 18px; margin: 0; flex: 1; }
+ header input { font: 12px monospace; }
  main { display: grid; grid-template-columns: 260px 1fr; gap: 16px; padding: 16px 20px; }
  section { background: #fff; border: 1px solid #d8dee4; border-radius: 6px; padding: 12px; overflow: auto; }
  h2 { font-size: 14px; margin: 0 0 8px; }
@@ -28,7 +30,9 @@ std::string_view WebConsoleHtml() {
 </style>
 </head>
 <body>
-<header><h1>Lakehouse &mdash; staffing data console</h1></header>
+<header><h1>Lakehouse &mdash; staffing data console</h1>
+ <label>API key <input id="key" type="password" autocomplete="off" placeholder="lh_... (when auth is on)" size="30"></label>
+ <span id="auth"></span></header>
 <main>
  <section><h2>Datasets</h2><ul id="datasets"></ul></section>
  <section>
@@ -41,8 +45,21 @@ FROM workers WHERE status = 'active' GROUP BY role ORDER BY workers DESC</textar
 </main>
 <script>
 const el = (t, text) => { const e = document.createElement(t); if (text !== undefined) e.textContent = text; return e; };
+// The API key lives in this tab's session only (never a cookie: other sites cannot use it).
+const keyInput = document.getElementById('key');
+keyInput.value = sessionStorage.getItem('lakehouse.key') || '';
+keyInput.onchange = () => { sessionStorage.setItem('lakehouse.key', keyInput.value.trim()); loadDatasets(); };
+async function api(path, init = {}) {
+  const headers = Object.assign({}, init.headers || {});
+  const key = sessionStorage.getItem('lakehouse.key');
+  if (key) headers['authorization'] = 'Bearer ' + key;
+  const r = await fetch(path, Object.assign({}, init, { headers }));
+  document.getElementById('auth').textContent = r.status === 401 ? 'enter an API key' : (r.status === 403 ? 'this key lacks a scope' : '');
+  return r;
+}
 async function loadDatasets() {
-  const r = await fetch('/v1/datasets'); const j = await r.json();
+  const r = await api('/v1/datasets'); const j = await r.json();
+  if (!r.ok) return;
   const ul = document.getElementById('datasets'); ul.innerHTML = '';
   for (const d of j.datasets) {
     const li = el('li'); li.append(el('b', d.name), ' ', el('small', `v${d.current_version} · ${d.row_count} rows`));
@@ -53,7 +70,7 @@ async function loadDatasets() {
 async function run() {
   const status = document.getElementById('status'), out = document.getElementById('result');
   status.textContent = 'running...'; out.innerHTML = '';
-  const r = await fetch('/v1/sql', { method: 'POST', headers: { 'content-type': 'application/json' },
+  const r = await api('/v1/sql', { method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ sql: document.getElementById('sql').value, limit: 500 }) });
   const j = await r.json();
   if (!r.ok) { status.textContent = ''; out.append(el('p', `${r.status} ${j.error.code}: ${j.error.message}`)); out.firstChild.className = 'error'; return; }

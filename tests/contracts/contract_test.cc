@@ -3,7 +3,9 @@
 // A fixture with "setup" (a list of {method, path, body} requests sent first, each of which
 // must succeed; [] for a request that itself changes what others could see) gets a fresh
 // server of its own, so the state it builds (memories, traces, playbooks) never depends on
-// which fixtures ran before it, even when all run in one process. Fields that differ by nature
+// which fixtures ran before it, even when all run in one process. A fixture with "auth"
+// ({"scopes": "read"}, or {} for none) gets a server with auth required, and its requests
+// carry a key with those scopes. Fields that differ by nature
 // (timings, timestamps, request ids) are replaced by "<volatile>" before the comparison.
 // A change of wire shape shows up as a fixture diff in review.
 //
@@ -17,6 +19,7 @@
 
 #include <gtest/gtest.h>
 
+#include "auth/keys.h"
 #include "loadgen/parity.h"
 #include "support/test_support.h"
 
@@ -52,9 +55,10 @@ class ContractsTest : public ::testing::TestWithParam<fs::path> {
 };
 TestServer* ContractsTest::server_ = nullptr;
 
-testing::HttpResult Send(HttpClient& c, const Json& req) {
+testing::HttpResult Send(HttpClient& c, const Json& req, const std::string& key = "") {
   std::string body;
   std::map<std::string, std::string> headers;
+  if (!key.empty()) headers["authorization"] = "Bearer " + key;
   if (req.contains("body")) {
     body = req["body"].dump();
     headers["content-type"] = "application/json";
@@ -70,13 +74,31 @@ testing::HttpResult Send(HttpClient& c, const Json& req) {
 TEST_P(ContractsTest, ResponseMatchesFixture) {
   Json fixture = Json::parse(testing::ReadFile(GetParam()));
   std::unique_ptr<TestServer> own;
-  if (fixture.contains("setup")) own = std::make_unique<TestServer>(200, 40, 42);
+  std::string key;
+  if (fixture.contains("auth")) {
+    // A server with auth required, and a key with the fixture's scopes (none: no key).
+    own = std::make_unique<TestServer>(200, 40, 42, [](Config& c) { c.auth = "required"; });
+    if (const Json scopes = fixture["auth"].value("scopes", Json()); !scopes.is_null()) {
+      auto bits = auth::ParseScopesJson(scopes);
+      ASSERT_TRUE(bits.ok()) << bits.status().ToString();
+      auto created = own->app().keys().Create("contract", *bits);
+      ASSERT_TRUE(created.ok()) << created.status().ToString();
+      key = created->secret;
+    }
+  } else if (fixture.contains("setup")) {
+    own = std::make_unique<TestServer>(200, 40, 42);
+  }
   HttpClient c = own ? own->Client() : server_->Client();
   for (const Json& step : fixture.value("setup", Json::array())) {
-    auto r = Send(c, step);
+    auto r = Send(c, step, key);
     ASSERT_LT(r.status, 300) << "setup " << step.dump() << " -> " << r.body;
   }
-  auto res = Send(c, fixture["request"]);
+  auto res = Send(c, fixture["request"], key);
+  // The key's id is random: messages name it as <key_id>.
+  if (const std::string id = auth::KeyIdOf(key); !id.empty()) {
+    for (size_t at = res.body.find(id); at != std::string::npos; at = res.body.find(id, at))
+      res.body.replace(at, id.size(), "<key_id>");
+  }
   Json actual = Json::object();
   actual["status"] = res.status;
   actual["body"] = Normalize(Json::parse(res.body));

@@ -3,6 +3,7 @@
 // loopback-only rule. Also: one server per data root.
 #include <gtest/gtest.h>
 
+#include "auth/keys.h"
 #include "core/process_lock.h"
 #include "loadgen/loadgen.h"
 #include "server/app.h"
@@ -48,6 +49,29 @@ TEST(Loadgen, EveryClassRunsAgainstARealServerWithoutFailures) {
   }
   EXPECT_EQ((*report)["schema"], "loadgen_report.v1");
   EXPECT_NE(loadgen::ReportTable(*report).find("total"), std::string::npos);
+}
+
+// With auth required the load generator sends its key, and every class still passes: the
+// key needs read and write, and a concurrency bound above the clients it runs.
+TEST(Loadgen, RunsWithAKeyAgainstAServerWithAuthRequired) {
+  TestServer server(300, 60, 42, [](Config& c) { c.auth = "required"; });
+  auto key = server.app().keys().Create("loadgen", auth::kRead | auth::kWrite, 0, 16);
+  ASSERT_TRUE(key.ok());
+  loadgen::LoadgenOptions o;
+  o.target = "http://127.0.0.1:" + std::to_string(server.port());
+  o.concurrency = 4;
+  o.duration_s = 1;
+  o.api_key = key->secret;
+  auto report = loadgen::RunLoadgen(o);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_GT((*report)["total"]["count"].get<int64_t>(), 0);
+  EXPECT_EQ((*report)["total"]["failures"], 0) << (*report)["classes"].dump();
+  // Without it the setup itself is refused, and says why.
+  o.api_key.clear();
+  auto refused = loadgen::RunLoadgen(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("pass --key"), std::string::npos)
+      << refused.status().ToString();
 }
 
 // A target that serves the setup but miscounts: the sql_query class fails on every

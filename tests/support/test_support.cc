@@ -53,11 +53,18 @@ struct HttpClient::Impl {
   asio::io_context ioc;
   beast::tcp_stream stream{ioc};
   beast::flat_buffer buffer;
+  int port = 0;
+  bool closed = false;  // the server said Connection: close: reconnect before the next request
+
+  void Connect() {
+    stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                           static_cast<unsigned short>(port)));
+  }
 };
 
 HttpClient::HttpClient(int port) : impl_(std::make_unique<Impl>()) {
-  impl_->stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                                                static_cast<unsigned short>(port)));
+  impl_->port = port;
+  impl_->Connect();
 }
 
 HttpClient::~HttpClient() {
@@ -68,9 +75,19 @@ HttpClient::~HttpClient() {
 HttpResult HttpClient::Request(const std::string& method, const std::string& target,
                                const std::string& body,
                                const std::map<std::string, std::string>& headers) {
+  if (impl_->closed) {
+    beast::error_code ec;
+    impl_->stream.socket().close(ec);
+    impl_->buffer.clear();
+    impl_->Connect();
+    impl_->closed = false;
+  }
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "127.0.0.1");
   req.keep_alive(true);
+  // A body is JSON unless the test says otherwise (the server refuses untyped bodies).
+  if (!body.empty() && headers.find("content-type") == headers.end())
+    req.set(http::field::content_type, "application/json");
   for (const auto& [k, v] : headers) req.set(k, v);
   req.body() = body;
   req.prepare_payload();
@@ -86,6 +103,7 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
     out.headers[name] = std::string(f.value());
   }
   out.body = parser.get().body();
+  impl_->closed = !parser.get().keep_alive();
   return out;
 }
 

@@ -42,7 +42,8 @@ struct HttpResult {
   Json json() const { return Json::parse(body); }
 };
 
-//! One keep-alive HTTP/1.1 connection to 127.0.0.1:port (Boost.Beast, synchronous).
+//! One keep-alive HTTP/1.1 connection to 127.0.0.1:port (Boost.Beast, synchronous); a new
+//! one when the server closed the last (Connection: close).
 class HttpClient {
  public:
   explicit HttpClient(int port);
