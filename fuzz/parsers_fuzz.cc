@@ -17,6 +17,9 @@
 //   evidence line
 //                     that parses back (same id, the id is the content hash, line_offset
 //                     kept); the firewall scanners take any text
+//  10 API keys:       a key id comes only from a token of a key's exact shape; scopes parse
+//                     to read/write/admin bits; the admission of any Host, Origin,
+//                     Authorization and Content-Type refuses (no key is valid) with a JSON error
 //   9 CSV records:    (next byte: the delimiter) bad records are in order, inside the input,
 //                     never overlap, start on a line and are counted among the records;
 //                     every line of the input is a record's, a bad one's or blank
@@ -28,6 +31,8 @@
 #include <string>
 #include <string_view>
 
+#include "api/guard.h"
+#include "auth/keys.h"
 #include "core/clock.h"
 #include "core/fields.h"
 #include "core/json.h"
@@ -53,7 +58,7 @@ void Check(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 10) {
+  switch (data[0] % 11) {
     case 0: {
       std::string reframed;
       auto r = ParseRecords(in, [&](std::string_view body) {
@@ -200,6 +205,38 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         at = nl + 1;
       }
       Check(scan.records <= non_blank);
+      break;
+    }
+    case 10: {
+      // A key id is 12 lower-case hex taken from a token of exactly a key's shape.
+      const std::string id = auth::KeyIdOf(in);
+      Check(id.empty() || (id.size() == 12 && in.size() == 64 && in.substr(3, 12) == id));
+      auto scopes = auth::ParseScopes(in);
+      Check(!scopes.ok() || (*scopes >= 1 && *scopes <= 7));
+      // The admission of a request whose Host, Origin, Authorization and Content-Type are
+      // slices of the input: it decides without crashing, and a refusal is a JSON error.
+      static auth::KeyStore* keys = [] {
+        auto s = auth::KeyStore::Open("build-fuzz/keys-root");
+        return s.ok() ? s->release() : nullptr;
+      }();
+      static RequestGuard guard(GuardOptions{true}, keys, nullptr);
+      static Router router = [] {
+        Router r;
+        r.Add("POST", "/v1/sql", [](HttpRequest&) { return HttpResponse::Text(200, ""); });
+        return r;
+      }();
+      HttpRequest req;
+      req.method = "POST";
+      req.path = "/v1/sql";
+      const size_t q = in.size() / 4;
+      req.headers = {{"host", std::string(in.substr(0, q))},
+                     {"origin", std::string(in.substr(q, q))},
+                     {"authorization", std::string(in.substr(2 * q, q))},
+                     {"content-type", std::string(in.substr(3 * q))},
+                     {"content-length", "2"}};
+      const Admission a = guard.Admit(req, router.Find("POST", "/v1/sql"));
+      Check(a.refuse.has_value());  // no valid key can be in the input
+      Check(a.refuse->status >= 400 && ParseJsonObject(a.refuse->body).ok());
       break;
     }
   }

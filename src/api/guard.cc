@@ -254,10 +254,11 @@ Admission RequestGuard::Admit(HttpRequest& req, const Router::Match& match) {
     return a;
   }
 
-  // 5. Rate and concurrency.
+  // 5. Rate and concurrency (nothing to do, and nothing built, for most requests).
+  const double rate = key != nullptr && key->rate > 0 ? key->rate : o_.rate_limit;
+  if (rate <= 0 && !route.options.Expensive()) return a;
   const std::string client =
       key != nullptr ? "key " + key->id : fmt::format("address {}", AddressOf(req.remote));
-  const double rate = key != nullptr && key->rate > 0 ? key->rate : o_.rate_limit;
   if (rate > 0) {
     const double burst = o_.rate_burst > 0 ? o_.rate_burst : std::max(1.0, rate);
     const int64_t now_us =

@@ -1,6 +1,7 @@
 #include "auth/keys.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +24,15 @@ constexpr std::string_view kPrefix = "lh_";
 constexpr size_t kIdChars = 12;
 constexpr size_t kSecretChars = 48;
 constexpr size_t kTokenChars = kPrefix.size() + kIdChars + 1 + kSecretChars;
+
+//! 64 hex characters -> 32 bytes (false when `hex` is not that).
+bool DecodeDigest(std::string_view hex, std::array<unsigned char, 32>& out) {
+  if (hex.size() != 64) return false;
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  for (size_t i = 0; i < 32; ++i)
+    out[i] = static_cast<unsigned char>(nibble(hex[2 * i]) * 16 + nibble(hex[2 * i + 1]));
+  return true;
+}
 
 bool IsLowerHex(std::string_view s) {
   for (char c : s)
@@ -142,20 +152,33 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& root) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return StatusFromErrno(errno, "cannot open " + path);
   ::fchmod(fd, 0600);
-  auto store = std::unique_ptr<KeyStore>(new KeyStore(path, fd));
+  ::close(fd);
+  // The change counter every process maps (MAP_SHARED): bumped after each durable append.
+  const std::string gen_path = (dir / "keys.gen").string();
+  const int gfd = ::open(gen_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (gfd < 0) return StatusFromErrno(errno, "cannot open " + gen_path);
+  struct stat st {};
+  if (::fstat(gfd, &st) != 0 || (st.st_size < 8 && ::ftruncate(gfd, 8) != 0)) {
+    const int err = errno;
+    ::close(gfd);
+    return StatusFromErrno(err, "cannot size " + gen_path);
+  }
+  void* map = ::mmap(nullptr, 8, PROT_READ | PROT_WRITE, MAP_SHARED, gfd, 0);
+  ::close(gfd);  // the mapping stays
+  if (map == MAP_FAILED) return StatusFromErrno(errno, "cannot map " + gen_path);
+  auto store = std::unique_ptr<KeyStore>(new KeyStore(path, static_cast<uint64_t*>(map)));
+  store->seen_generation_.store(store->Generation().load(std::memory_order_acquire));
   WriterLock lock(store->mu_);  // uncontended: nobody else has the store yet
   LH_ASSIGN_OR_RETURN(store->log_,
                       SharedRecordLog::Open(path, "the API key store",
                                             [&](std::string_view body) LH_REQUIRES(store->mu_) {
                                               return store->ApplyRecord(body);
                                             }));
-  struct stat st {};
-  if (::fstat(fd, &st) == 0) store->seen_size_.store(st.st_size);
   return store;
 }
 
 KeyStore::~KeyStore() {
-  ::close(watch_fd_);
+  ::munmap(generation_, 8);
 }
 
 Status KeyStore::ApplyRecord(std::string_view body) {
@@ -168,6 +191,8 @@ Status KeyStore::ApplyRecord(std::string_view body) {
     key->id = id;
     key->name = StringField(*rec, "name");
     key->sha256 = StringField(*rec, "sha256");
+    if (!IsLowerHex(key->sha256) || !DecodeDigest(key->sha256, key->digest))
+      return Status::Corruption(fmt::format("{}: key {} has no SHA-256", path_, id));
     auto scopes = ParseScopesJson(rec->value("scopes", Json::array()));
     if (!scopes.ok())
       return Status::Corruption(
@@ -191,9 +216,10 @@ Status KeyStore::ApplyRecord(std::string_view body) {
 }
 
 void KeyStore::CatchUpIfChanged() {
-  struct stat st {};
-  if (::fstat(watch_fd_, &st) != 0 || st.st_size == seen_size_.load(std::memory_order_relaxed))
-    return;
+  // One load from shared memory: the same number as when this process last caught up means
+  // nobody appended since.
+  const uint64_t now = Generation().load(std::memory_order_acquire);
+  if (now == seen_generation_.load(std::memory_order_relaxed)) return;
   WriterLock lock(mu_);
   Status caught =
       log_->CatchUp([this](std::string_view body) LH_REQUIRES(mu_) { return ApplyRecord(body); });
@@ -201,7 +227,7 @@ void KeyStore::CatchUpIfChanged() {
     spdlog::error("API keys: cannot read what other processes appended: {}", caught.ToString());
     return;
   }
-  seen_size_.store(st.st_size, std::memory_order_relaxed);
+  seen_generation_.store(now, std::memory_order_relaxed);
 }
 
 Status KeyStore::AppendSynced(const std::function<Result<std::string>()>& make) {
@@ -215,7 +241,10 @@ Status KeyStore::AppendSynced(const std::function<Result<std::string>()>& make) 
                                           make));
   }
   // Outside the mutex: concurrent creations share one fdatasync.
-  return log->SyncThrough(end);
+  LH_RETURN_IF_ERROR(log->SyncThrough(end));
+  // Durable: now every process (this one included) sees it at its next check.
+  Generation().fetch_add(1, std::memory_order_acq_rel);
+  return Status::OK();
 }
 
 Result<NewKey> KeyStore::Create(const std::string& name, uint8_t scopes, double rate,
@@ -307,9 +336,8 @@ std::shared_ptr<const ApiKey> KeyStore::Authenticate(std::string_view token, Aut
     auto it = keys_.find(id);
     if (it != keys_.end()) key = it->second;
   }
-  const std::string hash = Sha256Hex(token);
-  if (key == nullptr || key->sha256.size() != hash.size() ||
-      CRYPTO_memcmp(key->sha256.data(), hash.data(), hash.size()) != 0) {
+  const auto digest = Sha256(token);
+  if (key == nullptr || CRYPTO_memcmp(key->digest.data(), digest.data(), digest.size()) != 0) {
     *why = AuthFailure::kUnknown;
     return nullptr;
   }

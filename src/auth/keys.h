@@ -11,8 +11,10 @@
 // the command line, /v1/admin/keys in a server, and each split service appends under flock
 // and reads what the others appended. Records are {"op":"create",...} and
 // {"op":"revoke","id",...}; nothing is ever rewritten, so a revocation is as durable as the
-// creation it cancels. Authenticate checks the file's size first (one fstat), so a key
-// revoked by another process is refused by the very next request.
+// creation it cancels. Each appender then bumps a counter in `<root>/auth/keys.gen`, which
+// every process maps shared; Authenticate compares it with the count it last caught up to
+// (one memory load), so a key revoked by another process is refused by the very next
+// request there too.
 //
 // Thread-safety: every method may be called concurrently.
 #pragma once
@@ -43,9 +45,10 @@ Result<uint8_t> ParseScopesJson(const Json& value);
 Json ScopesJson(uint8_t scopes);
 
 struct ApiKey {
-  std::string id;    // 12 hex
-  std::string name;  // the operator's label ("console", "loadgen")
-  std::string sha256;
+  std::string id;                          // 12 hex
+  std::string name;                        // the operator's label ("console", "loadgen")
+  std::string sha256;                      // hex, as stored
+  std::array<unsigned char, 32> digest{};  // the same, as bytes (what a check compares)
   uint8_t scopes = 0;
   double rate = 0;          // requests per second; 0: the server's default (server.rate_limit)
   int64_t concurrency = 0;  // concurrent expensive requests; 0: the server's default
@@ -97,7 +100,9 @@ class KeyStore {
   std::shared_ptr<const ApiKey> Authenticate(std::string_view token, AuthFailure* why);
 
  private:
-  KeyStore(std::string path, int watch_fd) : path_(std::move(path)), watch_fd_(watch_fd) {}
+  KeyStore(std::string path, uint64_t* generation)
+      : path_(std::move(path)), generation_(generation) {}
+  std::atomic_ref<uint64_t> Generation() const { return std::atomic_ref<uint64_t>(*generation_); }
   //! Applies what other processes appended, when the file grew.
   void CatchUpIfChanged() LH_EXCLUDES(mu_);
   Status ApplyRecord(std::string_view body) LH_REQUIRES(mu_);
@@ -105,8 +110,11 @@ class KeyStore {
   Status AppendSynced(const std::function<Result<std::string>()>& make) LH_EXCLUDES(mu_);
 
   const std::string path_;
-  const int watch_fd_;  // read-only descriptor for the size check
-  std::atomic<int64_t> seen_size_{-1};
+  // `<root>/auth/keys.gen`, mapped shared by every process of the root: a counter each
+  // appender bumps once its record is durable. Lock-free 8-byte atomics on a shared
+  // mapping are coherent across processes, so a check costs one load, not a syscall.
+  uint64_t* const generation_;
+  std::atomic<uint64_t> seen_generation_{0};  // the counter when this process last caught up
   SharedMutex mu_;
   std::unique_ptr<SharedRecordLog> log_ LH_GUARDED_BY(mu_);
   // Replaced, never mutated, so Authenticate hands out pointers without copying.

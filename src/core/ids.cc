@@ -32,14 +32,32 @@ std::string NextRequestId() {
   return fmt::format("{}-{:x}", prefix, counter.fetch_add(1, std::memory_order_relaxed) + 1);
 }
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
+std::array<unsigned char, 32> Sha256(std::string_view data) {
+  // The algorithm is fetched once and each thread keeps its context: EVP_Digest would fetch
+  // and allocate both per call, which costs more than hashing a short string (an API key is
+  // hashed on every request).
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct Ctx {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Ctx() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Ctx t;
+  std::array<unsigned char, 32> digest{};
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  if (md == nullptr || t.ctx == nullptr || EVP_DigestInit_ex2(t.ctx, md, nullptr) != 1 ||
+      EVP_DigestUpdate(t.ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(t.ctx, digest.data(), &len) != 1) {
+    EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr);
+  }
+  return digest;
+}
+
+std::string Sha256Hex(std::string_view data) {
+  const auto digest = Sha256(data);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
+  out.reserve(digest.size() * 2);
+  for (size_t i = 0; i < digest.size(); ++i) {
     out.push_back(kHex[digest[i] >> 4]);
     out.push_back(kHex[digest[i] & 15]);
   }

@@ -204,12 +204,15 @@ void Services::OnRequest(const RequestRecord& r, bool journal_it) const {
                    {"route", r.route},
                    {"status", r.status},
                    {"latency_ms", std::round(r.seconds * 1e6) / 1e3}};
-  // Who sent it: the API key's id (never the secret), or null for an anonymous client.
-  e.payload["key_id"] = r.key_id.empty() ? Json(nullptr) : Json(std::string(r.key_id));
   // Requests that need the write or admin scope; not the journal's own intake (its events
   // are journaled as themselves).
   const bool changes_state = r.changes_state && r.route != "/v1/journal/events";
-  if (changes_state && journal_it) AppendEvent(e);  // seq and ts are the journal's
+  if (changes_state && journal_it) {
+    // Who sent it: the API key's id (never the secret), or null for an anonymous client.
+    // Only here: the observer does not need it, and reads are most requests.
+    e.payload["key_id"] = r.key_id.empty() ? Json(nullptr) : Json(std::string(r.key_id));
+    AppendEvent(e);  // seq and ts are the journal's
+  }
   if (observer) observer->Offer(std::move(e));
 }
 
