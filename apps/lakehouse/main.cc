@@ -256,6 +256,7 @@ int main(int argc, char** argv) {
   parity_cmd->add_option("--json", parity_json, "also write the report as JSON to this file");
   parity_cmd->add_option("--key", po.api_key, "API key for deployments with auth required")
       ->envname("LAKEHOUSE_API_KEY");
+  parity_cmd->add_option("--key-b", po.api_key_b, "--b's own key when its key store differs");
 
   // config
   auto* config_cmd =

@@ -6,7 +6,11 @@
 // threads and a bounded queue, so a slow SQL query never stalls another connection, slow
 // queries cannot starve memory writes, and a full queue answers 503 with Retry-After. Bodies are
 // capped (413 with a JSON error); upload routes stream the body to a file in the staging directory
-// instead of memory. Every answer carries X-Request-Id (the client's, or a new one). The server
+// instead of memory. Before a body is read, the `admit` hook (api/guard.h) may refuse the
+// request (authentication, cross-site, media type, limits): a small body is then drained so
+// the connection stays usable, an upload's is not. With a certificate and key the server
+// speaks HTTPS only (the same session code over an OpenSSL stream). Every answer carries
+// X-Request-Id (the client's, or a new one). The server
 // counts requests by route pattern and status, latency and in-flight requests in the metrics
 // registry, and writes one access-log line per request when enabled.
 //

@@ -173,7 +173,8 @@ Result<Json> RunParity(const ParityOptions& options) {
   std::sort(fixtures.begin(), fixtures.end());
 
   Side a(options.a, options.timeout, options.api_key),
-      b(options.b, options.timeout, options.api_key);
+      b(options.b, options.timeout,
+        options.api_key_b.empty() ? options.api_key : options.api_key_b);
   Json rows = Json::array(), skipped = Json::array();
   int64_t matched = 0;
   for (const auto& path : fixtures) {

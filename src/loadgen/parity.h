@@ -52,10 +52,10 @@ struct ParityOptions {
   //! (named in the report's `skipped`); only read-only fixtures should be, so the two keep
   //! the same state.
   std::set<std::string> skip;
-  //! Sent as Authorization: Bearer to both (deployments with auth required). Fixtures with
-  //! an "auth" block need a server of their own (the contract test makes one) and are
-  //! skipped.
-  std::string api_key;
+  //! Sent as Authorization: Bearer to both (deployments with auth required), or to `b` its
+  //! own `api_key_b` when the two have different key stores. Fixtures with an "auth" block
+  //! need a server of their own (the contract test makes one) and are skipped.
+  std::string api_key, api_key_b;
 };
 
 //! parity_report.v1: {schema, a, b, fixtures, matched, skipped, rows: [{fixture, match, status_a,
