@@ -38,20 +38,6 @@ std::string HostName(std::string_view host) {
   return AsciiLower(host);
 }
 
-bool IsLoopbackName(const std::string& name) {
-  if (name == "localhost" || name.ends_with(".localhost") || name == "::1") return true;
-  return name.starts_with("127.") &&
-         std::all_of(name.begin(), name.end(), [](char c) { return c == '.' || std::isdigit(c); });
-}
-
-//! The media type of a content-type header, lower-case: "application/json".
-std::string MediaType(std::string_view content_type) {
-  std::string_view t = content_type.substr(0, content_type.find(';'));
-  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-  return AsciiLower(t);
-}
-
 bool Contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
@@ -76,6 +62,13 @@ std::string RouteName(const HttpRequest& req, const Router::Match& match) {
 }
 
 }  // namespace
+
+bool IsLoopbackName(std::string_view name) {
+  if (name == "localhost" || name.ends_with(".localhost") || name == "::1") return true;
+  return name.starts_with("127.") && std::all_of(name.begin(), name.end(), [](char c) {
+           return c == '.' || std::isdigit(static_cast<unsigned char>(c));
+         });
+}
 
 RequestGuard::RequestGuard(GuardOptions options, auth::KeyStore* keys,
                            std::function<void(const AuthFailureEvent&)> on_auth_failure)

@@ -19,7 +19,7 @@
 // lakehouse_http_refused_total{reason}.
 //
 // Thread-safety: Admit may be called concurrently (from the I/O threads); it never blocks
-// beyond a short mutex and one fstat of the key store.
+// beyond short mutexes (the key store's reader lock, a limiter shard).
 #pragma once
 
 #include <functional>
@@ -34,6 +34,10 @@
 #include "gateway/http_server.h"
 
 namespace lakehouse {
+
+//! A name only this machine can reach: localhost (and *.localhost), 127.x.x.x, ::1 (lower-case,
+//! no port). The Host check accepts these always; `serve` allows auth off only on them.
+bool IsLoopbackName(std::string_view name);
 
 struct GuardOptions {
   bool auth_required = false;

@@ -45,8 +45,8 @@ struct Config {
   bool metrics_public = true;  // false: /metrics needs a read key when auth is required
   double rate_limit = 0;  // requests/s per key without its own, per address when anonymous; 0 off
   double rate_burst = 0;  // token bucket size; 0: one second's worth
-  int64_t max_expensive_per_key =
-      0;  // concurrent SQL/search/chat/iterate per key; 0: query_threads
+  // Concurrent SQL, search, chat and iterate requests per key; 0: query_threads.
+  int64_t max_expensive_per_key = 0;
   int64_t max_expensive_per_client = 0;  // the same per address for anonymous clients; 0: unbounded
   std::string tls_cert, tls_key;         // PEM files: serve HTTPS
   // [sql]

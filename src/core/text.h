@@ -13,6 +13,9 @@ namespace lakehouse {
 std::string AsciiLower(std::string_view s);
 //! ASCII case-insensitive equality.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+//! The media type of a Content-Type value, without parameters, trimmed and lower-cased:
+//! "Text/CSV; charset=utf-8" -> "text/csv".
+std::string MediaType(std::string_view content_type);
 
 //! True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past
 //! U+10FFFF).

@@ -13,6 +13,7 @@
 
 #include "core/file_io.h"
 #include "core/ids.h"
+#include "core/text.h"
 #include "query/csv_scan.h"
 #include "query/duckdb_handle.h"
 #include "storage/quarantine.h"
@@ -78,9 +79,7 @@ const std::vector<std::string>& IngestContentTypes() {
 }
 
 Result<IngestFormat> IngestFormatFromContentType(std::string_view content_type) {
-  std::string ct(content_type.substr(0, content_type.find(';')));
-  std::transform(ct.begin(), ct.end(), ct.begin(), [](unsigned char c) { return std::tolower(c); });
-  while (!ct.empty() && ct.back() == ' ') ct.pop_back();
+  const std::string ct = MediaType(content_type);
   for (const auto& t : kIngestTypes)
     if (ct == t.media_type) return t.format;
   return Status::UnsupportedMedia(fmt::format(

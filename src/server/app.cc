@@ -79,10 +79,6 @@ Result<std::vector<std::unique_ptr<ProcessLock>>> LockRoot(const Config& config,
   return locks;
 }
 
-bool IsLoopbackHost(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
-
 GuardOptions GuardOptionsOf(const Config& config) {
   GuardOptions g;
   g.auth_required = config.auth == "required";
@@ -101,7 +97,8 @@ GuardOptions GuardOptionsOf(const Config& config) {
 }  // namespace
 
 Status CheckExposure(const Config& config) {
-  if (config.auth != "off" || config.insecure || IsLoopbackHost(config.host)) return Status::OK();
+  if (config.auth != "off" || config.insecure || IsLoopbackName(AsciiLower(config.host)))
+    return Status::OK();
   return Status::PermissionDenied(fmt::format(
       "refusing to serve {} with authentication off: anyone who can reach it could read and "
       "change everything. Create a key (lakehouse keys create --root {} --name NAME --scopes "
