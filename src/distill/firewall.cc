@@ -133,6 +133,13 @@ bool PlainPhoneAt(std::string_view t, size_t i) {
   return (digits == 10 || digits == 11) && textscan::PhoneDigits(t.substr(i, j - i)) != 0;
 }
 
+// True when the token at `i` continues an identifier joined by an underscore ("eml_26844128-14",
+// a record id whose hex happens to be all digits): not a number someone wrote. An underscore
+// after a space ("_757-555-0188_", Markdown italics) still starts a token.
+bool InIdentifier(std::string_view t, size_t i) {
+  return i >= 2 && t[i - 1] == '_' && IsAlnumC(t[i - 2]);
+}
+
 // Calls `fn(i)` at every place a digit-shaped token can start: a digit, '+' or '(' that
 // does not continue a word. Stops when `fn` answers true.
 template <typename Fn>
@@ -344,7 +351,8 @@ TextFindings ScanText(std::string_view raw) {
     AnyTokenStart(text, [&](size_t i) {
       f.address = f.address || AddressAt(text, i);
       if (digits >= 9) f.ssn = f.ssn || SsnAt(text, i);
-      if (digits >= 10) f.phone = f.phone || NanpAt(text, i) || PlainPhoneAt(text, i);
+      if (digits >= 10)
+        f.phone = f.phone || (!InIdentifier(text, i) && (NanpAt(text, i) || PlainPhoneAt(text, i)));
       if (digits >= 7) f.phone = f.phone || InternationalAt(text, i);
       return f.address && f.ssn && f.phone;
     });
