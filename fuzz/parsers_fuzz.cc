@@ -4,7 +4,8 @@
 //   0 record log:     records returned + valid_bytes never exceed the input; re-framing the
 //                     returned bodies reproduces exactly the valid prefix
 //   1 JSON escaping:  the escaped text is always a valid JSON string
-//   2 query strings:  parse never fails; percent-decoding never grows the text
+//   2 query strings:  parse never fails; percent-decoding never grows the text; a
+//                     Retry-After value (seconds or HTTP date) is never a negative wait
 //   3 payload filter: compile any JSON; a compiled filter matches any JSON payload safely
 //   4 hash embedder:  any bytes embed to a finite, unit-or-zero vector
 //   5 extract_json:   a match is an object, and extracting from its own serialisation
@@ -35,6 +36,7 @@
 #include "auth/keys.h"
 #include "core/clock.h"
 #include "core/fields.h"
+#include "core/http_client.h"
 #include "core/json.h"
 #include "distill/evidence.h"
 #include "distill/evidence_view.h"
@@ -80,6 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto q = ParseQueryString(in);
       Check(PercentDecode(in, false).size() <= in.size());
       (void)q;
+      if (auto wait = ParseRetryAfter(in, 1793000000000)) Check(wait->count() >= 0);
       break;
     }
     case 3: {

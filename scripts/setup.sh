@@ -116,7 +116,23 @@ install_hnswlib() {
   log "hnswlib 0.8 headers: installed into third_party/hnswlib"
 }
 
+# The judges of our OpenAI- and Ollama-compatible wire (tests/sdk/sdk_test.mjs): the official
+# SDKs, pinned, installed without their scripts into third_party/node (git-ignored).
+SDK_DIR="$ROOT/third_party/node"
+SDK_PKGS="openai@7.59.0 ollama@0.6.4"
+install_sdks() {
+  if [ "$(node -p "require('$SDK_DIR/node_modules/openai/package.json').version + ' ' + require('$SDK_DIR/node_modules/ollama/package.json').version" 2>/dev/null)" = "7.59.0 0.6.4" ]; then
+    log "openai and ollama SDKs: present"
+    return
+  fi
+  log "openai and ollama SDKs: installing $SDK_PKGS"
+  mkdir -p "$SDK_DIR"
+  [ -f "$SDK_DIR/package.json" ] || echo '{"private": true}' > "$SDK_DIR/package.json"
+  npm install --prefix "$SDK_DIR" --ignore-scripts --no-audit --no-fund --silent $SDK_PKGS >/dev/null
+}
+
 install_apt
 install_npm
 install_duckdb
 install_hnswlib
+install_sdks

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,7 +22,7 @@
 namespace lakehouse {
 
 struct ChatMessage {
-  std::string role;  // system | user | assistant
+  std::string role;  // system | user | assistant | tool (OpenAI's developer arrives as system)
   std::string content;
 };
 
@@ -29,7 +30,14 @@ struct ChatRequest {
   std::string model;  // "provider/model" at the dispatcher; the bare model at a provider
   std::vector<ChatMessage> messages;
   std::optional<double> temperature;
-  std::optional<int64_t> max_tokens;
+  std::optional<int64_t> max_tokens;  // max_tokens, or OpenAI's newer max_completion_tokens
+  std::optional<double> top_p;
+  std::optional<int64_t> seed;
+  std::vector<std::string> stop;  // up to 4 sequences
+  std::string user;               // the end user, passed on to providers that take it
+  //! null (text), {"type": "json_object"} or {"type": "json_schema", "json_schema": {name,
+  //! schema, strict?}}: passed to OpenAI-compatible providers as is, to Ollama as `format`.
+  Json response_format;
 };
 
 struct ChatUsage {
@@ -50,6 +58,10 @@ struct ProviderCall {
   std::optional<std::chrono::milliseconds> retry_after;
 };
 
+//! Receives a streamed answer's text as the provider produces it; false: the receiver has
+//! gone (the client disconnected), stop.
+using ChatDeltaSink = std::function<bool(std::string_view delta)>;
+
 class ChatProvider {
  public:
   virtual ~ChatProvider() = default;
@@ -58,10 +70,19 @@ class ChatProvider {
   //! Models this deployment allows; empty: any model name is passed through.
   virtual std::vector<std::string> models() const = 0;
   virtual ProviderCall Complete(const ChatRequest& request) = 0;
+  //! The same call, handing the answer's text to `sink` as it arrives (the provider's own
+  //! stream), and returning the whole reply as Complete does. The default calls Complete and
+  //! hands over the content in one piece.
+  virtual ProviderCall Stream(const ChatRequest& request, const ChatDeltaSink& sink);
 };
 
+//! `text` in pieces of whole words of about `size` bytes: how local/planner streams.
+std::vector<std::string_view> TextPieces(std::string_view text, size_t size = 24);
+
 //! Parses an OpenAI chat-completions request body: {model?, messages: [{role, content}],
-//! temperature?, max_tokens?, stream?}. Errors name the field.
+//! temperature?, top_p?, seed?, stop?, user?, max_tokens? | max_completion_tokens?,
+//! response_format?, n? (1), stream?}; content a string or text parts; developer -> system.
+//! Errors name the field.
 Result<ChatRequest> ParseChatRequest(const Json& body, bool* stream);
 
 //! [{role, content}], as every provider wire and the _kb line write messages.

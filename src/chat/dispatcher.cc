@@ -1,7 +1,6 @@
 #include "chat/dispatcher.h"
 
 #include <cstdlib>
-#include <random>
 #include <thread>
 
 #include <fmt/format.h>
@@ -59,11 +58,8 @@ std::string HowToConfigure(const std::string& provider) {
 }
 
 std::chrono::milliseconds Backoff(const Config& c, int attempt) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  const double cap = std::min<double>(static_cast<double>(c.chat_retry_max_ms),
-                                      static_cast<double>(c.chat_retry_base_ms) * (1 << attempt));
-  std::uniform_real_distribution<double> jitter(0.0, cap);
-  return std::chrono::milliseconds(static_cast<int64_t>(jitter(rng)));
+  return JitteredBackoff(attempt, std::chrono::milliseconds(c.chat_retry_base_ms),
+                         std::chrono::milliseconds(c.chat_retry_max_ms));
 }
 
 }  // namespace
@@ -86,8 +82,9 @@ ChatDispatcher::ChatDispatcher(const Config& config, KbLog* kb) : config_(config
     }
     rc.models = SplitList(config.*s.models);
     rc.timeout = std::chrono::milliseconds(config.*s.timeout_ms);
+    rc.first_byte_timeout = std::chrono::milliseconds(config.providers_first_byte_timeout_ms);
     if (rc.url.empty() || (s.needs_key && rc.api_key.empty())) continue;
-    providers_[s.name] = MakeRemoteChatProvider(s.wire, std::move(rc));
+    AddProvider(MakeRemoteChatProvider(s.wire, std::move(rc)));
   }
   fallback_ = SplitList(config.chat_fallback);
 }
@@ -97,6 +94,21 @@ ChatDispatcher::~ChatDispatcher() = default;
 void ChatDispatcher::AddProvider(std::unique_ptr<ChatProvider> provider) {
   std::string name(provider->name());
   providers_[name] = std::move(provider);
+  if (name == "local") return;  // in process: nothing to break
+  CircuitBreaker::Options bo;
+  bo.failures = static_cast<int>(config_.providers_breaker_failures);
+  bo.cooldown = std::chrono::milliseconds(config_.providers_breaker_cooldown_ms);
+  breakers_[name] = std::make_unique<CircuitBreaker>("chat", name, bo);
+}
+
+CircuitBreaker* ChatDispatcher::BreakerOf(const std::string& provider) const {
+  auto it = breakers_.find(provider);
+  return it == breakers_.end() ? nullptr : it->second.get();
+}
+
+std::string ChatDispatcher::BreakerState(const std::string& provider) const {
+  const CircuitBreaker* b = BreakerOf(provider);
+  return b == nullptr ? "" : std::string(CircuitBreaker::StateName(b->state()));
 }
 
 std::string ChatDispatcher::DefaultModel() const {
@@ -117,8 +129,9 @@ Json ChatDispatcher::ProvidersJson() const {
     Json models = Json::array();
     if (it != providers_.end())
       for (const auto& m : it->second->models()) models.push_back(m);
-    list.push_back(
-        Json{{"name", name}, {"configured", it != providers_.end()}, {"models", models}});
+    Json entry{{"name", name}, {"configured", it != providers_.end()}, {"models", models}};
+    if (const CircuitBreaker* b = BreakerOf(name)) entry["breaker"] = b->ToJson();
+    list.push_back(std::move(entry));
   }
   for (const auto& [name, p] : providers_) {  // providers added beyond the known ones
     if (std::find(KnownChatProviders().begin(), KnownChatProviders().end(), name) !=
@@ -126,7 +139,9 @@ Json ChatDispatcher::ProvidersJson() const {
       continue;
     Json models = Json::array();
     for (const auto& m : p->models()) models.push_back(m);
-    list.push_back(Json{{"name", name}, {"configured", true}, {"models", models}});
+    Json entry{{"name", name}, {"configured", true}, {"models", models}};
+    if (const CircuitBreaker* b = BreakerOf(name)) entry["breaker"] = b->ToJson();
+    list.push_back(std::move(entry));
   }
   Json fallback = Json::array();
   for (const auto& f : fallback_) fallback.push_back(f);
@@ -165,6 +180,17 @@ Result<ChatDispatcher::Resolved> ChatDispatcher::Resolve(const std::string& full
 
 Result<ChatOutcome> ChatDispatcher::Complete(const ChatRequest& request,
                                              const ChatCallContext& context) {
+  return Run(request, context, nullptr);
+}
+
+Result<ChatOutcome> ChatDispatcher::Stream(const ChatRequest& request,
+                                           const ChatCallContext& context,
+                                           const ChatDeltaSink& sink) {
+  return Run(request, context, &sink);
+}
+
+Result<ChatOutcome> ChatDispatcher::Run(const ChatRequest& request, const ChatCallContext& context,
+                                        const ChatDeltaSink* sink) {
   const auto start = std::chrono::steady_clock::now();
   auto& metrics = MetricsRegistry::Global();
   std::vector<std::string> chain = {request.model.empty() ? DefaultModel() : request.model};
@@ -174,7 +200,9 @@ Result<ChatOutcome> ChatDispatcher::Complete(const ChatRequest& request,
   ChatOutcome out;
   std::vector<std::pair<std::string, Status>> failures;
   Result<ChatReply> answer = Status::Internal("no chat model tried");
-  for (size_t i = 0; i < chain.size() && !answer.ok(); ++i) {
+  bool relayed = false;        // a streamed piece reached the receiver: no retry, no fallback
+  bool receiver_gone = false;  // the receiver left mid-answer
+  for (size_t i = 0; i < chain.size() && !answer.ok() && !relayed; ++i) {
     const std::string& full = chain[i];
     auto resolved = Resolve(full);
     if (!resolved.ok()) {
@@ -187,10 +215,45 @@ Result<ChatOutcome> ChatDispatcher::Complete(const ChatRequest& request,
     ChatRequest call_req = request;
     call_req.model = resolved->model;
     const std::string provider(resolved->provider->name());
+    CircuitBreaker* breaker = BreakerOf(provider);
     for (int attempt = 0;; ++attempt) {
+      if (breaker != nullptr && !breaker->Allow()) {
+        failures.emplace_back(
+            full, Status::Unavailable(fmt::format(
+                      "chat provider {} is failing: its circuit breaker is open (probing again "
+                      "in {} ms)",
+                      provider, breaker->RetryIn().count())));
+        break;
+      }
       const auto t0 = std::chrono::steady_clock::now();
-      ProviderCall call = resolved->provider->Complete(call_req);
+      ProviderCall call;
+      if (sink != nullptr) {
+        // Relayed as it arrives; the first piece also marks the time to first byte.
+        call = resolved->provider->Stream(call_req, [&](std::string_view delta) {
+          if (!relayed) {
+            relayed = true;
+            metrics
+                .GetHistogram("lakehouse_chat_first_byte_seconds",
+                              "provider call: time to the first streamed piece", {"provider"},
+                              {provider}, DefaultLatencyBounds())
+                .Observe(static_cast<double>(MicrosSince(t0)) / 1e6);
+          }
+          receiver_gone = receiver_gone || !(*sink)(delta);
+          return !receiver_gone;
+        });
+      } else {
+        call = resolved->provider->Complete(call_req);
+      }
       ++out.attempts;
+      if (breaker != nullptr) {
+        const ErrorCode code = call.result.ok() ? ErrorCode::kOk : call.result.status().code();
+        if (call.result.ok())
+          breaker->Success();
+        else if (call.retryable && code != ErrorCode::kRateLimited && !receiver_gone)
+          breaker->Failure();  // transport, timeout, 5xx, a malformed answer
+        else
+          breaker->Neutral();  // the request's fault, a quota, or a client that left
+      }
       metrics
           .GetHistogram("lakehouse_chat_latency_seconds", "provider call latency", {"provider"},
                         {provider}, DefaultLatencyBounds())
@@ -206,7 +269,8 @@ Result<ChatOutcome> ChatDispatcher::Complete(const ChatRequest& request,
         break;
       }
       const Status st = call.result.status();
-      if (!call.retryable || attempt >= config_.chat_max_retries) {
+      if (!call.retryable || attempt >= config_.chat_max_retries || relayed ||
+          (breaker != nullptr && breaker->state() == CircuitBreaker::State::kOpen)) {
         failures.emplace_back(full, st);
         break;
       }

@@ -11,7 +11,12 @@
 //     honoured instead; a longer one moves on to the fallback;
 //  3. answers the first success, with which model answered and what failed before it.
 // When every model fails, the error names each one; if none was reachable it is a 503
-// naming the providers, never a hang (each provider call has its timeout).
+// naming the providers, never a hang (each provider call has its timeout and first-byte
+// timeout). Each remote provider has a circuit breaker (core/circuit_breaker.h): while it
+// is open the provider is skipped at once, as if unreachable, and the chain moves on.
+// Streaming (a sink): the provider's stream is relayed as it arrives; retries and
+// fallbacks happen only while nothing has been relayed, since a client cannot take back
+// half an answer.
 // Every call appends a chat_turn.v1 line to _kb/chat_turns.jsonl and updates metrics
 // (requests, latency, tokens per provider).
 //
@@ -25,6 +30,7 @@
 #include <vector>
 
 #include "chat/chat.h"
+#include "core/circuit_breaker.h"
 #include "core/config.h"
 #include "storage/kb_log.h"
 
@@ -58,11 +64,17 @@ class ChatDispatcher {
   void AddProvider(std::unique_ptr<ChatProvider> provider);
 
   Result<ChatOutcome> Complete(const ChatRequest& request, const ChatCallContext& context = {});
+  //! The same call, relaying the answer's text to `sink` as the provider streams it.
+  Result<ChatOutcome> Stream(const ChatRequest& request, const ChatCallContext& context,
+                             const ChatDeltaSink& sink);
 
   //! The model an empty `model` means.
   std::string DefaultModel() const;
-  //! {default_model, fallback, providers: [{name, configured, models}]}
+  //! {default_model, fallback, providers: [{name, configured, models, breaker?}]}; breaker
+  //! is {state, consecutive_failures, failures_to_open, retry_in_ms?} for remote providers.
   Json ProvidersJson() const;
+  //! The breaker state of a provider ("closed", "half_open", "open"), "" when it has none.
+  std::string BreakerState(const std::string& provider) const;
 
   //! Sleep hook (tests replace it to run retries without waiting).
   std::function<void(std::chrono::milliseconds)> sleep;
@@ -73,10 +85,14 @@ class ChatDispatcher {
     std::string model;  // bare model name
   };
   Result<Resolved> Resolve(const std::string& full_model) const;
+  Result<ChatOutcome> Run(const ChatRequest& request, const ChatCallContext& context,
+                          const ChatDeltaSink* sink);
+  CircuitBreaker* BreakerOf(const std::string& provider) const;
 
   Config config_;
   KbLog* kb_;
   std::map<std::string, std::unique_ptr<ChatProvider>> providers_;
+  std::map<std::string, std::unique_ptr<CircuitBreaker>> breakers_;  // remote providers
   std::vector<std::string> fallback_;
 };
 

@@ -105,6 +105,15 @@ Result<Json> LocalPlanner::Plan(std::string_view kind, const Json& task) const {
       fmt::format("local/planner does not plan '{}' tasks (fill, email, playbook)", kind));
 }
 
+ProviderCall LocalPlanner::Stream(const ChatRequest& request, const ChatDeltaSink& sink) {
+  ProviderCall call = Complete(request);
+  if (call.result.ok()) {
+    for (std::string_view piece : TextPieces(call.result->content))
+      if (!sink(piece)) break;
+  }
+  return call;
+}
+
 ProviderCall LocalPlanner::Complete(const ChatRequest& request) {
   ProviderCall call;
   int64_t prompt_tokens = 0;

@@ -28,6 +28,8 @@ class LocalPlanner final : public ChatProvider {
   std::string_view name() const override { return "local"; }
   std::vector<std::string> models() const override { return {"planner"}; }
   ProviderCall Complete(const ChatRequest& request) override;
+  //! The answer in pieces of a few words (TextPieces), as a remote model would stream it.
+  ProviderCall Stream(const ChatRequest& request, const ChatDeltaSink& sink) override;
 
   //! The planner's answer for one task, as the JSON object it would send.
   Result<Json> Plan(std::string_view kind, const Json& task) const;

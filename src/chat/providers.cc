@@ -1,22 +1,18 @@
 #include "chat/providers.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <fmt/format.h>
 
+#include "core/clock.h"
 #include "core/http_client.h"
 
 namespace lakehouse {
 namespace {
 
-// "Retry-After: 3" (seconds) or an HTTP date (treated as 1 s: we do not parse dates).
 std::optional<std::chrono::milliseconds> RetryAfter(const HttpClientResponse& r) {
-  const std::string v = r.Header("retry-after");
-  if (v.empty()) return std::nullopt;
-  char* end = nullptr;
-  const double secs = std::strtod(v.c_str(), &end);
-  if (end == v.c_str() || secs < 0) return std::chrono::milliseconds(1000);
-  return std::chrono::milliseconds(static_cast<int64_t>(secs * 1000));
+  return ParseRetryAfter(r.Header("retry-after"), SystemClock::Get().NowMillis());
 }
 
 // The provider's own error text, from {"error": "..."} or {"error": {"message": "..."}}.
@@ -33,6 +29,96 @@ std::string ProviderMessage(const std::string& body) {
   return body.substr(0, 200);
 }
 
+// A provider's stream, parsed as its bytes arrive: OpenAI's server-sent events
+// ("data: {chunk}" lines, "data: [DONE]"; usage in the last chunk when include_usage) or
+// Ollama's NDJSON ({"message": {"content"}, "done"}, counts on the done line). Each piece of
+// text goes to the sink at once; the whole reply is assembled for the caller.
+class StreamParser {
+ public:
+  StreamParser(ChatWire wire, const ChatDeltaSink* sink) : wire_(wire), sink_(sink) {}
+
+  bool Feed(std::string_view bytes) {
+    pending_.append(bytes);
+    size_t start = 0;
+    for (size_t nl = pending_.find('\n', start); nl != std::string::npos;
+         nl = pending_.find('\n', start)) {
+      std::string_view line(pending_.data() + start, nl - start);
+      start = nl + 1;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (!Line(line)) {
+        gone_ = true;
+        return false;
+      }
+    }
+    pending_.erase(0, start);
+    return true;
+  }
+
+  Result<ChatReply> Finish(const std::string& provider) {
+    if (!pending_.empty() && !Line(pending_)) gone_ = true;
+    pending_.clear();
+    if (!error_.empty())
+      return Status::BadGateway(
+          fmt::format("chat provider {} failed mid-stream: {}", provider, error_));
+    if (!any_)
+      return Status::BadGateway(
+          fmt::format("chat provider {} answered 200 with a stream that held no answer", provider));
+    return reply_;
+  }
+  bool receiver_gone() const { return gone_; }
+
+ private:
+  // False when the sink says its receiver is gone.
+  bool Line(std::string_view line) {
+    if (wire_ == ChatWire::kOpenAi) {
+      if (line.rfind("data:", 0) != 0) return true;  // comments (": keep-alive"), event names
+      line.remove_prefix(5);
+      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+      if (line == "[DONE]") return true;
+    }
+    if (line.empty()) return true;
+    auto j = ParseJson(line);
+    if (!j.ok() || !j->is_object()) return true;  // not ours to judge: skip
+    any_ = true;
+    std::string delta;
+    if (auto e = j->find("error"); e != j->end() && !e->is_null()) {
+      error_ = e->is_string() ? e->get<std::string>() : StringField(*e, "message");
+      if (error_.empty()) error_ = e->dump();
+      return true;
+    }
+    if (wire_ == ChatWire::kOllama) {
+      if (auto m = j->find("message"); m != j->end() && m->is_object())
+        delta = StringField(*m, "content");
+      if (j->value("done", false)) {
+        reply_.finish_reason = j->value("done_reason", std::string("stop"));
+        reply_.usage.prompt_tokens = j->value("prompt_eval_count", int64_t{0});
+        reply_.usage.completion_tokens = j->value("eval_count", int64_t{0});
+      }
+    } else {
+      if (auto c = j->find("choices"); c != j->end() && c->is_array() && !c->empty()) {
+        const Json& c0 = (*c)[0];
+        if (c0.contains("delta") && c0["delta"].is_object())
+          delta = StringField(c0["delta"], "content");
+        if (c0.contains("finish_reason") && c0["finish_reason"].is_string())
+          reply_.finish_reason = c0["finish_reason"].get<std::string>();
+      }
+      if (auto u = j->find("usage"); u != j->end() && u->is_object()) {
+        reply_.usage.prompt_tokens = u->value("prompt_tokens", int64_t{0});
+        reply_.usage.completion_tokens = u->value("completion_tokens", int64_t{0});
+      }
+    }
+    if (delta.empty()) return true;
+    reply_.content += delta;
+    return sink_ == nullptr || (*sink_)(delta);
+  }
+
+  ChatWire wire_;
+  const ChatDeltaSink* sink_;
+  std::string pending_, error_;
+  ChatReply reply_;
+  bool any_ = false, gone_ = false;
+};
+
 class RemoteChatProvider final : public ChatProvider {
  public:
   RemoteChatProvider(ChatWire wire, RemoteProviderConfig config)
@@ -42,7 +128,15 @@ class RemoteChatProvider final : public ChatProvider {
   std::string_view name() const override { return config_.name; }
   std::vector<std::string> models() const override { return config_.models; }
 
-  ProviderCall Complete(const ChatRequest& req) override {
+  ProviderCall Complete(const ChatRequest& req) override { return Call(req, nullptr); }
+  ProviderCall Stream(const ChatRequest& req, const ChatDeltaSink& sink) override {
+    return Call(req, &sink);
+  }
+
+ private:
+  // One call; with a sink, the provider's own stream (OpenAI's SSE, Ollama's NDJSON) is
+  // parsed as it arrives and each piece of text handed on.
+  ProviderCall Call(const ChatRequest& req, const ChatDeltaSink* sink) {
     ProviderCall call;
     Json body = Json::object();
     body["model"] = req.model;
@@ -50,26 +144,48 @@ class RemoteChatProvider final : public ChatProvider {
     std::string url;
     if (wire_ == ChatWire::kOllama) {
       url = config_.url + "/api/chat";
-      body["stream"] = false;
+      body["stream"] = sink != nullptr;
       Json options = Json::object();
       if (req.temperature) options["temperature"] = *req.temperature;
       if (req.max_tokens) options["num_predict"] = *req.max_tokens;
+      if (req.top_p) options["top_p"] = *req.top_p;
+      if (req.seed) options["seed"] = *req.seed;
+      if (!req.stop.empty()) options["stop"] = req.stop;
       if (!options.empty()) body["options"] = options;
+      // Ollama's structured outputs: "json", or the JSON Schema itself.
+      if (req.response_format.is_object()) {
+        body["format"] = StringField(req.response_format, "type") == "json_schema"
+                             ? req.response_format["json_schema"]["schema"]
+                             : Json("json");
+      }
     } else {
       url = config_.url + "/chat/completions";
       if (req.temperature) body["temperature"] = *req.temperature;
       if (req.max_tokens) body["max_tokens"] = *req.max_tokens;
+      if (req.top_p) body["top_p"] = *req.top_p;
+      if (req.seed) body["seed"] = *req.seed;
+      if (!req.stop.empty()) body["stop"] = req.stop;
+      if (!req.user.empty()) body["user"] = req.user;
+      if (req.response_format.is_object()) body["response_format"] = req.response_format;
+      if (sink != nullptr) {
+        body["stream"] = true;
+        body["stream_options"] = Json{{"include_usage", true}};
+      }
     }
     HttpCallOptions opt;
     opt.total_timeout = config_.timeout;
+    opt.first_byte_timeout = config_.first_byte_timeout;
+    StreamParser parser(wire_, sink);
+    if (sink != nullptr)
+      opt.on_body = [&parser](std::string_view bytes) { return parser.Feed(bytes); };
     if (!config_.api_key.empty())
       opt.headers.emplace_back("Authorization", "Bearer " + config_.api_key);
     if (config_.name == "openrouter") opt.headers.emplace_back("X-Title", "lakehouse");
-    auto r = HttpPostJson(url, DumpJson(body), opt);
+    auto r = pool_.Request("POST", url, DumpJson(body), opt);
     if (!r.ok()) {
       call.result = Status(r.status().code(),
                            fmt::format("chat provider {}: {}", config_.name, r.status().message()));
-      call.retryable = true;
+      call.retryable = !parser.receiver_gone();
       return call;
     }
     if (r->status == 429) {
@@ -93,13 +209,12 @@ class RemoteChatProvider final : public ChatProvider {
                                          config_.name, r->status, ProviderMessage(r->body)));
       return call;
     }
-    call.result = ParseReply(r->body);
+    call.result = sink != nullptr ? parser.Finish(config_.name) : ParseReply(r->body);
     // A 200 whose body is not the provider's shape is a broken upstream: worth a retry.
     call.retryable = !call.result.ok();
     return call;
   }
 
- private:
   Result<ChatReply> ParseReply(const std::string& text) const {
     auto bad = [&](const std::string& what) {
       return Status::BadGateway(
@@ -139,6 +254,7 @@ class RemoteChatProvider final : public ChatProvider {
 
   ChatWire wire_;
   RemoteProviderConfig config_;
+  HttpClientPool pool_;
 };
 
 }  // namespace
@@ -146,6 +262,55 @@ class RemoteChatProvider final : public ChatProvider {
 std::unique_ptr<ChatProvider> MakeRemoteChatProvider(ChatWire wire, RemoteProviderConfig config) {
   return std::make_unique<RemoteChatProvider>(wire, std::move(config));
 }
+
+namespace {
+
+// A message's content: a string, or OpenAI's array of content parts (text only), joined.
+Result<std::string> MessageContent(const Json& m, size_t i, const std::string& role) {
+  auto content = m.find("content");
+  // An assistant turn that only called tools has null content.
+  if ((content == m.end() || content->is_null()) && role == "assistant") return std::string();
+  if (content != m.end() && content->is_string()) return content->get<std::string>();
+  if (content == m.end() || !content->is_array())
+    return Status::InvalidArgument(
+        fmt::format("field 'messages[{}].content' must be a string or an array of text parts", i));
+  std::string text;
+  for (size_t p = 0; p < content->size(); ++p) {
+    const Json& part = (*content)[p];
+    const std::string type = part.is_object() ? StringField(part, "type") : "";
+    if (type != "text" || !part.contains("text") || !part["text"].is_string()) {
+      return Status::InvalidArgument(fmt::format(
+          "field 'messages[{}].content[{}]' must be {{\"type\": \"text\", \"text\": ...}}{}", i, p,
+          type.empty() || type == "text"
+              ? ""
+              : fmt::format(" (content parts of type '{}' are not supported)", type)));
+    }
+    if (!text.empty()) text += '\n';
+    text += part["text"].get<std::string>();
+  }
+  return text;
+}
+
+Result<Json> ResponseFormat(const Json& body) {
+  auto it = body.find("response_format");
+  if (it == body.end() || it->is_null()) return Json();
+  if (!it->is_object())
+    return Status::InvalidArgument("field 'response_format' must be an object with a 'type'");
+  const std::string type = StringField(*it, "type");
+  if (type == "text") return Json();
+  if (type == "json_object") return *it;
+  if (type == "json_schema") {
+    const Json schema = it->value("json_schema", Json());
+    if (!schema.is_object() || !schema.contains("schema") || !schema["schema"].is_object())
+      return Status::InvalidArgument(
+          "field 'response_format.json_schema.schema' must be a JSON Schema object");
+    return *it;
+  }
+  return Status::InvalidArgument(fmt::format(
+      "field 'response_format.type' must be text, json_object or json_schema, got '{}'", type));
+}
+
+}  // namespace
 
 Result<ChatRequest> ParseChatRequest(const Json& body, bool* stream) {
   ChatRequest req;
@@ -163,26 +328,65 @@ Result<ChatRequest> ParseChatRequest(const Json& body, bool* stream) {
     auto role = m.find("role");
     if (role == m.end() || !role->is_string())
       return Status::InvalidArgument(fmt::format("field 'messages[{}].role' must be a string", i));
-    const std::string r = role->get<std::string>();
-    if (r != "system" && r != "user" && r != "assistant") {
+    std::string r = role->get<std::string>();
+    if (r == "developer") r = "system";  // OpenAI's newer name for system instructions
+    if (r != "system" && r != "user" && r != "assistant" && r != "tool") {
       return Status::InvalidArgument(fmt::format(
-          "field 'messages[{}].role' must be system, user or assistant, got '{}'", i, r));
+          "field 'messages[{}].role' must be system, developer, user, assistant or tool, got '{}'",
+          i, r));
     }
-    auto content = m.find("content");
-    if (content == m.end() || !content->is_string()) {
-      return Status::InvalidArgument(
-          fmt::format("field 'messages[{}].content' must be a string", i));
-    }
-    req.messages.push_back({r, content->get<std::string>()});
+    LH_ASSIGN_OR_RETURN(std::string content, MessageContent(m, i, r));
+    req.messages.push_back({r, std::move(content)});
   }
-  if (auto t = body.find("temperature"); t != body.end() && !t->is_null()) {
-    if (!t->is_number()) return Status::InvalidArgument("field 'temperature' must be a number");
-    req.temperature = t->get<double>();
+  for (const char* field : {"temperature", "top_p"}) {
+    auto t = body.find(field);
+    if (t == body.end() || t->is_null()) continue;
+    if (!t->is_number())
+      return Status::InvalidArgument(fmt::format("field '{}' must be a number", field));
+    (std::string_view(field) == "top_p" ? req.top_p : req.temperature) = t->get<double>();
   }
   LH_ASSIGN_OR_RETURN(req.max_tokens, OptionalInt(body, "max_tokens"));
+  LH_ASSIGN_OR_RETURN(auto max_completion, OptionalInt(body, "max_completion_tokens"));
+  if (max_completion) req.max_tokens = max_completion;
+  if (req.max_tokens && *req.max_tokens < 1)
+    return Status::InvalidArgument("field 'max_tokens' must be at least 1");
+  LH_ASSIGN_OR_RETURN(req.seed, OptionalInt(body, "seed"));
+  LH_ASSIGN_OR_RETURN(auto user, OptionalString(body, "user"));
+  req.user = user.value_or("");
+  if (auto s = body.find("stop"); s != body.end() && !s->is_null()) {
+    if (s->is_string()) {
+      req.stop.push_back(s->get<std::string>());
+    } else if (s->is_array() && s->size() <= 4 &&
+               std::all_of(s->begin(), s->end(), [](const Json& x) { return x.is_string(); })) {
+      for (const Json& x : *s) req.stop.push_back(x.get<std::string>());
+    } else {
+      return Status::InvalidArgument(
+          "field 'stop' must be a string or an array of up to 4 strings");
+    }
+  }
+  LH_ASSIGN_OR_RETURN(auto n, OptionalInt(body, "n"));
+  if (n && *n != 1) return Status::InvalidArgument("field 'n' must be 1: one choice per request");
+  LH_ASSIGN_OR_RETURN(req.response_format, ResponseFormat(body));
   LH_ASSIGN_OR_RETURN(auto s, OptionalBool(body, "stream"));
   if (stream != nullptr) *stream = s.value_or(false);
   return req;
+}
+
+ProviderCall ChatProvider::Stream(const ChatRequest& request, const ChatDeltaSink& sink) {
+  ProviderCall call = Complete(request);
+  if (call.result.ok() && !call.result->content.empty()) sink(call.result->content);
+  return call;
+}
+
+std::vector<std::string_view> TextPieces(std::string_view c, size_t size) {
+  std::vector<std::string_view> pieces;
+  for (size_t at = 0; at < c.size();) {
+    size_t end = std::min(c.size(), at + size);
+    while (end < c.size() && c[end] != ' ' && end - at < size * 3) ++end;  // whole words
+    pieces.push_back(c.substr(at, end - at));
+    at = end;
+  }
+  return pieces;
 }
 
 Json ChatMessagesJson(const std::vector<ChatMessage>& messages) {

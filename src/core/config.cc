@@ -66,6 +66,7 @@ const std::vector<Setting>& Settings() {
       {"embed", "openai_url", "LAKEHOUSE_EMBED_OPENAI_URL", &Config::embed_openai_url},
       {"embed", "openai_api_key", "LAKEHOUSE_EMBED_OPENAI_API_KEY", &Config::embed_openai_api_key},
       {"embed", "timeout_ms", "LAKEHOUSE_EMBED_TIMEOUT_MS", &Config::embed_timeout_ms},
+      {"embed", "max_retries", "LAKEHOUSE_EMBED_MAX_RETRIES", &Config::embed_max_retries},
       {"validate", "radius_miles", "LAKEHOUSE_VALIDATE_RADIUS_MILES",
        &Config::validate_radius_miles},
       {"validate", "forbidden_phrases", "LAKEHOUSE_VALIDATE_FORBIDDEN_PHRASES",
@@ -94,6 +95,12 @@ const std::vector<Setting>& Settings() {
       {"chat", "max_retries", "LAKEHOUSE_CHAT_MAX_RETRIES", &Config::chat_max_retries},
       {"chat", "retry_base_ms", "LAKEHOUSE_CHAT_RETRY_BASE_MS", &Config::chat_retry_base_ms},
       {"chat", "retry_max_ms", "LAKEHOUSE_CHAT_RETRY_MAX_MS", &Config::chat_retry_max_ms},
+      {"providers", "first_byte_timeout_ms", "LAKEHOUSE_PROVIDERS_FIRST_BYTE_TIMEOUT_MS",
+       &Config::providers_first_byte_timeout_ms},
+      {"providers", "breaker_failures", "LAKEHOUSE_PROVIDERS_BREAKER_FAILURES",
+       &Config::providers_breaker_failures},
+      {"providers", "breaker_cooldown_ms", "LAKEHOUSE_PROVIDERS_BREAKER_COOLDOWN_MS",
+       &Config::providers_breaker_cooldown_ms},
       {"chat.ollama", "url", "LAKEHOUSE_CHAT_OLLAMA_URL", &Config::chat_ollama_url},
       {"chat.ollama", "api_key", "LAKEHOUSE_CHAT_OLLAMA_API_KEY", &Config::chat_ollama_api_key},
       {"chat.ollama", "models", "LAKEHOUSE_CHAT_OLLAMA_MODELS", &Config::chat_ollama_models},
@@ -290,6 +297,14 @@ Status Config::Validate() const {
     return Status::InvalidArgument("chat.max_retries must be 0..10");
   if (chat_retry_base_ms < 0 || chat_retry_max_ms < chat_retry_base_ms)
     return Status::InvalidArgument("chat.retry_base_ms must be >= 0 and <= chat.retry_max_ms");
+  if (embed_max_retries < 0 || embed_max_retries > 10)
+    return Status::InvalidArgument("embed.max_retries must be 0..10");
+  if (providers_first_byte_timeout_ms < 0)
+    return Status::InvalidArgument("providers.first_byte_timeout_ms must be >= 0 (0: off)");
+  if (providers_breaker_failures < 0)
+    return Status::InvalidArgument("providers.breaker_failures must be >= 0 (0: never opens)");
+  if (providers_breaker_cooldown_ms < 1)
+    return Status::InvalidArgument("providers.breaker_cooldown_ms must be >= 1");
   if (!chat_default_model.empty() && chat_default_model.find('/') == std::string::npos) {
     return Status::InvalidArgument(
         "chat.default_model must be provider/model, e.g. local/planner or "

@@ -65,6 +65,7 @@ struct Config {
   std::string embed_openai_url;      // empty: provider off
   std::string embed_openai_api_key;  // prefer the environment variable; never logged
   int64_t embed_timeout_ms = 30000;
+  int64_t embed_max_retries = 2;  // retryable failures (5xx, transport), backoff as chat's
   // [validate]
   int64_t validate_radius_miles = 50;
   // The fills ledger (validate/ledger.h) folds its commits into a new `fills` version when
@@ -90,6 +91,10 @@ struct Config {
   int64_t chat_max_retries = 2;
   int64_t chat_retry_base_ms = 250;
   int64_t chat_retry_max_ms = 4000;
+  // [providers]: every remote chat and embedding provider
+  int64_t providers_first_byte_timeout_ms = 20000;  // no byte this long: a failed call (0: off)
+  int64_t providers_breaker_failures = 5;           // consecutive failures that open the breaker
+  int64_t providers_breaker_cooldown_ms = 30000;    // open this long before a probe
   // [chat.<provider>]: url, api_key (prefer the environment; never logged), models
   // (comma-separated; empty accepts any), timeout_ms. ollama is on when its url is set;
   // the others when their api_key is set.

@@ -1,5 +1,6 @@
 #include "embed/embed_service.h"
 
+#include <cstdlib>
 #include <thread>
 #include <unordered_map>
 
@@ -49,6 +50,13 @@ Result<Embedder*> EmbedService::Resolve(const std::string& requested) {
   const std::string provider = model.substr(0, slash), name = model.substr(slash + 1);
   RemoteEmbedderOptions remote;
   remote.http.total_timeout = std::chrono::milliseconds(config_.embed_timeout_ms);
+  remote.http.first_byte_timeout =
+      std::chrono::milliseconds(config_.providers_first_byte_timeout_ms);
+  remote.max_retries = static_cast<int>(config_.embed_max_retries);
+  remote.retry_base = std::chrono::milliseconds(config_.chat_retry_base_ms);
+  remote.retry_max = std::chrono::milliseconds(config_.chat_retry_max_ms);
+  remote.breaker.failures = static_cast<int>(config_.providers_breaker_failures);
+  remote.breaker.cooldown = std::chrono::milliseconds(config_.providers_breaker_cooldown_ms);
   std::unique_ptr<Embedder> e;
   if (provider == "hash") {
     e = std::make_unique<HashEmbedder>(model, static_cast<int>(config_.embed_hash_dims));
@@ -66,6 +74,9 @@ Result<Embedder*> EmbedService::Resolve(const std::string& requested) {
     }
     remote.base_url = config_.embed_openai_url;
     remote.api_key = config_.embed_openai_api_key;
+    if (remote.api_key.empty()) {  // the variable every OpenAI client reads
+      if (const char* k = std::getenv("OPENAI_API_KEY")) remote.api_key = k;
+    }
     e = MakeOpenAIEmbedder(model, name, remote);
   } else {
     return Status::InvalidArgument(

@@ -63,6 +63,32 @@ HttpResponse HttpResponse::Text(int status, std::string text, std::string conten
   return r;
 }
 
+HttpResponse Buffered(HttpResponse response) {
+  if (!response.stream) return response;
+  class Collector final : public BodyWriter {
+   public:
+    explicit Collector(HttpResponse head) : head_(std::move(head)) {}
+    bool Write(std::string_view chunk) override {
+      if (!started_) head_.body.clear();
+      started_ = true;
+      head_.body.append(chunk);
+      return true;
+    }
+    bool started() const override { return started_; }
+    void Replace(HttpResponse response) override {
+      if (!started_) head_ = std::move(response);
+    }
+    HttpResponse head_;
+    bool started_ = false;
+  };
+  auto produce = std::move(response.stream);
+  response.stream = nullptr;
+  Collector c(std::move(response));
+  produce(c);
+  c.head_.stream = nullptr;
+  return std::move(c.head_);
+}
+
 HttpResponse HttpResponse::Error(const Status& status) {
   HttpResponse r = FromJson(status.http_status(), ErrorJson(status));
   // Busy or not ready yet (a full queue, an index being built): well-behaved clients back

@@ -49,11 +49,17 @@ struct HttpRequest {
   const std::string& Param(const std::string& name) const;
 };
 
+class BodyWriter;
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  //! Set: the body is produced while it is sent (SSE, NDJSON). The server calls it on the
+  //! handler's worker thread (routes that run inline cannot stream) and sends what it writes
+  //! as a chunked answer with this status and headers; `body` is ignored.
+  std::function<void(BodyWriter&)> stream;
 
   static HttpResponse FromJson(int status, const Json& value);
   //! A body that is already JSON text.
@@ -63,6 +69,28 @@ struct HttpResponse {
   //! The uniform error answer for a non-OK status.
   static HttpResponse Error(const Status& status);
 };
+
+//! Where a streamed answer's body goes (HttpResponse::stream). The status line and headers
+//! leave with the first Write, so until then the producer may still answer something else
+//! (an upstream that failed before its first byte becomes an ordinary error answer).
+//! Used by one thread, the producer's.
+class BodyWriter {
+ public:
+  virtual ~BodyWriter() = default;
+  //! Sends `chunk` now (one HTTP chunk) and waits until it is handed to the connection;
+  //! false once the client has gone or stopped reading: the producer should stop.
+  virtual bool Write(std::string_view chunk) = 0;
+  //! True once the first chunk, and with it the header, was sent.
+  virtual bool started() const = 0;
+  //! Before the first Write: `response` is the answer instead, its status and headers
+  //! what the first Write sends, or, when nothing is written, all of it (its body too).
+  //! Ignored once started.
+  virtual void Replace(HttpResponse response) = 0;
+};
+
+//! A streamed answer run to its end on this thread and collected into `body` (what a
+//! client would have read); any other answer as it is. For in-process callers and tests.
+HttpResponse Buffered(HttpResponse response);
 
 using HttpHandler = std::function<HttpResponse(HttpRequest&)>;
 

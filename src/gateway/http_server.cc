@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -49,6 +50,13 @@ struct ServerMetrics {
                      {"method", "route"}, {method, route}, DefaultLatencyBounds())
         .Observe(seconds);
   }
+  // Streamed answers: when the first chunk left, which is what a user waiting on it feels.
+  void ObserveFirstByte(const std::string& method, const std::string& route, int64_t micros) {
+    reg.GetHistogram("lakehouse_http_first_byte_seconds",
+                     "time to the first byte of streamed HTTP answers by route",
+                     {"method", "route"}, {method, route}, DefaultLatencyBounds())
+        .Observe(static_cast<double>(micros) / 1e6);
+  }
 };
 
 ServerMetrics& Metrics() {
@@ -81,6 +89,7 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
   std::atomic<int64_t> in_flight{0};
   std::atomic<bool> stopping{false};
+  std::atomic<bool> io_stopped{false};  // the I/O threads are gone: nothing posted runs
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stopped = false;
@@ -349,6 +358,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     WorkPool& pool = *server_.pools[static_cast<size_t>(route->options.work)];
     const bool queued = pool.TryPost([self = this->shared_from_this(), route] {
       HttpResponse resp = self->Invoke(*route);
+      if (resp.stream) return self->StreamAnswer(std::move(resp), route->pattern);
       asio::post(self->stream_.get_executor(), [self, resp = std::move(resp), route]() mutable {
         self->Reply(std::move(resp), route->pattern);
       });
@@ -383,30 +393,33 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     }
   }
 
-  void Reply(HttpResponse resp, const std::string& route_label) {
-    RemoveUpload();
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(11);
-    res->result(static_cast<unsigned>(resp.status));
-    res->set(http::field::server, "lakehouse");
-    res->set(http::field::content_type, resp.content_type);
-    res->set("X-Request-Id", req_.request_id);
-    for (auto& [k, v] : resp.headers) res->set(k, v);
-    for (auto& [k, v] : extra_headers_) res->set(k, v);
+  // The status line and headers every answer carries, streamed or not (on the strand).
+  template <typename Body>
+  void Head(http::response<Body>& res, const HttpResponse& resp) {
+    res.version(11);
+    res.result(static_cast<unsigned>(resp.status));
+    res.set(http::field::server, "lakehouse");
+    res.set(http::field::content_type, resp.content_type);
+    res.set("X-Request-Id", req_.request_id);
+    for (const auto& [k, v] : resp.headers) res.set(k, v);
+    for (const auto& [k, v] : extra_headers_) res.set(k, v);
     extra_headers_.clear();
     hold_.reset();  // the handler is done: its concurrency slot is free
     if (server_.stopping.load()) keep_alive_ = false;
-    res->keep_alive(keep_alive_);
-    if (resp.content_type.rfind("application/json", 0) == 0) RedactPaths(resp.body);
-    res->body() = std::move(resp.body);
-    res->prepare_payload();
+    res.keep_alive(keep_alive_);
+  }
 
+  // Metrics, the completion hook and the access log for one answered request (on the
+  // strand). `first_byte_us` >= 0 for a streamed answer: when its first chunk left.
+  void Record(const std::string& route_label, int status, size_t bytes,
+              int64_t first_byte_us = -1) {
     const double seconds = static_cast<double>(MicrosSince(start_)) / 1e6;
-    Metrics().Observe(req_.method, route_label, resp.status, seconds);
+    Metrics().Observe(req_.method, route_label, status, seconds);
+    if (first_byte_us >= 0) Metrics().ObserveFirstByte(req_.method, route_label, first_byte_us);
     if (server_.opt.on_request) {
       try {
         server_.opt.on_request(RequestRecord{
-            req_.method, route_label, req_.request_id, resp.status, seconds, req_.key_id,
+            req_.method, route_label, req_.request_id, status, seconds, req_.key_id,
             match_.route != nullptr && (match_.route->options.access == Access::kWrite ||
                                         match_.route->options.access == Access::kAdmin)});
       } catch (...) {
@@ -414,16 +427,154 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
       }
     }
     if (server_.opt.access_log) {
-      AccessLog().info("{} {} {} {} {}us rid={} from={}", req_.method, req_.target, resp.status,
-                       res->body().size(), static_cast<int64_t>(seconds * 1e6), req_.request_id,
-                       remote_);
+      if (first_byte_us >= 0) {
+        AccessLog().info("{} {} {} {} {}us first-byte={}us rid={} from={}", req_.method,
+                         req_.target, status, bytes, static_cast<int64_t>(seconds * 1e6),
+                         first_byte_us, req_.request_id, remote_);
+      } else {
+        AccessLog().info("{} {} {} {} {}us rid={} from={}", req_.method, req_.target, status, bytes,
+                         static_cast<int64_t>(seconds * 1e6), req_.request_id, remote_);
+      }
     }
+  }
+
+  void Reply(HttpResponse resp, const std::string& route_label) {
+    RemoveUpload();
+    auto res = std::make_shared<http::response<http::string_body>>();
+    Head(*res, resp);
+    if (resp.content_type.rfind("application/json", 0) == 0) RedactPaths(resp.body);
+    res->body() = std::move(resp.body);
+    res->prepare_payload();
+    Record(route_label, resp.status, res->body().size());
     http::async_write(stream_, *res,
                       [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
                         self->Finish();
                         if (ec || !res->keep_alive()) return self->Close();
                         self->ReadHeader();
                       });
+  }
+
+  // A streamed answer, on the handler's worker thread: each chunk is written on the strand
+  // while this thread waits, so a slow client slows its producer (bounded by the idle
+  // timeout) instead of filling memory.
+  class Writer final : public BodyWriter {
+   public:
+    Writer(Session& s, HttpResponse head) : s_(s), head_(std::move(head)) {}
+    bool Write(std::string_view chunk) override {
+      if (failed_) return false;
+      if (chunk.empty()) return true;  // an empty chunk would end the body
+      auto data = std::make_shared<std::string>(chunk);
+      const bool first = !started_;
+      if (first) {
+        started_ = true;
+        status_ = head_.status;
+        first_byte_us_ = MicrosSince(s_.start_);
+      }
+      bytes_ += chunk.size();
+      failed_ = !s_.OnStrand([self = s_.shared_from_this(), data, first,
+                              head = first ? std::make_shared<HttpResponse>(std::move(head_))
+                                           : nullptr](std::function<void(bool)> done) {
+        self->Lowest().expires_after(std::chrono::milliseconds(self->server_.opt.idle_timeout_ms));
+        auto write_chunk = [self, data, done] {
+          asio::async_write(self->stream_, http::make_chunk(asio::buffer(*data)),
+                            [data, done](beast::error_code ec, std::size_t) { done(!ec); });
+        };
+        if (!first) return write_chunk();
+        auto res = std::make_shared<http::response<http::empty_body>>();
+        self->Head(*res, *head);
+        res->set(http::field::cache_control, "no-cache");
+        res->set("X-Accel-Buffering", "no");  // proxies pass each chunk on at once
+        res->chunked(true);
+        auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+        http::async_write_header(self->stream_, *sr,
+                                 [res, sr, write_chunk, done](beast::error_code ec, std::size_t) {
+                                   if (ec) return done(false);
+                                   write_chunk();
+                                 });
+      });
+      return !failed_;
+    }
+    bool started() const override { return started_; }
+    void Replace(HttpResponse response) override {
+      if (started_) return;
+      head_ = std::move(response);
+      head_.stream = nullptr;
+    }
+
+    Session& s_;
+    HttpResponse head_;
+    bool started_ = false, failed_ = false;
+    int status_ = 200;
+    int64_t first_byte_us_ = -1;
+    size_t bytes_ = 0;
+  };
+
+  void StreamAnswer(HttpResponse resp, const std::string& label) {
+    auto produce = std::move(resp.stream);
+    resp.stream = nullptr;
+    Writer w(*this, std::move(resp));
+    try {
+      produce(w);
+    } catch (const std::exception& e) {
+      spdlog::error("stream of {} {} threw: {} (request {})", req_.method, label, e.what(),
+                    req_.request_id);
+      w.Replace(
+          HttpResponse::Error(Status::Internal(std::string("unexpected error: ") + e.what())));
+    }
+    auto self = this->shared_from_this();
+    if (!w.started_) {  // nothing was sent: an ordinary answer
+      HttpResponse answer = std::move(w.head_);
+      asio::post(stream_.get_executor(), [self, answer = std::move(answer), label]() mutable {
+        self->Reply(std::move(answer), label);
+      });
+      return;
+    }
+    const bool sent = !w.failed_;
+    const int status = w.status_;
+    const int64_t first_byte_us = w.first_byte_us_;
+    const size_t bytes = w.bytes_;
+    asio::post(stream_.get_executor(), [self, sent, status, label, first_byte_us, bytes] {
+      self->Record(label, status, bytes, first_byte_us);
+      if (!sent) return self->Close();  // the client went away mid-answer
+      self->Lowest().expires_after(std::chrono::milliseconds(self->server_.opt.idle_timeout_ms));
+      asio::async_write(self->stream_, http::make_chunk_last(),
+                        [self](beast::error_code ec, std::size_t) {
+                          self->Finish();
+                          if (ec || !self->keep_alive_) return self->Close();
+                          self->ReadHeader();
+                        });
+    });
+  }
+
+  // Runs `op` on the connection's strand and waits for it to call its completion. When the
+  // server stops before it runs, every copy of the completion is destroyed unused: the
+  // guard's deleter then answers false, so the waiting thread never hangs.
+  bool OnStrand(std::function<void(std::function<void(bool)>)> op) {
+    struct Waiter {
+      std::mutex mu;
+      std::condition_variable cv;
+      bool done = false, ok = false;
+      void Set(bool v) {
+        std::lock_guard lock(mu);
+        if (done) return;
+        done = true;
+        ok = v;
+        cv.notify_all();
+      }
+    };
+    auto waiter = std::make_shared<Waiter>();
+    std::shared_ptr<void> guard(nullptr, [waiter](void*) { waiter->Set(false); });
+    asio::post(stream_.get_executor(), [op = std::move(op), waiter, guard]() mutable {
+      op([waiter, guard](bool ok) { waiter->Set(ok); });
+    });
+    guard.reset();
+    std::unique_lock lock(waiter->mu);
+    // The I/O threads may stop (Stop past its grace period) with the op still queued: it
+    // would then only be destroyed when Stop, after joining this thread's pool, destroys
+    // the io_context. Look for that between waits.
+    while (!waiter->cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return waiter->done; }))
+      if (server_.io_stopped.load()) return false;
+    return waiter->ok;
   }
 
   // Answers name files relative to the root ("<root>/datasets/x"), never by the server's
@@ -615,6 +766,7 @@ void HttpServer::Stop() {
   s.ioc->stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
+  s.io_stopped.store(true);
   // Handlers still running past the grace period finish (they may post to the stopped
   // io_context, which only queues), then every remaining connection is closed.
   for (auto& pool : s.pools)

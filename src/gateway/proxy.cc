@@ -38,7 +38,8 @@ Counter& ErrorCounter(const std::string& service, const std::string& kind) {
 
 }  // namespace
 
-Upstream::Upstream(UpstreamOptions options) : options_(std::move(options)) {
+Upstream::Upstream(UpstreamOptions options)
+    : options_(std::move(options)), pool_(options_.max_idle_connections) {
   UpGauge(options_.service).Set(1);
 }
 
@@ -99,9 +100,9 @@ void Upstream::MarkDown(const std::string& why) {
   if (healthy_.exchange(false))
     spdlog::warn("upstream {} ({}) is down: {}", options_.service, options_.base_url, why);
   UpGauge(options_.service).Set(0);
+  pool_.Clear();  // their connections went with the process
   std::lock_guard lock(mu_);
   last_error_ = why;
-  idle_.clear();  // their connections went with the process
 }
 
 Json Upstream::StatusJson() const {
@@ -112,23 +113,6 @@ Json Upstream::StatusJson() const {
   j["healthy"] = healthy_.load();
   j["error"] = last_error_;
   return j;
-}
-
-std::unique_ptr<HttpSession> Upstream::Borrow() {
-  {
-    std::lock_guard lock(mu_);
-    if (!idle_.empty()) {
-      auto s = std::move(idle_.back());
-      idle_.pop_back();
-      return s;
-    }
-  }
-  return std::make_unique<HttpSession>();
-}
-
-void Upstream::Return(std::unique_ptr<HttpSession> session) {
-  std::lock_guard lock(mu_);
-  if (idle_.size() < options_.max_idle_connections) idle_.push_back(std::move(session));
 }
 
 HttpResponse Upstream::Failure(const Status& transport) const {
@@ -184,21 +168,41 @@ HttpResponse Upstream::Forward(const HttpRequest& req) {
   }
   const std::string& body = req.body_file.empty() ? req.body : body_from_file;
 
-  auto session = Borrow();
-  auto r = session->Request(req.method, options_.base_url + req.target, body, o);
-  if (!r.ok()) {
-    HttpResponse failed = Failure(r.status());  // 502 or 504 for the request that found out
-    if (r.status().code() != ErrorCode::kDeadlineExceeded) MarkDown(r.status().message());
-    return failed;  // the session is dropped with its broken connection
-  }
-  Return(std::move(session));
-  HttpResponse out;
-  out.status = r->status;
-  out.body = std::move(r->body);
-  out.content_type = r->Header("content-type");
-  for (auto& [name, value] : r->headers)
-    if (PassesThrough(name)) out.headers.emplace_back(name, value);
-  return out;
+  // The answer as a stream: an event stream or NDJSON goes on chunk by chunk (the header
+  // with the first), anything else is collected and answered whole, as before.
+  HttpResponse relay;
+  relay.stream = [this, method = req.method, url = options_.base_url + req.target,
+                  body = std::string(body), o = std::move(o)](BodyWriter& w) mutable {
+    auto head = [](const HttpClientResponse& r) {
+      HttpResponse out;
+      out.status = r.status;
+      out.content_type = r.Header("content-type");
+      for (const auto& [name, value] : r.headers)
+        if (PassesThrough(name)) out.headers.emplace_back(name, value);
+      return out;
+    };
+    o.stream_if = [&](const HttpClientResponse& r) {
+      const std::string type = r.Header("content-type");
+      if (type.rfind("text/event-stream", 0) != 0 && type.rfind("application/x-ndjson", 0) != 0)
+        return false;
+      w.Replace(head(r));
+      return true;
+    };
+    o.on_body = [&](std::string_view bytes) { return w.Write(bytes); };
+    auto r = pool_.Request(method, url, body, o);
+    if (!r.ok()) {
+      if (!w.started())
+        w.Replace(Failure(r.status()));  // 502 or 504 for the request that found out
+      if (r.status().code() != ErrorCode::kDeadlineExceeded && !w.started())
+        MarkDown(r.status().message());
+      return;
+    }
+    if (w.started()) return;
+    HttpResponse out = head(*r);
+    out.body = std::move(r->body);
+    w.Replace(std::move(out));
+  };
+  return relay;
 }
 
 }  // namespace lakehouse

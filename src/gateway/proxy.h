@@ -1,8 +1,9 @@
 // src/gateway/proxy.h: the gateway's side of split-service mode: forwarding a route group
 // to the process that serves it (`serve --upstream NAME=URL`, server/topology.h).
 //
-// One Upstream per proxied service: a pool of keep-alive client connections (HttpSession,
-// one per in-flight request, idle ones reused), a connect timeout and a total timeout, and
+// One Upstream per proxied service: a pool of keep-alive client connections
+// (HttpClientPool: one per in-flight request, idle ones reused), a connect timeout and a
+// total timeout, and
 // a health checker that polls the service's /readyz. What a client sees when the service
 // is not there, for that route group only (every other route keeps working):
 //   503 unavailable        the health check says it is down: answered at once (a dead
@@ -17,6 +18,8 @@
 // The request goes out as it came (method, path and query, body, content type, auth and
 // X-Request-Id, so the service logs and journals the same request id), and the answer
 // comes back as the service wrote it: the same bytes as the all-in-one server would send.
+// An event stream or NDJSON answer (streamed chat) is relayed chunk by chunk as it arrives,
+// so a client of the gateway sees the first token when a client of the service would.
 //
 // Thread-safety: Forward may be called concurrently.
 #pragma once
@@ -54,7 +57,9 @@ class Upstream {
 
   //! Starts the health checker (the first check runs before Start returns).
   void Start();
-  //! Sends `req` to the service and returns its answer, or the 502/503/504 above.
+  //! Sends `req` to the service and returns its answer, or the 502/503/504 above, as a
+  //! streamed answer (HttpResponse::stream: the call is made when the server runs it, on
+  //! the handler's thread; in-process callers use Buffered()).
   HttpResponse Forward(const HttpRequest& req);
   bool healthy() const { return healthy_.load(); }
   //! {service, url, healthy, error} for the gateway's /readyz.
@@ -62,8 +67,6 @@ class Upstream {
   const UpstreamOptions& options() const { return options_; }
 
  private:
-  std::unique_ptr<HttpSession> Borrow();
-  void Return(std::unique_ptr<HttpSession> session);
   void CheckHealth(HttpSession& session);
   void MarkDown(const std::string& why);
   HttpResponse Failure(const Status& transport) const;
@@ -71,8 +74,8 @@ class Upstream {
   UpstreamOptions options_;
   std::atomic<bool> healthy_{true};
   std::atomic<int64_t> last_check_ms_{0};  // steady clock
-  mutable std::mutex mu_;                  // guards idle_, last_error_, stopping_
-  std::vector<std::unique_ptr<HttpSession>> idle_;
+  HttpClientPool pool_;
+  mutable std::mutex mu_;  // guards last_error_, stopping_
   std::string last_error_;
   bool stopping_ = false;
   std::condition_variable cv_;

@@ -140,7 +140,7 @@ Json NormalizeVolatile(Json j, const KeySet& keys, bool round_floats) {
     for (auto& [k, v] : j.items()) {
       if (keys.count(k) && !v.is_null()) {
         v = "<volatile>";
-      } else if (round_floats && (k == "vector" || k == "embeddings")) {
+      } else if (round_floats && (k == "vector" || k == "embeddings" || k == "embedding")) {
         v = RoundNumbers(v, 1e5);
       } else if (round_floats && (k == "score" || k == "similarity") && v.is_number()) {
         v = std::round(v.get<double>() * 1000.0) / 1000.0;

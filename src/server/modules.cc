@@ -21,7 +21,7 @@ std::vector<std::unique_ptr<Module>> CreateModules(Services& s, const std::strin
                           s.ledger.get()};
   std::vector<std::unique_ptr<Module>> all;
   all.push_back(NewCatalogModule({s.catalog.get()}));
-  all.push_back(NewChatModule({s.chat.get()}));
+  all.push_back(NewChatModule({s.chat.get(), s.embed.get()}));
   all.push_back(NewCommitModule(commit));
   all.push_back(NewDistillModule({s.kb.get(), s.config.root}));
   all.push_back(NewEmbedModule({s.embed.get()}));

@@ -272,8 +272,9 @@ TEST(ChatHttp, OpenAiShapeAndStreaming) {
   EXPECT_TRUE(sse.body.ends_with("data: [DONE]\n\n"));
   auto bad = c.PostJson("/v1/chat", Json{{"messages", {{{"role", "robot"}, {"content", "x"}}}}});
   EXPECT_EQ(bad.status, 400);
-  EXPECT_EQ(bad.json()["error"]["message"],
-            "field 'messages[0].role' must be system, user or assistant, got 'robot'");
+  EXPECT_EQ(
+      bad.json()["error"]["message"],
+      "field 'messages[0].role' must be system, developer, user, assistant or tool, got 'robot'");
 }
 
 }  // namespace

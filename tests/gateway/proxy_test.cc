@@ -44,7 +44,7 @@ TEST(Upstream, ForwardsTheRequestAsItCameAndTheAnswerAsItWent) {
   Upstream up(o);
   up.Start();
   EXPECT_TRUE(up.healthy());
-  auto res = up.Forward(Request("POST", "/v1/echo?x=1", "a,b\n1,2\n"));
+  auto res = Buffered(up.Forward(Request("POST", "/v1/echo?x=1", "a,b\n1,2\n")));
   EXPECT_EQ(res.status, 207);
   EXPECT_EQ(res.content_type, "application/json");
   auto body = Json::parse(res.body);
@@ -73,18 +73,18 @@ TEST(Upstream, ASlowServiceIs504AndAGoneOneIs502Then503) {
   o.health_interval = std::chrono::milliseconds(60000);  // only requests find out here
   Upstream up(o);
   up.Start();
-  auto slow = up.Forward(Request("GET", "/slow"));
+  auto slow = Buffered(up.Forward(Request("GET", "/slow")));
   EXPECT_EQ(slow.status, 504);
   EXPECT_THAT(slow.body, HasSubstr("the vector service"));
   EXPECT_THAT(slow.body, HasSubstr("did not answer within 200 ms"));
   EXPECT_TRUE(up.healthy());  // slow is not down
 
   service.reset();
-  auto gone = up.Forward(Request("GET", "/slow"));
+  auto gone = Buffered(up.Forward(Request("GET", "/slow")));
   EXPECT_EQ(gone.status, 502) << gone.body;
   EXPECT_THAT(gone.body, HasSubstr("bad_gateway"));
   EXPECT_FALSE(up.healthy());
-  auto next = up.Forward(Request("GET", "/slow"));
+  auto next = Buffered(up.Forward(Request("GET", "/slow")));
   EXPECT_EQ(next.status, 503) << next.body;
   EXPECT_THAT(next.body, HasSubstr("is down"));
   EXPECT_EQ(up.StatusJson()["healthy"], false);

@@ -148,6 +148,32 @@ TEST_F(SplitTest, EveryFixtureMatchesAndAKilledServiceCostsOnlyItsRoutes) {
   EXPECT_EQ(status, 200);
 }
 
+// A streamed answer crosses the gateway as a stream: the same events, chunk by chunk.
+TEST_F(SplitTest, StreamedChatIsRelayedThroughTheGateway) {
+  const Json ask{{"model", "local/planner"},
+                 {"stream", true},
+                 {"messages", {{{"role", "user"}, {"content", "2 forklift operators, nights"}}}}};
+  auto content = [](const std::string& body) {
+    std::string text;
+    int events = 0;
+    for (size_t at = body.find("data: {"); at != std::string::npos;
+         at = body.find("data: {", at + 1)) {
+      ++events;
+      const Json j = Json::parse(body.substr(at + 6, body.find("\n\n", at) - at - 6));
+      if (!j["choices"].empty()) text += j["choices"][0]["delta"].value("content", "");
+    }
+    return std::make_pair(events, text);
+  };
+  auto via_gateway = HttpClient(gateway_->port()).PostJson("/v1/chat/completions", ask);
+  auto direct = HttpClient(single_->port()).PostJson("/v1/chat/completions", ask);
+  ASSERT_EQ(via_gateway.status, 200) << via_gateway.body;
+  EXPECT_EQ(via_gateway.headers["content-type"], "text/event-stream");
+  EXPECT_EQ(via_gateway.headers["transfer-encoding"], "chunked");
+  EXPECT_GE(content(via_gateway.body).first, 3);
+  EXPECT_EQ(content(via_gateway.body), content(direct.body));
+  EXPECT_EQ(via_gateway.body.substr(via_gateway.body.size() - 14), "data: [DONE]\n\n");
+}
+
 TEST_F(SplitTest, TheRootsLocksKeepIncompatibleServersOff) {
   // An all-in-one server on a root split services use.
   auto all = App::Create(TestConfig(split_root_->str()));
