@@ -93,12 +93,13 @@ void Report(benchmark::State& state, std::vector<double>& us) {
   state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
 }
 
-// range(0): 0 direct, 1 through Lakehouse.
+// range(0): 0 direct, 1 through Lakehouse, 2 Lakehouse answering itself (local/planner: the
+// server, admission and dispatcher without the second HTTP exchange).
 void Chat(benchmark::State& state) {
   Rig& rig = TheRig();
   const std::string url =
       (state.range(0) ? rig.lakehouse_url : rig.upstream_url) + "/chat/completions";
-  const std::string body = Body(false);
+  const std::string body = Body(false, state.range(0) == 2 ? "local/planner" : "openrouter/m");
   HttpSession session;
   HttpCallOptions o;
   std::vector<double> us;
