@@ -24,6 +24,7 @@ APT_PACKAGES=(
   libsqlite3-dev libssl-dev libicu-dev libphonenumber-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   wrk hyperfine jq
+  chromium
   clang-14 libclang-rt-14-dev
 )
 
@@ -116,19 +117,39 @@ install_hnswlib() {
   log "hnswlib 0.8 headers: installed into third_party/hnswlib"
 }
 
-# The judges of our OpenAI- and Ollama-compatible wire (tests/sdk/sdk_test.mjs): the official
-# SDKs, pinned, installed without their scripts into third_party/node (git-ignored).
+# npm packages used by tests and by the console, pinned, installed without their scripts into
+# third_party/node (git-ignored): `npm_pinned WHAT name@version...` installs those not there
+# at exactly that version.
 SDK_DIR="$ROOT/third_party/node"
-SDK_PKGS="openai@7.59.0 ollama@0.6.4"
-install_sdks() {
-  if [ "$(node -p "require('$SDK_DIR/node_modules/openai/package.json').version + ' ' + require('$SDK_DIR/node_modules/ollama/package.json').version" 2>/dev/null)" = "7.59.0 0.6.4" ]; then
-    log "openai and ollama SDKs: present"
+npm_pinned() {
+  local what="$1" missing=()
+  shift
+  for spec in "$@"; do
+    [ "$(node -p "require('$SDK_DIR/node_modules/${spec%@*}/package.json').version" 2>/dev/null)" = "${spec##*@}" ] ||
+      missing+=("$spec")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    log "$what: present"
     return
   fi
-  log "openai and ollama SDKs: installing $SDK_PKGS"
+  log "$what: installing ${missing[*]}"
   mkdir -p "$SDK_DIR"
   [ -f "$SDK_DIR/package.json" ] || echo '{"private": true}' > "$SDK_DIR/package.json"
-  npm install --prefix "$SDK_DIR" --ignore-scripts --no-audit --no-fund --silent $SDK_PKGS >/dev/null
+  npm install --prefix "$SDK_DIR" --ignore-scripts --no-audit --no-fund --silent "${missing[@]}" >/dev/null
+}
+
+# The judges of our OpenAI- and Ollama-compatible wire (tests/sdk/sdk_test.mjs): the official SDKs.
+install_sdks() { npm_pinned "openai and ollama SDKs" openai@7.59.0 ollama@0.6.4; }
+
+# The console (issue 20): uPlot, its charting library, compiled into the binary (so its two
+# files are checksummed: what ships is what was reviewed), and playwright-core, which drives
+# Debian's chromium in the browser tests (no browser download: --ignore-scripts).
+UPLOT_SHA1S="5b16e85a17eecc7bac76f68229682e426083ee3f  uPlot.iife.min.js
+67765ea7ba4809bf6f4bb691fac615673891c53c  uPlot.min.css"
+install_console_deps() {
+  npm_pinned "uplot and playwright-core" uplot@1.6.32 playwright-core@1.64.1
+  (cd "$SDK_DIR/node_modules/uplot/dist" && echo "$UPLOT_SHA1S" | sha1sum --quiet -c -) ||
+    { log "uplot checksum mismatch"; exit 1; }
 }
 
 install_apt
@@ -136,3 +157,4 @@ install_npm
 install_duckdb
 install_hnswlib
 install_sdks
+install_console_deps

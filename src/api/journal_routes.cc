@@ -108,6 +108,15 @@ class JournalModule final : public Module {
       if (!s.journal) return NotOpenHere("the journal");
       return HttpResponse::FromJson(200, s.journal->Stats());
     });
+    router.Add("GET", "/v1/observer/series", [s](HttpRequest& req) {
+      if (!s.observer) return NotOpenHere("the observer");
+      const std::string window = req.Query("window").value_or("15m");
+      const int seconds = window == "1m" ? 60 : window == "15m" ? 900 : window == "1h" ? 3600 : 0;
+      if (seconds == 0)
+        return HttpResponse::Error(Status::InvalidArgument(
+            "query parameter 'window' must be 1m, 15m or 1h, not '" + window + "'"));
+      return HttpResponse::FromJson(200, s.observer->Series(seconds, 60));
+    });
     router.Add("GET", "/v1/observer/summary", [s](HttpRequest&) {
       if (!s.observer) return NotOpenHere("the observer");
       return HttpResponse::FromJson(200, s.observer->Summary());

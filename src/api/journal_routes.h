@@ -1,5 +1,5 @@
 // src/api/journal_routes.h: GET /v1/journal (+ /follow, /stats), POST /v1/journal/events,
-// GET /v1/observer/summary, POST /v1/truth/claims, GET /v1/truth/{subject}.
+// GET /v1/observer/summary (+ /series), POST /v1/truth/claims, GET /v1/truth/{subject}.
 #pragma once
 
 #include <cstdint>

@@ -305,4 +305,40 @@ Json Observer::Summary() const {
   return out;
 }
 
+Json Observer::Series(int seconds, int points) const {
+  const int64_t now_s = options_.clock->NowMillis() / 1000;
+  const int step = std::max(1, seconds / std::max(1, points));
+  const int n = seconds / step;
+  Json out = Json::array();
+  std::lock_guard lock(data_mu_);
+  for (int p = 0; p < n; ++p) {
+    // Point p covers the `step` seconds ending at its `t` (the newest point ends now).
+    const int64_t last = now_s - static_cast<int64_t>(n - 1 - p) * step;
+    int64_t requests = 0, errors = 0, client_errors = 0;
+    std::vector<int64_t> latency;
+    for (int64_t sec = last - step + 1; sec <= last; ++sec) {
+      const Bucket& b = buckets_[static_cast<size_t>((sec % kSeconds + kSeconds) % kSeconds)];
+      if (b.second != sec) continue;
+      for (const auto& [name, r] : b.routes) {
+        for (const auto& [status, count] : r.by_status) {
+          requests += count;
+          if (status >= 500)
+            errors += count;
+          else if (status >= 400)
+            client_errors += count;
+        }
+        MergeHist(latency, r.latency);
+      }
+    }
+    out.push_back(Json{{"t", last},
+                       {"requests", requests},
+                       {"errors", errors},
+                       {"client_errors", client_errors},
+                       {"p50_ms", Quantile(latency, 0.50)},
+                       {"p95_ms", Quantile(latency, 0.95)},
+                       {"p99_ms", Quantile(latency, 0.99)}});
+  }
+  return Json{{"seconds", seconds}, {"step_seconds", step}, {"points", std::move(out)}};
+}
+
 }  // namespace lakehouse

@@ -54,6 +54,10 @@ class Observer {
   //! {windows: {"1m", "15m", "1h": {requests, by_route, validator_failures, chat, embed_cache}},
   //!  queue: {capacity, depth, offered, dropped, processed, errors}}
   Json Summary() const;
+  //! The last `seconds` as `points` points of every route together (what the console
+  //! charts): {seconds, step_seconds, points: [{t (epoch s, the point's last second),
+  //! requests, errors (5xx), client_errors (4xx), p50_ms, p95_ms, p99_ms (null: none)}]}.
+  Json Series(int seconds, int points) const;
   //! Waits for a full observer pass after this call: everything offered so far is
   //! processed and the minutes closed by now are written (tests).
   void Drain();

@@ -113,6 +113,7 @@ Json IngestReport::ToJson() const {
   j["rows_quarantined"] = rows_quarantined;
   j["row_count"] = row_count;
   j["quarantine"] = quarantine_key.empty() ? Json(nullptr) : Json(quarantine_key);
+  j["quarantined"] = quarantined;
   j["columns"] = ColumnsToJson(columns);
   j["elapsed_ms"] = std::round(elapsed_ms * 1000.0) / 1000.0;
   return j;
@@ -578,6 +579,7 @@ Result<IngestReport> Ingestor::Ingest(const std::string& dataset, IngestFormat f
                   report.rows_read, report.rows_ingested, report.rows_quarantined);
   }
   if (quarantine.count() > 0) report.quarantine_key = quarantine.key();
+  report.quarantined = quarantine.sample();
   report.columns = published->columns;
   report.elapsed_ms = static_cast<double>(MicrosSince(start)) / 1000.0;
   return report;

@@ -49,8 +49,9 @@ struct IngestReport {
   int64_t rows_read = 0;      // records in the file: always rows_ingested + rows_quarantined
   int64_t rows_ingested = 0;  // rows this file added
   int64_t rows_quarantined = 0;
-  int64_t row_count = 0;       // rows in the new version
-  std::string quarantine_key;  // empty when nothing was quarantined
+  int64_t row_count = 0;             // rows in the new version
+  std::string quarantine_key;        // empty when nothing was quarantined
+  Json quarantined = Json::array();  // the first records quarantined ({line_offset, reason, raw})
   std::vector<ColumnSchema> columns;
   double elapsed_ms = 0;
 

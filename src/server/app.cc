@@ -277,12 +277,7 @@ void App::AddProcessRoutes() {
                                   "text/plain; version=0.0.4; charset=utf-8");
       },
       metrics);
-  router_.Add(
-      "GET", "/",
-      [](HttpRequest&) {
-        return HttpResponse::Text(200, std::string(WebConsoleHtml()), "text/html; charset=utf-8");
-      },
-      fast);
+  AddConsoleRoutes(router_, fast);
 }
 
 void App::Stop() {

@@ -8,6 +8,7 @@
 #include "api/iterate_routes.h"
 #include "api/journal_routes.h"
 #include "api/memory_routes.h"
+#include "api/order_routes.h"
 #include "api/retrieve_routes.h"
 #include "api/sql_routes.h"
 #include "api/validate_routes.h"
@@ -34,6 +35,7 @@ std::vector<std::unique_ptr<Module>> CreateModules(Services& s, const std::strin
          s.Emit(std::move(type), std::move(subject), std::move(trace_id), std::move(payload));
        },
        s.corpora.get()}));
+  all.push_back(NewOrderModule({s.roster.get(), s.ledger.get()}));
   all.push_back(NewRetrieveModule(
       {s.embed.get(), s.vectors.get(), s.chat.get(), s.kb.get(), s.roster.get()}));
   all.push_back(NewSqlModule({s.query.get(), s.ingestor.get(), s.sql_limits()}));

@@ -36,6 +36,15 @@ void QuarantineWriter::Add(int64_t line_offset, std::string_view reason, std::st
     rec["raw_encoding"] = "base64";
   }
   rec["quarantined_at"] = FormatRfc3339Millis(clock_.NowMillis());
+  if (sample_.size() < kSampleSize) {
+    Json brief = Json{{"line_offset", line_offset}, {"reason", rec["reason"]}, {"raw", rec["raw"]}};
+    if (auto& r = brief["raw"].get_ref<std::string&>(); r.size() > 500) {
+      size_t cut = 500;  // on a character boundary: never inside a UTF-8 sequence
+      while (cut > 0 && (static_cast<unsigned char>(r[cut]) & 0xC0) == 0x80) --cut;
+      r.resize(cut);
+    }
+    sample_.push_back(std::move(brief));
+  }
   buffer_ += DumpJson(rec);
   buffer_ += '\n';
   ++count_;

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/status.h"
 #include "storage/object_store.h"
 
@@ -34,6 +35,10 @@ class QuarantineWriter {
   //! Appends the buffered records (fsync'd).
   Status Flush();
   int64_t count() const { return count_; }
+  //! The first kSampleSize records added ({line_offset, reason, raw}, raw cut at 500 bytes):
+  //! what an ingest report shows a person, who then reads the file for the rest.
+  const Json& sample() const { return sample_; }
+  static constexpr size_t kSampleSize = 20;
   //! The object key records go to ("_quarantine/2026/11/24/workers.jsonl").
   const std::string& key() const { return key_; }
 
@@ -45,6 +50,7 @@ class QuarantineWriter {
   std::string key_;
   std::string buffer_;
   int64_t count_ = 0;
+  Json sample_ = Json::array();
 };
 
 }  // namespace lakehouse

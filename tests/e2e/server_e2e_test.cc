@@ -45,6 +45,70 @@ TEST_F(ServerE2ETest, HealthReadyAndMetrics) {
   EXPECT_NE(ui.body.find("<title>Lakehouse</title>"), std::string::npos);
 }
 
+// The console: every screen's deep link answers the page (with its security headers), the
+// assets are served from the binary with an ETag and gzip, and nothing else is an asset.
+TEST_F(ServerE2ETest, ConsolePagesAndAssets) {
+  HttpClient c = server_->Client();
+  for (const char* path : {"/ui/orders", "/ui/orders/O000001", "/ui/workers/W0000001", "/ui/search",
+                           "/ui/data", "/ui/operations", "/ui"}) {
+    auto r = c.Get(path);
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_NE(r.body.find("<title>Lakehouse</title>"), std::string::npos) << path;
+    EXPECT_NE(r.headers["content-security-policy"].find("script-src 'self'"), std::string::npos);
+    EXPECT_NE(r.headers["content-security-policy"].find("frame-ancestors 'none'"),
+              std::string::npos);
+    EXPECT_EQ(r.headers["x-content-type-options"], "nosniff");
+  }
+  auto js = c.Get("/ui/assets/app.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.headers["content-type"], "text/javascript; charset=utf-8");
+  EXPECT_NE(js.body.find("import"), std::string::npos);
+  const std::string etag = js.headers["etag"];
+  ASSERT_FALSE(etag.empty());
+  auto again = c.Request("GET", "/ui/assets/app.js", "", {{"if-none-match", etag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+  auto gz = c.Request("GET", "/ui/assets/uplot.js", "", {{"accept-encoding", "gzip, br"}});
+  EXPECT_EQ(gz.status, 200);
+  EXPECT_EQ(gz.headers["content-encoding"], "gzip");
+  ASSERT_GE(gz.body.size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(gz.body[0]), 0x1f);  // gzip's magic bytes
+  EXPECT_EQ(static_cast<unsigned char>(gz.body[1]), 0x8b);
+  EXPECT_LT(gz.body.size(), c.Get("/ui/assets/uplot.js").body.size() / 2);
+  EXPECT_EQ(c.Get("/ui/assets/nope.js").status, 404);
+  EXPECT_EQ(c.Get("/ui/assets/index.html").status, 404);  // the page only at its routes
+  EXPECT_EQ(c.Get("/ui/nothing").status, 404);
+}
+
+// The observer's chart series: one point per step over the window, the newest last.
+TEST_F(ServerE2ETest, ObserverSeries) {
+  HttpClient c = server_->Client();
+  for (int i = 0; i < 3; ++i) c.Get("/v1/datasets");
+  c.Get("/v1/datasets/nope");
+  for (const auto& [window, step] :
+       std::vector<std::pair<std::string, int>>{{"1m", 1}, {"15m", 15}, {"1h", 60}}) {
+    auto r = c.Get("/v1/observer/series?window=" + window);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const Json j = r.json();
+    EXPECT_EQ(j["step_seconds"], step);
+    ASSERT_EQ(j["points"].size(), 60u);
+    EXPECT_LT(j["points"][0]["t"].get<int64_t>(), j["points"][59]["t"].get<int64_t>());
+  }
+  // The observer sees requests a moment after they are answered.
+  int64_t requests = 0, client_errors = 0;
+  for (int attempt = 0; attempt < 100 && client_errors == 0; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    requests = client_errors = 0;
+    const Json series = c.Get("/v1/observer/series?window=1h").json();
+    for (const Json& p : series["points"]) {
+      requests += p["requests"].get<int64_t>();
+      client_errors += p["client_errors"].get<int64_t>();
+    }
+  }
+  EXPECT_GE(requests, 4);
+  EXPECT_GE(client_errors, 1);
+}
+
 // X-Request-Id is echoed when the client sends one and generated otherwise.
 TEST_F(ServerE2ETest, RequestIds) {
   HttpClient c = server_->Client();

@@ -3,13 +3,13 @@
 // `lakehouse serve`, whose remote chat provider is a fake OpenAI-compatible server started
 // here (it answers with what it received, so the test sees what reached the provider).
 // Usage: node tests/sdk/sdk_test.mjs build/lakehouse   (exit 1 on the first failed check)
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { startServer } from '../console/harness.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(join(repo, 'third_party', 'node', 'package.json'));
@@ -74,24 +74,10 @@ const providerUrl = `http://127.0.0.1:${provider.address().port}`;
 
 // The server, on an empty root and a free port (read from its log).
 const root = mkdtempSync(join(tmpdir(), 'lakehouse-sdk-'));
-const server = spawn(binary, ['serve', '--root', root, '--port', '0', '--no-access-log'], {
-  env: { ...process.env, LAKEHOUSE_CHAT_OPENROUTER_URL: providerUrl,
-         LAKEHOUSE_CHAT_OPENROUTER_API_KEY: 'sk-upstream' },
-  stdio: ['ignore', 'pipe', 'pipe'],
+const server = await startServer(binary, root, [], {
+  env: { LAKEHOUSE_CHAT_OPENROUTER_URL: providerUrl, LAKEHOUSE_CHAT_OPENROUTER_API_KEY: 'sk-upstream' },
 });
-const port = await new Promise((resolvePort, reject) => {
-  let log = '';
-  const timer = setTimeout(() => reject(new Error(`no port in 60 s:\n${log}`)), 60000);
-  const onData = (d) => {
-    log += d;
-    const m = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-    if (m) { clearTimeout(timer); resolvePort(Number(m[1])); }
-  };
-  server.stdout.on('data', onData);
-  server.stderr.on('data', onData);
-  server.on('exit', (code) => reject(new Error(`server exited ${code}:\n${log}`)));
-});
-const base = `http://127.0.0.1:${port}`;
+const { base } = server;
 
 try {
   // ---- openai
@@ -185,7 +171,7 @@ try {
 } catch (err) {
   check(false, 'unexpected exception', err.stack);
 } finally {
-  server.kill('SIGTERM');
+  await server.stop();
   provider.close();
   rmSync(root, { recursive: true, force: true });
 }
