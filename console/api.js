@@ -63,3 +63,18 @@ export async function post(path, json, opts = {}) {
 }
 
 export const enc = encodeURIComponent;
+
+// Worker names, for lists of ids (candidates, placements): asked once per id per page load.
+const names = new Map();
+//! Makes sure the names of `ids` are known (one GET /v1/workers?ids=... for the new ones).
+export async function loadNames(ids, signal) {
+  const want = [...new Set(ids)].filter((id) => id && !names.has(id));
+  for (let i = 0; i < want.length; i += 500) {
+    const r = await api('/v1/workers?ids=' + want.slice(i, i + 500).map(enc).join(','), { signal });
+    if (!r.ok) return;
+    for (const w of r.data.workers) names.set(w.worker_id, `${w.first_name} ${w.last_name}`);
+    for (const id of r.data.missing) names.set(id, null);
+  }
+}
+//! "First Last", or '' when unknown.
+export function nameOf(id) { return names.get(id) || ''; }

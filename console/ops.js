@@ -121,7 +121,7 @@ export async function render(main, _params, ctx) {
     if (!r.ok) { set(distill, errorBox(r.error)); return; }
     set(distill, table([
       { label: 'Step', cell: ([k]) => k },
-      { label: 'Status', cell: ([, v]) => (v ? badge(v.status || (v.ok === false ? 'failed' : 'done'), v.status || 'done') : h('span', { class: 'muted' }, 'never run')) },
+      { label: 'Status', cell: ([, v]) => (v ? badge(receiptStatus(v)) : h('span', { class: 'muted' }, 'never run')) },
       { label: 'When', cell: ([, v]) => (v ? when(v.finished_at || v.at || v.started_at) : '—') },
       { label: 'Receipt', cell: ([, v]) => (v ? h('code', {}, brief(v)) : '') },
     ], Object.entries(r.data)));
@@ -166,6 +166,9 @@ export async function render(main, _params, ctx) {
   ctx.onCleanup(() => clearInterval(timer));
   follow();
 }
+
+//! An audit's PASS / FAIL, else "done" (a receipt is written when a step finishes).
+function receiptStatus(v) { return v.result ? String(v.result).toLowerCase() : 'done'; }
 
 function brief(v) {
   const keep = {};

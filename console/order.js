@@ -5,7 +5,7 @@
 // names), and commits; or asks the planner/model for a draft (POST /v1/iterate) and sees
 // every attempt with its errors before committing. Outreach emails are drafted, validated
 // live and recorded the same way.
-import { api, get, enc } from './api.js';
+import { api, get, enc, loadNames, nameOf } from './api.js';
 import { h, set, table, section, badge, num, fixed, when, toast, errorBox, debounce } from './dom.js';
 import { fillBar } from './orders.js';
 
@@ -20,17 +20,17 @@ export async function render(main, [orderId], ctx) {
   const email = h('div', { id: 'email' });
   main.append(head,
     h('div', { class: 'grid2' },
-      h('div', {},
-        section('Candidates', candidates),
-        section('Draft a fill with the model', draft)),
+      h('div', {}, section('Candidates', candidates)),
       h('div', {},
         section('Selection', selection),
+        section('Draft a fill with the model', draft),
         section('Placements', placements),
         section('Pathway', pathway),
         section('Outreach email', email))));
 
   async function loadOrder() {
     const d = await get(`/v1/orders/${enc(orderId)}`, { signal: ctx.signal });
+    await loadNames(d.placements.map((r) => r.worker_id), ctx.signal);
     state.order = d.order;
     const o = d.order;
     set(head, 
@@ -45,7 +45,7 @@ export async function render(main, [orderId], ctx) {
         fact('Certifications', o.required_certifications.join(', ') || 'none'),
         fact('Skills', o.required_skills.join(', ') || 'none')));
     set(placements, table([
-      { label: 'Worker', cell: (r) => h('a', { href: `/ui/workers/${enc(r.worker_id)}` }, r.worker_id) },
+      { label: 'Worker', cell: (r) => workerLink(r.worker_id) },
       { label: 'Fill', cell: (r) => r.fill_id },
       { label: 'Status', cell: (r) => badge(r.status) },
       { label: 'Committed', cell: (r) => when(r.committed_at) },
@@ -72,12 +72,13 @@ export async function render(main, [orderId], ctx) {
     const r = await api('/v1/matrix/retrieve', { method: 'POST', json: { order_id: orderId, corpora: ['workers'], k: 25 }, signal: ctx.signal });
     if (!r.ok) { set(candidates, errorBox(r.error)); return; }
     candidateRows = r.data.results;
+    await loadNames(candidateRows.map((c) => c.id), ctx.signal);
     const place = r.data.place ? `near ${r.data.place.city}, ${r.data.place.state} (${r.data.place.scope})` : '';
     set(candidates, 
       h('p', { class: 'muted' }, `${candidateRows.length} candidates ${place}; ${num(r.data.excluded)} already placed on this or an overlapping order left out.`),
       table([
         { label: 'Select', cell: (c) => h('input', { type: 'checkbox', 'aria-label': `Select ${c.id}`, checked: state.selected.includes(c.id), onchange: (e) => toggle(c.id, e.target.checked) }) },
-        { label: 'Worker', cell: (c) => h('a', { href: `/ui/workers/${enc(c.id)}` }, c.id) },
+        { label: 'Worker', cell: (c) => workerLink(c.id) },
         { label: 'City', cell: (c) => `${c.payload.city || ''}, ${c.payload.state || ''}` },
         { label: 'Miles', num: true, cell: (c) => fixed(c.reasons.distance_miles) },
         { label: 'Certifications', cell: (c) => certs(c.reasons) },
@@ -107,7 +108,14 @@ export async function render(main, [orderId], ctx) {
   const verdictBox = h('div', { id: 'verdict', 'aria-live': 'polite' });
   const commitBtn = h('button', { type: 'button', class: 'primary', id: 'commit', disabled: true, onclick: commit }, 'Commit fill');
   selection.append(
-    h('form', { class: 'inline', onsubmit: (e) => { e.preventDefault(); const id = addInput.value.trim(); if (id) toggle(id, true); addInput.value = ''; } },
+    h('form', { class: 'inline', onsubmit: async (e) => {
+      e.preventDefault();
+      const id = addInput.value.trim();
+      addInput.value = '';
+      if (!id) return;
+      await loadNames([id]);
+      toggle(id, true);
+    } },
       addInput, h('button', { type: 'submit' }, 'Add')),
     chips, verdictBox, commitBtn);
 
@@ -120,7 +128,7 @@ export async function render(main, [orderId], ctx) {
   }
   function renderChips() {
     set(chips, ...state.selected.map((id, i) => h('li', { class: 'chip', dataset: { worker: id, index: i } },
-      h('a', { href: `/ui/workers/${enc(id)}` }, id),
+      workerLink(id),
       h('button', { type: 'button', class: 'x', 'aria-label': `Remove ${id}`, onclick: () => toggle(id, false) }, '×'),
       h('span', { class: 'rowerror', dataset: { for: id } }))));
     emailWorkers();
@@ -284,6 +292,12 @@ export async function render(main, [orderId], ctx) {
   showVerdict();
   await Promise.all([loadPathway(), loadCandidates()]).catch((e) => { if (e.name !== 'AbortError') toast(e.message, 'error'); });
   ctx.ready('order');
+}
+
+//! A worker's link: "First Last" with the id beside it (the id alone when the roster has no name).
+function workerLink(id) {
+  const name = nameOf(id);
+  return h('span', { class: 'who' }, h('a', { href: `/ui/workers/${enc(id)}` }, name || id), name ? h('small', { class: 'muted' }, ` ${id}`) : null);
 }
 
 function fact(label, value) {

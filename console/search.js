@@ -2,7 +2,7 @@
 // matrix retrieve (every corpus that exists: workers, playbooks, fills, emails, notes, with
 // the role gate and place/shift filters the query implies), memory search and the order
 // board's text match, side by side; each hit links to its screen.
-import { api, enc } from './api.js';
+import { api, enc, loadNames, nameOf } from './api.js';
 import { h, set, table, section, num, fixed, errorBox } from './dom.js';
 
 export async function render(main, _params, ctx) {
@@ -24,11 +24,13 @@ export async function render(main, _params, ctx) {
   ]);
   const byCorpus = {};
   if (matrix.ok) for (const r of matrix.data.results) (byCorpus[r.corpus] ||= []).push(r);
-  const link = (r) => r.corpus === 'workers' ? h('a', { href: `/ui/workers/${enc(r.id)}` }, r.id) : r.id;
+  if (byCorpus.workers) await loadNames(byCorpus.workers.map((r) => r.id), ctx.signal);
+  const link = (r) => h('a', { href: `/ui/workers/${enc(r.id)}` }, nameOf(r.id) || r.id);
   set(out,
     matrix.ok ? h('p', { class: 'muted' }, describeQuery(matrix.data)) : null,
     section('Workers', matrix.ok ? table([
       { label: 'Worker', cell: link },
+      { label: 'Id', cell: (r) => r.id },
       { label: 'Role', cell: (r) => r.payload.role },
       { label: 'City', cell: (r) => `${r.payload.city || ''}, ${r.payload.state || ''}` },
       { label: 'Shift', cell: (r) => r.payload.shift_pref || '' },

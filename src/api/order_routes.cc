@@ -10,6 +10,8 @@
 namespace lakehouse {
 namespace {
 
+constexpr size_t kMaxWorkerIds = 500;
+
 int32_t Today() {
   return static_cast<int32_t>(SystemClock::Get().NowMillis() / 86400000);
 }
@@ -75,6 +77,39 @@ class OrderModule final : public Module {
           f.order_id = id;
           return HttpResponse::FromJson(
               200, Json{{"order", std::move(j)}, {"placements", RowsJson(d.ledger->List(f))}});
+        },
+        read);
+    router.Add(
+        "GET", "/v1/workers",
+        [d = d_](HttpRequest& req) {
+          LH_HTTP_ASSIGN(auto roster, d.roster->Require());
+          const std::string ids = req.Query("ids").value_or("");
+          if (ids.empty())
+            return HttpResponse::Error(Status::InvalidArgument(
+                "query parameter 'ids' is required: worker ids separated by commas"));
+          Json workers = Json::array(), missing = Json::array();
+          size_t count = 0;
+          for (size_t at = 0; at <= ids.size();) {
+            size_t comma = ids.find(',', at);
+            if (comma == std::string::npos) comma = ids.size();
+            const std::string id = ids.substr(at, comma - at);
+            at = comma + 1;
+            if (id.empty()) continue;
+            if (++count > kMaxWorkerIds)
+              return HttpResponse::Error(Status::InvalidArgument(
+                  fmt::format("query parameter 'ids' names more than {} workers", kMaxWorkerIds)));
+            if (auto index = roster->FindWorker(id)) {
+              const WorkerView w = roster->Worker(*index);
+              Json j = WorkerJson(w);
+              j["status"] = WorkerStatusName(w.status);
+              j["available"] = w.available;
+              workers.push_back(std::move(j));
+            } else {
+              missing.push_back(id);
+            }
+          }
+          return HttpResponse::FromJson(
+              200, Json{{"workers", std::move(workers)}, {"missing", missing}});
         },
         read);
     router.Add(

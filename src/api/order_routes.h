@@ -5,6 +5,7 @@
 //                                  limit/offset; facets for the filter menus
 //   GET /v1/orders/{order_id}      one order with its fill count and the ledger's rows for it
 //                                  (?today= as on the board)
+//   GET /v1/workers?ids=a,b,c      brief roster rows of up to 500 workers (names for lists)
 //   GET /v1/workers/{worker_id}    one roster row with its placements (the ledger's rows)
 // The console's Orders, Order and Worker screens are built on these; pathways, truth and
 // memories have their own routes.

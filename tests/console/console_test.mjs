@@ -129,6 +129,35 @@ try {
   check(await page.$(`#candidates tr[data-worker="${good}"]`) === null, 'the placed worker left the candidates');
   const ledger = await call(`/v1/fills?order_id=${order.order_id}`);
   check(ledger.data.fills.some((f) => f.worker_id === good && f.status === 'active'), 'the fill is in the ledger');
+
+  // Draft a fill with the planner: every attempt shown with its verdict; a valid draft is
+  // taken into the selection, where it is validated live again.
+  await page.click('#draftfill');
+  await page.waitForSelector('#attempts ol.attempts li');
+  const attempts = await page.$$eval('#attempts ol.attempts > li', (li) => li.length);
+  const useDraft = await page.$('#attempts button.primary');
+  if (useDraft) {
+    await useDraft.click();
+    await page.waitForFunction(() => document.querySelectorAll('#selected li').length > 0 &&
+      document.querySelector('#verdict')?.textContent !== '');
+  }
+  check(attempts >= 1, `the planner's draft shows its ${attempts} attempt(s)${useDraft ? ' and is taken into the selection' : ''}`);
+
+  // Outreach email to the placed worker: drafted, validated live, recorded.
+  await page.selectOption('#email select', good);
+  await page.click('#email button >> text=Draft');
+  await page.waitForFunction(() => (document.querySelector('#emailverdict')?.textContent || '') !== '');
+  const emailVerdict = await page.textContent('#emailverdict');
+  check(emailVerdict === 'Valid.', 'the drafted email is validated live', emailVerdict);
+  await page.fill('#email textarea', 'Hi {{name}}, want a shift?');
+  await page.waitForFunction(() => (document.querySelector('#emailverdict')?.textContent || '').includes('placeholder'));
+  check(await page.isDisabled('#email button >> text=Record email'), 'an edited email with a placeholder is refused live');
+  await page.click('#email button >> text=Draft');
+  await page.waitForFunction(() => document.querySelector('#emailverdict')?.textContent === 'Valid.');
+  await page.click('#email button >> text=Record email');
+  await page.waitForFunction(() => document.getElementById('toast').textContent.startsWith('Recorded'));
+  await page.waitForSelector('#pathway li[data-step="emailed"]');
+  check(true, 'the email is recorded and the pathway shows it');
   await page.screenshot({ path: join(shots, 'order.png'), fullPage: true });
 
   // ---- The worker's placements show it.
