@@ -160,10 +160,15 @@ try {
   check(true, 'the email is recorded and the pathway shows it');
   await page.screenshot({ path: join(shots, 'order.png'), fullPage: true });
 
-  // ---- The worker's placements show it.
+  // ---- The worker's placements show it; truth shows the roster winning over a claim.
+  const claim = await call('/v1/truth/claims', { claims: [{ subject: `worker:${good}`, attribute: 'phone',
+    value: '+1-555-000-1111', source: 'email', observed_at: '2026-11-20', confidence: 0.7 }] });
+  check(claim.status === 201, 'a conflicting phone claim is recorded', JSON.stringify(claim.data));
   await page.click(`#placements a[href="/ui/workers/${good}"]`);
   await page.waitForFunction(() => document.body.dataset.screen === 'worker' && document.body.dataset.ready === '1');
   check((await page.textContent('#workerplacements')).includes(order.order_id), "the worker's placements show the order");
+  const truthText = await page.textContent('#truth');
+  check(/phone.*roster.*email: "\+1-555-000-1111"/s.test(truthText), 'truth shows the winning source and the conflicting claim', truthText.slice(0, 400));
   // A memory about the worker, and its history.
   await page.fill('#memories textarea', 'Prefers early starts; has own safety boots.');
   await page.click('#memories button[type=submit]');
