@@ -152,9 +152,30 @@ install_console_deps() {
     { log "uplot checksum mismatch"; exit 1; }
 }
 
+# promtool, Prometheus's linter of /metrics (tests/e2e/server_e2e_test.cc), taken out of
+# Debian's prometheus package without installing it: installing would start a Prometheus
+# server on every interface, and only its checker is wanted.
+PROMTOOL="$ROOT/third_party/prometheus/promtool"
+install_promtool() {
+  if [ -x "$PROMTOOL" ] && "$PROMTOOL" --version >/dev/null 2>&1; then
+    log "promtool: present"
+    return
+  fi
+  log "promtool: extracting it from Debian's prometheus package"
+  local tmp
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' RETURN
+  (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1) ||
+    { [ "$(id -u)" -eq 0 ] && apt-get update -qq && (cd "$tmp" && apt-get download prometheus >/dev/null); }
+  dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x"
+  mkdir -p "$(dirname "$PROMTOOL")"
+  install -m 0755 "$tmp/x/usr/bin/promtool" "$PROMTOOL"
+}
+
 install_apt
 install_npm
 install_duckdb
 install_hnswlib
 install_sdks
 install_console_deps
+install_promtool

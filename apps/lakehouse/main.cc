@@ -37,6 +37,7 @@ struct GlobalFlags {
   std::string config_path;
   std::string root;
   std::string log_level;
+  std::string log_format;
 };
 
 // Config: file and environment first, then the flags given on the command line.
@@ -44,7 +45,8 @@ Result<Config> LoadConfig(const GlobalFlags& g) {
   LH_ASSIGN_OR_RETURN(Config cfg, Config::Load(g.config_path));
   if (!g.root.empty()) cfg.root = g.root;
   if (!g.log_level.empty()) cfg.log_level = g.log_level;
-  LH_RETURN_IF_ERROR(InitLogging(cfg.log_level));
+  if (!g.log_format.empty()) cfg.log_format = g.log_format;
+  LH_RETURN_IF_ERROR(InitLogging(cfg.log_level, cfg.log_format));
   return cfg;
 }
 
@@ -68,6 +70,9 @@ int main(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App cli{"lakehouse: the data and AI substrate of a staffing business (see README.md)"};
+  cli.set_version_flag(
+      "--version", [] { return VersionText(); },
+      "print the version, git commit, build and library versions, and exit");
   cli.require_subcommand(1);
   GlobalFlags g;
   auto add_globals = [&](CLI::App* sub) {
@@ -75,6 +80,8 @@ int main(int argc, char** argv) {
     sub->add_option("--config", g.config_path,
                     "TOML config file (default ./lakehouse.toml if present)");
     sub->add_option("--log-level", g.log_level, "trace, debug, info, warn, error, off");
+    sub->add_option("--log-format", g.log_format,
+                    "text (default) or json: one JSON object per line (env LAKEHOUSE_LOG_FORMAT)");
   };
 
   // serve
@@ -219,6 +226,7 @@ int main(int argc, char** argv) {
   auto* loadgen_cmd = cli.add_subcommand(
       "loadgen", "load a loopback server with six checked scenario classes; print a report");
   loadgen_cmd->add_option("--log-level", g.log_level, "trace, debug, info, warn, error, off");
+  loadgen_cmd->add_option("--log-format", g.log_format, "text (default) or json");
   loadgen::LoadgenOptions lg;
   std::string lg_json;
   loadgen_cmd->add_option("--target", lg.target, "base URL (loopback only)")->capture_default_str();
@@ -242,6 +250,7 @@ int main(int argc, char** argv) {
   auto* parity_cmd = cli.add_subcommand(
       "parity", "send the HTTP contract fixtures to two loopback servers; compare the answers");
   parity_cmd->add_option("--log-level", g.log_level, "trace, debug, info, warn, error, off");
+  parity_cmd->add_option("--log-format", g.log_format, "text (default) or json");
   loadgen::ParityOptions po;
   po.fixtures_dir = "contracts/http";
   std::string parity_json;

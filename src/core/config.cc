@@ -38,6 +38,7 @@ const std::vector<Setting>& Settings() {
       {"server", "shutdown_grace_ms", "LAKEHOUSE_SHUTDOWN_GRACE_MS", &Config::shutdown_grace_ms},
       {"server", "access_log", "LAKEHOUSE_ACCESS_LOG", &Config::access_log},
       {"server", "log_level", "LAKEHOUSE_LOG_LEVEL", &Config::log_level},
+      {"server", "log_format", "LAKEHOUSE_LOG_FORMAT", &Config::log_format},
       {"server", "auth", "LAKEHOUSE_AUTH", &Config::auth},
       {"server", "insecure", "LAKEHOUSE_INSECURE", &Config::insecure},
       {"server", "cors_origins", "LAKEHOUSE_CORS_ORIGINS", &Config::cors_origins},

@@ -37,6 +37,7 @@ struct Config {
   int64_t shutdown_grace_ms = 5000;
   bool access_log = true;
   std::string log_level = "info";
+  std::string log_format = "text";  // text | json (one JSON object per line)
   // [server] security (docs/SECURITY.md)
   std::string auth = "off";    // off | required: API keys (auth/keys.h) on every route
   bool insecure = false;       // serve a non-loopback address with auth off anyway

@@ -1,6 +1,13 @@
 #include "core/metrics.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -91,6 +98,13 @@ void MetricsRegistry::RegisterCallbackGauge(const std::string& name, const std::
   f.callback = std::move(read);
 }
 
+void MetricsRegistry::RegisterCallbackCounter(const std::string& name, const std::string& help,
+                                              std::function<double()> read) {
+  MutexLock lock(mu_);
+  Family& f = FamilyFor(name, Kind::kCallbackCounter, help, {});
+  f.callback = std::move(read);
+}
+
 namespace {
 std::string EscapeLabel(const std::string& v) {
   std::string out;
@@ -129,7 +143,7 @@ std::string MetricsRegistry::RenderPrometheus() const {
   MutexLock lock(mu_);
   std::string out;
   for (const auto& [name, f] : families_) {
-    static constexpr const char* kTypes[] = {"counter", "gauge", "histogram", "gauge"};
+    static constexpr const char* kTypes[] = {"counter", "gauge", "histogram", "gauge", "counter"};
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, f.help, name,
                        kTypes[static_cast<int>(f.kind)]);
     switch (f.kind) {
@@ -142,6 +156,7 @@ std::string MetricsRegistry::RenderPrometheus() const {
           out += fmt::format("{}{} {}\n", name, LabelSet(f.label_names, labels), g->Value());
         break;
       case Kind::kCallback:
+      case Kind::kCallbackCounter:
         out += fmt::format("{} {}\n", name, FormatValue(f.callback ? f.callback() : 0.0));
         break;
       case Kind::kHistogram:
@@ -163,6 +178,70 @@ std::string MetricsRegistry::RenderPrometheus() const {
     }
   }
   return out;
+}
+
+namespace {
+
+// /proc/self/stat's fields from the third on (after "pid (comm)", whose comm may hold spaces).
+std::vector<std::string> ProcStat() {
+  std::ifstream in("/proc/self/stat");
+  std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> out;
+  const size_t close = line.rfind(')');
+  if (close == std::string::npos) return out;
+  std::istringstream rest(line.substr(close + 1));
+  for (std::string f; rest >> f;) out.push_back(f);
+  return out;
+}
+
+// Field n of proc(5)'s numbering (1-based: 3 is the state, 14 utime, ...).
+double StatField(const std::vector<std::string>& f, size_t n) {
+  return n >= 3 && n - 3 < f.size() ? std::strtod(f[n - 3].c_str(), nullptr) : 0.0;
+}
+
+double BootTimeSeconds() {
+  std::ifstream in("/proc/stat");
+  for (std::string key; in >> key;) {
+    if (key == "btime") {
+      double v = 0;
+      in >> v;
+      return v;
+    }
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterProcessMetrics(MetricsRegistry& r) {
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+  r.RegisterCallbackCounter("process_cpu_seconds_total",
+                            "Total user and system CPU time spent in seconds.", [ticks] {
+                              const auto f = ProcStat();
+                              return (StatField(f, 14) + StatField(f, 15)) / ticks;
+                            });
+  r.RegisterCallbackGauge("process_resident_memory_bytes", "Resident memory size in bytes.",
+                          [page] { return StatField(ProcStat(), 24) * page; });
+  r.RegisterCallbackGauge("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+                          [] { return StatField(ProcStat(), 23); });
+  const double start = BootTimeSeconds() + StatField(ProcStat(), 22) / ticks;
+  r.RegisterCallbackGauge("process_start_time_seconds",
+                          "Start time of the process since unix epoch in seconds.",
+                          [start] { return start; });
+  r.RegisterCallbackGauge("process_open_fds", "Number of open file descriptors.", [] {
+    std::error_code ec;
+    double n = 0;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+      ++n;
+    return n;
+  });
+  r.RegisterCallbackGauge("process_max_fds", "Maximum number of open file descriptors.", [] {
+    rlimit l{};
+    return getrlimit(RLIMIT_NOFILE, &l) == 0 ? static_cast<double>(l.rlim_cur) : 0.0;
+  });
 }
 
 }  // namespace lakehouse

@@ -78,6 +78,10 @@ class MetricsRegistry {
   void RegisterCallbackGauge(const std::string& name, const std::string& help,
                              std::function<double()> read);
 
+  //! A counter whose value is read at scrape time (CPU seconds from /proc).
+  void RegisterCallbackCounter(const std::string& name, const std::string& help,
+                               std::function<double()> read);
+
   //! The Prometheus text exposition of every family, families sorted by name.
   std::string RenderPrometheus() const;
 
@@ -85,7 +89,7 @@ class MetricsRegistry {
   static MetricsRegistry& Global();
 
  private:
-  enum class Kind { kCounter, kGauge, kHistogram, kCallback };
+  enum class Kind { kCounter, kGauge, kHistogram, kCallback, kCallbackCounter };
   struct Family {
     Kind kind;
     std::string help;
@@ -102,5 +106,11 @@ class MetricsRegistry {
   mutable Mutex mu_;
   std::map<std::string, Family> families_ LH_GUARDED_BY(mu_);
 };
+
+//! Registers the standard process_* metrics of Prometheus's client libraries, read from /proc
+//! at scrape time: process_cpu_seconds_total, process_resident_memory_bytes,
+//! process_virtual_memory_bytes, process_start_time_seconds, process_open_fds,
+//! process_max_fds. Idempotent.
+void RegisterProcessMetrics(MetricsRegistry& registry);
 
 }  // namespace lakehouse

@@ -427,14 +427,9 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
       }
     }
     if (server_.opt.access_log) {
-      if (first_byte_us >= 0) {
-        AccessLog().info("{} {} {} {} {}us first-byte={}us rid={} from={}", req_.method,
-                         req_.target, status, bytes, static_cast<int64_t>(seconds * 1e6),
-                         first_byte_us, req_.request_id, remote_);
-      } else {
-        AccessLog().info("{} {} {} {} {}us rid={} from={}", req_.method, req_.target, status, bytes,
-                         static_cast<int64_t>(seconds * 1e6), req_.request_id, remote_);
-      }
+      LogAccess(AccessRecord{req_.method, req_.target, route_label, req_.request_id, remote_,
+                             status, static_cast<uint64_t>(bytes),
+                             static_cast<int64_t>(seconds * 1e6), first_byte_us});
     }
   }
 

@@ -18,6 +18,10 @@
 #include "query/scan.h"
 
 namespace lakehouse {
+
+std::string DuckDbVersion() {
+  return duckdb_library_version();
+}
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;

@@ -46,6 +46,9 @@
 
 namespace lakehouse {
 
+//! The DuckDB library this binary runs ("v1.4.4").
+std::string DuckDbVersion();
+
 struct QueryOptions {
   int64_t max_rows = 10000;
   //! Cap on the rendered rows in bytes (0: none): rows past it are left out and the answer

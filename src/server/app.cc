@@ -8,10 +8,12 @@
 #include <spdlog/spdlog.h>
 
 #include "api/key_routes.h"
+#include "core/build_info.h"
 #include "core/config.h"
 #include "core/metrics.h"
 #include "core/text.h"
 #include "server/web_console.h"
+#include "vector/hnsw_graph.h"
 
 namespace lakehouse {
 
@@ -107,8 +109,27 @@ Status CheckExposure(const Config& config) {
       config.host, config.root));
 }
 
+std::string VersionText() {
+  const BuildInfo& b = GetBuildInfo();
+  return fmt::format(
+      "lakehouse {}\ncommit: {}\nbuild: {}, compiled for {}\nduckdb: {}\nhnswlib: {}", b.version,
+      b.commit, b.build_type, b.cpu, DuckDbVersion(), kHnswlibVersion);
+}
+
+void RegisterBuildMetrics() {
+  MetricsRegistry& r = MetricsRegistry::Global();
+  RegisterProcessMetrics(r);
+  const BuildInfo& b = GetBuildInfo();
+  r.GetGauge("lakehouse_build_info",
+             "What this binary is: always 1, with its version, commit and libraries as labels.",
+             {"version", "commit", "build_type", "cpu", "duckdb", "hnswlib"},
+             {b.version, b.commit, b.build_type, b.cpu, DuckDbVersion(), kHnswlibVersion})
+      .Set(1);
+}
+
 Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOptions& serve) {
   LH_RETURN_IF_ERROR(CheckExposure(config));
+  RegisterBuildMetrics();
   auto app = std::unique_ptr<App>(new App());
   app->config_ = config;
   LH_ASSIGN_OR_RETURN(auto local, LocalServices(serve));

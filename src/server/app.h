@@ -23,6 +23,11 @@
 
 namespace lakehouse {
 
+//! `lakehouse --version`: version, git commit, build type and CPU target, DuckDB and hnswlib.
+std::string VersionText();
+//! lakehouse_build_info (the same facts as labels) and the process_* metrics, in /metrics.
+void RegisterBuildMetrics();
+
 //! The exclusive lock on `<root>/.lakehouse.lock` a server (or a CLI command writing
 //! datasets or indexes) holds; Conflict naming the holder when another process has it.
 Result<std::unique_ptr<ProcessLock>> AcquireRootLock(const Config& config,

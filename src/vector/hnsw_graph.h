@@ -24,6 +24,10 @@
 
 namespace lakehouse {
 
+//! The hnswlib headers scripts/setup.sh pins (from hnswlib-node 3.0.0; they carry no version
+//! macro of their own).
+inline constexpr const char* kHnswlibVersion = "0.8.0";
+
 enum class Metric { kCosine, kL2, kDot };
 
 //! Which labels a filtered graph search may return.

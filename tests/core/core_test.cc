@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/ids.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/metrics.h"
 #include "core/status.h"
 
@@ -156,6 +157,34 @@ TEST(MetricsTest, RendersPrometheusText) {
   EXPECT_NE(text.find("t_latency_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("t_latency_seconds_count 3\n"), std::string::npos);
   EXPECT_NE(text.find("t_cache_bytes 42\n"), std::string::npos);
+}
+
+// --log-format json: every line one JSON object, messages escaped, access lines structured.
+TEST(Logging, JsonFormatWritesOneObjectPerLine) {
+  ASSERT_TRUE(InitLogging("info", "json").ok());
+  ::testing::internal::CaptureStderr();
+  spdlog::info("a \"quoted\" message\nwith a newline");
+  LogAccess(AccessRecord{"GET", "/v1/x?y=1", "/v1/x", "rid-1", "127.0.0.1:5", 201, 12, 1500, 700});
+  spdlog::default_logger()->flush();
+  AccessLog().flush();
+  const std::string out = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(InitLogging("info", "text").ok());
+  std::vector<Json> lines;
+  for (size_t at = 0, nl; (nl = out.find('\n', at)) != std::string::npos; at = nl + 1)
+    lines.push_back(Json::parse(out.substr(at, nl - at)));
+  ASSERT_EQ(lines.size(), 2u) << out;
+  EXPECT_EQ(lines[0]["level"], "info");
+  EXPECT_EQ(lines[0]["logger"], "lakehouse");
+  EXPECT_EQ(lines[0]["message"], "a \"quoted\" message\nwith a newline");
+  EXPECT_EQ(lines[0]["time"].get<std::string>().back(), 'Z');
+  EXPECT_EQ(lines[1]["logger"], "access");
+  EXPECT_EQ(lines[1]["request_id"], "rid-1");
+  EXPECT_EQ(lines[1]["route"], "/v1/x");
+  EXPECT_EQ(lines[1]["status"], 201);
+  EXPECT_DOUBLE_EQ(lines[1]["latency_ms"].get<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(lines[1]["first_byte_ms"].get<double>(), 0.7);
+  EXPECT_FALSE(InitLogging("info", "yaml").ok());
+  EXPECT_FALSE(InitLogging("loud", "text").ok());
 }
 
 }  // namespace

@@ -73,5 +73,16 @@ TEST(CliTest, ExtractJsonReadsStdinAndPrintsTheAnswer) {
   EXPECT_EQ(r.out, "{\"matched\":false,\"value\":null}\n");
 }
 
+// What a binary found on a host is: version, the commit it was built from, the libraries.
+TEST(CliTest, VersionNamesCommitAndLibraries) {
+  auto v = RunCli("--version");
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_NE(v.out.find("lakehouse 0."), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("commit: "), std::string::npos) << v.out;
+  EXPECT_EQ(v.out.find("commit: \n"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("duckdb: v1.4.4"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("hnswlib: 0.8"), std::string::npos) << v.out;
+}
+
 }  // namespace
 }  // namespace lakehouse

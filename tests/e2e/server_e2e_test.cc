@@ -1,4 +1,5 @@
 // End-to-end: the real server on a loopback port, real HTTP, real DuckDB, real files.
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -43,6 +44,31 @@ TEST_F(ServerE2ETest, HealthReadyAndMetrics) {
   auto ui = c.Get("/");
   EXPECT_EQ(ui.status, 200);
   EXPECT_NE(ui.body.find("<title>Lakehouse</title>"), std::string::npos);
+}
+
+// /metrics names the build and carries the standard process_* metrics, and Prometheus's own
+// linter (promtool, from Debian's prometheus package, put in third_party/ by scripts/setup.sh)
+// accepts it.
+TEST_F(ServerE2ETest, MetricsPassPromtool) {
+  HttpClient c = server_->Client();
+  c.Get("/v1/datasets");
+  const std::string metrics = c.Get("/metrics").body;
+  EXPECT_NE(metrics.find("lakehouse_build_info{version=\""), std::string::npos);
+  EXPECT_NE(metrics.find("duckdb=\"v1.4.4\""), std::string::npos);
+  for (const char* m : {"process_cpu_seconds_total ", "process_resident_memory_bytes ",
+                        "process_virtual_memory_bytes ", "process_start_time_seconds ",
+                        "process_open_fds ", "process_max_fds "})
+    EXPECT_NE(metrics.find(std::string("\n") + m), std::string::npos) << m;
+  EXPECT_NE(metrics.find("# TYPE process_cpu_seconds_total counter"), std::string::npos);
+  testing::TempDir dir;
+  const std::string path = dir.str() + "/metrics.txt";
+  std::ofstream(path) << metrics;
+  const std::string cmd = std::string(LAKEHOUSE_SOURCE_DIR) +
+                          "/third_party/prometheus/promtool check metrics < " + path + " > " +
+                          path + ".out 2>&1";
+  const int rc = std::system(cmd.c_str());
+  EXPECT_EQ(rc, 0) << "promtool check metrics: " << testing::ReadFile(path + ".out")
+                   << " (promtool is put in third_party/prometheus by scripts/setup.sh)";
 }
 
 // The console: every screen's deep link answers the page (with its security headers), the
