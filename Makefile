@@ -2,6 +2,7 @@
 #   make run     install deps, build the binary only, generate demo data if ./data is empty,
 #                serve 127.0.0.1:3100
 #   make test    install deps, build everything (binary, tests, benchmarks), run the suite (ctest)
+#   make install [PREFIX=/usr/local]   the binary + libduckdb.so, systemd units, docs
 #   make test-asan   the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench   benchmarks (see docs/BENCHMARKS.md)
 #   make fuzz    libFuzzer over the parsers we own (FUZZ_SECONDS, default 60)
@@ -16,7 +17,9 @@ JOBS ?= $(shell nproc)
 ROOT ?= ./data
 CTEST_ARGS ?=
 
-.PHONY: all setup configure build binary run test test-asan check-threads bench fuzz format format-check clean
+PREFIX ?= /usr/local
+
+.PHONY: all setup configure build binary run install test test-asan check-threads bench fuzz format format-check clean
 
 all: build
 
@@ -37,6 +40,11 @@ binary: configure
 
 run: binary
 	./$(BUILD_DIR)/lakehouse serve --root $(ROOT) --demo
+
+# The binary (with libduckdb.so in $(PREFIX)/lib/lakehouse), the systemd units and user,
+# the docs: runnable from any directory (docs/SHIPPING.md).
+install: binary
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)

@@ -25,7 +25,9 @@ set_target_properties(duckdb PROPERTIES
   INTERFACE_INCLUDE_DIRECTORIES ${DUCKDB_DIR}/include)
 # Executables that link DuckDB find it through this RUNPATH, wherever the build tree is.
 set(CMAKE_BUILD_RPATH ${DUCKDB_DIR}/lib)
-set(CMAKE_INSTALL_RPATH ${DUCKDB_DIR}/lib)
+# Installed (cmake --install), the binary finds the libduckdb.so installed with it, wherever
+# the prefix is: beside it, or in <prefix>/lib/lakehouse (apps/lakehouse/CMakeLists.txt).
+set(CMAKE_INSTALL_RPATH "$ORIGIN:$ORIGIN/../lib/lakehouse")
 
 # hnswlib 0.8 headers (scripts/setup.sh); header-only. SYSTEM so its warnings do not fail
 # our -Werror build, and so it is found before any /usr/include/hnswlib.

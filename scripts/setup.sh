@@ -24,7 +24,7 @@ APT_PACKAGES=(
   libsqlite3-dev libssl-dev libicu-dev libphonenumber-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   wrk hyperfine jq
-  chromium
+  chromium systemd
   clang-14 libclang-rt-14-dev
 )
 

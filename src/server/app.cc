@@ -1,7 +1,10 @@
 #include "server/app.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -11,6 +14,7 @@
 #include "core/build_info.h"
 #include "core/config.h"
 #include "core/metrics.h"
+#include "core/systemd_notify.h"
 #include "core/text.h"
 #include "server/web_console.h"
 #include "vector/hnsw_graph.h"
@@ -306,7 +310,32 @@ void App::Stop() {
 }
 
 void App::RunUntilSignal() {
+  // Under systemd (Type=notify): READY=1 once every module is ready (what /readyz says), and
+  // what the start is doing until then (the workers index build's progress).
+  std::atomic<bool> done{false};
+  std::thread notifier;
+  if (std::getenv("NOTIFY_SOCKET") != nullptr) {
+    notifier = std::thread([this, &done] {
+      std::string last;
+      while (!done.load()) {
+        if (Ready()) {
+          NotifySystemd(fmt::format("READY=1\nSTATUS=serving on port {}", port()));
+          return;
+        }
+        std::string status = "STATUS=starting";
+        for (const auto& m : modules_)
+          if (Json p = m->Progress(); !p.is_null())
+            status = "STATUS=" + m->Name() + ": " + DumpJson(p);
+        if (status != last) NotifySystemd(status);
+        last = std::move(status);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    });
+  }
   server_->RunUntilSignal();
+  done = true;
+  if (notifier.joinable()) notifier.join();
+  NotifySystemd("STOPPING=1");
 }
 
 bool App::Ready() const {

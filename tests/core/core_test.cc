@@ -1,4 +1,8 @@
 // Tests of src/core: Status/Result, JSON helpers, clock formatting, config precedence, metrics.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include <gtest/gtest.h>
@@ -10,6 +14,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/status.h"
+#include "core/systemd_notify.h"
 
 namespace lakehouse {
 namespace {
@@ -185,6 +190,28 @@ TEST(Logging, JsonFormatWritesOneObjectPerLine) {
   EXPECT_DOUBLE_EQ(lines[1]["first_byte_ms"].get<double>(), 0.7);
   EXPECT_FALSE(InitLogging("info", "yaml").ok());
   EXPECT_FALSE(InitLogging("loud", "text").ok());
+}
+
+// sd_notify's protocol: one datagram to $NOTIFY_SOCKET; nothing (false) without it.
+TEST(SystemdNotify, SendsTheStateToTheNotifySocket) {
+  unsetenv("NOTIFY_SOCKET");
+  EXPECT_FALSE(NotifySystemd("READY=1"));
+  const std::string path = "/tmp/lh-notify-" + std::to_string(getpid());
+  const int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  unlink(path.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  EXPECT_TRUE(NotifySystemd("READY=1\nSTATUS=serving"));
+  char buf[64] = {};
+  const ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+  EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "READY=1\nSTATUS=serving");
+  unsetenv("NOTIFY_SOCKET");
+  close(fd);
+  unlink(path.c_str());
 }
 
 }  // namespace
