@@ -43,9 +43,11 @@ struct GlobalFlags {
 // Config: file and environment first, then the flags given on the command line.
 Result<Config> LoadConfig(const GlobalFlags& g) {
   LH_ASSIGN_OR_RETURN(Config cfg, Config::Load(g.config_path));
-  if (!g.root.empty()) cfg.root = g.root;
-  if (!g.log_level.empty()) cfg.log_level = g.log_level;
-  if (!g.log_format.empty()) cfg.log_format = g.log_format;
+  if (!g.root.empty()) LH_RETURN_IF_ERROR(cfg.SetFromFlag("server.root", g.root, "--root"));
+  if (!g.log_level.empty())
+    LH_RETURN_IF_ERROR(cfg.SetFromFlag("server.log_level", g.log_level, "--log-level"));
+  if (!g.log_format.empty())
+    LH_RETURN_IF_ERROR(cfg.SetFromFlag("server.log_format", g.log_format, "--log-format"));
   LH_RETURN_IF_ERROR(InitLogging(cfg.log_level, cfg.log_format));
   return cfg;
 }
@@ -269,7 +271,11 @@ int main(int argc, char** argv) {
 
   // config
   auto* config_cmd =
-      cli.add_subcommand("config", "print the effective configuration keys and variables");
+      cli.add_subcommand("config",
+                         "print the effective configuration: each setting, its variable, its "
+                         "value and where it came from (default, file, environment, flag); "
+                         "secrets masked");
+  add_globals(config_cmd);
 
   // extract-json
   auto* extract_json = cli.add_subcommand(
@@ -282,12 +288,15 @@ int main(int argc, char** argv) {
     std::cout << DumpJson(ExtractJsonAnswer(text)) << "\n";
     return 0;
   }
-  if (config_cmd->parsed()) {
-    for (const auto& row : Config::Describe()) std::cout << row << "\n";
-    return 0;
-  }
   auto cfg = LoadConfig(g);
   if (!cfg.ok()) return Fail(cfg.status());
+  if (config_cmd->parsed()) {
+    // What this process would run with, and where each value came from (default, file,
+    // environment, flag); secrets masked.
+    std::cout << "setting\tvariable\tvalue\tsource\n";
+    for (const auto& row : cfg->Effective()) std::cout << row << "\n";
+    return 0;
+  }
   if (loadgen_cmd->parsed()) {
     auto report = loadgen::RunLoadgen(lg);
     if (!report.ok()) return Fail(report.status());

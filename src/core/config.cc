@@ -180,7 +180,10 @@ Status ParseInto(Config& cfg, const Setting& s, const std::string& text,
 
 Status Config::ApplyEnvironment() {
   for (const Setting& s : Settings()) {
-    if (const char* v = std::getenv(s.env)) LH_RETURN_IF_ERROR(ParseInto(*this, s, v, s.env));
+    if (const char* v = std::getenv(s.env)) {
+      LH_RETURN_IF_ERROR(ParseInto(*this, s, v, s.env));
+      sources[fmt::format("{}.{}", s.table, s.key)] = std::string("environment ") + s.env;
+    }
   }
   return Status::OK();
 }
@@ -228,6 +231,7 @@ Status Config::ApplyToml(const std::string& toml_text, const std::string& origin
         return Status::InvalidArgument(where + ": expected a string, integer, boolean or list");
       }
       LH_RETURN_IF_ERROR(ParseInto(*this, *match, text, where));
+      sources[fmt::format("{}.{}", match->table, match->key)] = "file " + origin;
     }
     return Status::OK();
   };
@@ -336,6 +340,47 @@ std::vector<std::string> Config::Describe() {
   std::vector<std::string> rows;
   for (const Setting& s : Settings())
     rows.push_back(fmt::format("{}.{}\t{}", s.table, s.key, s.env));
+  return rows;
+}
+
+Status Config::SetFromFlag(const std::string& key, const std::string& value,
+                           const std::string& flag) {
+  for (const Setting& s : Settings()) {
+    if (fmt::format("{}.{}", s.table, s.key) != key) continue;
+    LH_RETURN_IF_ERROR(ParseInto(*this, s, value, flag));
+    sources[key] = "flag " + flag;
+    return Status::OK();
+  }
+  return Status::InvalidArgument("no setting '" + key + "'");
+}
+
+std::vector<std::string> Config::Effective() const {
+  std::vector<std::string> rows;
+  for (const Setting& s : Settings()) {
+    const std::string key = fmt::format("{}.{}", s.table, s.key);
+    std::string value = std::visit(
+        [this](auto field) -> std::string {
+          const auto& v = this->*field;
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::string>)
+            return v;
+          else if constexpr (std::is_same_v<T, bool>)
+            return v ? "true" : "false";
+          else
+            return fmt::format("{}", v);
+        },
+        s.field);
+    // Secrets are named, never shown: the first 3 characters and the length say which one.
+    const std::string_view k = s.key;
+    if (!value.empty() &&
+        (k.ends_with("api_key") || k.find("secret") != std::string_view::npos ||
+         k.find("token") != std::string_view::npos || k.find("password") != std::string_view::npos))
+      value = fmt::format("{}…({} chars)", value.substr(0, std::min<size_t>(3, value.size() / 4)),
+                          value.size());
+    auto src = sources.find(key);
+    rows.push_back(fmt::format("{}\t{}\t{}\t{}", key, s.env, value.empty() ? "\"\"" : value,
+                               src == sources.end() ? "default" : src->second));
+  }
   return rows;
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -123,8 +124,18 @@ struct Config {
   //! Checks ranges ("port must be 0..65535").
   Status Validate() const;
 
-  //! One row per setting: "sql.timeout_ms  LAKEHOUSE_SQL_TIMEOUT_MS  30000".
+  //! One row per setting: "sql.timeout_ms  LAKEHOUSE_SQL_TIMEOUT_MS".
   static std::vector<std::string> Describe();
+
+  //! Where each setting that is not its default came from, by "table.key": "file
+  //! lakehouse.toml", "environment LAKEHOUSE_SQL_TIMEOUT_MS", "flag --root" (set by
+  //! ApplyToml, ApplyEnvironment and the CLI's SetFromFlag).
+  std::map<std::string, std::string> sources;
+  //! A command-line flag's value for setting `key` ("server.root"), recorded as its source.
+  Status SetFromFlag(const std::string& key, const std::string& value, const std::string& flag);
+  //! `lakehouse config`: one row per setting, "key  VARIABLE  value  source", the value
+  //! as this configuration has it and secrets (API keys) masked: "sk-…(51 chars)".
+  std::vector<std::string> Effective() const;
 };
 
 //! "a, b,,c " -> {"a", "b", "c"}: list settings are stored comma-separated.

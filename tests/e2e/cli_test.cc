@@ -1,6 +1,7 @@
 // End-to-end tests of the `lakehouse` binary (build/lakehouse): gen, sql, ingest, datasets.
 #include <array>
 #include <cstdio>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -82,6 +83,32 @@ TEST(CliTest, VersionNamesCommitAndLibraries) {
   EXPECT_EQ(v.out.find("commit: \n"), std::string::npos) << v.out;
   EXPECT_NE(v.out.find("duckdb: v1.4.4"), std::string::npos) << v.out;
   EXPECT_NE(v.out.find("hnswlib: 0.8"), std::string::npos) << v.out;
+}
+
+// `lakehouse config`: every setting with its value and where it came from; secrets masked.
+TEST(CliTest, ConfigShowsEffectiveValuesAndSources) {
+  testing::TempDir dir;
+  const std::string toml = dir.str() + "/lh.toml";
+  std::ofstream(toml) << "[sql]\ntimeout_ms = 1234\n[embed]\nopenai_api_key = "
+                         "\"sk-secret-value-0123456789\"\n";
+  setenv("LAKEHOUSE_SQL_MAX_ROWS", "77", 1);
+  auto c = RunCli("config --config " + toml + " --root " + dir.str() + "/data");
+  unsetenv("LAKEHOUSE_SQL_MAX_ROWS");
+  ASSERT_EQ(c.exit_code, 0) << c.out;
+  EXPECT_NE(c.out.find("sql.timeout_ms\tLAKEHOUSE_SQL_TIMEOUT_MS\t1234\tfile " + toml),
+            std::string::npos)
+      << c.out;
+  EXPECT_NE(c.out.find("sql.max_rows\tLAKEHOUSE_SQL_MAX_ROWS\t77\tenvironment "
+                       "LAKEHOUSE_SQL_MAX_ROWS"),
+            std::string::npos);
+  EXPECT_NE(c.out.find("server.root\tLAKEHOUSE_ROOT\t" + dir.str() + "/data\tflag --root"),
+            std::string::npos);
+  EXPECT_NE(c.out.find("server.port\tLAKEHOUSE_PORT\t3100\tdefault"), std::string::npos);
+  EXPECT_EQ(c.out.find("sk-secret-value"), std::string::npos) << "a secret was printed";
+  EXPECT_NE(c.out.find("embed.openai_api_key\tLAKEHOUSE_EMBED_OPENAI_API_KEY\tsk-…(26 chars)"),
+            std::string::npos)
+      << c.out;
+  EXPECT_NE(RunCli("config --config " + dir.str() + "/missing.toml").exit_code, 0);
 }
 
 }  // namespace
