@@ -2,7 +2,7 @@
 // read-only SQL with the answer as a table, and CSV/JSONL/Parquet upload with the ingest
 // report: rows landed, rows quarantined and why (the first ones, with their lines).
 import { api, get, enc } from './api.js';
-import { h, set, table, section, num, when, toast, errorBox } from './dom.js';
+import { h, set, fact, table, section, num, when, toast, errorBox } from './dom.js';
 
 const TYPES = { csv: 'text/csv', jsonl: 'application/x-ndjson', ndjson: 'application/x-ndjson', parquet: 'application/vnd.apache.parquet' };
 
@@ -103,6 +103,3 @@ function cell(v) {
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
-function fact(label, value) {
-  return h('div', {}, h('dt', {}, label), h('dd', {}, value));
-}

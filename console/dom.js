@@ -58,6 +58,11 @@ export function toast(message, kind = 'ok') {
   toastTimer = setTimeout(() => { t.className = 'toast'; }, kind === 'error' ? 12000 : 6000);
 }
 
+//! One entry of a facts list (<dl class="facts">): its label and value.
+export function fact(label, value) {
+  return h('div', {}, h('dt', {}, label), h('dd', {}, value));
+}
+
 export function errorBox(message) {
   return h('p', { class: 'error', role: 'alert' }, message);
 }

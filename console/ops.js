@@ -5,7 +5,7 @@
 // index, cache, ledger and journal figures; the distillation pipeline's last receipts; and
 // the journal as a live feed (long-poll follow).
 import { api, get } from './api.js';
-import { h, set, table, section, badge, num, fixed, when, errorBox } from './dom.js';
+import { h, set, fact, table, section, badge, num, fixed, when, errorBox } from './dom.js';
 
 let uplotLoading = null;
 function loadUplot() {
@@ -107,7 +107,7 @@ export async function render(main, _params, ctx) {
     if (fills.ok) facts.push(['Fills ledger', `${num(fills.data.ledger.rows)} rows, ${num(fills.data.ledger.active)} active, ${num(fills.data.ledger.pending)} pending compaction`]);
     if (journal.ok) facts.push(['Journal', `${num(journal.data.last_seq)} events, ${num(journal.data.segments)} segment(s)`]);
     if (memory.ok) facts.push(['Memory', `${num(memory.data.live)} live memories about ${num(memory.data.subjects)} subjects`]);
-    set(stats, h('dl', { class: 'facts' }, facts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))),
+    set(stats, h('dl', { class: 'facts' }, facts.map(([k, v]) => fact(k, v))),
       idx.ok ? table([
         { label: 'Index', cell: (i) => i.name },
         { label: 'Vectors', num: true, cell: (i) => num(i.count ?? i.size) },

@@ -6,7 +6,7 @@
 // every attempt with its errors before committing. Outreach emails are drafted, validated
 // live and recorded the same way.
 import { api, get, enc, loadNames, nameOf } from './api.js';
-import { h, set, table, section, badge, num, fixed, when, toast, errorBox, debounce } from './dom.js';
+import { h, set, fact, table, section, badge, num, fixed, when, toast, errorBox, debounce } from './dom.js';
 import { fillBar } from './orders.js';
 
 export async function render(main, [orderId], ctx) {
@@ -300,9 +300,6 @@ function workerLink(id) {
   return h('span', { class: 'who' }, h('a', { href: `/ui/workers/${enc(id)}` }, name || id), name ? h('small', { class: 'muted' }, ` ${id}`) : null);
 }
 
-function fact(label, value) {
-  return h('div', {}, h('dt', {}, label), h('dd', {}, value));
-}
 
 //! A verdict's errors as a list (or "valid").
 export function verdictList(v) {

@@ -2,7 +2,7 @@
 // truth about them (which source won each attribute, and the claims that disagree), their
 // memories with each one's version history, and their placements from the fills ledger.
 import { api, get, enc } from './api.js';
-import { h, set, table, section, badge, num, fixed, when, toast, errorBox } from './dom.js';
+import { h, set, fact, table, section, badge, num, fixed, when, toast, errorBox } from './dom.js';
 
 export async function render(main, [workerId], ctx) {
   const subject = `worker:${workerId}`;
@@ -92,6 +92,3 @@ export async function render(main, [workerId], ctx) {
   ctx.ready('worker');
 }
 
-function fact(label, value) {
-  return h('div', {}, h('dt', {}, label), h('dd', {}, value));
-}

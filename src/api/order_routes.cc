@@ -22,17 +22,23 @@ Json RowsJson(const std::vector<LedgerRow>& rows) {
   return out;
 }
 
+//! The roster row a list needs: WorkerJson plus status and availability.
+Json WorkerBrief(const WorkerView& w) {
+  Json j = WorkerJson(w);
+  j["status"] = WorkerStatusName(w.status);
+  j["available"] = w.available;
+  return j;
+}
+
 Json WorkerDetail(const Roster& roster, uint32_t index) {
   const WorkerView w = roster.Worker(index);
-  Json j = WorkerJson(w);
+  Json j = WorkerBrief(w);
   Json certs = Json::array();
   for (uint16_t c : roster.Certifications(index)) certs.push_back(roster.CertificationName(c));
   // The roster keeps these as floats: rounded, so 4.9 reads 4.9 and not 4.900000095367432.
   auto round = [](float v, double scale) {
     return std::round(static_cast<double>(v) * scale) / scale;
   };
-  j["status"] = WorkerStatusName(w.status);
-  j["available"] = w.available;
   j["rating"] = round(w.rating, 100);
   j["reliability"] = round(w.reliability, 1000);
   j["pay_rate"] = round(w.pay_rate, 100);
@@ -99,11 +105,7 @@ class OrderModule final : public Module {
               return HttpResponse::Error(Status::InvalidArgument(
                   fmt::format("query parameter 'ids' names more than {} workers", kMaxWorkerIds)));
             if (auto index = roster->FindWorker(id)) {
-              const WorkerView w = roster->Worker(*index);
-              Json j = WorkerJson(w);
-              j["status"] = WorkerStatusName(w.status);
-              j["available"] = w.available;
-              workers.push_back(std::move(j));
+              workers.push_back(WorkerBrief(roster->Worker(*index)));
             } else {
               missing.push_back(id);
             }
