@@ -1,7 +1,8 @@
 # Lakehouse: the common tasks are one word (like DuckDB's own Makefile).
-#   make run     install deps, build the binary only, generate demo data if ./data is empty,
-#                serve 127.0.0.1:3100
-#   make test    install deps, build everything (binary, tests, benchmarks), run the suite (ctest)
+#   make run     install what running needs (scripts/setup.sh run), build the binary only,
+#                generate demo data if ./data is empty, serve 127.0.0.1:3100
+#   make test    install what tests need too (scripts/setup.sh test), build everything
+#                (binary, tests, benchmarks), run the suite (ctest)
 #   make install [PREFIX=/usr/local]   the binary + libduckdb.so, systemd units, docs
 #   make test-asan   the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench   benchmarks (see docs/BENCHMARKS.md)
@@ -19,23 +20,31 @@ CTEST_ARGS ?=
 
 PREFIX ?= /usr/local
 
-.PHONY: all setup configure build binary run install test test-asan check-threads bench fuzz format format-check clean
+.PHONY: all setup setup-run configure build binary run install test test-asan check-threads bench fuzz format format-check clean
 
 all: build
 
+# Everything: building, running, tests, benchmarks, CI tools.
 setup:
-	@bash scripts/setup.sh
+	@bash scripts/setup.sh test
+
+# Only what building and running the binary needs.
+setup-run:
+	@bash scripts/setup.sh run
 
 $(BUILD_DIR)/build.ninja: CMakeLists.txt
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
+# Configured again each time, cheaply, so test packages installed after a `make run` are found.
 configure: setup $(BUILD_DIR)/build.ninja
+	@cmake $(BUILD_DIR) > /dev/null
 
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Only build/lakehouse: a newcomer's first `make run` does not wait for the test suite.
-binary: configure
+# Only build/lakehouse: a newcomer's first `make run` does not wait for the test suite, nor
+# install what only tests use.
+binary: setup-run $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target lakehouse
 
 run: binary

@@ -11,22 +11,37 @@
 #   - hnswlib's headers (0.8 line) from the npm package hnswlib-node@3.0.0 into
 #     third_party/hnswlib/: Debian's libhnswlib-dev is 0.6.2, which has neither filtered
 #     search (BaseFilterFunctor) nor slot reuse (replace_deleted). See docs/DECISIONS.md.
+#
+# Two profiles: `setup.sh run` installs what building and running the binary needs (what
+# `make run` calls); `setup.sh test` (the default; `make test`) adds what the test suite,
+# the benchmarks and CI use: GoogleTest, Google Benchmark, clang, Chromium, systemd's
+# checkers, wrk, hyperfine, the SDKs that judge our wire formats, promtool.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DUCKDB_DIR="$ROOT/third_party/duckdb"
+PROFILE="${1:-test}"
+case "$PROFILE" in
+  run | test) ;;
+  *) echo "usage: scripts/setup.sh [run|test]" >&2; exit 2 ;;
+esac
 
-APT_PACKAGES=(
+# Building and running: compiler and build tools, the libraries the binary links.
+APT_RUN=(
   build-essential cmake ninja-build git ca-certificates curl
-  clang-format
   libboost-dev libsimdjson-dev nlohmann-json3-dev
   libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  libsqlite3-dev libssl-dev libicu-dev libphonenumber-dev
+  libssl-dev libicu-dev libphonenumber-dev
+)
+# Tests, benchmarks and CI on top.
+APT_TEST=(
+  clang-format clang-14 libclang-rt-14-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   wrk hyperfine jq
   chromium systemd
-  clang-14 libclang-rt-14-dev
 )
+APT_PACKAGES=("${APT_RUN[@]}")
+[ "$PROFILE" = test ] && APT_PACKAGES+=("${APT_TEST[@]}")
 
 DUCKDB_BINDINGS_PKG="@duckdb/node-bindings-linux-x64@1.4.4-r.4"
 DUCKDB_HEADER_PKG="duckdb@1.4.4"
@@ -147,10 +162,11 @@ install_sdks() { npm_pinned "openai and ollama SDKs" openai@7.59.0 ollama@0.6.4;
 UPLOT_SHA1S="5b16e85a17eecc7bac76f68229682e426083ee3f  uPlot.iife.min.js
 67765ea7ba4809bf6f4bb691fac615673891c53c  uPlot.min.css"
 install_console_deps() {
-  npm_pinned "uplot and playwright-core" uplot@1.6.32 playwright-core@1.64.1
+  npm_pinned "uplot" uplot@1.6.32
   (cd "$SDK_DIR/node_modules/uplot/dist" && echo "$UPLOT_SHA1S" | sha1sum --quiet -c -) ||
     { log "uplot checksum mismatch"; exit 1; }
 }
+install_test_console_deps() { npm_pinned "playwright-core" playwright-core@1.64.1; }
 
 # promtool, Prometheus's linter of /metrics (tests/e2e/server_e2e_test.cc), taken out of
 # Debian's prometheus package without installing it: installing would start a Prometheus
@@ -176,6 +192,9 @@ install_apt
 install_npm
 install_duckdb
 install_hnswlib
-install_sdks
 install_console_deps
-install_promtool
+if [ "$PROFILE" = test ]; then
+  install_sdks
+  install_test_console_deps
+  install_promtool
+fi

@@ -1,5 +1,6 @@
 // apps/lakehouse/main.cc: the `lakehouse` command line. Only argument handling lives here;
 // every command is a thin call into the subsystems (server/services.h).
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/process_lock.h"
+#include "core/progress.h"
 #include "distill/audit.h"
 #include "distill/exports.h"
 #include "distill/materializer.h"
@@ -59,6 +61,24 @@ int Fail(const Status& st) {
 
 void PrintJson(const Json& j) {
   std::cout << j.dump(2) << "\n";
+}
+
+// Long work draws its progress on stderr (core/progress.h): `work(&progress)` runs under a
+// line for `task` that ends when the work does.
+template <class F>
+auto WithProgress(const std::string& task, F&& work) {
+  Progress progress;
+  ProgressLine line(task, progress);
+  auto out = work(&progress);
+  line.Finish();
+  return out;
+}
+
+// Ctrl-C or SIGTERM during `index-workers`: the build stops at its next batch and removes
+// what it wrote, instead of leaving a half-built index.
+std::atomic<Progress*> g_cancel_on_signal{nullptr};
+extern "C" void CancelOnSignal(int) {
+  if (Progress* p = g_cancel_on_signal.load()) p->Cancel();
 }
 
 }  // namespace
@@ -298,7 +318,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (loadgen_cmd->parsed()) {
-    auto report = loadgen::RunLoadgen(lg);
+    auto report = WithProgress("loadgen", [&](Progress* p) {
+      lg.progress = p;
+      return loadgen::RunLoadgen(lg);
+    });
     if (!report.ok()) return Fail(report.status());
     std::cout << loadgen::ReportTable(*report);
     if (!lg_json.empty()) {
@@ -362,7 +385,10 @@ int main(int argc, char** argv) {
         staffing::GenOptions o;
         o.workers = demo_workers;
         o.orders = demo_orders;
-        auto rep = staffing::Generate(*(*services)->workspace, o);
+        auto rep = WithProgress("demo data", [&](Progress* p) {
+          o.progress = p;
+          return staffing::Generate(*(*services)->workspace, o);
+        });
         if (!rep.ok()) return Fail(rep.status());
         spdlog::info("demo data ready in {:.0f} ms", rep->elapsed_ms);
       }
@@ -395,7 +421,14 @@ int main(int argc, char** argv) {
   }
   if (materialize->parsed() || score->parsed() || export_cmd->parsed()) {
     Result<Json> out = Status::Internal("no pipeline step ran");
-    if (materialize->parsed()) out = distill::Materialize({cfg->root});
+    if (materialize->parsed()) {
+      out = WithProgress("materialize", [&](Progress* p) {
+        distill::MaterializeOptions mo;
+        mo.root = cfg->root;
+        mo.progress = p;
+        return distill::Materialize(mo);
+      });
+    }
     if (score->parsed()) {
       // With the roster (when the root has one), examples naming another worker or a
       // do-not-return worker are kept out of training data.
@@ -410,7 +443,10 @@ int main(int argc, char** argv) {
     }
     if (export_cmd->parsed()) {
       export_opt.root = cfg->root;
-      out = distill::Export(export_opt);
+      out = WithProgress("export " + export_opt.kind, [&](Progress* p) {
+        export_opt.progress = p;
+        return distill::Export(export_opt);
+      });
     }
     if (!out.ok()) return Fail(out.status());
     PrintJson(*out);
@@ -445,7 +481,10 @@ int main(int argc, char** argv) {
       opt.roster = roster->get();
       opt.validators = s.validators.get();
     }
-    auto out = distill::AuditFull(opt);
+    auto out = WithProgress("audit full", [&](Progress* p) {
+      opt.progress = p;
+      return distill::AuditFull(opt);
+    });
     if (!out.ok()) return Fail(out.status());
     std::cout << distill::AuditTable(*out);
     return (*out)["result"] == "PASS" ? 0 : 1;
@@ -477,7 +516,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (gen->parsed()) {
-    auto rep = staffing::Generate(*s.workspace, gen_opt);
+    auto rep = WithProgress("gen", [&](Progress* p) {
+      gen_opt.progress = p;
+      return staffing::Generate(*s.workspace, gen_opt);
+    });
     if (!rep.ok()) return Fail(rep.status());
     PrintJson(rep->ToJson());
     return 0;
@@ -502,7 +544,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (index_workers->parsed()) {
-    auto rep = BuildWorkersIndex(WorkersIndexDepsOf(s));
+    BuildProgress progress;
+    g_cancel_on_signal = &progress.work;
+    std::signal(SIGINT, CancelOnSignal);
+    std::signal(SIGTERM, CancelOnSignal);
+    ProgressLine line("index-workers", progress.work);
+    auto rep = BuildWorkersIndex(WorkersIndexDepsOf(s), &progress);
+    line.Finish();
+    g_cancel_on_signal = nullptr;
     if (!rep.ok()) return Fail(rep.status());
     PrintJson(*rep);
     return 0;

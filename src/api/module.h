@@ -30,6 +30,9 @@ class Module {
   virtual std::string Service() const { return Name(); }
   //! Loads what the group needs before it serves (indexes, rosters).
   virtual Status Start() { return Status::OK(); }
+  //! Stops background work at shutdown (an index build: cancelled at its next batch), so
+  //! the process exits within its shutdown grace; called once the server stopped serving.
+  virtual void Stop() {}
   virtual void RegisterRoutes(Router& router) = 0;
   //! False while the group cannot serve yet; /readyz answers 503 then.
   virtual bool Ready() const { return true; }

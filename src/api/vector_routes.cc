@@ -146,6 +146,9 @@ class VectorModule final : public Module {
     builder_->Follow();  // new workers versions update the index in place
     return Status::OK();
   }
+  void Stop() override {
+    if (builder_) builder_->Cancel();
+  }
   bool Ready() const override { return !builder_ || !builder_->running(); }
   Json Progress() const override {
     if (!builder_ || !builder_->running()) return nullptr;

@@ -1,3 +1,7 @@
+#include <functional>
+#include <iterator>
+#include <utility>
+
 #include "distill/audit_phases.h"
 
 namespace lakehouse::distill {
@@ -8,14 +12,29 @@ using namespace audit;
 Result<Json> AuditFull(const AuditOptions& options) {
   StepTimer timer;
   audit::AuditRun run(options);
-  LH_RETURN_IF_ERROR(audit::AuditInventory(run));
-  LH_RETURN_IF_ERROR(audit::AuditSchema(run));
-  LH_RETURN_IF_ERROR(audit::AuditMaterializer(run));
-  LH_RETURN_IF_ERROR(audit::AuditScorer(run));
-  LH_RETURN_IF_ERROR(audit::AuditExports(run));
-  LH_RETURN_IF_ERROR(audit::AuditRunSummaries(run));
-  audit::AuditAcceptance(run);
-  LH_RETURN_IF_ERROR(audit::AuditReplay(run));
+  const std::pair<const char*, std::function<Status()>> steps[] = {
+      {"inventory", [&] { return audit::AuditInventory(run); }},
+      {"schema", [&] { return audit::AuditSchema(run); }},
+      {"materializer", [&] { return audit::AuditMaterializer(run); }},
+      {"scorer", [&] { return audit::AuditScorer(run); }},
+      {"exports", [&] { return audit::AuditExports(run); }},
+      {"run summaries", [&] { return audit::AuditRunSummaries(run); }},
+      {"acceptance",
+       [&] {
+         audit::AuditAcceptance(run);
+         return Status::OK();
+       }},
+      {"replay", [&] { return audit::AuditReplay(run); }},
+  };
+  const auto n_steps = static_cast<int64_t>(std::size(steps));
+  for (int64_t i = 0; i < n_steps; ++i) {
+    if (options.progress != nullptr) {
+      options.progress->Phase(steps[i].first, n_steps, "phases");
+      options.progress->Set(i);
+    }
+    LH_RETURN_IF_ERROR(steps[i].second());
+  }
+  if (options.progress != nullptr) options.progress->Set(n_steps);
   Json phases = Json::array();
   bool pass = true;
   for (const audit::Phase& p : run.phases) {

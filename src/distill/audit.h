@@ -25,6 +25,7 @@
 #include <filesystem>
 
 #include "core/json.h"
+#include "core/progress.h"
 #include "core/status.h"
 #include "validate/roster.h"
 #include "validate/validators.h"
@@ -39,6 +40,7 @@ struct AuditOptions {
   // For phase 7 (replay runs re-validated): both set, or phase 7 checks shapes only.
   const Roster* roster = nullptr;
   const Validators* validators = nullptr;
+  Progress* progress = nullptr;  // phases done (core/progress.h)
 };
 
 //! Runs every phase; the line also written to audit/audit_full.jsonl. `result` is PASS or

@@ -462,7 +462,7 @@ Result<Json> ExportSft(const ExportOptions& opt, const fs::path& dir) {
         }
         return w.Flush();
       },
-      w.inputs()));
+      w.inputs(), opt.progress));
   Json classes = Json::object();
   for (const std::string& k : SftClasses()) classes[k] = by_class.count(k) ? by_class[k] : 0;
   return w.Commit(Json{
@@ -507,7 +507,7 @@ Result<Json> ExportRag(const ExportOptions& opt, const fs::path& dir) {
         }
         return w.Flush();
       },
-      w.inputs()));
+      w.inputs(), opt.progress));
   Json kinds = Json::object();
   for (const auto& [k, n] : by_kind) kinds[k] = n;
   return w.Commit(Json{{"candidates", candidates}, {"chunks", chunks}, {"by_kind", kinds}});
@@ -607,7 +607,7 @@ Result<Json> ExportPreference(const ExportOptions& opt, const fs::path& dir) {
         }
         return w.Flush();
       },
-      w.inputs()));
+      w.inputs(), opt.progress));
   return w.Commit(Json{{"runs_with_retries", runs}, {"pairs", pairs}});
 }
 
@@ -621,6 +621,7 @@ const std::vector<std::string>& SftClasses() {
 }
 
 Result<Json> ExportTo(const ExportOptions& opt, const fs::path& dir) {
+  if (opt.progress != nullptr) opt.progress->Phase(opt.kind, 0, "bytes");
   if (opt.kind == "sft") return ExportSft(opt, dir);
   if (opt.kind == "rag") return ExportRag(opt, dir);
   if (opt.kind == "preference") return ExportPreference(opt, dir);

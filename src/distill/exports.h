@@ -35,14 +35,16 @@
 #include <string>
 
 #include "core/json.h"
+#include "core/progress.h"
 #include "core/status.h"
 
 namespace lakehouse::distill {
 
 struct ExportOptions {
   std::filesystem::path root;
-  std::string kind;        // sft | rag | preference
-  double min_score = 0.6;  // sft only
+  std::string kind;              // sft | rag | preference
+  double min_score = 0.6;        // sft only
+  Progress* progress = nullptr;  // evidence bytes read (core/progress.h)
 };
 
 //! Writes the export; returns the receipt body (with "receipt").

@@ -148,6 +148,7 @@ class SourceRun {
       LH_RETURN_IF_ERROR(LoadSeen());
     }
 
+    if (opt_.progress != nullptr) opt_.progress->Add(from_offset);  // read by an earlier run
     JsonlReader reader;
     LH_RETURN_IF_ERROR(reader.Open(input.string(), state_.offset, state_.lines));
     EvidenceTransformer transformer;
@@ -157,6 +158,7 @@ class SourceRun {
     uint32_t crc = state_.crc;
     while (reader.Next(line)) {
       ++read;
+      if (opt_.progress != nullptr) opt_.progress->Add(static_cast<int64_t>(line.text.size()) + 1);
       crc = Crc32c(std::string_view(line.text.data(), line.text.size() + 1), crc);
       Status st = transformer.Transform(spec_, line.text, draft);
       if (st.ok()) {
@@ -363,6 +365,11 @@ Result<Json> Materialize(const MaterializeOptions& options) {
   }
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
+  if (options.progress != nullptr) {
+    int64_t total = 0;
+    for (size_t i : order) total += sizes[i];
+    options.progress->Phase("reading _kb", total, "bytes");
+  }
   std::vector<Result<Json>> results(specs.size(), Status::Internal("not processed"));
   std::atomic<size_t> next{0};
   auto work = [&] {

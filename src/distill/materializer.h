@@ -27,6 +27,7 @@
 #include <filesystem>
 
 #include "core/json.h"
+#include "core/progress.h"
 #include "core/status.h"
 
 namespace lakehouse::distill {
@@ -36,6 +37,7 @@ struct MaterializeOptions {
   int64_t recorded_at_millis = 0;  // provenance.recorded_at; 0 = now
   size_t batch_bytes = 32 << 20;   // per source: commit (fsync + checkpoint) after this much
   size_t threads = 0;              // sources processed at once; 0 = the CPU count
+  Progress* progress = nullptr;    // bytes of _kb/ read (core/progress.h)
 };
 
 //! Runs the materializer; returns the receipt body (also written under

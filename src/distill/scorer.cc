@@ -546,10 +546,19 @@ bool KeptOutOfRag(const ScoredView& s) {
 
 Status ForEachScoredEvidence(
     const fs::path& root, const std::function<Status(const EvidenceView&, const ScoredView&)>& fn,
-    Json* inputs) {
+    Json* inputs, Progress* progress) {
   EvidenceParser parser;
   simdjson::dom::parser scored_parser;
-  for (const fs::path& p : JsonlFiles(root / "evidence")) {
+  const std::vector<fs::path> files = JsonlFiles(root / "evidence");
+  if (progress != nullptr) {
+    int64_t total = 0;
+    for (const fs::path& p : files) {
+      std::error_code ec;
+      if (const auto n = fs::file_size(p, ec); !ec) total += static_cast<int64_t>(n);
+    }
+    progress->SetTotal(total);
+  }
+  for (const fs::path& p : files) {
     const fs::path sp = root / "scored" / RelPath(root / "evidence", p);
     std::error_code ec;
     if (!fs::exists(sp, ec))
@@ -581,6 +590,7 @@ Status ForEachScoredEvidence(
         if (f.get_string().get(reason) == simdjson::SUCCESS) sv.firewall.push_back(reason);
       }
       LH_RETURN_IF_ERROR(fn(ev, sv));
+      if (progress != nullptr) progress->Add(static_cast<int64_t>(el.text.size()) + 1);
     }
     LH_RETURN_IF_ERROR(er.status());
     if (inputs != nullptr) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "core/progress.h"
 #include "core/status.h"
 #include "distill/evidence_view.h"
 
@@ -89,10 +90,11 @@ bool KeptOutOfRag(const ScoredView& scored);
 //! Walks every evidence record with its score, file by file in path order (the order every
 //! export is written in). Fails when a scored file is missing or does not match its
 //! evidence line for line ("run lakehouse score"). `inputs`, when given, gets
-//! {path, bytes, lines, crc32c} of every file read (for receipts).
+//! {path, bytes, lines, crc32c} of every file read (for receipts); `progress`, when given,
+//! counts the evidence bytes read against their total.
 Status ForEachScoredEvidence(
     const std::filesystem::path& root,
-    const std::function<Status(const EvidenceView&, const ScoredView&)>& fn,
-    Json* inputs = nullptr);
+    const std::function<Status(const EvidenceView&, const ScoredView&)>& fn, Json* inputs = nullptr,
+    Progress* progress = nullptr);
 
 }  // namespace lakehouse::distill

@@ -391,6 +391,10 @@ Result<Json> RunLoadgen(const LoadgenOptions& opt) {
   std::vector<ClassStats> stats(classes.size());
   const auto t0 = Clock::now();
   const auto deadline = t0 + std::chrono::milliseconds(static_cast<int64_t>(opt.duration_s * 1000));
+  if (opt.progress != nullptr) {
+    opt.progress->Phase("load", 0, "scenarios");
+    opt.progress->PlannedSeconds(opt.duration_s);
+  }
   auto worker = [&](int64_t index) {
     Client client(base, opt.timeout_s, opt.api_key);
     std::mt19937_64 rng(opt.seed + static_cast<uint64_t>(index));
@@ -410,6 +414,7 @@ Result<Json> RunLoadgen(const LoadgenOptions& opt) {
       }
       local[k].latencies_ms.push_back(
           std::chrono::duration<double, std::milli>(Clock::now() - s0).count());
+      if (opt.progress != nullptr) opt.progress->Add();
       if (!st.ok()) {
         ++local[k].failures;
         if (local[k].first_failures.size() < 3) local[k].first_failures.push_back(st.message());

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "core/progress.h"
 #include "core/status.h"
 
 namespace lakehouse::loadgen {
@@ -42,8 +43,9 @@ struct LoadgenOptions {
   int64_t max_scenarios = 10'000'000;
   std::vector<std::string> scenarios;  // empty: all six
   uint64_t seed = 42;
-  double timeout_s = 10;  // per request
-  std::string api_key;    // sent as Authorization: Bearer (a server with auth required)
+  double timeout_s = 10;         // per request
+  std::string api_key;           // sent as Authorization: Bearer (a server with auth required)
+  Progress* progress = nullptr;  // scenarios done, against the planned duration
 };
 
 const std::vector<std::string>& ScenarioClasses();

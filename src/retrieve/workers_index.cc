@@ -85,23 +85,27 @@ Status ReadWorkers(QueryEngine& query, std::vector<VectorItem>* items,
       .status();
 }
 
+namespace {
+constexpr const char* kPhases[] = {"reading", "embedding", "indexing", "saving"};
+}  // namespace
+
 Json BuildProgress::ToJson() const {
-  static constexpr const char* kPhases[] = {"reading", "embedding", "indexing", "saving"};
-  const int64_t d = done.load(), t = total.load();
-  const int p = phase.load();
+  const Progress::Snapshot s = work.Get();
+  int p = 0;
+  for (int i = 0; i < 4; ++i)
+    if (s.phase == kPhases[i]) p = i;
+  const int64_t t = workers.load(), d = p == 3 ? t : s.done;
   // Reading is ~5% of a build, embedding ~15%, indexing the rest.
   double percent = 0;
-  if (p == kEmbedding) percent = 5 + (t > 0 ? 15.0 * static_cast<double>(d) / t : 0);
-  if (p == kIndexing) percent = 20 + (t > 0 ? 79.0 * static_cast<double>(d) / t : 0);
-  if (p == kSaving) percent = 99;
+  if (p == 1) percent = 5 + (t > 0 ? 15.0 * static_cast<double>(d) / t : 0);
+  if (p == 2) percent = 20 + (t > 0 ? 79.0 * static_cast<double>(d) / t : 0);
+  if (p == 3) percent = 99;
   Json j = Json::object();
-  j["phase"] = kPhases[std::clamp(p, 0, 3)];
+  j["phase"] = kPhases[p];
   j["done"] = d;
   j["total"] = t;
   j["percent"] = std::round(percent * 10) / 10;
-  j["elapsed_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - started)
-                        .count();
+  j["elapsed_ms"] = std::llround(s.seconds * 1000);
   return j;
 }
 
@@ -112,31 +116,54 @@ std::string BuildProgress::Describe() const {
                      j["percent"].get<double>(), j["elapsed_ms"].get<int64_t>() / 1000);
 }
 
+namespace {
+
+// Between batches: a cancelled build drops the half-built index (still marked unfinished)
+// and says why.
+Status StopIfCancelled(const WorkersIndexDeps& s, const Progress& p, bool created) {
+  if (!p.cancelled()) return Status::OK();
+  if (created) {
+    if (Status st = s.vectors->Drop("workers"); !st.ok())
+      spdlog::warn("dropping the cancelled workers index: {}", st.ToString());
+  }
+  return Status::Unavailable(
+      "the workers index build was cancelled (shutting down); the next "
+      "start builds it again");
+}
+
+}  // namespace
+
 Result<Json> BuildWorkersIndex(const WorkersIndexDeps& s, BuildProgress* progress) {
   BuildProgress local;
-  BuildProgress& p = progress != nullptr ? *progress : local;
+  BuildProgress& build = progress != nullptr ? *progress : local;
+  Progress& p = build.work;
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::string> texts;
   std::vector<VectorItem> items;
-  p.phase = BuildProgress::kReading;
+  p.Phase(kPhases[0], 0, "workers");
   LH_RETURN_IF_ERROR(ReadWorkers(*s.query, &items, &texts));
-  p.total = static_cast<int64_t>(items.size());
-  p.done = 0;
-  p.phase = BuildProgress::kEmbedding;
+  const auto total = static_cast<int64_t>(items.size());
+  build.workers = total;
+  p.Phase(kPhases[1], total, "workers");
   const std::string& model = s.embed->default_model();
-  constexpr size_t kBatch = 20000;
+  // Batches small enough that a cancel is seen within a second or so (an index batch of
+  // 1,000 workers takes ~0.4 s on two cores), large enough to keep both cores busy.
+  constexpr size_t kBatch = 5000;
+  constexpr size_t kIndexBatch = 1000;
   for (size_t off = 0; off < texts.size(); off += kBatch) {
+    LH_RETURN_IF_ERROR(StopIfCancelled(s, p, /*created=*/false));
     const size_t end = std::min(texts.size(), off + kBatch);
     LH_ASSIGN_OR_RETURN(
         auto vectors, s.embed->EmbedUncached(
                           model, std::vector<std::string>(texts.begin() + static_cast<long>(off),
                                                           texts.begin() + static_cast<long>(end))));
     for (size_t i = off; i < end; ++i) items[i].vector = std::move(vectors[i - off]);
-    p.done = static_cast<int64_t>(end);
+    p.Set(static_cast<int64_t>(end));
   }
   const auto embedded = std::chrono::steady_clock::now();
 
   LH_ASSIGN_OR_RETURN(int dims, s.embed->Dims(model));
+  LH_RETURN_IF_ERROR(s.vectors->MarkUnfinished("workers"));
   if (Status st = s.vectors->Drop("workers"); !st.ok() && st.code() != ErrorCode::kNotFound)
     return st;
   IndexSpec spec;
@@ -144,18 +171,19 @@ Result<Json> BuildWorkersIndex(const WorkersIndexDeps& s, BuildProgress* progres
   spec.dims = dims;
   spec.model = model;
   LH_ASSIGN_OR_RETURN(auto index, s.vectors->Create(spec));
-  p.done = 0;
-  p.phase = BuildProgress::kIndexing;
-  for (size_t off = 0; off < items.size(); off += kBatch) {
-    std::vector<VectorItem> batch(
-        std::make_move_iterator(items.begin() + static_cast<long>(off)),
-        std::make_move_iterator(items.begin() +
-                                static_cast<long>(std::min(items.size(), off + kBatch))));
+  p.Phase(kPhases[2], total, "workers");
+  for (size_t off = 0; off < items.size(); off += kIndexBatch) {
+    LH_RETURN_IF_ERROR(StopIfCancelled(s, p, /*created=*/true));
+    const size_t end = std::min(items.size(), off + kIndexBatch);
+    std::vector<VectorItem> batch(std::make_move_iterator(items.begin() + static_cast<long>(off)),
+                                  std::make_move_iterator(items.begin() + static_cast<long>(end)));
     LH_RETURN_IF_ERROR(index->Upsert(std::move(batch)));
-    p.done = static_cast<int64_t>(std::min(items.size(), off + kBatch));
+    p.Set(static_cast<int64_t>(end));
   }
-  p.phase = BuildProgress::kSaving;
+  p.Phase(kPhases[3], 0, "workers");
   LH_RETURN_IF_ERROR(index->Snapshot());
+  LH_RETURN_IF_ERROR(s.vectors->MarkFinished("workers"));
+  p.Set(total);
   const auto done = std::chrono::steady_clock::now();
   auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
   Json report = Json::object();
@@ -210,6 +238,7 @@ Result<Json> SyncWorkersIndex(const WorkersIndexDeps& s) {
 }
 
 WorkersIndexBuilder::~WorkersIndexBuilder() {
+  Cancel();  // a build still running stops at its next batch
   {
     MutexLock l(follow_mu_);
     stop_ = true;
@@ -260,9 +289,15 @@ Json WorkersIndexBuilder::Progress() const {
 }
 
 void WorkersIndexBuilder::StartIfMissing() {
-  if (!deps_.catalog->Get("workers").ok() || deps_.vectors->Get("workers").ok()) return;
+  if (!deps_.catalog->Get("workers").ok()) return;
+  if (deps_.vectors->Get("workers").ok()) {
+    if (!deps_.vectors->Unfinished("workers")) return;
+    spdlog::warn(
+        "the workers vector index was left unfinished by an interrupted build: "
+        "building it again");
+  }
   running_ = true;
-  progress_.started = std::chrono::steady_clock::now();
+  progress_.work.Restart();
   deps_.vectors->BeginBuild("workers", [this] { return progress_.Describe(); });
   thread_ = std::thread([this] {
     spdlog::info("building the workers vector index in the background (/readyz is 503 until done)");
@@ -270,6 +305,8 @@ void WorkersIndexBuilder::StartIfMissing() {
     deps_.vectors->EndBuild("workers");
     if (r.ok()) {
       spdlog::info("workers vector index ready: {}", r->dump());
+    } else if (progress_.work.cancelled()) {
+      spdlog::info("{}", r.status().message());
     } else {
       spdlog::error("building the workers vector index failed: {}", r.status().ToString());
     }

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "core/json.h"
+#include "core/progress.h"
 #include "core/status.h"
 #include "core/thread_annotations.h"
 #include "vector/side_store.h"
@@ -45,22 +46,24 @@ std::string WorkerText(const Json& row);
 Status ReadWorkers(QueryEngine& query, std::vector<VectorItem>* items,
                    std::vector<std::string>* texts);
 
-//! How far a build has come; written by the builder, read by /readyz and 503 answers.
+//! How far a build has come; written by the builder, read by /readyz, 503 answers and the
+//! terminal (`index-workers`). Phases "reading", "embedding", "indexing", "saving", counting
+//! workers; `work.Cancel()` stops the build at its next batch (SIGTERM).
 struct BuildProgress {
-  enum Phase { kReading, kEmbedding, kIndexing, kSaving };
-  std::atomic<int> phase{kReading};
-  std::atomic<int64_t> done{0};   // workers embedded or indexed in this phase
-  std::atomic<int64_t> total{0};  // workers to build (known after reading)
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  Progress work;
+  std::atomic<int64_t> workers{0};  // known after reading
 
-  //! {phase, done, total, percent, elapsed_ms}
+  //! {phase, done, total, percent, elapsed_ms}; percent is of the whole build.
   Json ToJson() const;
   //! "indexing 40000/500000 workers, 8%, 12 s"
   std::string Describe() const;
 };
 
 //! (Re)builds the `workers` index; answers {count, embed_ms, index_ms, elapsed_ms}.
-//! `progress` (optional) is updated as it goes.
+//! `progress` (optional) is updated as it goes; when it is cancelled the build stops within
+//! a batch (about a second), drops what it wrote and answers Unavailable. Until a
+//! build finishes, the index is marked unfinished on disk (VectorStore::MarkUnfinished), so
+//! a build cut short by a crash is redone rather than served half-filled.
 Result<Json> BuildWorkersIndex(const WorkersIndexDeps& deps, BuildProgress* progress = nullptr);
 
 //! Brings an existing `workers` index up to the current workers dataset, changed rows only:
@@ -73,9 +76,12 @@ class WorkersIndexBuilder {
  public:
   explicit WorkersIndexBuilder(WorkersIndexDeps deps) : deps_(deps) {}
   ~WorkersIndexBuilder();
-  //! Starts a background build when the workers dataset exists and the index does not;
+  //! Starts a background build when the workers dataset exists and the index does not (or
+  //! an earlier build of it did not finish);
   //! meanwhile the index answers 503 with the build's progress (VectorStore::BeginBuild).
   void StartIfMissing();
+  //! Stops a running build at its next batch (shutdown); the destructor does too.
+  void Cancel() { progress_.work.Cancel(); }
   //! From now on, each new workers version updates the index incrementally
   //! (SyncWorkersIndex) on a background thread, while the index keeps serving; commits
   //! that come in a burst are applied once.

@@ -307,6 +307,7 @@ void App::AddProcessRoutes() {
 
 void App::Stop() {
   if (server_) server_->Stop();
+  for (const auto& m : modules_) m->Stop();
 }
 
 void App::RunUntilSignal() {
@@ -333,6 +334,7 @@ void App::RunUntilSignal() {
     });
   }
   server_->RunUntilSignal();
+  for (const auto& m : modules_) m->Stop();  // an index build stops at its next batch
   done = true;
   if (notifier.joinable()) notifier.join();
   NotifySystemd("STOPPING=1");

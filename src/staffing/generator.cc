@@ -216,6 +216,8 @@ Result<GenReport> Generate(Workspace& ws, const GenOptions& opt) {
   const int32_t anchor = static_cast<int32_t>(DaysFromCivil(kAnchorYear, kAnchorMonth, kAnchorDay));
   const std::string source =
       fmt::format("gen --seed {} --workers {} --orders {}", opt.seed, opt.workers, opt.orders);
+  Progress no_progress;
+  Progress& prog = opt.progress != nullptr ? *opt.progress : no_progress;
   GenReport report;
   auto record = [&](const DatasetVersion& v, const std::string& name) {
     report.tables.push_back({name, v.version, v.row_count});
@@ -240,6 +242,7 @@ Result<GenReport> Generate(Workspace& ws, const GenOptions& opt) {
              {"reliability", ColumnKind::kDouble},   {"pay_rate", ColumnKind::kDouble},
              {"years_experience", ColumnKind::kInt}, {"last_assignment_date", ColumnKind::kDate}}));
     std::string id, email, phone;
+    prog.Phase("workers", opt.workers, "rows");
     for (int64_t i = 0; i < opt.workers; ++i) {
       Rng rng(opt.seed, kWorkersTable, static_cast<uint64_t>(i));
       const size_t ri = role_pick.Pick(rng);
@@ -293,6 +296,7 @@ Result<GenReport> Generate(Workspace& ws, const GenOptions& opt) {
         w->Date(anchor - static_cast<int32_t>(1 + rng.Below(540)));
       }
       LH_RETURN_IF_ERROR(w->EndRow());
+      prog.Add();
       lite.push_back(WorkerLite{static_cast<uint16_t>(ri), static_cast<uint16_t>(ci),
                                 status == "active", std::move(certs)});
     }
@@ -316,6 +320,7 @@ Result<GenReport> Generate(Workspace& ws, const GenOptions& opt) {
                                                       {"state", ColumnKind::kString},
                                                       {"contact_email", ColumnKind::kString},
                                                       {"since_date", ColumnKind::kDate}}));
+    prog.Phase("clients", n_clients, "rows");
     for (int64_t i = 0; i < n_clients; ++i) {
       Rng rng(opt.seed, kClientsTable, static_cast<uint64_t>(i));
       const auto& kind = kClientKinds[rng.Below(std::size(kClientKinds))];
@@ -332,6 +337,7 @@ Result<GenReport> Generate(Workspace& ws, const GenOptions& opt) {
       w->String(fmt::format("staffing.{}@client.example.com", Lower(c.id)));
       w->Date(anchor - static_cast<int32_t>(30 + rng.Below(3000)));
       LH_RETURN_IF_ERROR(w->EndRow());
+      prog.Add();
       clients.push_back(std::move(c));
     }
     LH_ASSIGN_OR_RETURN(auto v, w->Commit(source));
@@ -370,6 +376,7 @@ Result<GenReport> Generate(Workspace& ws, const GenOptions& opt) {
                                               {"required_certifications", ColumnKind::kStringList},
                                               {"required_skills", ColumnKind::kStringList},
                                               {"status", ColumnKind::kString}}));
+    prog.Phase("job_orders", opt.orders, "rows");
     for (int64_t i = 0; i < opt.orders; ++i) {
       Rng rng(opt.seed, kOrdersTable, static_cast<uint64_t>(i));
       const ClientLite& client = clients[rng.Below(clients.size())];
@@ -433,6 +440,7 @@ Result<GenReport> Generate(Workspace& ws, const GenOptions& opt) {
       w->StringList(req_skills);
       w->String(status);
       LH_RETURN_IF_ERROR(w->EndRow());
+      prog.Add();
     }
     LH_ASSIGN_OR_RETURN(auto v, w->Commit(source));
     record(v, "job_orders");
@@ -443,12 +451,14 @@ Result<GenReport> Generate(Workspace& ws, const GenOptions& opt) {
                                                       {"worker_id", ColumnKind::kString},
                                                       {"start_date", ColumnKind::kDate},
                                                       {"end_date", ColumnKind::kDate}}));
+    prog.Phase("fills", static_cast<int64_t>(fills.size()), "rows");
     for (const auto& f : fills) {
       w->String(f.order_id);
       w->String(fmt::format("W{:07d}", f.worker + 1));
       w->Date(f.start);
       w->Date(f.end);
       LH_RETURN_IF_ERROR(w->EndRow());
+      prog.Add();
     }
     LH_ASSIGN_OR_RETURN(auto v, w->Commit(source));
     record(v, "fills");

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "core/progress.h"
 #include "query/workspace.h"
 
 namespace lakehouse::staffing {
@@ -31,6 +32,7 @@ struct GenOptions {
   int64_t orders = 1000;
   int64_t clients = 0;  // 0: max(10, orders / 20)
   uint64_t seed = 42;
+  Progress* progress = nullptr;  // phases "workers", "clients", "job_orders", "fills"
 };
 
 struct GenReport {

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/file_io.h"
+
 namespace lakehouse {
 namespace fs = std::filesystem;
 
@@ -227,6 +229,29 @@ Status VectorStore::Drop(const std::string& name) {
   fs::remove_all(options_.dir + "/" + name, ec);
   if (ec) return Status::IOError(fmt::format("remove index {}: {}", name, ec.message()));
   return Status::OK();
+}
+
+namespace {
+std::string UnfinishedMark(const std::string& dir, const std::string& name) {
+  return (fs::path(dir) / (name + ".unfinished")).string();
+}
+}  // namespace
+
+Status VectorStore::MarkUnfinished(const std::string& name) {
+  if (!Owned(name)) return RefuseNotOwned(name);
+  return WriteFileAtomically(UnfinishedMark(options_.dir, name),
+                             "a build of this index began and has not finished\n");
+}
+
+Status VectorStore::MarkFinished(const std::string& name) {
+  std::error_code ec;
+  if (!fs::remove(UnfinishedMark(options_.dir, name), ec) || ec) return Status::OK();
+  return FsyncPath(options_.dir, /*directory=*/true);
+}
+
+bool VectorStore::Unfinished(const std::string& name) const {
+  std::error_code ec;
+  return fs::exists(UnfinishedMark(options_.dir, name), ec);
 }
 
 void VectorStore::CloseAll() {

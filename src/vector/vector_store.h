@@ -56,6 +56,12 @@ class VectorStore {
   //! index, so clients retry rather than fail or act on partial answers.
   void BeginBuild(const std::string& name, std::function<std::string()> describe);
   void EndBuild(const std::string& name);
+  //! An index being built from scratch is marked unfinished on disk (<dir>/<name>.unfinished)
+  //! until its build saved it: a build cut short by a crash or kill -9 leaves the mark, and
+  //! the next start builds the index again instead of serving it half-filled.
+  Status MarkUnfinished(const std::string& name);
+  Status MarkFinished(const std::string& name);
+  bool Unfinished(const std::string& name) const;
   std::vector<std::shared_ptr<VectorIndex>> List() const;
   Status Drop(const std::string& name);
   //! Saves every changed graph (clean shutdown).

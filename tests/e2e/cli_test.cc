@@ -1,7 +1,18 @@
-// End-to-end tests of the `lakehouse` binary (build/lakehouse): gen, sql, ingest, datasets.
+// End-to-end tests of the `lakehouse` binary (build/lakehouse): gen, sql, ingest, datasets,
+// progress on stderr, SIGTERM during the first start.
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <array>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -109,6 +120,92 @@ TEST(CliTest, ConfigShowsEffectiveValuesAndSources) {
             std::string::npos)
       << c.out;
   EXPECT_NE(RunCli("config --config " + dir.str() + "/missing.toml").exit_code, 0);
+}
+
+// Long commands draw progress on stderr; stdout keeps only the JSON answer. In a pipe or a
+// log (not a terminal) the progress is whole lines, the last one saying what was done.
+TEST(CliTest, ProgressGoesToStderrAsPlainLinesWhenNotATerminal) {
+  testing::TempDir dir;
+  const std::string out = dir.str() + "/out", err = dir.str() + "/err";
+  const std::string cmd = std::string("LAKEHOUSE_PROGRESS=plain ") + LAKEHOUSE_BINARY +
+                          " gen --root " + dir.str() + "/root --workers 2000 --orders 50 >" + out +
+                          " 2>" + err;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << testing::ReadFile(err);
+  const Json report = Json::parse(testing::ReadFile(out));  // nothing else on stdout
+  EXPECT_EQ(report["datasets"][0]["rows"], 2000);
+  const std::string log = testing::ReadFile(err);
+  EXPECT_NE(log.find("gen: done in "), std::string::npos) << log;
+  EXPECT_EQ(log.find('\r'), std::string::npos) << "no in-place redraws outside a terminal";
+}
+
+int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    return -1;
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// SIGTERM while the first start builds the workers index: the build is cancelled at its next
+// batch and the process exits within the shutdown grace (5 s), instead of finishing the build;
+// the half-built index is not left to be served, so the next start builds it again.
+TEST(CliTest, SigtermDuringTheFirstIndexBuildExitsWithinTheGrace) {
+  testing::TempDir dir;
+  const std::string root = dir.str() + "/root";
+  ASSERT_EQ(RunCli("gen --root " + root + " --workers 20000 --orders 20").exit_code, 0);
+  const int port = FreeLoopbackPort();
+  ASSERT_GT(port, 0);
+  const std::string port_arg = std::to_string(port), log_path = dir.str() + "/serve.log";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE* log = std::freopen(log_path.c_str(), "w", stderr);
+    if (log == nullptr) _exit(126);
+    execl(LAKEHOUSE_BINARY, "lakehouse", "serve", "--root", root.c_str(), "--port",
+          port_arg.c_str(), "--no-access-log", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  struct Reaper {  // a failed assertion must not leave the server running
+    pid_t pid;
+    ~Reaper() {
+      if (pid > 0 && kill(pid, SIGKILL) == 0) waitpid(pid, nullptr, 0);
+    }
+  } reaper{pid};
+  bool building = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (!building && std::chrono::steady_clock::now() < deadline) {
+    try {
+      auto r = testing::HttpClient(port).Get("/readyz");
+      building = r.status == 503 && r.body.find("\"phase\":\"indexing\"") != std::string::npos;
+    } catch (const std::exception&) {  // not listening yet
+    }
+    if (!building) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(building) << testing::ReadFile(log_path);
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() - sent > std::chrono::seconds(60))
+      FAIL() << "still running 60 s after SIGTERM\n" << testing::ReadFile(log_path);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  reaper.pid = 0;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+  const std::string log = testing::ReadFile(log_path);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << log;
+  EXPECT_LT(seconds, 5.0) << "exited " << seconds << " s after SIGTERM\n" << log;
+  EXPECT_NE(log.find("build was cancelled"), std::string::npos) << log;
+  EXPECT_FALSE(std::filesystem::exists(root + "/vectors/workers")) << "half-built index left";
+  EXPECT_TRUE(std::filesystem::exists(root + "/vectors/workers.unfinished"));
 }
 
 }  // namespace

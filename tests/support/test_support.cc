@@ -157,7 +157,9 @@ TestServer::~TestServer() {
 }
 
 CommandResult RunCli(const std::string& args) {
-  const std::string cmd = std::string(LAKEHOUSE_BINARY) + " " + args + " 2>&1";
+  // No progress lines in the output a test parses, unless the test asks for them.
+  const std::string cmd = "LAKEHOUSE_PROGRESS=${LAKEHOUSE_PROGRESS:-off} " +
+                          std::string(LAKEHOUSE_BINARY) + " " + args + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) return {-1, "popen failed"};
   std::string out;

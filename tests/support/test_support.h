@@ -108,7 +108,8 @@ HttpResponse OpenAiChatReply(const std::string& content);
 int KillDuringWrites(const std::function<bool(int)>& write, std::chrono::milliseconds run_for,
                      int min_acks = 50);
 
-//! Runs build/lakehouse with `args` (a shell command line), stdout and stderr together.
+//! Runs build/lakehouse with `args` (a shell command line), stdout and stderr together;
+//! progress lines off unless LAKEHOUSE_PROGRESS is set.
 struct CommandResult {
   int exit_code;
   std::string out;

@@ -1,0 +1,86 @@
+// The workers index build (retrieve/workers_index.h): cancelled cleanly (SIGTERM during a
+// first start), and never served half-built after a build that did not finish.
+#include "retrieve/workers_index.h"
+
+#include <chrono>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "server/services.h"
+#include "staffing/generator.h"
+#include "support/test_support.h"
+#include "vector/vector_store.h"
+
+namespace lakehouse {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+using testing::TestConfig;
+
+std::unique_ptr<Services> OpenWithWorkers(const TempDir& dir, int64_t workers) {
+  auto services = Services::Open(TestConfig(dir.str()));
+  if (!services.ok()) throw std::runtime_error(services.status().ToString());
+  staffing::GenOptions o;
+  o.workers = workers;
+  o.orders = 5;
+  if (auto rep = staffing::Generate(*(*services)->workspace, o); !rep.ok())
+    throw std::runtime_error(rep.status().ToString());
+  return std::move(services).value();
+}
+
+TEST(WorkersIndexBuild, ACancelledBuildStopsDropsWhatItWroteAndIsRedone) {
+  TempDir dir;
+  auto s = OpenWithWorkers(dir, 6000);
+  BuildProgress progress;
+  std::thread canceller([&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    while (progress.work.Get().phase != "indexing" && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    progress.work.Cancel();
+  });
+  auto cancelled = BuildWorkersIndex(WorkersIndexDepsOf(*s), &progress);
+  canceller.join();
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.status().code(), ErrorCode::kUnavailable);
+  EXPECT_THAT(cancelled.status().message(), HasSubstr("cancelled"));
+  EXPECT_LT(progress.work.Get().done, 6000) << "stopped before the end";
+  EXPECT_EQ(s->vectors->Get("workers").status().code(), ErrorCode::kNotFound)
+      << "no half-built index is left to serve";
+  EXPECT_TRUE(s->vectors->Unfinished("workers"));
+
+  auto built = BuildWorkersIndex(WorkersIndexDepsOf(*s));
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  EXPECT_EQ((*built)["count"], 6000);
+  EXPECT_FALSE(s->vectors->Unfinished("workers"));
+}
+
+TEST(WorkersIndexBuild, AnIndexLeftUnfinishedIsBuiltAgainOnStart) {
+  TempDir dir;
+  auto s = OpenWithWorkers(dir, 300);
+  ASSERT_TRUE(BuildWorkersIndex(WorkersIndexDepsOf(*s)).ok());
+  {
+    // A finished index is left alone.
+    WorkersIndexBuilder builder(WorkersIndexDepsOf(*s));
+    builder.StartIfMissing();
+    EXPECT_FALSE(builder.running());
+  }
+  // What a kill -9 in the middle of a build leaves: the index and its mark.
+  ASSERT_TRUE(s->vectors->MarkUnfinished("workers").ok());
+  WorkersIndexBuilder builder(WorkersIndexDepsOf(*s));
+  builder.StartIfMissing();
+  EXPECT_TRUE(builder.running());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (builder.running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(builder.running());
+  EXPECT_FALSE(s->vectors->Unfinished("workers"));
+  auto index = s->vectors->Get("workers");
+  ASSERT_TRUE(index.ok());
+  EXPECT_EQ((*index)->Count(), 300u);
+}
+
+}  // namespace
+}  // namespace lakehouse
