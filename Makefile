@@ -4,6 +4,7 @@
 #   make test    install what tests need too (scripts/setup.sh test), build everything
 #                (binary, tests, benchmarks), run the suite (ctest)
 #   make install [PREFIX=/usr/local]   the binary + libduckdb.so, systemd units, docs
+#   make deb     the same as a Debian package (build/lakehouse_<version>_amd64.deb)
 #   make test-asan   the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench   benchmarks (see docs/BENCHMARKS.md)
 #   make fuzz    libFuzzer over the parsers we own (FUZZ_SECONDS, default 60)
@@ -20,7 +21,7 @@ CTEST_ARGS ?=
 
 PREFIX ?= /usr/local
 
-.PHONY: all setup setup-run configure build binary run install test test-asan check-threads bench fuzz format format-check clean
+.PHONY: all setup setup-run configure build binary run install deb test test-asan check-threads bench fuzz format format-check clean
 
 all: build
 
@@ -54,6 +55,11 @@ run: binary
 # the docs: runnable from any directory (docs/SHIPPING.md).
 install: binary
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# A Debian package of what `make install` installs, under /usr (cmake/Package.cmake):
+# $(BUILD_DIR)/lakehouse_<version>_amd64.deb.
+deb: binary
+	cd $(BUILD_DIR) && cpack -G DEB
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)

@@ -25,6 +25,8 @@
 #include "distill/scoring.h"
 #include "loadgen/loadgen.h"
 #include "loadgen/parity.h"
+#include "ops/backup.h"
+#include "ops/doctor.h"
 #include "query/ingest.h"
 #include "retrieve/workers_index.h"
 #include "server/app.h"
@@ -297,6 +299,27 @@ int main(int argc, char** argv) {
                          "secrets masked");
   add_globals(config_cmd);
 
+  // Operating a root (docs/SHIPPING.md): doctor, backup, restore.
+  auto* doctor = cli.add_subcommand(
+      "doctor",
+      "check a root (catalog, datasets, indexes, logs, permissions, free disk) and say "
+      "what is wrong, changing nothing; exit 1 when something fails");
+  add_globals(doctor);
+  bool doctor_json = false;
+  doctor->add_flag("--json", doctor_json, "print the findings as JSON");
+  auto* backup = cli.add_subcommand(
+      "backup",
+      "copy a root, live or not, consistently into a new directory (files/ + backup.json)");
+  add_globals(backup);
+  std::string backup_to;
+  backup->add_option("--to", backup_to, "the backup directory to create")->required();
+  auto* restore = cli.add_subcommand(
+      "restore", "restore a backup into a new root (--root), checking every byte first");
+  add_globals(restore);
+  std::string restore_from;
+  restore->add_option("--from", restore_from, "a directory written by lakehouse backup")
+      ->required();
+
   // extract-json
   auto* extract_json = cli.add_subcommand(
       "extract-json", "read model output on stdin; print {matched, value}: its first JSON object");
@@ -315,6 +338,26 @@ int main(int argc, char** argv) {
     // environment, flag); secrets masked.
     std::cout << "setting\tvariable\tvalue\tsource\n";
     for (const auto& row : cfg->Effective()) std::cout << row << "\n";
+    return 0;
+  }
+  if (doctor->parsed()) {
+    const ops::DoctorReport report = ops::Doctor(cfg->root);
+    if (doctor_json)
+      PrintJson(report.ToJson());
+    else
+      std::cout << report.Table();
+    return report.failed() ? 1 : 0;
+  }
+  if (backup->parsed() || restore->parsed()) {
+    auto out = backup->parsed() ? WithProgress("backup",
+                                               [&](Progress* p) {
+                                                 return ops::Backup({cfg->root, backup_to, p});
+                                               })
+                                : WithProgress("restore", [&](Progress* p) {
+                                    return ops::Restore({restore_from, cfg->root, p});
+                                  });
+    if (!out.ok()) return Fail(out.status());
+    PrintJson(*out);
     return 0;
   }
   if (loadgen_cmd->parsed()) {

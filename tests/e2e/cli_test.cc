@@ -122,6 +122,32 @@ TEST(CliTest, ConfigShowsEffectiveValuesAndSources) {
   EXPECT_NE(RunCli("config --config " + dir.str() + "/missing.toml").exit_code, 0);
 }
 
+// doctor, backup and restore as an operator runs them: words and exit codes.
+TEST(CliTest, DoctorBackupRestore) {
+  testing::TempDir dir;
+  const std::string root = dir.str() + "/root";
+  ASSERT_EQ(RunCli("gen --root " + root + " --workers 100 --orders 10").exit_code, 0);
+  auto doc = RunCli("doctor --root " + root);
+  EXPECT_EQ(doc.exit_code, 0) << doc.out;
+  EXPECT_NE(doc.out.find(root + ": healthy"), std::string::npos) << doc.out;
+  auto taken = RunCli("backup --root " + root + " --to " + dir.str() + "/bk");
+  ASSERT_EQ(taken.exit_code, 0) << taken.out;
+  EXPECT_EQ(Json::parse(taken.out)["attempts"], 1);
+  auto restored = RunCli("restore --from " + dir.str() + "/bk --root " + dir.str() + "/copy");
+  ASSERT_EQ(restored.exit_code, 0) << restored.out;
+  auto count = RunCli("sql --root " + dir.str() + "/copy \"SELECT count(*) FROM workers\"");
+  const size_t answer = count.out.find("{\"columns\"");  // after the log lines on stderr
+  ASSERT_NE(answer, std::string::npos) << count.out;
+  EXPECT_EQ(Json::parse(count.out.substr(answer))["rows"][0][0], 100) << count.out;
+  auto again = RunCli("restore --from " + dir.str() + "/bk --root " + root);
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.out.find("already exists and is not empty"), std::string::npos) << again.out;
+  std::filesystem::remove_all(root + "/datasets/workers");
+  auto broken = RunCli("doctor --json --root " + root);
+  EXPECT_EQ(broken.exit_code, 1) << broken.out;
+  EXPECT_EQ(Json::parse(broken.out)["result"], "fail") << broken.out;
+}
+
 // Long commands draw progress on stderr; stdout keeps only the JSON answer. In a pipe or a
 // log (not a terminal) the progress is whole lines, the last one saying what was done.
 TEST(CliTest, ProgressGoesToStderrAsPlainLinesWhenNotATerminal) {

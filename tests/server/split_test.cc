@@ -30,13 +30,7 @@ std::string Url(int port) {
 std::unique_ptr<App> StartApp(const std::string& root, const ServeOptions& serve, int port = 0) {
   Config cfg = TestConfig(root);
   cfg.port = port;
-  auto app = App::Create(cfg, serve);
-  if (!app.ok()) throw std::runtime_error(app.status().ToString());
-  if (Status st = (*app)->Start(); !st.ok()) throw std::runtime_error(st.ToString());
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
-  while (!(*app)->Ready() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  return std::move(app).value();
+  return testing::StartReadyApp(cfg, serve);
 }
 
 // The contract fixtures' data (200 workers, 40 orders, seed 42) and its workers index,

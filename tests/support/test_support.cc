@@ -120,6 +120,16 @@ Config TestConfig(const std::string& root) {
   return cfg;
 }
 
+std::unique_ptr<App> StartReadyApp(const Config& cfg, const ServeOptions& serve) {
+  auto app = App::Create(cfg, serve);
+  if (!app.ok()) throw std::runtime_error(app.status().ToString());
+  if (Status st = (*app)->Start(); !st.ok()) throw std::runtime_error(st.ToString());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (!(*app)->Ready() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return std::move(app).value();
+}
+
 TestServer::TestServer(int64_t workers, int64_t orders, uint64_t seed,
                        const std::function<void(Config&)>& adjust) {
   Config cfg = TestConfig(root_.str());

@@ -64,6 +64,10 @@ class HttpClient {
 //! A config for tests: the given root, port 0, quiet.
 Config TestConfig(const std::string& root);
 
+//! An App on `cfg`'s root as it is (nothing generated), started, and ready (its background
+//! work done; at most 2 minutes). Throws when it cannot start.
+std::unique_ptr<App> StartReadyApp(const Config& cfg, const ServeOptions& serve = {});
+
 //! The real server over a temp root, optionally with generated staffing data.
 class TestServer {
  public:
