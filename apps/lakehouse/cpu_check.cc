@@ -2,6 +2,8 @@
 // compiled for (LAKEHOUSE_CPU, CMakeLists.txt), instead of dying later with SIGILL in the
 // middle of a vector search. Compiled for baseline x86-64 and run as a constructor, before
 // main() and before any code that may use the newer instructions.
+#include <cpuid.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +15,14 @@ struct Feature {
   int present;  // __builtin_cpu_supports: nonzero when the CPU has it
 };
 
+// A feature bit of CPUID leaf 1 (ECX): clang's __builtin_cpu_supports does not know f16c and
+// movbe.
+int Cpuid1Ecx(int bit) {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return 0;
+  return static_cast<int>((ecx >> bit) & 1u);
+}
+
 // The features each x86-64 micro-architecture level adds that a compiler uses (psABI).
 bool Check(const char* level) {
   __builtin_cpu_init();
@@ -20,11 +30,13 @@ bool Check(const char* level) {
                   {"sse4.1", __builtin_cpu_supports("sse4.1")},
                   {"sse4.2", __builtin_cpu_supports("sse4.2")},
                   {"popcnt", __builtin_cpu_supports("popcnt")}};
-  Feature v3[] = {
-      {"avx", __builtin_cpu_supports("avx")},    {"avx2", __builtin_cpu_supports("avx2")},
-      {"fma", __builtin_cpu_supports("fma")},    {"bmi", __builtin_cpu_supports("bmi")},
-      {"bmi2", __builtin_cpu_supports("bmi2")},  {"f16c", __builtin_cpu_supports("f16c")},
-      {"movbe", __builtin_cpu_supports("movbe")}};
+  Feature v3[] = {{"avx", __builtin_cpu_supports("avx")},
+                  {"avx2", __builtin_cpu_supports("avx2")},
+                  {"fma", __builtin_cpu_supports("fma")},
+                  {"bmi", __builtin_cpu_supports("bmi")},
+                  {"bmi2", __builtin_cpu_supports("bmi2")},
+                  {"f16c", Cpuid1Ecx(29)},
+                  {"movbe", Cpuid1Ecx(22)}};
   Feature v4[] = {{"avx512f", __builtin_cpu_supports("avx512f")},
                   {"avx512bw", __builtin_cpu_supports("avx512bw")},
                   {"avx512cd", __builtin_cpu_supports("avx512cd")},
