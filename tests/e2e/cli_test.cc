@@ -228,7 +228,15 @@ TEST(CliTest, SigtermDuringTheFirstIndexBuildExitsWithinTheGrace) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
   const std::string log = testing::ReadFile(log_path);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << log;
-  EXPECT_LT(seconds, 5.0) << "exited " << seconds << " s after SIGTERM\n" << log;
+  // The grace is 5 s. Under AddressSanitizer everything, a batch of the build included, runs
+  // about ten times slower (there the whole build of 20,000 workers takes ~45 s): the bound
+  // still tells a cancelled build from a finished one.
+#ifdef __SANITIZE_ADDRESS__
+  constexpr double kBound = 15;
+#else
+  constexpr double kBound = 5;
+#endif
+  EXPECT_LT(seconds, kBound) << "exited " << seconds << " s after SIGTERM\n" << log;
   EXPECT_NE(log.find("build was cancelled"), std::string::npos) << log;
   EXPECT_FALSE(std::filesystem::exists(root + "/vectors/workers")) << "half-built index left";
   EXPECT_TRUE(std::filesystem::exists(root + "/vectors/workers.unfinished"));

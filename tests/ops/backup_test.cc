@@ -113,12 +113,18 @@ TEST(Backup, TakenDuringWritesHoldsAPrefixOfThem) {
       acked = i + 1;
     }
   });
-  while (acked < 30) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Waits for the writer to pass `n` writes (at most a minute: a failing writer stops).
+  auto wait_for = [&](int n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    while (acked < n && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  };
+  wait_for(30);
   TempDir out;
   const int before = acked;
   auto taken = ops::Backup({server.root().path(), out.path() / "bk"});
   const int after = acked;
-  while (acked < after + 10) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  wait_for(after + 10);
   stop = true;
   writer.join();
   ASSERT_TRUE(taken.ok()) << taken.status().ToString();
