@@ -159,7 +159,7 @@ Status HnswGraph::TryLoad(const std::string& dir, const SideStore& store, std::s
   }
 }
 
-Status HnswGraph::Save(const std::string& dir, uint64_t seq, size_t count) {
+Status HnswGraph::Save(const std::string& dir, uint64_t seq, size_t count) const {
   const std::string tmp = dir + "/graph.hnsw.tmp";
   try {
     graph_->saveIndex(tmp);

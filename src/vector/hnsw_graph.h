@@ -47,7 +47,8 @@ class HnswGraph {
   //! Loads a saved graph from `dir` when it reflects `store` exactly; `why_not` says why not.
   Status TryLoad(const std::string& dir, const SideStore& store, std::string* why_not);
   //! Saves to `dir`/graph.hnsw (atomically) and graph.json {seq, count}.
-  Status Save(const std::string& dir, uint64_t seq, size_t count);
+  //! Reads the graph only: safe beside searches (not beside writes).
+  Status Save(const std::string& dir, uint64_t seq, size_t count) const;
   //! Adds (or replaces) entries, growing the graph as needed; uses every core for large
   //! batches.
   Status Add(const std::vector<const StoreEntry*>& entries);

@@ -239,7 +239,7 @@ Result<std::optional<size_t>> SideStore::Delete(const std::string& id, bool sync
   return std::optional<size_t>(label);
 }
 
-Status SideStore::Compact() {
+Status SideStore::Compact() const {
   std::string snap;
   for (const StoreEntry* e : InLabelOrder()) AppendRecord(snap, EncodeUpsert(*e));
   // A marker keeps the sequence number even when the newest write was a delete.

@@ -53,7 +53,7 @@ class SideStore {
   //! Appends a delete; answers the label the id had, nullopt when it had none.
   Result<std::optional<size_t>> Delete(const std::string& id, bool sync);
   //! Writes every live entry to store.snap and empties store.log.
-  Status Compact();
+  Status Compact() const;
 
   //! Read-only stores: the bytes the owner appended to store.log since the last call
   //! (empty when none). False when the log no longer continues what was read (the owner

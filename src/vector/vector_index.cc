@@ -233,6 +233,7 @@ Status VectorIndex::Upsert(std::vector<VectorItem> items) {
       return Status::InvalidArgument(fmt::format("item '{}': payload must be an object", it.id));
   }
   if (read_only_) return RefuseWrite();
+  MutexLock writing(write_mu_);
   WriterLock lock(mu_);
   // Durable first, then memory, then the graph. A graph fault cannot lose the record:
   // rebuild from the store.
@@ -246,6 +247,7 @@ Status VectorIndex::Upsert(std::vector<VectorItem> items) {
 
 Result<bool> VectorIndex::Delete(const std::string& id) {
   if (read_only_) return RefuseWrite();
+  MutexLock writing(write_mu_);
   WriterLock lock(mu_);
   LH_ASSIGN_OR_RETURN(auto label, store_.Delete(id, sync_writes_));
   if (!label) return false;
@@ -365,12 +367,23 @@ Status VectorIndex::SaveGraph() {
 
 Status VectorIndex::Snapshot() {
   if (read_only_) return RefuseWrite();
+  // No write can start (write_mu_), so the store and the graph hold still; searches only read
+  // them and go on meanwhile (shared mu_), instead of waiting for ~1 GB to be written.
+  MutexLock writing(write_mu_);
+  uint64_t seq = 0;
+  {
+    ReaderLock lock(mu_);
+    LH_RETURN_IF_ERROR(store_.Compact());
+    LH_RETURN_IF_ERROR(graph_.Save(dir_, store_.seq(), store_.size()));
+    seq = store_.seq();
+  }
   WriterLock lock(mu_);
-  LH_RETURN_IF_ERROR(store_.Compact());
-  return SaveGraph();
+  graph_saved_seq_ = seq;
+  return Status::OK();
 }
 
 Status VectorIndex::Close() {
+  MutexLock writing(write_mu_);
   WriterLock lock(mu_);
   if (!graph_.built() || graph_saved_seq_ == store_.seq() || dropped_) return Status::OK();
   return SaveGraph();

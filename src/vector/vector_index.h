@@ -140,6 +140,9 @@ class VectorIndex {
   std::string dir_;
   IndexSpec spec_;
   bool read_only_ = false;
+  // One writer at a time (Upsert, Delete, Snapshot, Close), taken before mu_. A snapshot holds
+  // it with mu_ only shared: writes wait for the snapshot, searches do not.
+  Mutex write_mu_;
   mutable SharedMutex mu_;  // reads shared, writes exclusive
   SideStore store_ LH_GUARDED_BY(mu_);
   HnswGraph graph_ LH_GUARDED_BY(mu_);
