@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/crc32c.h"
 #include "core/file_io.h"
+#include "ops/root_files.h"
 
 namespace lakehouse::ops {
 namespace fs = std::filesystem;
@@ -44,8 +45,7 @@ Status Errno(const std::string& what, const fs::path& path) {
 // Lock files, temp files of writes in flight, uploads in flight.
 bool Skipped(const fs::path& rel) {
   const std::string name = rel.filename().string();
-  if (name.ends_with(".lock") || name.ends_with(".tmp") || name.find(".tmp-") != std::string::npos)
-    return true;
+  if (name.ends_with(".lock") || IsTempFileName(name)) return true;
   return !rel.empty() && *rel.begin() == "_staging";
 }
 
@@ -113,15 +113,14 @@ Result<uint32_t> CopyPrefix(int in, const fs::path& from, uint64_t bytes, const 
   return crc;
 }
 
-// The directories of a finished copy, and their parents up to `top`, made durable.
+// The directories of a finished copy made durable (Publish then syncs its parent).
 Status SyncTree(const fs::path& top) {
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(top, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
     if (it->is_directory(ec)) LH_RETURN_IF_ERROR(FsyncPath(it->path().string(), true));
   }
-  LH_RETURN_IF_ERROR(FsyncPath(top.string(), true));
-  return FsyncPath(top.parent_path().string(), true);
+  return FsyncPath(top.string(), true);
 }
 
 // A finished copy appears under its name at once, durably: its tree fsync'd, then renamed.

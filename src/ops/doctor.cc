@@ -15,6 +15,7 @@
 
 #include "catalog/catalog.h"
 #include "core/file_io.h"
+#include "ops/root_files.h"
 #include "storage/record_log.h"
 
 namespace lakehouse::ops {
@@ -248,7 +249,7 @@ void CheckFiles(Doc& d) {
     }
     ++files;
     if (::access(it->path().c_str(), R_OK | W_OK) != 0) denied.push_back(rel);
-    if (name.ends_with(".tmp") || name.find(".tmp-") != std::string::npos) temps.push_back(rel);
+    if (IsTempFileName(name)) temps.push_back(rel);
   }
   auto some = [](const std::vector<std::string>& v) {
     std::string s;
