@@ -19,46 +19,109 @@ namespace lakehouse {
 namespace {
 
 constexpr size_t kInitialCapacity = 1024;
+constexpr int kGraphFormat = 2;  // 2: elements hold column rows (1: vectors inline)
+
+// An element's data is its row (8 bytes); a query is this tag followed by a pointer to its
+// floats (never copied into the graph: hnswlib copies data only when it adds an element).
+constexpr uint64_t kQueryTag = ~uint64_t{0};
+struct QueryRef {
+  uint64_t tag = kQueryTag;
+  const float* floats;
+};
+
+struct RowParams {
+  const VectorColumn* column;
+  hnswlib::DISTFUNC<float> inner;  // hnswlib's SIMD kernel for the metric
+  void* inner_param;
+  size_t dims;
+  bool cosine;
+};
+
+inline const float* Resolve(const void* data, const VectorColumn* column) {
+  uint64_t row;
+  std::memcpy(&row, data, sizeof(row));  // element data is not 8-byte aligned
+  if (row != kQueryTag) return column->Row(row);
+  const float* floats;
+  std::memcpy(&floats, static_cast<const char*>(data) + sizeof(row), sizeof(floats));
+  return floats;
+}
+
+float RowDistance(const void* a, const void* b, const void* param) {
+  const auto* p = static_cast<const RowParams*>(param);
+  const float* x = Resolve(a, p->column);
+  const float* y = Resolve(b, p->column);
+  const float d = p->inner(x, y, p->inner_param);
+  if (!p->cosine) return d;
+  // d = 1 - x.y; each row's last float is 1/|v| (a prepared query's is 1: normalised).
+  return 1.0f - (1.0f - d) * x[p->dims] * y[p->dims];
+}
 
 }  // namespace
 
-struct HnswGraph::Space {
-  std::unique_ptr<hnswlib::SpaceInterface<float>> space;
+struct HnswGraph::Space : hnswlib::SpaceInterface<float> {
+  std::unique_ptr<hnswlib::SpaceInterface<float>> inner;
+  RowParams params{};
+  size_t get_data_size() override { return sizeof(uint64_t); }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return RowDistance; }
+  void* get_dist_func_param() override { return &params; }
 };
 struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
   using hnswlib::HierarchicalNSW<float>::HierarchicalNSW;
 };
 
-HnswGraph::HnswGraph(int dims, Metric metric, int m, int ef_construction)
+HnswGraph::HnswGraph(int dims, Metric metric, int m, int ef_construction,
+                     const VectorColumn* column)
     : dims_(dims),
       metric_(metric),
       m_(m),
       ef_construction_(ef_construction),
+      column_(column),
       space_(std::make_unique<Space>()) {
   if (metric == Metric::kL2) {
-    space_->space = std::make_unique<hnswlib::L2Space>(static_cast<size_t>(dims));
+    space_->inner = std::make_unique<hnswlib::L2Space>(static_cast<size_t>(dims));
   } else {
-    space_->space = std::make_unique<hnswlib::InnerProductSpace>(static_cast<size_t>(dims));
+    space_->inner = std::make_unique<hnswlib::InnerProductSpace>(static_cast<size_t>(dims));
   }
+  space_->params =
+      RowParams{column, space_->inner->get_dist_func(), space_->inner->get_dist_func_param(),
+                static_cast<size_t>(dims), metric == Metric::kCosine};
 }
 
 HnswGraph::~HnswGraph() = default;
 
 std::vector<float> HnswGraph::Prepared(const std::vector<float>& v) const {
-  if (metric_ != Metric::kCosine) return v;
-  double norm = 0;
-  for (float x : v) norm += static_cast<double>(x) * x;
   std::vector<float> out(v);
-  if (norm > 0) {
-    const float inv = static_cast<float>(1.0 / std::sqrt(norm));
-    for (float& x : out) x *= inv;
+  if (metric_ == Metric::kCosine) {
+    double norm = 0;
+    for (float x : v) norm += static_cast<double>(x) * x;
+    if (norm > 0) {
+      const float inv = static_cast<float>(1.0 / std::sqrt(norm));
+      for (float& x : out) x *= inv;
+    }
   }
+  out.push_back(1.0f);
   return out;
 }
 
-float HnswGraph::Distance(const std::vector<float>& prepared, const std::vector<float>& raw) const {
-  return space_->space->get_dist_func()(prepared.data(), raw.data(),
-                                        space_->space->get_dist_func_param());
+float HnswGraph::Distance(const std::vector<float>& prepared, uint64_t row) const {
+  const QueryRef q{kQueryTag, prepared.data()};
+  const QueryRef stored{row, nullptr};  // as an element's data: the row (16 bytes: see Resolve)
+  return RowDistance(&q, &stored, &space_->params);
+}
+
+std::vector<uint64_t> HnswGraph::Rows() const {
+  std::vector<uint64_t> rows(slots());
+  for (size_t i = 0; i < rows.size(); ++i)
+    std::memcpy(&rows[i], graph_->getDataByInternalId(static_cast<hnswlib::tableint>(i)),
+                sizeof(uint64_t));
+  return rows;
+}
+
+void HnswGraph::RenumberRows() {
+  for (size_t i = 0; i < slots(); ++i) {
+    const uint64_t row = i;
+    std::memcpy(graph_->getDataByInternalId(static_cast<hnswlib::tableint>(i)), &row, sizeof(row));
+  }
 }
 
 size_t HnswGraph::slots() const {
@@ -81,8 +144,16 @@ Status HnswGraph::Add(const std::vector<const StoreEntry*>& order) {
   auto worker = [&] {
     for (size_t i = next++; i < order.size() && !failed; i = next++) {
       try {
-        const auto v = Prepared(order[i]->item.vector);
-        graph_->addPoint(v.data(), order[i]->label, /*replace_deleted=*/true);
+        const uint64_t row = order[i]->row;
+        const size_t label = order[i]->label;
+        // A label the graph has is updated in place; a new one may take a deleted slot
+        // (hnswlib's replace_deleted would give an existing label a second slot instead).
+        bool known;
+        {
+          std::lock_guard lookup(graph_->label_lookup_lock);
+          known = graph_->label_lookup_.count(label) > 0;
+        }
+        graph_->addPoint(&row, label, /*replace_deleted=*/!known);
       } catch (const std::exception& ex) {
         std::lock_guard lock(error_mu);
         error = std::string("graph add failed: ") + ex.what();
@@ -102,7 +173,7 @@ Status HnswGraph::Add(const std::vector<const StoreEntry*>& order) {
 
 Status HnswGraph::Build(const std::vector<const StoreEntry*>& order) {
   try {
-    graph_ = std::make_unique<Graph>(space_->space.get(),
+    graph_ = std::make_unique<Graph>(space_.get(),
                                      std::max(kInitialCapacity, order.size() + order.size() / 4),
                                      m_, ef_construction_, /*random_seed=*/100,
                                      /*allow_replace_deleted=*/true);
@@ -129,6 +200,10 @@ Status HnswGraph::TryLoad(const std::string& dir, const SideStore& store, std::s
     *why_not = "graph.json is unreadable";
     return Status::Corruption(*why_not);
   }
+  if (meta.value("format", 1) != kGraphFormat) {
+    *why_not = "graph was saved by an older version (vectors inline)";
+    return Status::Corruption(*why_not);
+  }
   if (meta.value("seq", uint64_t{0}) != store.seq() ||
       meta.value("count", size_t{0}) != store.size()) {
     *why_not = fmt::format("graph is stale (graph seq {}, store seq {})",
@@ -136,19 +211,28 @@ Status HnswGraph::TryLoad(const std::string& dir, const SideStore& store, std::s
     return Status::Corruption(*why_not);
   }
   try {
-    auto g = std::make_unique<Graph>(space_->space.get(), dir + "/graph.hnsw", false,
+    auto g = std::make_unique<Graph>(space_.get(), dir + "/graph.hnsw", false,
                                      std::max(kInitialCapacity, store.size()),
                                      /*allow_replace_deleted=*/true);
-    // Consistency: every live item must be in the graph with its vector.
+    // Consistency: every live item in the graph at the row the store names, and every slot's
+    // row readable in the column (searches pass through deleted slots too).
     if (g->getCurrentElementCount() - g->getDeletedCount() != store.size())
       throw std::runtime_error("count mismatch");
+    if (g->size_data_per_element_ != g->size_links_level0_ + sizeof(uint64_t) + sizeof(size_t))
+      throw std::runtime_error("element size mismatch");
+    const uint64_t readable = column_->mapped_rows();
+    for (size_t i = 0; i < g->getCurrentElementCount(); ++i) {
+      uint64_t row;
+      std::memcpy(&row, g->getDataByInternalId(static_cast<hnswlib::tableint>(i)), sizeof(row));
+      if (row >= readable) throw std::runtime_error(fmt::format("row {} is past the column", row));
+    }
     for (const auto& [label, e] : store.entries()) {
-      auto data = g->getDataByLabel<float>(label);
-      const auto want = Prepared(e.item.vector);
-      if (data.size() != want.size() ||
-          std::memcmp(data.data(), want.data(), want.size() * sizeof(float)) != 0) {
-        throw std::runtime_error("vector mismatch for id " + e.item.id);
-      }
+      auto found = g->label_lookup_.find(label);
+      uint64_t row = ~uint64_t{0};
+      if (found != g->label_lookup_.end())
+        std::memcpy(&row, g->getDataByInternalId(found->second), sizeof(row));
+      if (row != e.row || (found != g->label_lookup_.end() && g->isMarkedDeleted(found->second)))
+        throw std::runtime_error("row mismatch for id " + e.id);
     }
     g->setEf(1);
     graph_ = std::move(g);
@@ -169,7 +253,7 @@ Status HnswGraph::Save(const std::string& dir, uint64_t seq, size_t count) const
   std::error_code ec;
   std::filesystem::rename(tmp, dir + "/graph.hnsw", ec);
   if (ec) return Status::IOError("save graph: " + ec.message());
-  Json meta = {{"seq", seq}, {"count", count}};
+  Json meta = {{"format", kGraphFormat}, {"seq", seq}, {"count", count}};
   return WriteFileAtomically(dir + "/graph.json", meta.dump() + "\n");
 }
 
@@ -204,7 +288,8 @@ Result<std::vector<std::pair<float, size_t>>> HnswGraph::Search(const std::vecto
     if (filter != nullptr) admit.emplace(*filter);
     // Per-query ef without mutating shared state: the graph's own ef is 1, and hnswlib
     // searches with max(ef, n).
-    auto results = graph_->searchKnnCloserFirst(prepared.data(), n, admit ? &*admit : nullptr);
+    const QueryRef q{kQueryTag, prepared.data()};
+    auto results = graph_->searchKnnCloserFirst(&q, n, admit ? &*admit : nullptr);
     std::vector<std::pair<float, size_t>> out;
     out.reserve(results.size());
     for (const auto& [d, label] : results) out.emplace_back(d, static_cast<size_t>(label));

@@ -2,16 +2,19 @@
 //
 // The graph is an index, never the truth: it is built from the side store (side_store.h),
 // saved as `graph.hnsw` + `graph.json` (the store sequence it reflects), loaded only when
-// that sequence and every live vector match, and rebuilt otherwise. hnswlib is included by
-// hnsw_graph.cc alone; its exceptions become Status here.
+// that sequence matches and every live item's row is the one the store names, and rebuilt
+// otherwise. hnswlib is included by hnsw_graph.cc alone; its exceptions become Status here.
 //
-// Vectors enter the graph prepared: cosine vectors normalised (the graph then uses inner
-// product), others as given. Distances are hnswlib's: 1 - dot for cosine and dot, squared
-// L2 for l2.
+// The graph holds no vectors: each element's data is the row of its vector in the column
+// (vector_column.h), and the distance function reads the row there (a query is passed as
+// a tagged pointer to its own floats). So every vector is in memory once, and a saved graph
+// is links and row numbers only. Cosine rows keep 1/|v| after the vector: the distance is
+// 1 - (q.v)/(|q||v|) without a normalised copy; a prepared query is normalised once.
+// Distances are hnswlib's: 1 - dot for cosine and dot, squared L2 for l2.
 //
 // Thread-safety: Search and Distance may run concurrently with each other; Add may run
 // concurrently with itself across labels (hnswlib's locks) but not with Search, Build,
-// Load or Save: VectorIndex's shared_mutex orders them.
+// Load, Save or the column growing: VectorIndex's shared_mutex orders them.
 #pragma once
 
 #include <memory>
@@ -21,6 +24,7 @@
 
 #include "core/status.h"
 #include "vector/side_store.h"
+#include "vector/vector_column.h"
 
 namespace lakehouse {
 
@@ -39,14 +43,15 @@ class LabelFilter {
 
 class HnswGraph {
  public:
-  HnswGraph(int dims, Metric metric, int m, int ef_construction);
+  //! `column` holds the rows the graph's elements name; it outlives the graph.
+  HnswGraph(int dims, Metric metric, int m, int ef_construction, const VectorColumn* column);
   ~HnswGraph();
 
   //! A new graph holding every entry of `order`, inserted in that order.
   Status Build(const std::vector<const StoreEntry*>& order);
   //! Loads a saved graph from `dir` when it reflects `store` exactly; `why_not` says why not.
   Status TryLoad(const std::string& dir, const SideStore& store, std::string* why_not);
-  //! Saves to `dir`/graph.hnsw (atomically) and graph.json {seq, count}.
+  //! Saves to `dir`/graph.hnsw (atomically) and graph.json {format, seq, count}.
   //! Reads the graph only: safe beside searches (not beside writes).
   Status Save(const std::string& dir, uint64_t seq, size_t count) const;
   //! Adds (or replaces) entries, growing the graph as needed; uses every core for large
@@ -59,12 +64,17 @@ class HnswGraph {
   Result<std::vector<std::pair<float, size_t>>> Search(const std::vector<float>& prepared, size_t n,
                                                        const LabelFilter* filter) const;
 
-  //! A vector as the graph holds it (cosine: normalised).
+  //! A query as searches take it: normalised for cosine, then a 1 (the row layout).
   std::vector<float> Prepared(const std::vector<float>& v) const;
-  //! The graph's distance between a prepared query and a stored (raw) vector.
-  float Distance(const std::vector<float>& prepared, const std::vector<float>& raw) const;
+  //! The graph's distance between a prepared query and the vector in column row `row`.
+  float Distance(const std::vector<float>& prepared, uint64_t row) const;
   //! Slots in use, live and deleted (deleted ones are reusable).
   size_t slots() const;
+  //! The column row of every slot, by slot (live and deleted: searches pass through
+  //! deleted ones too, so their rows stay readable).
+  std::vector<uint64_t> Rows() const;
+  //! After the column was rewritten in Rows() order: slot i names row i.
+  void RenumberRows();
   bool built() const { return graph_ != nullptr; }
 
  private:
@@ -73,6 +83,7 @@ class HnswGraph {
   int dims_;
   Metric metric_;
   int m_, ef_construction_;
+  const VectorColumn* column_;
   std::unique_ptr<Space> space_;
   std::unique_ptr<Graph> graph_;
 };

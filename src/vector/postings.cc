@@ -12,8 +12,8 @@ const Postings::FieldPostings& Postings::Field(const std::string& field,
   FieldPostings& fp = it->second;
   if (!built) return fp;
   for (const auto& [label, e] : store.entries()) {
-    auto v = e.item.payload.find(field);
-    if (v == e.item.payload.end()) continue;
+    auto v = e.payload.find(field);
+    if (v == e.payload.end()) continue;
     if (v->is_number()) {
       fp.numbers.emplace_back(v->get<double>(), label);
       continue;

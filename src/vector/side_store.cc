@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 
@@ -14,8 +15,14 @@
 namespace lakehouse {
 namespace {
 
-constexpr char kUpsert = 'U';
+// Record types. 'W' (log) and 'R' (snapshot) name the item's row in the column; 'W' also
+// carries the vector. 'U' is the format before the column (the vector inline, no row),
+// still read. 'H' opens a snapshot: the column's generation and how many rows it handed out.
+constexpr char kLegacyUpsert = 'U';
+constexpr char kLogUpsert = 'W';
+constexpr char kSnapEntry = 'R';
 constexpr char kDelete = 'D';
+constexpr char kHeader = 'H';
 
 void PutU32(std::string& out, uint32_t v) {
   out.append(reinterpret_cast<const char*>(&v), 4);
@@ -70,28 +77,54 @@ class Reader {
 
 }  // namespace
 
-SideStore::SideStore(std::string dir, std::string index_name, bool read_only)
-    : dir_(std::move(dir)), name_(std::move(index_name)), read_only_(read_only) {}
+SideStore::SideStore(std::string dir, std::string index_name, int dims, bool cosine, bool read_only)
+    : dir_(std::move(dir)),
+      name_(std::move(index_name)),
+      dims_(dims),
+      cosine_(cosine),
+      read_only_(read_only),
+      column_(dir_, dims, read_only) {}
 
-std::string SideStore::EncodeUpsert(const StoreEntry& e) const {
+// A snapshot's entry: no vector (the column has it).
+std::string SideStore::EncodeEntry(const StoreEntry& e) const {
   std::string body;
-  body += kUpsert;
-  PutU64(body, e.item.version);
-  PutString(body, e.item.id);
+  body += kSnapEntry;
+  PutU64(body, e.version);
+  PutString(body, e.id);
   PutU64(body, e.label);
-  PutU32(body, static_cast<uint32_t>(e.item.vector.size()));
-  body.append(reinterpret_cast<const char*>(e.item.vector.data()),
-              e.item.vector.size() * sizeof(float));
-  PutString(body, DumpJson(e.item.payload));
+  PutU64(body, e.row);
+  PutString(body, DumpJson(e.payload));
   return body;
+}
+
+Status SideStore::OpenColumn(uint64_t gen) {
+  if (column_open_) return Status::OK();
+  LH_RETURN_IF_ERROR(column_.Open(gen));
+  column_open_ = true;
+  return Status::OK();
+}
+
+Status SideStore::WriteRow(uint64_t row, const std::vector<float>& v) {
+  float extra = 1.0f;
+  if (cosine_) {
+    double norm2 = 0;
+    for (float x : v) norm2 += static_cast<double>(x) * x;
+    extra = norm2 > 0 ? static_cast<float>(1.0 / std::sqrt(norm2)) : 0.0f;
+  }
+  LH_RETURN_IF_ERROR(OpenColumn(0));  // a new index's first write
+  LH_RETURN_IF_ERROR(column_.Write(row, v.data(), extra));
+  rows_ = std::max(rows_, row + 1);
+  return Status::OK();
+}
+
+VectorItem SideStore::Item(const StoreEntry& e) const {
+  const float* v = column_.Row(e.row);
+  return VectorItem{e.id, std::vector<float>(v, v + dims_), e.payload, e.version};
 }
 
 StoreEntry& SideStore::PutEntry(size_t label, StoreEntry e) {
   StoreEntry& slot = entries_[label];
   slot = std::move(e);
-  double norm2 = 0;
-  for (float x : slot.item.vector) norm2 += static_cast<double>(x) * x;
-  slot.norm2 = static_cast<float>(norm2);
   if (by_label_.size() <= label) by_label_.resize(label + 1, nullptr);
   by_label_[label] = &slot;  // unordered_map nodes never move
   return slot;
@@ -102,29 +135,58 @@ void SideStore::EraseEntry(size_t label) {
   if (label < by_label_.size()) by_label_[label] = nullptr;
 }
 
-Status SideStore::ApplyRecord(std::string_view body, Applied* applied) {
+Status SideStore::ApplyRecord(std::string_view body, From from, Applied* applied) {
   Applied ignored;
   if (applied == nullptr) applied = &ignored;
   Reader r(body);
   char type;
+  if (!r.Char(type)) return Status::Corruption("empty side-store record");
+  if (type == kHeader) {
+    uint64_t gen, rows;
+    if (from != From::kSnap || !r.U64(gen) || !r.U64(rows) || !r.done())
+      return Status::Corruption("malformed side-store header");
+    rows_ = rows;
+    return OpenColumn(gen);
+  }
   uint64_t seq;
   std::string id;
-  if (!r.Char(type) || !r.U64(seq) || !r.String(id))
-    return Status::Corruption("short side-store record");
+  if (!r.U64(seq) || !r.String(id)) return Status::Corruption("short side-store record");
+  // Already in the snapshot (a crash came between writing it and emptying the log).
+  if (from == From::kLog && seq <= snap_seq_) return Status::OK();
   if (type == kDelete) {
     if (auto it = id_to_label_.find(id); it != id_to_label_.end()) {
       applied->removed = it->second;
       EraseEntry(it->second);
       id_to_label_.erase(it);
     }
-  } else if (type == kUpsert) {
-    uint64_t label;
-    uint32_t dims;
-    StoreEntry e;
+  } else if (type == kLegacyUpsert || type == kLogUpsert || type == kSnapEntry) {
+    uint64_t label, row = 0;
+    uint32_t dims = 0;
+    std::vector<float> vector;
     std::string payload;
-    if (!r.U64(label) || !r.U32(dims) || !r.Floats(e.item.vector, dims) || !r.String(payload) ||
+    const bool has_row = type != kLegacyUpsert, has_vector = type != kSnapEntry;
+    if (!r.U64(label) || (has_row && !r.U64(row)) ||
+        (has_vector && (!r.U32(dims) || !r.Floats(vector, dims))) || !r.String(payload) ||
         !r.done()) {
       return Status::Corruption("malformed upsert record for id " + id);
+    }
+    if (has_vector && static_cast<int>(dims) != dims_)
+      return Status::Corruption(fmt::format("record for id {} has {} dimensions", id, dims));
+    if (type == kLegacyUpsert) {
+      if (read_only_) {
+        return Status::Unavailable(name_ +
+                                   ": written in the format before the vector column; its owner "
+                                   "converts it when it opens the index");
+      }
+      legacy_ = true;
+      row = rows_;
+    }
+    LH_RETURN_IF_ERROR(OpenColumn(0));
+    if (has_vector && !read_only_) {
+      LH_RETURN_IF_ERROR(WriteRow(row, vector));  // the log's copy is the durable one
+    } else {
+      LH_RETURN_IF_ERROR(column_.Cover(row + 1));
+      rows_ = std::max(rows_, row + 1);
     }
     auto parsed = ParseJson(payload);
     if (!parsed.ok()) return Status::Corruption("bad payload for id " + id);
@@ -133,10 +195,12 @@ Status SideStore::ApplyRecord(std::string_view body, Applied* applied) {
       EraseEntry(it->second);
     }
     applied->added = label;
-    e.item.id = id;
-    e.item.payload = std::move(parsed).value();
-    e.item.version = seq;
+    StoreEntry e;
+    e.id = id;
+    e.payload = std::move(parsed).value();
+    e.version = seq;
     e.label = label;
+    e.row = row;
     id_to_label_[id] = label;
     PutEntry(label, std::move(e));
     next_label_ = std::max<size_t>(next_label_, label + 1);
@@ -149,10 +213,13 @@ Status SideStore::ApplyRecord(std::string_view body, Applied* applied) {
 }
 
 Status SideStore::Load() {
-  auto apply = [this](std::string_view body) { return ApplyRecord(body); };
-  LH_ASSIGN_OR_RETURN(auto snap, ReadRecords(Path("store.snap"), apply));
+  auto from_snap = [this](std::string_view body) { return ApplyRecord(body, From::kSnap); };
+  LH_ASSIGN_OR_RETURN(auto snap, ReadRecords(Path("store.snap"), from_snap));
   if (snap.torn_tail)
     return Status::Corruption(name_ + ": store.snap is damaged (it is written atomically)");
+  snap_seq_ = seq_;
+  LH_RETURN_IF_ERROR(OpenColumn(0));  // no header: an empty or older store
+  auto apply = [this](std::string_view body) { return ApplyRecord(body, From::kLog); };
   if (read_only_) {
     struct stat file {};
     if (::stat(Path("store.log").c_str(), &file) == 0) followed_log_inode_ = file.st_ino;
@@ -183,7 +250,7 @@ Status SideStore::ApplyAppended(std::string_view bytes, std::vector<size_t>* add
                                 std::vector<size_t>* removed) {
   auto apply = [&](std::string_view body) -> Status {
     Applied applied;
-    LH_RETURN_IF_ERROR(ApplyRecord(body, &applied));
+    LH_RETURN_IF_ERROR(ApplyRecord(body, From::kLog, &applied));
     if (applied.removed) removed->push_back(*applied.removed);
     if (applied.added) added->push_back(*applied.added);
     return Status::OK();
@@ -194,10 +261,12 @@ Status SideStore::ApplyAppended(std::string_view bytes, std::vector<size_t>* add
 }
 
 Result<std::vector<const StoreEntry*>> SideStore::Upsert(std::vector<VectorItem> items, bool sync) {
-  // 1. Durable first: one append of every record, one fdatasync.
+  // 1. Each version gets a new row, written before the log names it (an unnamed row is
+  //    garbage, never a wrong vector); then durable: one append of every record (carrying
+  //    its vector too), one fdatasync.
   std::vector<StoreEntry> staged;
   staged.reserve(items.size());
-  std::string batch;
+  std::string batch, body;
   std::unordered_map<std::string, size_t> batch_labels;
   for (auto& it : items) {
     StoreEntry e;
@@ -209,9 +278,21 @@ Result<std::vector<const StoreEntry*>> SideStore::Upsert(std::vector<VectorItem>
       e.label = next_label_++;
       batch_labels.emplace(it.id, e.label);
     }
-    e.item = std::move(it);
-    e.item.version = ++seq_;
-    AppendRecord(batch, EncodeUpsert(e));
+    e.row = rows_;
+    LH_RETURN_IF_ERROR(WriteRow(e.row, it.vector));
+    e.id = std::move(it.id);
+    e.payload = std::move(it.payload);
+    e.version = ++seq_;
+    body.clear();
+    body += kLogUpsert;
+    PutU64(body, e.version);
+    PutString(body, e.id);
+    PutU64(body, e.label);
+    PutU64(body, e.row);
+    PutU32(body, static_cast<uint32_t>(it.vector.size()));
+    body.append(reinterpret_cast<const char*>(it.vector.data()), it.vector.size() * sizeof(float));
+    PutString(body, DumpJson(e.payload));
+    AppendRecord(batch, body);
     staged.push_back(std::move(e));
   }
   LH_RETURN_IF_ERROR(AppendToFile(Path("store.log"), batch, sync));
@@ -219,7 +300,7 @@ Result<std::vector<const StoreEntry*>> SideStore::Upsert(std::vector<VectorItem>
   std::vector<const StoreEntry*> touched;
   touched.reserve(staged.size());
   for (auto& e : staged) {
-    id_to_label_[e.item.id] = e.label;
+    id_to_label_[e.id] = e.label;
     touched.push_back(&PutEntry(e.label, std::move(e)));
   }
   std::sort(touched.begin(), touched.end());
@@ -240,14 +321,36 @@ Result<std::optional<size_t>> SideStore::Delete(const std::string& id, bool sync
 }
 
 Status SideStore::Compact() const {
-  std::string snap;
-  for (const StoreEntry* e : InLabelOrder()) AppendRecord(snap, EncodeUpsert(*e));
+  LH_RETURN_IF_ERROR(column_.Sync(rows_));  // the rows the snapshot names, durable first
+  std::string snap, header;
+  header += kHeader;
+  PutU64(header, column_.gen());
+  PutU64(header, rows_);
+  AppendRecord(snap, header);
+  for (const StoreEntry* e : InLabelOrder()) AppendRecord(snap, EncodeEntry(*e));
   // A marker keeps the sequence number even when the newest write was a delete.
   AppendRecord(snap, DeleteRecord(seq_, ""));
   LH_RETURN_IF_ERROR(WriteFileAtomically(Path("store.snap"), snap));
-  // The snapshot holds everything in the log; an empty log now (crash here: the log's
-  // records are re-applied over the snapshot, which is idempotent).
-  return WriteFileAtomically(Path("store.log"), "");
+  // The snapshot holds everything in the log; an empty log now (crash here: Load skips the
+  // log's records, the snapshot's sequence covers them).
+  LH_RETURN_IF_ERROR(WriteFileAtomically(Path("store.log"), ""));
+  column_.RemoveOthers();
+  return Status::OK();
+}
+
+Status SideStore::RemapRows(const std::vector<uint64_t>& old_rows) {
+  std::vector<std::pair<uint64_t, uint64_t>> to_new;  // (old row, new row), by old row
+  to_new.reserve(old_rows.size());
+  for (size_t i = 0; i < old_rows.size(); ++i) to_new.emplace_back(old_rows[i], i);
+  std::sort(to_new.begin(), to_new.end());
+  for (auto& [label, e] : entries_) {
+    auto it = std::lower_bound(to_new.begin(), to_new.end(), std::make_pair(e.row, uint64_t{0}));
+    if (it == to_new.end() || it->first != e.row)
+      return Status::Internal(fmt::format("{}: row of id {} was not kept", name_, e.id));
+    e.row = it->second;
+  }
+  rows_ = old_rows.size();
+  return Status::OK();
 }
 
 const StoreEntry* SideStore::Find(const std::string& id) const {

@@ -1,11 +1,22 @@
 // src/vector/side_store.h: the truth of one vector index: id -> (vector, payload, version).
 //
 // `store.snap` (compacted) plus `store.log` (every upsert and delete since), both framed
-// with CRC-32C (record_log.h). Every write is appended (and fdatasync'd unless the index
-// says otherwise) before it is applied in memory, so a kill -9 loses nothing acknowledged;
-// a torn log tail is cut at Load. Each item has a label, the slot it takes in the graph
-// (hnsw_graph.h): labels are stable across restarts (they are in the records), and the
-// label -> entry lookup is one array read (the graph's search filter does it per node).
+// with CRC-32C (record_log.h), and the vectors themselves in a memory-mapped column
+// (vector_column.h): each entry names its row there, and nothing else holds a copy. A log
+// record carries its vector as well as its row (a row lost to a power cut is written again
+// from the log); a snapshot names rows only, after the column is synced, so reopening reads
+// ids and payloads and maps the vectors. Every write is appended (and fdatasync'd unless
+// the index says otherwise) before it is applied in memory, so a kill -9 loses nothing
+// acknowledged; a torn log tail is cut at Load. Log records a snapshot already holds (a
+// crash between writing it and emptying the log) are skipped by sequence number.
+//
+// Each item has a label, the slot it takes in the graph (hnsw_graph.h): labels are stable
+// across restarts (they are in the records), and the label -> entry lookup is one array
+// read (the graph's search filter does it per node).
+//
+// Stores written before the column existed (vectors inside store.snap records) are read
+// by the owner, which writes their vectors into the column (legacy() says so: the index
+// then compacts at once); a follower of such a store waits for its owner to do that.
 //
 // A read-only store (another process owns the index) never writes its files: Load skips a
 // torn tail instead of cutting it, and ReadAppended/ApplyAppended follow the owner's log.
@@ -23,6 +34,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "vector/vector_column.h"
 
 namespace lakehouse {
 
@@ -34,14 +46,17 @@ struct VectorItem {
 };
 
 struct StoreEntry {
-  VectorItem item;
+  std::string id;
+  Json payload = Json::object();
+  uint64_t version = 0;  // sequence number of the write that produced it
   size_t label = 0;
-  float norm2 = 0;  // |vector|^2, kept at insert: exact cosine scans need it per item
+  uint64_t row = 0;  // its vector's row in the column
 };
 
 class SideStore {
  public:
-  SideStore(std::string dir, std::string index_name, bool read_only);
+  //! `cosine`: rows keep 1/|v| beside the vector (vector_column.h).
+  SideStore(std::string dir, std::string index_name, int dims, bool cosine, bool read_only);
 
   //! Reads store.snap then store.log (cutting a torn tail unless read-only).
   Status Load();
@@ -52,8 +67,12 @@ class SideStore {
   Result<std::vector<const StoreEntry*>> Upsert(std::vector<VectorItem> items, bool sync);
   //! Appends a delete; answers the label the id had, nullopt when it had none.
   Result<std::optional<size_t>> Delete(const std::string& id, bool sync);
-  //! Writes every live entry to store.snap and empties store.log.
+  //! Syncs the column, writes every live entry to store.snap and empties store.log, then
+  //! removes column files of older generations.
   Status Compact() const;
+  //! After the column was rewritten (VectorColumn::Rewrite(old_rows)): each entry's row
+  //! becomes its old row's position in `old_rows`.
+  Status RemapRows(const std::vector<uint64_t>& old_rows);
 
   //! Read-only stores: the bytes the owner appended to store.log since the last call
   //! (empty when none). False when the log no longer continues what was read (the owner
@@ -69,6 +88,14 @@ class SideStore {
     return label < by_label_.size() ? by_label_[label] : nullptr;
   }
   const StoreEntry* Find(const std::string& id) const;
+  //! The entry as an item (its vector copied out of the column).
+  VectorItem Item(const StoreEntry& e) const;
+  const VectorColumn& column() const { return column_; }
+  VectorColumn& column() { return column_; }
+  //! Rows the column has handed out (live, replaced and deleted items').
+  uint64_t rows() const { return rows_; }
+  //! True when Load read records of the format before the column (the owner converted them).
+  bool legacy() const { return legacy_; }
   const std::unordered_map<size_t, StoreEntry>& entries() const { return entries_; }
   //! Every live entry, by label (the order items were first written).
   std::vector<const StoreEntry*> InLabelOrder() const;
@@ -85,15 +112,28 @@ class SideStore {
     std::optional<size_t> removed;
     std::optional<size_t> added;
   };
-  Status ApplyRecord(std::string_view body, Applied* applied = nullptr);
-  std::string EncodeUpsert(const StoreEntry& e) const;
+  enum class From { kSnap, kLog };
+  Status ApplyRecord(std::string_view body, From from, Applied* applied = nullptr);
+  //! Writes a vector into the column at `row` (owner), with 1/|v| for cosine.
+  Status WriteRow(uint64_t row, const std::vector<float>& v);
+  //! Maps generation `gen` unless a generation is mapped already (the snapshot's header
+  //! names it; without one, 0).
+  Status OpenColumn(uint64_t gen);
+  std::string EncodeEntry(const StoreEntry& e) const;
   // entries_ and by_label_ change together, only through these.
   StoreEntry& PutEntry(size_t label, StoreEntry e);
   void EraseEntry(size_t label);
   std::string Path(const char* name) const { return dir_ + "/" + name; }
 
   std::string dir_, name_;
+  int dims_;
+  bool cosine_;
   bool read_only_;
+  VectorColumn column_;
+  uint64_t rows_ = 0;
+  uint64_t snap_seq_ = 0;  // the sequence store.snap holds (log records up to it are in it)
+  bool legacy_ = false;
+  bool column_open_ = false;
   std::unordered_map<std::string, size_t> id_to_label_;
   std::unordered_map<size_t, StoreEntry> entries_;
   std::vector<const StoreEntry*> by_label_;  // label -> its entry in entries_, null when none

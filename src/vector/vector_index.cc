@@ -94,7 +94,7 @@ class PayloadAdmit final : public LabelFilter {
   PayloadAdmit(const SideStore& store, const PayloadFilter& f) : store_(store), f_(f) {}
   bool Admit(size_t label) const override {
     const StoreEntry* e = store_.At(label);
-    return e != nullptr && f_.Matches(e->item.payload);
+    return e != nullptr && f_.Matches(e->payload);
   }
 
  private:
@@ -108,8 +108,8 @@ VectorIndex::VectorIndex(std::string dir, IndexSpec spec, bool read_only)
     : dir_(std::move(dir)),
       spec_(std::move(spec)),
       read_only_(read_only),
-      store_(dir_, spec_.name, read_only),
-      graph_(spec_.dims, spec_.metric, spec_.m, spec_.ef_construction) {}
+      store_(dir_, spec_.name, spec_.dims, spec_.metric == Metric::kCosine, read_only),
+      graph_(spec_.dims, spec_.metric, spec_.m, spec_.ef_construction, &store_.column()) {}
 
 VectorIndex::~VectorIndex() {
   Status st = Close();
@@ -153,6 +153,14 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Open(const std::string& dir, b
     spdlog::warn("vector index {}: rebuilding the graph from the side store ({})", spec.name,
                  why_not);
     LH_RETURN_IF_ERROR(index->BuildGraph(why_not));
+  }
+  if (index->store_.legacy()) {
+    // Written before the vector column: the vectors are in the column now; a snapshot in
+    // the new format (and the graph over rows) makes the next open a mapping.
+    spdlog::info("vector index {}: converted to the vector column ({} items)", spec.name,
+                 index->store_.size());
+    LH_RETURN_IF_ERROR(index->store_.Compact());
+    LH_RETURN_IF_ERROR(index->SaveGraph());
   }
   return index;
 }
@@ -263,7 +271,7 @@ std::optional<VectorItem> VectorIndex::Get(const std::string& id) const {
   ReaderLock lock(mu_);
   const StoreEntry* e = store_.Find(id);
   if (e == nullptr) return std::nullopt;
-  return e->item;
+  return store_.Item(*e);
 }
 
 std::vector<std::string> VectorIndex::Ids() const {
@@ -279,16 +287,9 @@ size_t VectorIndex::Count() const {
 std::vector<std::pair<float, size_t>> VectorIndex::ExactSearch(
     const std::vector<float>& q, size_t k, const PayloadFilter& filter,
     const std::vector<size_t>* labels) const {
-  // Cosine items are stored as given and normalised for the graph: the distance to a raw
-  // vector v is 1 - q.v/|v|, with |v|^2 kept in the entry.
-  auto distance = [&](const StoreEntry& e) LH_REQUIRES_SHARED(mu_) {
-    const float d = graph_.Distance(q, e.item.vector);
-    if (spec_.metric != Metric::kCosine) return d;
-    return e.norm2 > 0 ? 1.0f - (1.0f - d) / std::sqrt(e.norm2) : 1.0f;
-  };
   std::vector<std::pair<float, size_t>> exact;
   auto consider = [&](size_t label, const StoreEntry& e) LH_REQUIRES_SHARED(mu_) {
-    if (filter.Matches(e.item.payload)) exact.emplace_back(distance(e), label);
+    if (filter.Matches(e.payload)) exact.emplace_back(graph_.Distance(q, e.row), label);
   };
   if (labels != nullptr) {
     for (size_t label : *labels)
@@ -353,7 +354,7 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& que
   for (const auto& [dist, label] : found) {
     const StoreEntry* e = store_.At(label);
     if (e == nullptr) continue;  // the graph and the store agree on live labels; be safe
-    hits.push_back(SearchHit{e->item.id, Score(dist), e->item.payload});
+    hits.push_back(SearchHit{e->id, Score(dist), e->payload});
   }
   return hits;
 }
@@ -370,6 +371,7 @@ Status VectorIndex::Snapshot() {
   // No write can start (write_mu_), so the store and the graph hold still; searches only read
   // them and go on meanwhile (shared mu_), instead of waiting for ~1 GB to be written.
   MutexLock writing(write_mu_);
+  LH_RETURN_IF_ERROR(DropOldRows());
   uint64_t seq = 0;
   {
     ReaderLock lock(mu_);
@@ -379,6 +381,27 @@ Status VectorIndex::Snapshot() {
   }
   WriterLock lock(mu_);
   graph_saved_seq_ = seq;
+  return Status::OK();
+}
+
+Status VectorIndex::DropOldRows() {
+  uint64_t slots = 0, rows = 0;
+  {
+    ReaderLock lock(mu_);
+    slots = graph_.slots();
+    rows = store_.rows();
+  }
+  if (rows - std::min(rows, slots) < std::max<uint64_t>(kMinOldRows, slots / 2))
+    return Status::OK();
+  // Rare (old versions as many as half the items): under the exclusive lock, as a write.
+  WriterLock lock(mu_);
+  const std::vector<uint64_t> kept = graph_.Rows();
+  LH_RETURN_IF_ERROR(store_.column().Rewrite(kept));
+  graph_.RenumberRows();
+  LH_RETURN_IF_ERROR(store_.RemapRows(kept));
+  graph_saved_seq_ = UINT64_MAX;  // its rows changed: saved by the snapshot that follows
+  spdlog::info("vector index {}: dropped {} old vector rows ({} kept)", spec_.name, rows - slots,
+               slots);
   return Status::OK();
 }
 

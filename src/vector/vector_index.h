@@ -1,13 +1,16 @@
 // src/vector/vector_index.h: one named HNSW index whose side store is the truth.
 //
 // The side store (id -> vector, payload, version) lives in `store.snap` (compacted) plus
-// `store.log` (every upsert/delete since), both framed with CRC-32C (record_log.h). Every
-// write is appended and fdatasync'd before it touches the graph or is acknowledged, so a
-// kill -9 at any moment loses nothing acknowledged. The HNSW graph is an index over the
-// store: saved as `graph.hnsw` + `graph.json` (the store sequence it reflects) on
-// Snapshot and Close, loaded when it matches the store and passes a consistency check, and
-// otherwise rebuilt from the store (missing, stale after a crash, or corrupt). A graph
-// operation that fails is survived: the record is already durable, and the graph is rebuilt.
+// `store.log` (every upsert/delete since), both framed with CRC-32C (record_log.h), and
+// the vectors in one memory-mapped column (`vectors.<gen>.f32`, vector_column.h) that the
+// graph reads too: each vector is held once. Every write is appended and fdatasync'd before
+// it touches the graph or is acknowledged, so a kill -9 at any moment loses nothing
+// acknowledged. The HNSW graph is an index over the store: saved as `graph.hnsw` +
+// `graph.json` (the store sequence it reflects) on Snapshot and Close, loaded when it
+// matches the store and passes a consistency check, and otherwise rebuilt from the store
+// (missing, stale after a crash, or corrupt). A graph operation that fails is survived: the
+// record is already durable, and the graph is rebuilt. Reopening reads ids and payloads,
+// maps the column and loads the links: no vector is read until a search needs it.
 //
 // Search filters are evaluated inside the HNSW search (hnswlib's filter functor); when the
 // graph still returns fewer than k hits although k matching items exist, an exact scan of
@@ -88,6 +91,9 @@ class VectorIndex {
 
   static constexpr size_t kPostingsMinItems = Postings::kMinItems;
   static constexpr size_t kPostingsMaxValues = Postings::kMaxValues;
+  //! Old vector rows (replaced versions) a snapshot tolerates before dropping them: at
+  //! least this many, and half the graph's slots.
+  static constexpr uint64_t kMinOldRows = 1024;
 
   //! False for a derived index whose owner rebuilds it from its own log at open (memory
   //! search): writes still reach the file, but without an fdatasync each.
@@ -128,6 +134,9 @@ class VectorIndex {
   //! A new graph from every entry; `reason` empty for a new index.
   Status BuildGraph(const std::string& reason) LH_REQUIRES(mu_);
   Status SaveGraph() LH_REQUIRES(mu_);
+  //! Before a snapshot, when old versions' rows are many: the column rewritten with the
+  //! graph's rows only (VectorColumn::Rewrite), the graph and the store renumbered.
+  Status DropOldRows() LH_REQUIRES(write_mu_) LH_EXCLUDES(mu_);
   float Score(float distance) const;
   Status RefuseWrite() const;
   Status CheckCosineNorm(const std::vector<float>& v, std::string_view what) const;
