@@ -2,13 +2,17 @@
 
 #include <hnswlib/hnswlib.h>
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
+#include <queue>
 #include <thread>
 
 #include <fmt/format.h>
@@ -65,8 +69,120 @@ struct HnswGraph::Space : hnswlib::SpaceInterface<float> {
   hnswlib::DISTFUNC<float> get_dist_func() override { return RowDistance; }
   void* get_dist_func_param() override { return &params; }
 };
+// hnswlib's graph with its k-NN search done here. hnswlib's search loop prefetches the next
+// neighbour's element data, which is now its row number: the vector behind it was a second,
+// dependent miss on every distance (search 0.57x of plain hnswlib at 50k). This one walks the
+// layers the same way (greedy descent, then the best-first search of layer 0 with ef,
+// deleted and filtered elements routed through but not returned), but expands a node in
+// three passes: the unvisited neighbours, then their rows (independent loads) with a
+// prefetch of each vector, then the distances, so the misses overlap instead of queueing.
+// Building (addPoint) is hnswlib's own.
 struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
   using hnswlib::HierarchicalNSW<float>::HierarchicalNSW;
+  using Heap =
+      std::priority_queue<std::pair<float, hnswlib::tableint>,
+                          std::vector<std::pair<float, hnswlib::tableint>>, CompareByFirst>;
+  const VectorColumn* column = nullptr;
+
+  const float* VectorOf(hnswlib::tableint id) const {
+    uint64_t row;
+    std::memcpy(&row, getDataByInternalId(id), sizeof(row));
+    return column->Row(row);
+  }
+  // The distance from a prepared query's floats to a vector (RowDistance without resolving).
+  float Dist(const float* query, const float* v) const {
+    const auto* p = static_cast<const RowParams*>(dist_func_param_);
+    const float d = p->inner(query, v, p->inner_param);
+    return p->cosine ? 1.0f - (1.0f - d) * v[p->dims] : d;
+  }
+  // Fills `vectors` with the vectors of `ids`, prefetched.
+  void Gather(const hnswlib::tableint* ids, size_t n, const float** vectors) const {
+    for (size_t i = 0; i < n; ++i) _mm_prefetch(getDataByInternalId(ids[i]), _MM_HINT_T0);
+    for (size_t i = 0; i < n; ++i) {
+      vectors[i] = VectorOf(ids[i]);
+      // The first lines; the hardware's streamer follows the rest of the row.
+      const char* v = reinterpret_cast<const char*>(vectors[i]);
+      _mm_prefetch(v, _MM_HINT_T0);
+      _mm_prefetch(v + 64, _MM_HINT_T0);
+    }
+  }
+
+  std::priority_queue<std::pair<float, hnswlib::labeltype>> searchKnn(
+      const void* query_data, size_t k, hnswlib::BaseFilterFunctor* filter) const override {
+    std::priority_queue<std::pair<float, hnswlib::labeltype>> result;
+    if (cur_element_count == 0) return result;
+    const float* query;  // a QueryRef: the tag, then the floats
+    std::memcpy(&query, static_cast<const char*>(query_data) + sizeof(uint64_t), sizeof(query));
+    std::vector<hnswlib::tableint> ids(std::max(maxM0_, maxM_) + 1);
+    std::vector<const float*> vectors(ids.size());
+    // Upper layers: greedy, to the closest element reachable.
+    hnswlib::tableint current = enterpoint_node_;
+    float current_dist = Dist(query, VectorOf(current));
+    for (int level = maxlevel_; level > 0; --level) {
+      for (bool changed = true; changed;) {
+        changed = false;
+        hnswlib::linklistsizeint* list = get_linklist(current, level);
+        const size_t size = getListCount(list);
+        const auto* neighbours = reinterpret_cast<const hnswlib::tableint*>(list + 1);
+        Gather(neighbours, size, vectors.data());
+        const hnswlib::tableint from = current;
+        for (size_t i = 0; i < size; ++i) {
+          const float d = Dist(query, vectors[i]);
+          if (d < current_dist) {
+            current_dist = d;
+            current = neighbours[i];
+          }
+        }
+        changed = current != from;
+      }
+    }
+    // Layer 0: best-first with ef candidates.
+    const size_t ef = std::max(ef_, k);
+    auto admitted = [&](hnswlib::tableint id) {
+      return !isMarkedDeleted(id) && (filter == nullptr || (*filter)(getExternalLabel(id)));
+    };
+    hnswlib::VisitedList* visited = visited_list_pool_->getFreeVisitedList();
+    hnswlib::vl_type* seen = visited->mass;
+    const hnswlib::vl_type tag = visited->curV;
+    Heap top, candidates;  // top: the ef best admitted (worst on top); candidates: by -dist
+    float bound = std::numeric_limits<float>::max();
+    if (admitted(current)) {
+      top.emplace(current_dist, current);
+      bound = current_dist;
+    }
+    candidates.emplace(-current_dist, current);
+    seen[current] = tag;
+    while (!candidates.empty()) {
+      const auto [negative, node] = candidates.top();
+      if (-negative > bound && top.size() == ef) break;
+      candidates.pop();
+      hnswlib::linklistsizeint* list = get_linklist0(node);
+      const size_t size = getListCount(list);
+      const auto* neighbours = reinterpret_cast<const hnswlib::tableint*>(list + 1);
+      size_t n = 0;
+      for (size_t j = 0; j < size; ++j) {
+        const hnswlib::tableint id = neighbours[j];
+        if (seen[id] == tag) continue;
+        seen[id] = tag;
+        ids[n++] = id;
+      }
+      Gather(ids.data(), n, vectors.data());
+      for (size_t i = 0; i < n; ++i) {
+        const float d = Dist(query, vectors[i]);
+        if (top.size() < ef || d < bound) {
+          candidates.emplace(-d, ids[i]);
+          if (admitted(ids[i])) top.emplace(d, ids[i]);
+          while (top.size() > ef) top.pop();
+          if (!top.empty()) bound = top.top().first;
+        }
+      }
+    }
+    visited_list_pool_->releaseVisitedList(visited);
+    while (top.size() > k) top.pop();
+    for (; !top.empty(); top.pop())
+      result.emplace(top.top().first, getExternalLabel(top.top().second));
+    return result;
+  }
 };
 
 HnswGraph::HnswGraph(int dims, Metric metric, int m, int ef_construction,
@@ -181,6 +297,7 @@ Status HnswGraph::Build(const std::vector<const StoreEntry*>& order) {
     graph_.reset();
     return Status::Internal(std::string("cannot allocate the graph: ") + ex.what());
   }
+  graph_->column = column_;
   if (Status st = Add(order); !st.ok())
     return Status::Internal("graph rebuild failed: " + st.message());
   graph_->setEf(1);  // see Search: ef is chosen per query
@@ -235,6 +352,7 @@ Status HnswGraph::TryLoad(const std::string& dir, const SideStore& store, std::s
         throw std::runtime_error("row mismatch for id " + e.id);
     }
     g->setEf(1);
+    g->column = column_;
     graph_ = std::move(g);
     return Status::OK();
   } catch (const std::exception& ex) {
