@@ -163,46 +163,108 @@ const Json* PayloadFilter::Find(const Json& payload, const Condition& c) {
   return nullptr;
 }
 
+bool PayloadFilter::Check(const Condition& c, const Json& v) {
+  bool ok = false, comparable = false;
+  switch (c.op) {
+    case Op::kEq:
+      return Equal(v, c.operand);
+    case Op::kNe:
+      return !Equal(v, c.operand);
+    case Op::kIn:
+    case Op::kNin: {
+      bool found = false;
+      for (const auto& x : c.operand) found = found || Equal(v, x);
+      return (c.op == Op::kIn) == found;
+    }
+    case Op::kContains:
+      if (v.is_array()) {
+        for (const auto& x : v) ok = ok || Equal(x, c.operand);
+      }
+      return ok;
+    case Op::kGt:
+      return Compare(v, c.operand, comparable) > 0 && comparable;
+    case Op::kGte:
+      return Compare(v, c.operand, comparable) >= 0 && comparable;
+    case Op::kLt:
+      return Compare(v, c.operand, comparable) < 0 && comparable;
+    case Op::kLte:
+      return Compare(v, c.operand, comparable) <= 0 && comparable;
+  }
+  return false;
+}
+
 bool PayloadFilter::Matches(const Json& payload) const {
   for (const auto& c : conditions_) {
     const Json* found = Find(payload, c);
-    if (found == nullptr) return false;
-    const Json& v = *found;
-    bool ok = false, comparable = false;
-    switch (c.op) {
-      case Op::kEq:
-        ok = Equal(v, c.operand);
-        break;
-      case Op::kNe:
-        ok = !Equal(v, c.operand);
-        break;
-      case Op::kIn:
-      case Op::kNin: {
-        bool found = false;
-        for (const auto& x : c.operand) found = found || Equal(v, x);
-        ok = (c.op == Op::kIn) == found;
-        break;
-      }
-      case Op::kContains:
-        if (v.is_array()) {
-          for (const auto& x : v) ok = ok || Equal(x, c.operand);
-        }
-        break;
-      case Op::kGt:
-        ok = Compare(v, c.operand, comparable) > 0 && comparable;
-        break;
-      case Op::kGte:
-        ok = Compare(v, c.operand, comparable) >= 0 && comparable;
-        break;
-      case Op::kLt:
-        ok = Compare(v, c.operand, comparable) < 0 && comparable;
-        break;
-      case Op::kLte:
-        ok = Compare(v, c.operand, comparable) <= 0 && comparable;
-        break;
-    }
-    if (!ok) return false;
+    if (found == nullptr || !Check(c, *found)) return false;
   }
+  return true;
+}
+
+PayloadFilter::Bound PayloadFilter::Bind(const PayloadColumns& columns) const {
+  Bound b;
+  b.columns_ = &columns;
+  for (const auto& c : conditions_) {
+    Bound::Test t{&c, columns.Field(c.field), {}, {}, {}};
+    if (t.field < 0) {
+      b.never_ = true;  // every payload misses the key: nothing matches
+      break;
+    }
+    auto add = [&](const Json& v) {
+      if (v.is_string()) t.codes.push_back(columns.Code(t.field, v.get_ref<const std::string&>()));
+      if (v.is_number()) t.numbers.push_back(v.get<double>());
+      if (v.is_boolean()) t.bools.push_back(v.get<bool>());
+    };
+    if (c.operand.is_array() && (c.op == Op::kIn || c.op == Op::kNin)) {
+      for (const auto& v : c.operand) add(v);
+    } else {
+      add(c.operand);
+    }
+    b.tests_.push_back(std::move(t));
+  }
+  return b;
+}
+
+bool PayloadFilter::Bound::Passes(const Test& t, size_t label) const {
+  using Kind = PayloadColumns::Kind;
+  const auto cell = columns_->At(t.field, label);
+  if (cell.kind == Kind::kMissing) return false;
+  const Op op = t.condition->op;
+  const bool membership = op == Op::kEq || op == Op::kNe || op == Op::kIn || op == Op::kNin;
+  // Fast paths: a string, number or boolean cell against operands of any kind (a value of
+  // one kind never equals one of another, and numbers compare as doubles, as in Equal).
+  if (membership && (cell.kind == Kind::kString || PayloadColumns::IsNumber(cell) ||
+                     cell.kind == Kind::kTrue || cell.kind == Kind::kFalse)) {
+    bool found = false;
+    if (cell.kind == Kind::kString) {
+      found = std::find(t.codes.begin(), t.codes.end(), static_cast<uint32_t>(cell.bits)) !=
+              t.codes.end();
+    } else if (PayloadColumns::IsNumber(cell)) {
+      found = std::find(t.numbers.begin(), t.numbers.end(), PayloadColumns::Number(cell)) !=
+              t.numbers.end();
+    } else {
+      found = std::find(t.bools.begin(), t.bools.end(), cell.kind == Kind::kTrue) != t.bools.end();
+    }
+    return (op == Op::kEq || op == Op::kIn) == found;
+  }
+  if ((op == Op::kGt || op == Op::kGte || op == Op::kLt || op == Op::kLte) &&
+      PayloadColumns::IsNumber(cell)) {
+    if (t.numbers.empty()) return false;  // a number compares with numbers only
+    const double x = PayloadColumns::Number(cell), y = t.numbers[0];
+    return op == Op::kGt ? x > y : op == Op::kGte ? x >= y : op == Op::kLt ? x < y : x <= y;
+  }
+  if (op == Op::kContains && cell.kind == Kind::kStrings) {
+    if (t.codes.empty()) return false;  // a list of strings holds strings only
+    auto [codes, n] = columns_->Strings(t.field, cell);
+    return std::find(codes, codes + n, t.codes[0]) != codes + n;
+  }
+  return Check(*t.condition, columns_->Value(t.field, cell));
+}
+
+bool PayloadFilter::Bound::Matches(size_t label) const {
+  if (never_) return false;
+  for (const auto& t : tests_)
+    if (!Passes(t, label)) return false;
   return true;
 }
 

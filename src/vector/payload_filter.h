@@ -18,15 +18,42 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "vector/payload_columns.h"
 
 namespace lakehouse {
 
 class PayloadFilter {
+  struct Condition;  // defined below
+
  public:
   //! Compiles a filter object; unknown operators and malformed operands are errors that
   //! name the field ("filter.rating: unknown operator 'between'").
   static Result<PayloadFilter> Compile(const Json& filter);
   bool Matches(const Json& payload) const;
+
+  //! This filter over one index's payload columns: each field resolved and each operand
+  //! turned into dictionary codes and numbers once, so Matches(label) compares cells
+  //! instead of walking a JSON object (a cell of another shape is compared as JSON, with the
+  //! same meaning as Matches(Json)). Valid while the columns do not change.
+  class Bound {
+   public:
+    bool Matches(size_t label) const;
+
+   private:
+    friend class PayloadFilter;
+    struct Test {
+      const Condition* condition;
+      int field;
+      std::vector<uint32_t> codes;  // string operands' codes (kNoCode: no payload has it)
+      std::vector<double> numbers;  // number operands
+      std::vector<bool> bools;      // boolean operands
+    };
+    bool Passes(const Test& t, size_t label) const;
+    const PayloadColumns* columns_ = nullptr;
+    std::vector<Test> tests_;
+    bool never_ = false;  // a condition on a key no payload has
+  };
+  Bound Bind(const PayloadColumns& columns) const;
   bool empty() const { return conditions_.empty(); }
   size_t size() const { return conditions_.size(); }
 
@@ -76,6 +103,8 @@ class PayloadFilter {
     }
   };
   static const Json* Find(const Json& payload, const Condition& c);
+  //! One condition on a present value.
+  static bool Check(const Condition& c, const Json& v);
   std::vector<Condition> conditions_;
 };
 

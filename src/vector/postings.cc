@@ -11,16 +11,20 @@ const Postings::FieldPostings& Postings::Field(const std::string& field,
   auto [it, built] = fields_.try_emplace(field);
   FieldPostings& fp = it->second;
   if (!built) return fp;
+  using Kind = PayloadColumns::Kind;
+  const PayloadColumns& columns = store.payloads();
+  const int f = columns.Field(field);
+  if (f < 0) return fp;  // no payload has it: empty lists
   for (const auto& [label, e] : store.entries()) {
-    auto v = e.payload.find(field);
-    if (v == e.payload.end()) continue;
-    if (v->is_number()) {
-      fp.numbers.emplace_back(v->get<double>(), label);
+    const auto cell = columns.At(f, label);
+    if (PayloadColumns::IsNumber(cell)) {
+      fp.numbers.emplace_back(PayloadColumns::Number(cell), label);
       continue;
     }
     if (!fp.lists_usable) continue;
-    std::string key = PayloadFilter::PostingKey(*v);
-    if (key.empty()) continue;  // arrays, objects: never equal to a listed value
+    if (cell.kind != Kind::kString && cell.kind != Kind::kTrue && cell.kind != Kind::kFalse)
+      continue;  // arrays, objects, null: never equal to a listed value
+    std::string key = PayloadFilter::PostingKey(columns.Value(f, cell));
     fp.lists[std::move(key)].push_back(label);
     if (fp.lists.size() > kMaxValues) {
       fp.lists_usable = false;

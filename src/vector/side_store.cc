@@ -93,7 +93,7 @@ std::string SideStore::EncodeEntry(const StoreEntry& e) const {
   PutString(body, e.id);
   PutU64(body, e.label);
   PutU64(body, e.row);
-  PutString(body, DumpJson(e.payload));
+  PutString(body, DumpJson(payloads_.Get(e.label)));
   return body;
 }
 
@@ -119,7 +119,7 @@ Status SideStore::WriteRow(uint64_t row, const std::vector<float>& v) {
 
 VectorItem SideStore::Item(const StoreEntry& e) const {
   const float* v = column_.Row(e.row);
-  return VectorItem{e.id, std::vector<float>(v, v + dims_), e.payload, e.version};
+  return VectorItem{e.id, std::vector<float>(v, v + dims_), payloads_.Get(e.label), e.version};
 }
 
 StoreEntry& SideStore::PutEntry(size_t label, StoreEntry e) {
@@ -132,6 +132,7 @@ StoreEntry& SideStore::PutEntry(size_t label, StoreEntry e) {
 
 void SideStore::EraseEntry(size_t label) {
   entries_.erase(label);
+  payloads_.Erase(label);
   if (label < by_label_.size()) by_label_[label] = nullptr;
 }
 
@@ -188,16 +189,15 @@ Status SideStore::ApplyRecord(std::string_view body, From from, Applied* applied
       LH_RETURN_IF_ERROR(column_.Cover(row + 1));
       rows_ = std::max(rows_, row + 1);
     }
-    auto parsed = ParseJson(payload);
-    if (!parsed.ok()) return Status::Corruption("bad payload for id " + id);
     if (auto it = id_to_label_.find(id); it != id_to_label_.end() && it->second != label) {
       applied->removed = it->second;
       EraseEntry(it->second);
     }
+    if (Status st = payloads_.Set(label, payload); !st.ok())
+      return Status::Corruption(fmt::format("bad payload for id {}: {}", id, st.message()));
     applied->added = label;
     StoreEntry e;
     e.id = id;
-    e.payload = std::move(parsed).value();
     e.version = seq;
     e.label = label;
     e.row = row;
@@ -265,7 +265,9 @@ Result<std::vector<const StoreEntry*>> SideStore::Upsert(std::vector<VectorItem>
   //    garbage, never a wrong vector); then durable: one append of every record (carrying
   //    its vector too), one fdatasync.
   std::vector<StoreEntry> staged;
+  std::vector<std::string> payloads;
   staged.reserve(items.size());
+  payloads.reserve(items.size());
   std::string batch, body;
   std::unordered_map<std::string, size_t> batch_labels;
   for (auto& it : items) {
@@ -278,10 +280,11 @@ Result<std::vector<const StoreEntry*>> SideStore::Upsert(std::vector<VectorItem>
       e.label = next_label_++;
       batch_labels.emplace(it.id, e.label);
     }
+    LH_RETURN_IF_ERROR(payloads_.Admits(it.payload));
     e.row = rows_;
     LH_RETURN_IF_ERROR(WriteRow(e.row, it.vector));
     e.id = std::move(it.id);
-    e.payload = std::move(it.payload);
+    payloads.push_back(DumpJson(it.payload));
     e.version = ++seq_;
     body.clear();
     body += kLogUpsert;
@@ -291,7 +294,7 @@ Result<std::vector<const StoreEntry*>> SideStore::Upsert(std::vector<VectorItem>
     PutU64(body, e.row);
     PutU32(body, static_cast<uint32_t>(it.vector.size()));
     body.append(reinterpret_cast<const char*>(it.vector.data()), it.vector.size() * sizeof(float));
-    PutString(body, DumpJson(e.payload));
+    PutString(body, payloads.back());
     AppendRecord(batch, body);
     staged.push_back(std::move(e));
   }
@@ -299,7 +302,12 @@ Result<std::vector<const StoreEntry*>> SideStore::Upsert(std::vector<VectorItem>
   // 2. Memory.
   std::vector<const StoreEntry*> touched;
   touched.reserve(staged.size());
-  for (auto& e : staged) {
+  for (size_t i = 0; i < staged.size(); ++i) {
+    StoreEntry& e = staged[i];
+    // The payload was checked (Admits) and written as JSON just now: this cannot fail short
+    // of a bug, and the durable record would be applied at the next open.
+    if (Status st = payloads_.Set(e.label, payloads[i]); !st.ok())
+      return Status::Internal(fmt::format("payload of {}: {}", e.id, st.message()));
     id_to_label_[e.id] = e.label;
     touched.push_back(&PutEntry(e.label, std::move(e)));
   }

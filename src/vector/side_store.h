@@ -2,7 +2,8 @@
 //
 // `store.snap` (compacted) plus `store.log` (every upsert and delete since), both framed
 // with CRC-32C (record_log.h), and the vectors themselves in a memory-mapped column
-// (vector_column.h): each entry names its row there, and nothing else holds a copy. A log
+// (vector_column.h): each entry names its row there, and nothing else holds a copy.
+// Payloads are held as typed columns (payload_columns.h), rebuilt as JSON on demand. A log
 // record carries its vector as well as its row (a row lost to a power cut is written again
 // from the log); a snapshot names rows only, after the column is synced, so reopening reads
 // ids and payloads and maps the vectors. Every write is appended (and fdatasync'd unless
@@ -34,6 +35,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "vector/payload_columns.h"
 #include "vector/vector_column.h"
 
 namespace lakehouse {
@@ -47,7 +49,6 @@ struct VectorItem {
 
 struct StoreEntry {
   std::string id;
-  Json payload = Json::object();
   uint64_t version = 0;  // sequence number of the write that produced it
   size_t label = 0;
   uint64_t row = 0;  // its vector's row in the column
@@ -88,8 +89,11 @@ class SideStore {
     return label < by_label_.size() ? by_label_[label] : nullptr;
   }
   const StoreEntry* Find(const std::string& id) const;
-  //! The entry as an item (its vector copied out of the column).
+  //! The entry as an item (its vector copied out of the column, its payload rebuilt).
   VectorItem Item(const StoreEntry& e) const;
+  Json Payload(const StoreEntry& e) const { return payloads_.Get(e.label); }
+  //! Every live payload, as typed columns by label (filters and posting lists read these).
+  const PayloadColumns& payloads() const { return payloads_; }
   const VectorColumn& column() const { return column_; }
   VectorColumn& column() { return column_; }
   //! Rows the column has handed out (live, replaced and deleted items').
@@ -130,6 +134,7 @@ class SideStore {
   bool cosine_;
   bool read_only_;
   VectorColumn column_;
+  PayloadColumns payloads_;
   uint64_t rows_ = 0;
   uint64_t snap_seq_ = 0;  // the sequence store.snap holds (log records up to it are in it)
   bool legacy_ = false;

@@ -91,15 +91,15 @@ namespace {
 // Admits only labels of live entries whose payload matches the filter.
 class PayloadAdmit final : public LabelFilter {
  public:
-  PayloadAdmit(const SideStore& store, const PayloadFilter& f) : store_(store), f_(f) {}
+  PayloadAdmit(const SideStore& store, const PayloadFilter& f)
+      : store_(store), f_(f.Bind(store.payloads())) {}
   bool Admit(size_t label) const override {
-    const StoreEntry* e = store_.At(label);
-    return e != nullptr && f_.Matches(e->payload);
+    return store_.At(label) != nullptr && f_.Matches(label);
   }
 
  private:
   const SideStore& store_;
-  const PayloadFilter& f_;
+  const PayloadFilter::Bound f_;
 };
 
 }  // namespace
@@ -288,8 +288,9 @@ std::vector<std::pair<float, size_t>> VectorIndex::ExactSearch(
     const std::vector<float>& q, size_t k, const PayloadFilter& filter,
     const std::vector<size_t>* labels) const {
   std::vector<std::pair<float, size_t>> exact;
+  const auto bound = filter.Bind(store_.payloads());
   auto consider = [&](size_t label, const StoreEntry& e) LH_REQUIRES_SHARED(mu_) {
-    if (filter.Matches(e.payload)) exact.emplace_back(graph_.Distance(q, e.row), label);
+    if (bound.Matches(label)) exact.emplace_back(graph_.Distance(q, e.row), label);
   };
   if (labels != nullptr) {
     for (size_t label : *labels)
@@ -354,7 +355,7 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& que
   for (const auto& [dist, label] : found) {
     const StoreEntry* e = store_.At(label);
     if (e == nullptr) continue;  // the graph and the store agree on live labels; be safe
-    hits.push_back(SearchHit{e->id, Score(dist), e->payload});
+    hits.push_back(SearchHit{e->id, Score(dist), store_.Payload(*e)});
   }
   return hits;
 }
