@@ -51,6 +51,11 @@ class VectorColumn {
   const float* Row(uint64_t row) const {
     return reinterpret_cast<const float*>(base_ + row * stride_);
   }
+  //! Asks for a row's first cache lines ahead of reading it (scans over scattered rows).
+  void Prefetch(uint64_t row) const {
+    __builtin_prefetch(base_ + row * stride_);
+    __builtin_prefetch(base_ + row * stride_ + 64);
+  }
   //! Rows below this can be read.
   uint64_t mapped_rows() const { return mapped_ / stride_; }
   size_t stride() const { return stride_; }

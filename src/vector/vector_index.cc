@@ -287,16 +287,26 @@ size_t VectorIndex::Count() const {
 std::vector<std::pair<float, size_t>> VectorIndex::ExactSearch(
     const std::vector<float>& q, size_t k, const PayloadFilter& filter,
     const std::vector<size_t>* labels) const {
-  std::vector<std::pair<float, size_t>> exact;
+  // The matching items first (cells only), then their distances in row order with the rows
+  // a few ahead prefetched: a scan of thousands of scattered 1.5 KB rows is bound by memory.
   const auto bound = filter.Bind(store_.payloads());
-  auto consider = [&](size_t label, const StoreEntry& e) LH_REQUIRES_SHARED(mu_) {
-    if (bound.Matches(label)) exact.emplace_back(graph_.Distance(q, e.row), label);
+  std::vector<std::pair<uint64_t, size_t>> matching;  // (row, label)
+  auto consider = [&](size_t label, const StoreEntry& e) {
+    if (bound.Matches(label)) matching.emplace_back(e.row, label);
   };
   if (labels != nullptr) {
     for (size_t label : *labels)
       if (const StoreEntry* e = store_.At(label)) consider(label, *e);
   } else {
     for (const auto& [label, e] : store_.entries()) consider(label, e);
+  }
+  std::sort(matching.begin(), matching.end());
+  constexpr size_t kAhead = 4;
+  std::vector<std::pair<float, size_t>> exact;
+  exact.reserve(matching.size());
+  for (size_t i = 0; i < matching.size(); ++i) {
+    if (i + kAhead < matching.size()) store_.column().Prefetch(matching[i + kAhead].first);
+    exact.emplace_back(graph_.Distance(q, matching[i].first), matching[i].second);
   }
   const size_t n = std::min(k, exact.size());
   std::partial_sort(exact.begin(), exact.begin() + static_cast<long>(n), exact.end());
