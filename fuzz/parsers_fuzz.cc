@@ -6,7 +6,9 @@
 //   1 JSON escaping:  the escaped text is always a valid JSON string
 //   2 query strings:  parse never fails; percent-decoding never grows the text; a
 //                     Retry-After value (seconds or HTTP date) is never a negative wait
-//   3 payload filter: compile any JSON; a compiled filter matches any JSON payload safely
+//   3 payload filter: compile any JSON; a compiled filter matches any JSON payload safely;
+//                     an object held as payload columns comes back equal, and the filter
+//                     bound to the columns agrees with the filter on the JSON
 //   4 hash embedder:  any bytes embed to a finite, unit-or-zero vector
 //   5 extract_json:   a match is an object, and extracting from its own serialisation
 //                     gives it back (found objects are real JSON, not fragments)
@@ -47,6 +49,7 @@
 #include "storage/record_log.h"
 #include "validate/extract_json.h"
 #include "validate/text_scan.h"
+#include "vector/payload_columns.h"
 #include "vector/payload_filter.h"
 
 using namespace lakehouse;
@@ -93,6 +96,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (void)f->Matches(*j);
         (void)f->Matches(Json::object());
         (void)f->Matches(Json::parse(R"({"role":"cna","rating":4.5,"skills":["a"],"state":"OH"})"));
+      }
+      if (j->is_object() && j->size() <= 4096) {  // an index holds at most 4,096 keys
+        PayloadColumns columns;
+        Check(columns.Set(0, in).ok());
+        Check(columns.Get(0) == *j);
+        if (f.ok()) Check(f->Bind(columns).Matches(0) == f->Matches(*j));
       }
       break;
     }

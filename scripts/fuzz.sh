@@ -11,7 +11,7 @@ CXX=${FUZZ_CXX:-clang++-14}
 SOURCES=(
   fuzz/parsers_fuzz.cc
   src/core/status.cc src/core/json.cc src/core/crc32c.cc src/core/file_io.cc src/core/ids.cc
-  src/storage/record_log.cc src/vector/payload_filter.cc
+  src/storage/record_log.cc src/vector/payload_filter.cc src/vector/payload_columns.cc
   src/gateway/http.cc
   src/embed/hash_embedder.cc
   src/validate/extract_json.cc src/validate/text_scan.cc src/core/text.cc
