@@ -2,8 +2,6 @@
 
 #include <hnswlib/hnswlib.h>
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -97,13 +95,13 @@ struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
   }
   // Fills `vectors` with the vectors of `ids`, prefetched.
   void Gather(const hnswlib::tableint* ids, size_t n, const float** vectors) const {
-    for (size_t i = 0; i < n; ++i) _mm_prefetch(getDataByInternalId(ids[i]), _MM_HINT_T0);
+    for (size_t i = 0; i < n; ++i) __builtin_prefetch(getDataByInternalId(ids[i]));
     for (size_t i = 0; i < n; ++i) {
       vectors[i] = VectorOf(ids[i]);
       // The first lines; the hardware's streamer follows the rest of the row.
       const char* v = reinterpret_cast<const char*>(vectors[i]);
-      _mm_prefetch(v, _MM_HINT_T0);
-      _mm_prefetch(v + 64, _MM_HINT_T0);
+      __builtin_prefetch(v);
+      __builtin_prefetch(v + 64);
     }
   }
 
