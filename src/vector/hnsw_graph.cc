@@ -48,14 +48,17 @@ inline const float* Resolve(const void* data, const VectorColumn* column) {
   return floats;
 }
 
+// The distance between two vectors in the row layout.
+inline float Between(const RowParams& p, const float* x, const float* y) {
+  const float d = p.inner(x, y, p.inner_param);
+  if (!p.cosine) return d;
+  // d = 1 - x.y; each row's last float is 1/|v| (a prepared query's is 1: normalised).
+  return 1.0f - (1.0f - d) * x[p.dims] * y[p.dims];
+}
+
 float RowDistance(const void* a, const void* b, const void* param) {
   const auto* p = static_cast<const RowParams*>(param);
-  const float* x = Resolve(a, p->column);
-  const float* y = Resolve(b, p->column);
-  const float d = p->inner(x, y, p->inner_param);
-  if (!p->cosine) return d;
-  // d = 1 - x.y; each row's last float is 1/|v| (a prepared query's is 1: normalised).
-  return 1.0f - (1.0f - d) * x[p->dims] * y[p->dims];
+  return Between(*p, Resolve(a, p->column), Resolve(b, p->column));
 }
 
 }  // namespace
@@ -82,16 +85,16 @@ struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
                           std::vector<std::pair<float, hnswlib::tableint>>, CompareByFirst>;
   const VectorColumn* column = nullptr;
 
-  const float* VectorOf(hnswlib::tableint id) const {
+  //! The column row a slot names.
+  uint64_t RowOf(hnswlib::tableint id) const {
     uint64_t row;
-    std::memcpy(&row, getDataByInternalId(id), sizeof(row));
-    return column->Row(row);
+    std::memcpy(&row, getDataByInternalId(id), sizeof(row));  // not 8-byte aligned
+    return row;
   }
+  const float* VectorOf(hnswlib::tableint id) const { return column->Row(RowOf(id)); }
   // The distance from a prepared query's floats to a vector (RowDistance without resolving).
   float Dist(const float* query, const float* v) const {
-    const auto* p = static_cast<const RowParams*>(dist_func_param_);
-    const float d = p->inner(query, v, p->inner_param);
-    return p->cosine ? 1.0f - (1.0f - d) * v[p->dims] : d;
+    return Between(*static_cast<const RowParams*>(dist_func_param_), query, v);
   }
   // Fills `vectors` with the vectors of `ids`, prefetched.
   void Gather(const hnswlib::tableint* ids, size_t n, const float** vectors) const {
@@ -226,8 +229,7 @@ float HnswGraph::Distance(const std::vector<float>& prepared, uint64_t row) cons
 std::vector<uint64_t> HnswGraph::Rows() const {
   std::vector<uint64_t> rows(slots());
   for (size_t i = 0; i < rows.size(); ++i)
-    std::memcpy(&rows[i], graph_->getDataByInternalId(static_cast<hnswlib::tableint>(i)),
-                sizeof(uint64_t));
+    rows[i] = graph_->RowOf(static_cast<hnswlib::tableint>(i));
   return rows;
 }
 
@@ -337,15 +339,12 @@ Status HnswGraph::TryLoad(const std::string& dir, const SideStore& store, std::s
       throw std::runtime_error("element size mismatch");
     const uint64_t readable = column_->mapped_rows();
     for (size_t i = 0; i < g->getCurrentElementCount(); ++i) {
-      uint64_t row;
-      std::memcpy(&row, g->getDataByInternalId(static_cast<hnswlib::tableint>(i)), sizeof(row));
+      const uint64_t row = g->RowOf(static_cast<hnswlib::tableint>(i));
       if (row >= readable) throw std::runtime_error(fmt::format("row {} is past the column", row));
     }
     for (const auto& [label, e] : store.entries()) {
       auto found = g->label_lookup_.find(label);
-      uint64_t row = ~uint64_t{0};
-      if (found != g->label_lookup_.end())
-        std::memcpy(&row, g->getDataByInternalId(found->second), sizeof(row));
+      const uint64_t row = found != g->label_lookup_.end() ? g->RowOf(found->second) : ~uint64_t{0};
       if (row != e.row || (found != g->label_lookup_.end() && g->isMarkedDeleted(found->second)))
         throw std::runtime_error("row mismatch for id " + e.id);
     }

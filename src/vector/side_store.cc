@@ -182,7 +182,6 @@ Status SideStore::ApplyRecord(std::string_view body, From from, Applied* applied
       legacy_ = true;
       row = rows_;
     }
-    LH_RETURN_IF_ERROR(OpenColumn(0));
     if (has_vector && !read_only_) {
       LH_RETURN_IF_ERROR(WriteRow(row, vector));  // the log's copy is the durable one
     } else {
