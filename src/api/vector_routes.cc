@@ -1,8 +1,12 @@
 #include "api/vector_routes.h"
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "embed/embed_service.h"
 #include "vector/vector_store.h"
@@ -140,19 +144,38 @@ class VectorModule final : public Module {
   explicit VectorModule(VectorDeps deps) : d_(deps) {}
   std::string Name() const override { return "vector"; }
 
+  ~VectorModule() override {
+    if (warmer_.joinable()) warmer_.join();
+  }
+
   Status Start() override {
     builder_ = std::make_unique<WorkersIndexBuilder>(d_.workers_index);
     builder_->StartIfMissing();
     builder_->Follow();  // new workers versions update the index in place
+    // Ready means ready: the opened indexes' postings are built before /readyz says 200,
+    // beside the other modules' loading, not by the first filtered searches (which would
+    // wait on one another, and hold the query threads other requests need meanwhile).
+    warmer_ = std::thread([this] {
+      const auto start = std::chrono::steady_clock::now();
+      if (d_.vectors != nullptr)
+        for (const auto& index : d_.vectors->List()) index->Warm();
+      spdlog::info("vector indexes: filter postings built in {} ms",
+                   std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - start)
+                       .count());
+      warmed_ = true;
+    });
     return Status::OK();
   }
   void Stop() override {
     if (builder_) builder_->Cancel();
+    if (warmer_.joinable()) warmer_.join();
   }
-  bool Ready() const override { return !builder_ || !builder_->running(); }
+  bool Ready() const override { return warmed_ && (!builder_ || !builder_->running()); }
   Json Progress() const override {
-    if (!builder_ || !builder_->running()) return nullptr;
-    return Json{{"workers_index", builder_->Progress()}};
+    if (builder_ && builder_->running()) return Json{{"workers_index", builder_->Progress()}};
+    if (!warmed_) return Json{{"phase", "building filter postings"}};
+    return nullptr;
   }
 
   void RegisterRoutes(Router& router) override {
@@ -225,6 +248,8 @@ class VectorModule final : public Module {
 
  private:
   VectorDeps d_;
+  std::thread warmer_;
+  std::atomic<bool> warmed_{false};
   std::unique_ptr<WorkersIndexBuilder> builder_;
 };
 

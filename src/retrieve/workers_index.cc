@@ -183,6 +183,7 @@ Result<Json> BuildWorkersIndex(const WorkersIndexDeps& s, BuildProgress* progres
   p.Phase(kPhases[3], 0, "workers");
   LH_RETURN_IF_ERROR(index->Snapshot());
   LH_RETURN_IF_ERROR(s.vectors->MarkFinished("workers"));
+  index->Warm();  // served next: its filter postings are ready with it
   p.Set(total);
   const auto done = std::chrono::steady_clock::now();
   auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
@@ -228,6 +229,7 @@ Result<Json> SyncWorkersIndex(const WorkersIndexDeps& s) {
     LH_RETURN_IF_ERROR(index->Delete(id).status());
     ++removed;
   }
+  if (added + updated + removed > 0) index->Warm();  // the writes dropped the postings
   Json report = Json::object();
   report["added"] = added;
   report["updated"] = updated;

@@ -66,6 +66,15 @@ class PayloadColumns {
 
   //! A column by key, -1 when no payload has the key.
   int Field(std::string_view key) const;
+  //! Every column's key, by column number (what Field answers).
+  size_t FieldCount() const { return fields_.size(); }
+  const std::string& Key(int field) const { return fields_[static_cast<size_t>(field)]->key; }
+  //! One past the last label a column has a cell for (At answers kMissing from there on).
+  size_t Extent(int field) const { return fields_[static_cast<size_t>(field)]->kinds.size(); }
+  //! How many codes a column's dictionary has given out (strings of replaced payloads too).
+  size_t DictionarySize(int field) const {
+    return fields_[static_cast<size_t>(field)]->strings.size();
+  }
   Cell At(int field, size_t label) const {
     const auto& f = *fields_[static_cast<size_t>(field)];
     return label < f.kinds.size() ? Cell{f.kinds[label], f.bits[label]} : Cell{};

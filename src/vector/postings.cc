@@ -15,24 +15,63 @@ const Postings::FieldPostings& Postings::Field(const std::string& field,
   const PayloadColumns& columns = store.payloads();
   const int f = columns.Field(field);
   if (f < 0) return fp;  // no payload has it: empty lists
-  for (const auto& [label, e] : store.entries()) {
+  // A deleted item's cells are kMissing, so the column's cells are the live items'.
+  const size_t extent = columns.Extent(f);
+  // Pass 1: how many items hold each string code and each boolean, and the numbers.
+  std::vector<uint32_t> per_code(columns.DictionarySize(f), 0);
+  size_t per_bool[2] = {0, 0};
+  for (size_t label = 0; label < extent; ++label) {
     const auto cell = columns.At(f, label);
-    if (PayloadColumns::IsNumber(cell)) {
+    if (cell.kind == Kind::kString) {
+      ++per_code[cell.bits];
+    } else if (cell.kind == Kind::kTrue || cell.kind == Kind::kFalse) {
+      ++per_bool[cell.kind == Kind::kTrue];
+    } else if (PayloadColumns::IsNumber(cell)) {
       fp.numbers.emplace_back(PayloadColumns::Number(cell), label);
-      continue;
     }
-    if (!fp.lists_usable) continue;
-    if (cell.kind != Kind::kString && cell.kind != Kind::kTrue && cell.kind != Kind::kFalse)
-      continue;  // arrays, objects, null: never equal to a listed value
-    std::string key = PayloadFilter::PostingKey(columns.Value(f, cell));
-    fp.lists[std::move(key)].push_back(label);
-    if (fp.lists.size() > kMaxValues) {
-      fp.lists_usable = false;
-      fp.lists.clear();
-    }
+    // arrays, objects, null: never equal to a listed value
   }
   std::sort(fp.numbers.begin(), fp.numbers.end());
+  size_t values = (per_bool[0] > 0) + (per_bool[1] > 0);
+  for (uint32_t n : per_code) values += n > 0;
+  if (values > kMaxValues) {
+    fp.lists_usable = false;
+    return fp;
+  }
+  // Pass 2: each value's labels, ascending.
+  std::vector<std::vector<size_t>*> by_code(per_code.size(), nullptr);
+  for (size_t code = 0; code < per_code.size(); ++code) {
+    if (per_code[code] == 0) continue;
+    auto& list = fp.lists[PayloadFilter::PostingKey(Json(columns.String(f, code)))];
+    list.reserve(per_code[code]);
+    by_code[code] = &list;
+  }
+  std::vector<size_t>* by_bool[2] = {nullptr, nullptr};
+  for (int b = 0; b < 2; ++b)
+    if (per_bool[b] > 0) by_bool[b] = &fp.lists[PayloadFilter::PostingKey(Json(b == 1))];
+  for (size_t label = 0; label < extent; ++label) {
+    const auto cell = columns.At(f, label);
+    if (cell.kind == Kind::kString) {
+      by_code[cell.bits]->push_back(label);
+    } else if (cell.kind == Kind::kTrue || cell.kind == Kind::kFalse) {
+      by_bool[cell.kind == Kind::kTrue]->push_back(label);
+    }
+  }
   return fp;
+}
+
+void Postings::Refresh(const SideStore& store) const {
+  if (seq_ == store.seq()) return;
+  fields_.clear();
+  seq_ = store.seq();
+}
+
+void Postings::Warm(const SideStore& store) const {
+  if (store.size() < kMinItems) return;
+  MutexLock lock(mu_);
+  Refresh(store);
+  const PayloadColumns& columns = store.payloads();
+  for (int f = 0; f < static_cast<int>(columns.FieldCount()); ++f) Field(columns.Key(f), store);
 }
 
 std::optional<Postings::CandidateSet> Postings::Candidates(const PayloadFilter& filter,
@@ -42,10 +81,7 @@ std::optional<Postings::CandidateSet> Postings::Candidates(const PayloadFilter& 
   const auto ranges = filter.Ranges();
   if (memberships.empty() && ranges.empty()) return std::nullopt;
   MutexLock lock(mu_);
-  if (seq_ != store.seq()) {
-    fields_.clear();
-    seq_ = store.seq();
-  }
+  Refresh(store);
   // Each usable condition is a candidate set: its size now, its labels when asked.
   struct Set {
     size_t size;

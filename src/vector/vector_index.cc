@@ -377,6 +377,11 @@ Status VectorIndex::SaveGraph() {
   return Status::OK();
 }
 
+void VectorIndex::Warm() const {
+  ReaderLock lock(mu_);
+  postings_.Warm(store_);
+}
+
 Status VectorIndex::Snapshot() {
   if (read_only_) return RefuseWrite();
   // No write can start (write_mu_), so the store and the graph hold still; searches only read

@@ -112,6 +112,9 @@ class VectorIndex {
   Result<std::vector<SearchHit>> Search(const std::vector<float>& query, size_t k, size_t ef,
                                         const PayloadFilter& filter,
                                         SearchStats* stats = nullptr) const;
+  //! Builds what filtered searches read lazily (the postings of every payload field), so a
+  //! server that opened or rebuilt the index is ready for them (Postings::Warm).
+  void Warm() const;
   //! Compacts the side store into store.snap and saves the graph.
   Status Snapshot();
   //! A read-only index (another process owns it): applies what the owner appended to
