@@ -21,6 +21,9 @@ std::vector<std::unique_ptr<Module>> CreateModules(Services& s, const std::strin
   const CommitDeps commit{s.roster.get(), s.validators.get(), s.kb.get(), s.pathways.get(),
                           s.ledger.get()};
   std::vector<std::unique_ptr<Module>> all;
+  // First: its Start begins building the indexes' filter postings in the background, beside
+  // the other modules' loading (the roster) rather than after it.
+  all.push_back(NewVectorModule({s.vectors.get(), s.embed.get(), WorkersIndexDepsOf(s)}));
   all.push_back(NewCatalogModule({s.catalog.get()}));
   all.push_back(NewChatModule({s.chat.get(), s.embed.get()}));
   all.push_back(NewCommitModule(commit));
@@ -40,7 +43,6 @@ std::vector<std::unique_ptr<Module>> CreateModules(Services& s, const std::strin
       {s.embed.get(), s.vectors.get(), s.chat.get(), s.kb.get(), s.roster.get()}));
   all.push_back(NewSqlModule({s.query.get(), s.ingestor.get(), s.sql_limits()}));
   all.push_back(NewValidateModule({s.roster.get(), s.validators.get(), s.kb.get()}));
-  all.push_back(NewVectorModule({s.vectors.get(), s.embed.get(), WorkersIndexDepsOf(s)}));
   std::vector<std::unique_ptr<Module>> out;
   for (auto& m : all)
     if (service.empty() || m->Service() == service) out.push_back(std::move(m));
