@@ -99,8 +99,8 @@ using HttpHandler = std::function<HttpResponse(HttpRequest&)>;
 //! one kind is refused (503 with Retry-After) instead of queueing without end.
 enum class WorkClass {
   kInteractive,  // short reads and writes (memory, fills, validate, datasets): the default
-  kQuery,        // SQL and searches: bounded by their deadlines, but can be slow
-  kBulk,         // ingest, index builds and snapshots, replays: long, disk- or CPU-bound
+  kQuery,        // SQL, searches, playbook replays: bounded by their deadlines, but can be slow
+  kBulk,         // ingest, index builds and snapshots: long, disk- or CPU-bound
   kWaiting,      // long polls and calls to model providers: they wait, they do not compute
 };
 inline constexpr int kWorkClasses = 4;
