@@ -59,6 +59,27 @@ std::string WorkerText(const Json& w) {
 
 Status ReadWorkers(QueryEngine& query, std::vector<VectorItem>* items,
                    std::vector<std::string>* texts) {
+  return ReadWorkers(query, 8192, [&](std::vector<VectorItem>& i, std::vector<std::string>& t) {
+    items->insert(items->end(), std::make_move_iterator(i.begin()),
+                  std::make_move_iterator(i.end()));
+    texts->insert(texts->end(), std::make_move_iterator(t.begin()),
+                  std::make_move_iterator(t.end()));
+    return Status::OK();
+  });
+}
+
+Status ReadWorkers(QueryEngine& query, size_t batch_size, const WorkersBatchFn& each) {
+  std::vector<VectorItem> batch_items;
+  std::vector<std::string> batch_texts;
+  std::vector<VectorItem>* items = &batch_items;
+  std::vector<std::string>* texts = &batch_texts;
+  auto flush = [&]() -> Status {
+    if (items->empty()) return Status::OK();
+    Status st = each(*items, *texts);
+    items->clear();
+    texts->clear();
+    return st;
+  };
   std::string select;
   for (const char* c : kColumns) select += (select.empty() ? "" : ", ") + std::string(c);
   auto add = [&](const ScanBatch& b, size_t row) {
@@ -75,31 +96,35 @@ Status ReadWorkers(QueryEngine& query, std::vector<VectorItem>* items,
     item.payload = std::move(payload);
   };
   ScanOptions so;
-  so.timeout = std::chrono::minutes(30);
-  return query
-      .Scan("SELECT " + select + " FROM workers ORDER BY worker_id", so,
-            [&](const ScanBatch& b) {
-              for (size_t row = 0; row < b.rows(); ++row) add(b, row);
-              return Status::OK();
-            })
-      .status();
+  // The consumer's work (a build embeds and inserts each batch) runs inside the scan.
+  so.timeout = std::chrono::hours(24);
+  LH_RETURN_IF_ERROR(query
+                         .Scan("SELECT " + select + " FROM workers ORDER BY worker_id", so,
+                               [&](const ScanBatch& b) {
+                                 for (size_t row = 0; row < b.rows(); ++row) {
+                                   add(b, row);
+                                   if (items->size() >= batch_size) LH_RETURN_IF_ERROR(flush());
+                                 }
+                                 return Status::OK();
+                               })
+                         .status());
+  return flush();
 }
 
 namespace {
-constexpr const char* kPhases[] = {"reading", "embedding", "indexing", "saving"};
+constexpr const char* kPhases[] = {"reading", "indexing", "saving"};
 }  // namespace
 
 Json BuildProgress::ToJson() const {
   const Progress::Snapshot s = work.Get();
   int p = 0;
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < 3; ++i)
     if (s.phase == kPhases[i]) p = i;
-  const int64_t t = workers.load(), d = p == 3 ? t : s.done;
-  // Reading is ~5% of a build, embedding ~15%, indexing the rest.
+  const int64_t t = workers.load(), d = p == 2 ? t : s.done;
+  // Reading counts the workers; indexing (reading, embedding, inserting) is nearly all.
   double percent = 0;
-  if (p == 1) percent = 5 + (t > 0 ? 15.0 * static_cast<double>(d) / t : 0);
-  if (p == 2) percent = 20 + (t > 0 ? 79.0 * static_cast<double>(d) / t : 0);
-  if (p == 3) percent = 99;
+  if (p == 1) percent = 1 + (t > 0 ? 98.0 * static_cast<double>(d) / t : 0);
+  if (p == 2) percent = 99;
   Json j = Json::object();
   j["phase"] = kPhases[p];
   j["done"] = d;
@@ -138,30 +163,18 @@ Result<Json> BuildWorkersIndex(const WorkersIndexDeps& s, BuildProgress* progres
   BuildProgress& build = progress != nullptr ? *progress : local;
   Progress& p = build.work;
   const auto start = std::chrono::steady_clock::now();
-  std::vector<std::string> texts;
-  std::vector<VectorItem> items;
   p.Phase(kPhases[0], 0, "workers");
-  LH_RETURN_IF_ERROR(ReadWorkers(*s.query, &items, &texts));
-  const auto total = static_cast<int64_t>(items.size());
+  int64_t total = 0;
+  LH_RETURN_IF_ERROR(s.query
+                         ->Scan("SELECT count(*) FROM workers", ScanOptions(),
+                                [&](const ScanBatch& b) {
+                                  if (b.rows() > 0)
+                                    total = static_cast<int64_t>(b[0].Number(0).value_or(0));
+                                  return Status::OK();
+                                })
+                         .status());
   build.workers = total;
-  p.Phase(kPhases[1], total, "workers");
   const std::string& model = s.embed->default_model();
-  // Batches small enough that a cancel is seen within a second or so (an index batch of
-  // 1,000 workers takes ~0.4 s on two cores), large enough to keep both cores busy.
-  constexpr size_t kBatch = 5000;
-  constexpr size_t kIndexBatch = 1000;
-  for (size_t off = 0; off < texts.size(); off += kBatch) {
-    LH_RETURN_IF_ERROR(StopIfCancelled(s, p, /*created=*/false));
-    const size_t end = std::min(texts.size(), off + kBatch);
-    LH_ASSIGN_OR_RETURN(
-        auto vectors, s.embed->EmbedUncached(
-                          model, std::vector<std::string>(texts.begin() + static_cast<long>(off),
-                                                          texts.begin() + static_cast<long>(end))));
-    for (size_t i = off; i < end; ++i) items[i].vector = std::move(vectors[i - off]);
-    p.Set(static_cast<int64_t>(end));
-  }
-  const auto embedded = std::chrono::steady_clock::now();
-
   LH_ASSIGN_OR_RETURN(int dims, s.embed->Dims(model));
   LH_RETURN_IF_ERROR(s.vectors->MarkUnfinished("workers"));
   if (Status st = s.vectors->Drop("workers"); !st.ok() && st.code() != ErrorCode::kNotFound)
@@ -171,29 +184,46 @@ Result<Json> BuildWorkersIndex(const WorkersIndexDeps& s, BuildProgress* progres
   spec.dims = dims;
   spec.model = model;
   LH_ASSIGN_OR_RETURN(auto index, s.vectors->Create(spec));
-  p.Phase(kPhases[2], total, "workers");
-  for (size_t off = 0; off < items.size(); off += kIndexBatch) {
-    LH_RETURN_IF_ERROR(StopIfCancelled(s, p, /*created=*/true));
-    const size_t end = std::min(items.size(), off + kIndexBatch);
-    std::vector<VectorItem> batch(std::make_move_iterator(items.begin() + static_cast<long>(off)),
-                                  std::make_move_iterator(items.begin() + static_cast<long>(end)));
-    LH_RETURN_IF_ERROR(index->Upsert(std::move(batch)));
-    p.Set(static_cast<int64_t>(end));
-  }
-  p.Phase(kPhases[3], 0, "workers");
+  p.Phase(kPhases[1], total, "workers");
+  // Batches small enough that a cancel is seen within a second or so (an index batch of
+  // 1,000 workers takes ~0.4 s on two cores), large enough to keep both cores busy; one
+  // read batch's payloads and vectors are all a build holds besides the index.
+  constexpr size_t kBatch = 5000;
+  constexpr size_t kIndexBatch = 1000;
+  double embed_ms = 0;
+  int64_t done = 0;
+  LH_RETURN_IF_ERROR(ReadWorkers(
+      *s.query, kBatch, [&](std::vector<VectorItem>& items, std::vector<std::string>& texts) {
+        LH_RETURN_IF_ERROR(StopIfCancelled(s, p, /*created=*/true));
+        const auto before = std::chrono::steady_clock::now();
+        LH_ASSIGN_OR_RETURN(auto vectors, s.embed->EmbedUncached(model, texts));
+        embed_ms += static_cast<double>(MicrosSince(before)) / 1000;
+        for (size_t i = 0; i < items.size(); ++i) items[i].vector = std::move(vectors[i]);
+        for (size_t off = 0; off < items.size(); off += kIndexBatch) {
+          LH_RETURN_IF_ERROR(StopIfCancelled(s, p, /*created=*/true));
+          const size_t end = std::min(items.size(), off + kIndexBatch);
+          std::vector<VectorItem> batch(
+              std::make_move_iterator(items.begin() + static_cast<long>(off)),
+              std::make_move_iterator(items.begin() + static_cast<long>(end)));
+          LH_RETURN_IF_ERROR(index->Upsert(std::move(batch)));
+          done += static_cast<int64_t>(end - off);
+          p.Set(done);
+        }
+        return Status::OK();
+      }));
+  p.Phase(kPhases[2], 0, "workers");
   LH_RETURN_IF_ERROR(index->Snapshot());
   LH_RETURN_IF_ERROR(s.vectors->MarkFinished("workers"));
   index->Warm();  // served next: its filter postings are ready with it
   p.Set(total);
-  const auto done = std::chrono::steady_clock::now();
-  auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+  const double elapsed_ms = static_cast<double>(MicrosSince(start)) / 1000;
   Json report = Json::object();
   report["index"] = "workers";
   report["count"] = index->Count();
   report["model"] = model;
-  report["embed_ms"] = std::round(ms(start, embedded));
-  report["index_ms"] = std::round(ms(embedded, done));
-  report["elapsed_ms"] = std::round(ms(start, done));
+  report["embed_ms"] = std::round(embed_ms);
+  report["index_ms"] = std::round(elapsed_ms - embed_ms);
+  report["elapsed_ms"] = std::round(elapsed_ms);
   return report;
 }
 

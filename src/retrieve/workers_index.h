@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -45,10 +46,15 @@ std::string WorkerText(const Json& row);
 //! worker, by worker_id, read with a typed scan (query/scan.h).
 Status ReadWorkers(QueryEngine& query, std::vector<VectorItem>* items,
                    std::vector<std::string>* texts);
+//! The same, `batch_size` workers at a time (the last batch may be smaller): `each` gets
+//! the batch's items and texts to consume; a non-OK status from it stops the read.
+using WorkersBatchFn = std::function<Status(std::vector<VectorItem>&, std::vector<std::string>&)>;
+Status ReadWorkers(QueryEngine& query, size_t batch_size, const WorkersBatchFn& each);
 
 //! How far a build has come; written by the builder, read by /readyz, 503 answers and the
-//! terminal (`index-workers`). Phases "reading", "embedding", "indexing", "saving", counting
-//! workers; `work.Cancel()` stops the build at its next batch (SIGTERM).
+//! terminal (`index-workers`). Phases "reading" (counting the workers), "indexing" (batch
+//! by batch: read, embedded, inserted), "saving", counting workers; `work.Cancel()` stops
+//! the build at its next batch (SIGTERM).
 struct BuildProgress {
   Progress work;
   std::atomic<int64_t> workers{0};  // known after reading
@@ -59,7 +65,10 @@ struct BuildProgress {
   std::string Describe() const;
 };
 
-//! (Re)builds the `workers` index; answers {count, embed_ms, index_ms, elapsed_ms}.
+//! (Re)builds the `workers` index; answers {count, embed_ms, index_ms, elapsed_ms} (embed_ms:
+//! the time spent embedding; index_ms: the rest after reading began). The workers are
+//! streamed: read, embedded and inserted a batch at a time, so a build holds one batch's
+//! payloads and vectors besides the index itself (whose rows are the vector column).
 //! `progress` (optional) is updated as it goes; when it is cancelled the build stops within
 //! a batch (about a second), drops what it wrote and answers Unavailable. Until a
 //! build finishes, the index is marked unfinished on disk (VectorStore::MarkUnfinished), so

@@ -2,6 +2,7 @@
 // first start), and never served half-built after a build that did not finish.
 #include "retrieve/workers_index.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -55,6 +56,42 @@ TEST(WorkersIndexBuild, ACancelledBuildStopsDropsWhatItWroteAndIsRedone) {
   ASSERT_TRUE(built.ok()) << built.status().ToString();
   EXPECT_EQ((*built)["count"], 6000);
   EXPECT_FALSE(s->vectors->Unfinished("workers"));
+}
+
+// A build streams the workers: batches of the asked size (the last one the rest), in
+// worker_id order, each item with its text; the same workers as the read that collects all.
+TEST(WorkersIndexBuild, WorkersAreReadInBatchesInIdOrder) {
+  TempDir dir;
+  auto s = OpenWithWorkers(dir, 2500);
+  std::vector<size_t> sizes;
+  std::vector<std::string> ids;
+  ASSERT_TRUE(ReadWorkers(*s->query, 1000,
+                          [&](std::vector<VectorItem>& items, std::vector<std::string>& texts) {
+                            EXPECT_EQ(items.size(), texts.size());
+                            sizes.push_back(items.size());
+                            for (size_t i = 0; i < items.size(); ++i) {
+                              ids.push_back(items[i].id);
+                              EXPECT_EQ(texts[i], WorkerText(items[i].payload));
+                            }
+                            return Status::OK();
+                          })
+                  .ok());
+  EXPECT_EQ(sizes, (std::vector<size_t>{1000, 1000, 500}));
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "no worker twice";
+  std::vector<VectorItem> all;
+  std::vector<std::string> texts;
+  ASSERT_TRUE(ReadWorkers(*s->query, &all, &texts).ok());
+  ASSERT_EQ(all.size(), ids.size());
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].id, ids[i]);
+  // A consumer's error stops the read with it.
+  int calls = 0;
+  Status stopped = ReadWorkers(*s->query, 1000, [&](auto&, auto&) {
+    ++calls;
+    return Status::Unavailable("stop here");
+  });
+  EXPECT_EQ(stopped.code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(calls, 1);
 }
 
 TEST(WorkersIndexBuild, AnIndexLeftUnfinishedIsBuiltAgainOnStart) {
