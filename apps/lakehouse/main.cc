@@ -404,6 +404,7 @@ int main(int argc, char** argv) {
   }
 
   if (serve->parsed()) {
+    HttpServer::HoldShutdownSignals();  // before any thread: a stop while starting is clean
     if (!host.empty()) cfg->host = host;
     if (port >= 0) cfg->port = port;
     if (io_threads > 0) cfg->io_threads = io_threads;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
@@ -771,6 +772,21 @@ void HttpServer::Stop() {
   spdlog::info("server stopped");
 }
 
+namespace {
+sigset_t ShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+}  // namespace
+
+void HttpServer::HoldShutdownSignals() {
+  const sigset_t set = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
 void HttpServer::RunUntilSignal() {
   Impl& s = *impl_;
   asio::io_context sig_ioc;
@@ -778,6 +794,10 @@ void HttpServer::RunUntilSignal() {
   signals.async_wait([](beast::error_code ec, int sig) {
     if (!ec) spdlog::info("received signal {}, shutting down", sig);
   });
+  // The handler is installed: a signal held since HoldShutdownSignals (one that came
+  // during the start) is delivered to this thread now, and later ones as they come.
+  const sigset_t set = ShutdownSignals();
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
   sig_ioc.run();
   (void)s;
   Stop();

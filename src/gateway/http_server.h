@@ -100,6 +100,12 @@ class HttpServer {
   void Stop();
   //! Blocks until SIGINT or SIGTERM (or Stop from another thread), then stops.
   void RunUntilSignal();
+  //! Holds SIGINT and SIGTERM pending in the calling thread and every thread it starts from
+  //! now on; RunUntilSignal takes them. Call it before a server process starts any thread:
+  //! a SIGTERM that arrives while the process is still starting (a first index build has
+  //! begun, a systemd stop) is then a clean shutdown, not the default action's immediate
+  //! exit that leaves a half-built index behind.
+  static void HoldShutdownSignals();
 
   struct Impl;  // public so the connection code in http_server.cc can reach it
 
