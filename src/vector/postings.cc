@@ -17,46 +17,42 @@ const Postings::FieldPostings& Postings::Field(const std::string& field,
   if (f < 0) return fp;  // no payload has it: empty lists
   // A deleted item's cells are kMissing, so the column's cells are the live items'.
   const size_t extent = columns.Extent(f);
-  // Pass 1: how many items hold each string code and each boolean, and the numbers.
-  std::vector<uint32_t> per_code(columns.DictionarySize(f), 0);
-  size_t per_bool[2] = {0, 0};
+  // A listable value's slot: a string's dictionary code, then false and true.
+  const size_t codes = columns.DictionarySize(f);
+  auto slot = [codes](PayloadColumns::Cell cell) -> std::optional<size_t> {
+    if (cell.kind == Kind::kString) return cell.bits;
+    if (cell.kind == Kind::kFalse || cell.kind == Kind::kTrue)
+      return codes + (cell.kind == Kind::kTrue);
+    return std::nullopt;  // numbers (below); arrays, objects, null: never equal to a listed value
+  };
+  // Pass 1: how many items hold each value, and the numbers.
+  std::vector<uint32_t> per_slot(codes + 2, 0);
   for (size_t label = 0; label < extent; ++label) {
     const auto cell = columns.At(f, label);
-    if (cell.kind == Kind::kString) {
-      ++per_code[cell.bits];
-    } else if (cell.kind == Kind::kTrue || cell.kind == Kind::kFalse) {
-      ++per_bool[cell.kind == Kind::kTrue];
+    if (const auto s = slot(cell)) {
+      ++per_slot[*s];
     } else if (PayloadColumns::IsNumber(cell)) {
       fp.numbers.emplace_back(PayloadColumns::Number(cell), label);
     }
-    // arrays, objects, null: never equal to a listed value
   }
   std::sort(fp.numbers.begin(), fp.numbers.end());
-  size_t values = (per_bool[0] > 0) + (per_bool[1] > 0);
-  for (uint32_t n : per_code) values += n > 0;
+  const auto values = static_cast<size_t>(
+      std::count_if(per_slot.begin(), per_slot.end(), [](uint32_t n) { return n > 0; }));
   if (values > kMaxValues) {
     fp.lists_usable = false;
     return fp;
   }
   // Pass 2: each value's labels, ascending.
-  std::vector<std::vector<size_t>*> by_code(per_code.size(), nullptr);
-  for (size_t code = 0; code < per_code.size(); ++code) {
-    if (per_code[code] == 0) continue;
-    auto& list = fp.lists[PayloadFilter::PostingKey(Json(columns.String(f, code)))];
-    list.reserve(per_code[code]);
-    by_code[code] = &list;
+  std::vector<std::vector<size_t>*> lists(per_slot.size(), nullptr);
+  for (size_t s = 0; s < per_slot.size(); ++s) {
+    if (per_slot[s] == 0) continue;
+    const Json value =
+        s < codes ? Json(columns.String(f, static_cast<uint32_t>(s))) : Json(s == codes + 1);
+    lists[s] = &fp.lists[PayloadFilter::PostingKey(value)];
+    lists[s]->reserve(per_slot[s]);
   }
-  std::vector<size_t>* by_bool[2] = {nullptr, nullptr};
-  for (int b = 0; b < 2; ++b)
-    if (per_bool[b] > 0) by_bool[b] = &fp.lists[PayloadFilter::PostingKey(Json(b == 1))];
-  for (size_t label = 0; label < extent; ++label) {
-    const auto cell = columns.At(f, label);
-    if (cell.kind == Kind::kString) {
-      by_code[cell.bits]->push_back(label);
-    } else if (cell.kind == Kind::kTrue || cell.kind == Kind::kFalse) {
-      by_bool[cell.kind == Kind::kTrue]->push_back(label);
-    }
-  }
+  for (size_t label = 0; label < extent; ++label)
+    if (const auto s = slot(columns.At(f, label))) lists[*s]->push_back(label);
   return fp;
 }
 
