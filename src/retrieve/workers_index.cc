@@ -69,15 +69,13 @@ Status ReadWorkers(QueryEngine& query, std::vector<VectorItem>* items,
 }
 
 Status ReadWorkers(QueryEngine& query, size_t batch_size, const WorkersBatchFn& each) {
-  std::vector<VectorItem> batch_items;
-  std::vector<std::string> batch_texts;
-  std::vector<VectorItem>* items = &batch_items;
-  std::vector<std::string>* texts = &batch_texts;
+  std::vector<VectorItem> items;
+  std::vector<std::string> texts;
   auto flush = [&]() -> Status {
-    if (items->empty()) return Status::OK();
-    Status st = each(*items, *texts);
-    items->clear();
-    texts->clear();
+    if (items.empty()) return Status::OK();
+    Status st = each(items, texts);
+    items.clear();
+    texts.clear();
     return st;
   };
   std::string select;
@@ -89,9 +87,9 @@ Status ReadWorkers(QueryEngine& query, size_t batch_size, const WorkersBatchFn& 
     fields.reserve(std::size(kColumns));
     for (size_t c = 0; c < std::size(kColumns); ++c)
       fields.emplace_back(kColumns[c], b[c].Value(row));
-    texts->push_back(Text(b[1].String(row), Join(b[2].StringList(row)), Join(b[3].StringList(row)),
-                          b[4].String(row), b[5].String(row), b[8].String(row)));
-    VectorItem& item = items->emplace_back();
+    texts.push_back(Text(b[1].String(row), Join(b[2].StringList(row)), Join(b[3].StringList(row)),
+                         b[4].String(row), b[5].String(row), b[8].String(row)));
+    VectorItem& item = items.emplace_back();
     item.id = std::string(b[0].String(row));
     item.payload = std::move(payload);
   };
@@ -103,7 +101,7 @@ Status ReadWorkers(QueryEngine& query, size_t batch_size, const WorkersBatchFn& 
                                [&](const ScanBatch& b) {
                                  for (size_t row = 0; row < b.rows(); ++row) {
                                    add(b, row);
-                                   if (items->size() >= batch_size) LH_RETURN_IF_ERROR(flush());
+                                   if (items.size() >= batch_size) LH_RETURN_IF_ERROR(flush());
                                  }
                                  return Status::OK();
                                })
