@@ -57,6 +57,8 @@ HttpResponse Create(const VectorDeps& s, HttpRequest& req) {
   spec.m = static_cast<int>(m);
   spec.ef_construction = static_cast<int>(efc);
   spec.ef_search = static_cast<int>(efs);
+  LH_HTTP_ASSIGN(auto quantization, OptionalString(body, "quantization"));
+  LH_HTTP_ASSIGN(spec.quantization, ParseQuantization(quantization.value_or("none")));
   LH_HTTP_ASSIGN(auto index, s.vectors->Create(spec));
   return HttpResponse::FromJson(201, index->Info());
 }

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "core/file_io.h"
+#include "vector/quantize.h"
 
 namespace lakehouse {
 namespace {
@@ -32,17 +33,24 @@ struct QueryRef {
 };
 
 struct RowParams {
-  const VectorColumn* column;
+  const VectorColumn* column;      // float rows (mapped unless the graph is on codes)
+  const VectorColumn* codes;       // int8 code rows (quantize.h), or null
   hnswlib::DISTFUNC<float> inner;  // hnswlib's SIMD kernel for the metric
   void* inner_param;
   size_t dims;
   bool cosine;
+  bool l2;
 };
 
-inline const float* Resolve(const void* data, const VectorColumn* column) {
+uint64_t ElementRow(const void* data) {
   uint64_t row;
   std::memcpy(&row, data, sizeof(row));  // element data is not 8-byte aligned
-  if (row != kQueryTag) return column->Row(row);
+  return row;
+}
+
+inline const float* Resolve(const void* data, const VectorColumn* column) {
+  const uint64_t row = ElementRow(data);
+  if (row != kQueryTag) return reinterpret_cast<const float*>(column->Row(row));
   const float* floats;
   std::memcpy(&floats, static_cast<const char*>(data) + sizeof(row), sizeof(floats));
   return floats;
@@ -61,13 +69,32 @@ float RowDistance(const void* a, const void* b, const void* param) {
   return Between(*p, Resolve(a, p->column), Resolve(b, p->column));
 }
 
+// Distances on code rows, in hnswlib's terms as Between's: 1 - dot for cosine and dot
+// (code rows of cosine vectors are normalised), squared L2 for l2.
+inline float QueryToCode(const RowParams& p, const QueryCode& q, const char* row) {
+  const float dot = Int8Dot(q, row, static_cast<int>(p.dims));
+  return p.l2 ? q.norm2 - 2.0f * dot + Int8Norm2(row) : 1.0f - dot;
+}
+
+// hnswlib's distance for a graph on codes: only ever between two elements (searches run in
+// Graph::searchKnn, which takes the query's code itself).
+float CodeToCode(const void* a, const void* b, const void* param) {
+  const auto* p = static_cast<const RowParams*>(param);
+  const char* x = p->codes->Row(ElementRow(a));
+  const char* y = p->codes->Row(ElementRow(b));
+  const float dot = Int8Dot(x, y, static_cast<int>(p->dims));
+  return p->l2 ? Int8Norm2(x) + Int8Norm2(y) - 2.0f * dot : 1.0f - dot;
+}
+
 }  // namespace
 
 struct HnswGraph::Space : hnswlib::SpaceInterface<float> {
   std::unique_ptr<hnswlib::SpaceInterface<float>> inner;
   RowParams params{};
   size_t get_data_size() override { return sizeof(uint64_t); }
-  hnswlib::DISTFUNC<float> get_dist_func() override { return RowDistance; }
+  hnswlib::DISTFUNC<float> get_dist_func() override {
+    return params.codes != nullptr ? CodeToCode : RowDistance;
+  }
   void* get_dist_func_param() override { return &params; }
 };
 // hnswlib's graph with its k-NN search done here. hnswlib's search loop prefetches the next
@@ -77,58 +104,85 @@ struct HnswGraph::Space : hnswlib::SpaceInterface<float> {
 // deleted and filtered elements routed through but not returned), but expands a node in
 // three passes: the unvisited neighbours, then their rows (independent loads) with a
 // prefetch of each vector, then the distances, so the misses overlap instead of queueing.
+// The same walk serves float rows and code rows (a Rows policy: which row, which distance).
 // Building (addPoint) is hnswlib's own.
 struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
   using hnswlib::HierarchicalNSW<float>::HierarchicalNSW;
   using Heap =
       std::priority_queue<std::pair<float, hnswlib::tableint>,
                           std::vector<std::pair<float, hnswlib::tableint>>, CompareByFirst>;
-  const VectorColumn* column = nullptr;
+  const VectorColumn* column = nullptr;  // float rows
+  const VectorColumn* codes = nullptr;   // code rows: the graph is on them when set
 
   //! The column row a slot names.
-  uint64_t RowOf(hnswlib::tableint id) const {
-    uint64_t row;
-    std::memcpy(&row, getDataByInternalId(id), sizeof(row));  // not 8-byte aligned
-    return row;
-  }
-  const float* VectorOf(hnswlib::tableint id) const { return column->Row(RowOf(id)); }
-  // The distance from a prepared query's floats to a vector (RowDistance without resolving).
-  float Dist(const float* query, const float* v) const {
-    return Between(*static_cast<const RowParams*>(dist_func_param_), query, v);
-  }
-  // Fills `vectors` with the vectors of `ids`, prefetched.
-  void Gather(const hnswlib::tableint* ids, size_t n, const float** vectors) const {
+  uint64_t RowOf(hnswlib::tableint id) const { return ElementRow(getDataByInternalId(id)); }
+  const RowParams& params() const { return *static_cast<const RowParams*>(dist_func_param_); }
+
+  // A query against float rows: the first two lines are prefetched, the hardware's streamer
+  // follows the rest of the 1.5 KB row.
+  struct FloatRows {
+    const Graph& g;
+    const float* query;
+    const char* Of(hnswlib::tableint id) const { return g.column->Row(g.RowOf(id)); }
+    static void Prefetch(const char* row) {
+      __builtin_prefetch(row);
+      __builtin_prefetch(row + 64);
+    }
+    float Dist(const char* row) const {
+      return Between(g.params(), query, reinterpret_cast<const float*>(row));
+    }
+  };
+  // A query's code against code rows: a row is 6-7 lines, all prefetched.
+  struct CodeRows {
+    const Graph& g;
+    const QueryCode& query;
+    size_t stride;
+    const char* Of(hnswlib::tableint id) const { return g.codes->Row(g.RowOf(id)); }
+    void Prefetch(const char* row) const {
+      for (size_t at = 0; at < stride; at += 64) __builtin_prefetch(row + at);
+    }
+    float Dist(const char* row) const { return QueryToCode(g.params(), query, row); }
+  };
+
+  // Fills `rows` with the rows of `ids`, prefetched.
+  template <class Rows>
+  void Gather(const Rows& r, const hnswlib::tableint* ids, size_t n, const char** rows) const {
     for (size_t i = 0; i < n; ++i) __builtin_prefetch(getDataByInternalId(ids[i]));
     for (size_t i = 0; i < n; ++i) {
-      vectors[i] = VectorOf(ids[i]);
-      // The first lines; the hardware's streamer follows the rest of the row.
-      const char* v = reinterpret_cast<const char*>(vectors[i]);
-      __builtin_prefetch(v);
-      __builtin_prefetch(v + 64);
+      rows[i] = r.Of(ids[i]);
+      r.Prefetch(rows[i]);
     }
   }
 
   std::priority_queue<std::pair<float, hnswlib::labeltype>> searchKnn(
       const void* query_data, size_t k, hnswlib::BaseFilterFunctor* filter) const override {
-    std::priority_queue<std::pair<float, hnswlib::labeltype>> result;
-    if (cur_element_count == 0) return result;
     const float* query;  // a QueryRef: the tag, then the floats
     std::memcpy(&query, static_cast<const char*>(query_data) + sizeof(uint64_t), sizeof(query));
+    if (codes == nullptr) return Knn(FloatRows{*this, query}, k, filter);
+    const QueryCode code = EncodeQuery(query, static_cast<int>(params().dims));
+    return Knn(CodeRows{*this, code, codes->stride()}, k, filter);
+  }
+
+  template <class Rows>
+  std::priority_queue<std::pair<float, hnswlib::labeltype>> Knn(
+      const Rows& r, size_t k, hnswlib::BaseFilterFunctor* filter) const {
+    std::priority_queue<std::pair<float, hnswlib::labeltype>> result;
+    if (cur_element_count == 0) return result;
     std::vector<hnswlib::tableint> ids(std::max(maxM0_, maxM_) + 1);
-    std::vector<const float*> vectors(ids.size());
+    std::vector<const char*> rows(ids.size());
     // Upper layers: greedy, to the closest element reachable.
     hnswlib::tableint current = enterpoint_node_;
-    float current_dist = Dist(query, VectorOf(current));
+    float current_dist = r.Dist(r.Of(current));
     for (int level = maxlevel_; level > 0; --level) {
       for (bool changed = true; changed;) {
         changed = false;
         hnswlib::linklistsizeint* list = get_linklist(current, level);
         const size_t size = getListCount(list);
         const auto* neighbours = reinterpret_cast<const hnswlib::tableint*>(list + 1);
-        Gather(neighbours, size, vectors.data());
+        Gather(r, neighbours, size, rows.data());
         const hnswlib::tableint from = current;
         for (size_t i = 0; i < size; ++i) {
-          const float d = Dist(query, vectors[i]);
+          const float d = r.Dist(rows[i]);
           if (d < current_dist) {
             current_dist = d;
             current = neighbours[i];
@@ -167,9 +221,9 @@ struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
         seen[id] = tag;
         ids[n++] = id;
       }
-      Gather(ids.data(), n, vectors.data());
+      Gather(r, ids.data(), n, rows.data());
       for (size_t i = 0; i < n; ++i) {
-        const float d = Dist(query, vectors[i]);
+        const float d = r.Dist(rows[i]);
         if (top.size() < ef || d < bound) {
           candidates.emplace(-d, ids[i]);
           if (admitted(ids[i])) top.emplace(d, ids[i]);
@@ -187,21 +241,26 @@ struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
 };
 
 HnswGraph::HnswGraph(int dims, Metric metric, int m, int ef_construction,
-                     const VectorColumn* column)
+                     const VectorColumn* column, const VectorColumn* codes)
     : dims_(dims),
       metric_(metric),
       m_(m),
       ef_construction_(ef_construction),
       column_(column),
+      codes_(codes),
       space_(std::make_unique<Space>()) {
   if (metric == Metric::kL2) {
     space_->inner = std::make_unique<hnswlib::L2Space>(static_cast<size_t>(dims));
   } else {
     space_->inner = std::make_unique<hnswlib::InnerProductSpace>(static_cast<size_t>(dims));
   }
-  space_->params =
-      RowParams{column, space_->inner->get_dist_func(), space_->inner->get_dist_func_param(),
-                static_cast<size_t>(dims), metric == Metric::kCosine};
+  space_->params = RowParams{column,
+                             codes,
+                             space_->inner->get_dist_func(),
+                             space_->inner->get_dist_func_param(),
+                             static_cast<size_t>(dims),
+                             metric == Metric::kCosine,
+                             metric == Metric::kL2};
 }
 
 HnswGraph::~HnswGraph() = default;
@@ -209,8 +268,7 @@ HnswGraph::~HnswGraph() = default;
 std::vector<float> HnswGraph::Prepared(const std::vector<float>& v) const {
   std::vector<float> out(v);
   if (metric_ == Metric::kCosine) {
-    double norm = 0;
-    for (float x : v) norm += static_cast<double>(x) * x;
+    const double norm = SumOfSquares(v.data(), v.size());
     if (norm > 0) {
       const float inv = static_cast<float>(1.0 / std::sqrt(norm));
       for (float& x : out) x *= inv;
@@ -221,9 +279,18 @@ std::vector<float> HnswGraph::Prepared(const std::vector<float>& v) const {
 }
 
 float HnswGraph::Distance(const std::vector<float>& prepared, uint64_t row) const {
-  const QueryRef q{kQueryTag, prepared.data()};
-  const QueryRef stored{row, nullptr};  // as an element's data: the row (16 bytes: see Resolve)
-  return RowDistance(&q, &stored, &space_->params);
+  if (column_->mapped()) {
+    return Between(space_->params, prepared.data(),
+                   reinterpret_cast<const float*>(column_->Row(row)));
+  }
+  thread_local std::vector<float> buffer;
+  buffer.resize(static_cast<size_t>(dims_) + 1);
+  if (!column_->Read(row, buffer.data()).ok()) return std::numeric_limits<float>::max();
+  return Between(space_->params, prepared.data(), buffer.data());
+}
+
+float HnswGraph::CodeDistance(const QueryCode& query, uint64_t row) const {
+  return QueryToCode(space_->params, query, codes_->Row(row));
 }
 
 std::vector<uint64_t> HnswGraph::Rows() const {
@@ -298,6 +365,7 @@ Status HnswGraph::Build(const std::vector<const StoreEntry*>& order) {
     return Status::Internal(std::string("cannot allocate the graph: ") + ex.what());
   }
   graph_->column = column_;
+  graph_->codes = codes_;
   if (Status st = Add(order); !st.ok())
     return Status::Internal("graph rebuild failed: " + st.message());
   graph_->setEf(1);  // see Search: ef is chosen per query
@@ -337,7 +405,7 @@ Status HnswGraph::TryLoad(const std::string& dir, const SideStore& store, std::s
       throw std::runtime_error("count mismatch");
     if (g->size_data_per_element_ != g->size_links_level0_ + sizeof(uint64_t) + sizeof(size_t))
       throw std::runtime_error("element size mismatch");
-    const uint64_t readable = column_->mapped_rows();
+    const uint64_t readable = (codes_ != nullptr ? codes_ : column_)->readable_rows();
     for (size_t i = 0; i < g->getCurrentElementCount(); ++i) {
       const uint64_t row = g->RowOf(static_cast<hnswlib::tableint>(i));
       if (row >= readable) throw std::runtime_error(fmt::format("row {} is past the column", row));
@@ -350,6 +418,7 @@ Status HnswGraph::TryLoad(const std::string& dir, const SideStore& store, std::s
     }
     g->setEf(1);
     g->column = column_;
+    g->codes = codes_;
     graph_ = std::move(g);
     return Status::OK();
   } catch (const std::exception& ex) {

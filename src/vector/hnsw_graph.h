@@ -12,6 +12,10 @@
 // 1 - (q.v)/(|q||v|) without a normalised copy; a prepared query is normalised once.
 // Distances are hnswlib's: 1 - dot for cosine and dot, squared L2 for l2.
 //
+// A quantized index's graph is built and searched on its int8 code rows (quantize.h) instead:
+// Search's distances are then approximate (the caller reranks with Distance, which always
+// reads the float row), and the float rows are read only by Distance.
+//
 // Thread-safety: Search and Distance may run concurrently with each other; Add may run
 // concurrently with itself across labels (hnswlib's locks) but not with Search, Build,
 // Load, Save or the column growing: VectorIndex's shared_mutex orders them.
@@ -28,6 +32,8 @@
 
 namespace lakehouse {
 
+struct QueryCode;
+
 //! The hnswlib headers scripts/setup.sh pins (from hnswlib-node 3.0.0; they carry no version
 //! macro of their own).
 inline constexpr const char* kHnswlibVersion = "0.8.0";
@@ -43,8 +49,10 @@ class LabelFilter {
 
 class HnswGraph {
  public:
-  //! `column` holds the rows the graph's elements name; it outlives the graph.
-  HnswGraph(int dims, Metric metric, int m, int ef_construction, const VectorColumn* column);
+  //! `column` holds the float rows the graph's elements name, `codes` (or null) the same
+  //! rows' int8 codes, which the graph is then built and searched on; both outlive it.
+  HnswGraph(int dims, Metric metric, int m, int ef_construction, const VectorColumn* column,
+            const VectorColumn* codes);
   ~HnswGraph();
 
   //! A new graph holding every entry of `order`, inserted in that order.
@@ -60,14 +68,18 @@ class HnswGraph {
   //! Marks a label deleted (its slot is reused by a later Add).
   Status Forget(size_t label);
   //! The nearest labels to a prepared query, closest first: at most `n`, searched with ef
-  //! max(n, the graph's). `filter` may be null.
+  //! max(n, the graph's). `filter` may be null. On codes, the distances are approximate.
   Result<std::vector<std::pair<float, size_t>>> Search(const std::vector<float>& prepared, size_t n,
                                                        const LabelFilter* filter) const;
 
   //! A query as searches take it: normalised for cosine, then a 1 (the row layout).
   std::vector<float> Prepared(const std::vector<float>& v) const;
-  //! The graph's distance between a prepared query and the vector in column row `row`.
+  //! The exact distance between a prepared query and the float vector in row `row` (read
+  //! from disk when the float column is not mapped; the largest float if that read fails).
   float Distance(const std::vector<float>& prepared, uint64_t row) const;
+  //! The approximate distance between a query's code and row `row`'s code (quantized only).
+  float CodeDistance(const QueryCode& query, uint64_t row) const;
+  bool on_codes() const { return codes_ != nullptr; }
   //! Slots in use, live and deleted (deleted ones are reusable).
   size_t slots() const;
   //! The column row of every slot, by slot (live and deleted: searches pass through
@@ -84,6 +96,7 @@ class HnswGraph {
   Metric metric_;
   int m_, ef_construction_;
   const VectorColumn* column_;
+  const VectorColumn* codes_;
   std::unique_ptr<Space> space_;
   std::unique_ptr<Graph> graph_;
 };

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <spdlog/spdlog.h>
+
 #include "core/file_io.h"
 #include "storage/record_log.h"
 
@@ -77,13 +79,18 @@ class Reader {
 
 }  // namespace
 
-SideStore::SideStore(std::string dir, std::string index_name, int dims, bool cosine, bool read_only)
+SideStore::SideStore(std::string dir, std::string index_name, int dims, bool cosine,
+                     Quantization quantization, bool read_only)
     : dir_(std::move(dir)),
       name_(std::move(index_name)),
       dims_(dims),
       cosine_(cosine),
       read_only_(read_only),
-      column_(dir_, dims, read_only) {}
+      column_(dir_, "vectors", "f32", (static_cast<size_t>(dims) + 1) * sizeof(float), read_only,
+              /*mapped=*/quantization == Quantization::kNone) {
+  if (quantization == Quantization::kInt8)
+    codes_ = std::make_unique<VectorColumn>(dir_, "codes", "i8", Int8RowBytes(dims), read_only);
+}
 
 // A snapshot's entry: no vector (the column has it).
 std::string SideStore::EncodeEntry(const StoreEntry& e) const {
@@ -100,26 +107,66 @@ std::string SideStore::EncodeEntry(const StoreEntry& e) const {
 Status SideStore::OpenColumn(uint64_t gen) {
   if (column_open_) return Status::OK();
   LH_RETURN_IF_ERROR(column_.Open(gen));
+  if (codes_) LH_RETURN_IF_ERROR(codes_->Open(gen));
   column_open_ = true;
   return Status::OK();
 }
 
-Status SideStore::WriteRow(uint64_t row, const std::vector<float>& v) {
+namespace {
+
+// A float row in the column's layout: the vector, then 1/|v| for cosine (1 otherwise).
+void FloatRow(const std::vector<float>& v, bool cosine, std::vector<float>* row) {
   float extra = 1.0f;
-  if (cosine_) {
-    double norm2 = 0;
-    for (float x : v) norm2 += static_cast<double>(x) * x;
+  if (cosine) {
+    const double norm2 = SumOfSquares(v.data(), v.size());
     extra = norm2 > 0 ? static_cast<float>(1.0 / std::sqrt(norm2)) : 0.0f;
   }
+  row->assign(v.begin(), v.end());
+  row->push_back(extra);
+}
+
+// A code row of a float row: the code of v * (1/|v| for cosine), v's last float being that.
+void CodeRow(const float* float_row, int dims, bool cosine, std::string* code) {
+  std::vector<float> u(float_row, float_row + dims);
+  if (cosine)
+    for (float& x : u) x *= float_row[dims];
+  code->resize(Int8RowBytes(dims));
+  EncodeInt8Row(u.data(), dims, code->data());
+}
+
+}  // namespace
+
+Status SideStore::WriteRow(uint64_t row, const std::vector<float>& v) {
+  std::vector<float> floats;
+  FloatRow(v, cosine_, &floats);
   LH_RETURN_IF_ERROR(OpenColumn(0));  // a new index's first write
-  LH_RETURN_IF_ERROR(column_.Write(row, v.data(), extra));
+  LH_RETURN_IF_ERROR(column_.Write(row, floats.data()));
+  if (codes_) {
+    std::string code;
+    CodeRow(floats.data(), dims_, cosine_, &code);
+    LH_RETURN_IF_ERROR(codes_->Write(row, code.data()));
+  }
   rows_ = std::max(rows_, row + 1);
   return Status::OK();
 }
 
+Status SideStore::EncodeRow(uint64_t row) {
+  std::vector<float> floats(static_cast<size_t>(dims_) + 1);
+  LH_RETURN_IF_ERROR(column_.Read(row, floats.data()));
+  std::string code;
+  CodeRow(floats.data(), dims_, cosine_, &code);
+  return codes_->Write(row, code.data());
+}
+
 VectorItem SideStore::Item(const StoreEntry& e) const {
-  const float* v = column_.Row(e.row);
-  return VectorItem{e.id, std::vector<float>(v, v + dims_), payloads_.Get(e.label), e.version};
+  std::vector<float> v(static_cast<size_t>(dims_) + 1);
+  if (Status st = column_.Read(e.row, v.data()); !st.ok()) {
+    // The row was readable when its record was applied: the file shrank under us.
+    spdlog::error("vector index {}: {}", name_, st.ToString());
+    std::fill(v.begin(), v.end(), 0.0f);
+  }
+  v.pop_back();  // the 1/|v| after the vector
+  return VectorItem{e.id, std::move(v), payloads_.Get(e.label), e.version};
 }
 
 StoreEntry& SideStore::PutEntry(size_t label, StoreEntry e) {
@@ -186,6 +233,8 @@ Status SideStore::ApplyRecord(std::string_view body, From from, Applied* applied
       LH_RETURN_IF_ERROR(WriteRow(row, vector));  // the log's copy is the durable one
     } else {
       LH_RETURN_IF_ERROR(column_.Cover(row + 1));
+      // The owner encodes codes it lacks at the end of Load; a follower needs the owner's.
+      if (codes_ && read_only_) LH_RETURN_IF_ERROR(codes_->Cover(row + 1));
       rows_ = std::max(rows_, row + 1);
     }
     if (auto it = id_to_label_.find(id); it != id_to_label_.end() && it->second != label) {
@@ -226,7 +275,15 @@ Status SideStore::Load() {
     followed_log_bytes_ = log.valid_bytes;
     return Status::OK();
   }
-  return RecoverRecords(Path("store.log"), "vector index " + name_, apply).status();
+  LH_RETURN_IF_ERROR(RecoverRecords(Path("store.log"), "vector index " + name_, apply).status());
+  if (codes_ && codes_->readable_rows() < rows_) {
+    // Codes are derived: a column shorter than the rows (absent, or cut) is encoded again.
+    const uint64_t from = codes_->readable_rows();
+    spdlog::warn("vector index {}: encoding rows {}..{} of the code column again", name_, from,
+                 rows_);
+    for (uint64_t row = from; row < rows_; ++row) LH_RETURN_IF_ERROR(EncodeRow(row));
+  }
+  return Status::OK();
 }
 
 Result<bool> SideStore::ReadAppended(std::string* bytes) const {
@@ -328,7 +385,9 @@ Result<std::optional<size_t>> SideStore::Delete(const std::string& id, bool sync
 }
 
 Status SideStore::Compact() const {
-  LH_RETURN_IF_ERROR(column_.Sync(rows_));  // the rows the snapshot names, durable first
+  // The rows the snapshot names, durable first.
+  LH_RETURN_IF_ERROR(column_.Sync(rows_));
+  if (codes_) LH_RETURN_IF_ERROR(codes_->Sync(rows_));
   std::string snap, header;
   header += kHeader;
   PutU64(header, column_.gen());
@@ -342,10 +401,23 @@ Status SideStore::Compact() const {
   // log's records, the snapshot's sequence covers them).
   LH_RETURN_IF_ERROR(WriteFileAtomically(Path("store.log"), ""));
   column_.RemoveOthers();
+  if (codes_) codes_->RemoveOthers();
   return Status::OK();
 }
 
-Status SideStore::RemapRows(const std::vector<uint64_t>& old_rows) {
+Status SideStore::KeepRows(const std::vector<uint64_t>& old_rows) {
+  const uint64_t gen = column_.gen();
+  LH_RETURN_IF_ERROR(column_.Rewrite(old_rows));
+  if (codes_) {
+    if (Status st = codes_->Rewrite(old_rows); !st.ok()) {
+      // Back to the generation the entries' rows name (the new file goes at the next
+      // compaction).
+      if (Status back = column_.Open(gen); !back.ok())
+        return Status::Internal(
+            fmt::format("{}; and reopening the old column: {}", st.message(), back.message()));
+      return st;
+    }
+  }
   std::vector<std::pair<uint64_t, uint64_t>> to_new;  // (old row, new row), by old row
   to_new.reserve(old_rows.size());
   for (size_t i = 0; i < old_rows.size(); ++i) to_new.emplace_back(old_rows[i], i);

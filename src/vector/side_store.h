@@ -6,7 +6,10 @@
 // Payloads are held as typed columns (payload_columns.h), rebuilt as JSON on demand. A log
 // record carries its vector as well as its row (a row lost to a power cut is written again
 // from the log); a snapshot names rows only, after the column is synced, so reopening reads
-// ids and payloads and maps the vectors. Every write is appended (and fdatasync'd unless
+// ids and payloads and maps the vectors. A quantized index (quantize.h) keeps a second
+// column of the same rows, their int8 codes, written beside each float row and synced with
+// it; a code column shorter than the rows (absent, or lost) is encoded again from the float
+// rows at Load. Every write is appended (and fdatasync'd unless
 // the index says otherwise) before it is applied in memory, so a kill -9 loses nothing
 // acknowledged; a torn log tail is cut at Load. Log records a snapshot already holds (a
 // crash between writing it and emptying the log) are skipped by sequence number.
@@ -27,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +40,7 @@
 #include "core/json.h"
 #include "core/status.h"
 #include "vector/payload_columns.h"
+#include "vector/quantize.h"
 #include "vector/vector_column.h"
 
 namespace lakehouse {
@@ -56,8 +61,10 @@ struct StoreEntry {
 
 class SideStore {
  public:
-  //! `cosine`: rows keep 1/|v| beside the vector (vector_column.h).
-  SideStore(std::string dir, std::string index_name, int dims, bool cosine, bool read_only);
+  //! `cosine`: rows keep 1/|v| beside the vector (vector_column.h). `quantization`: kInt8
+  //! adds the code column (and leaves the float column unmapped).
+  SideStore(std::string dir, std::string index_name, int dims, bool cosine,
+            Quantization quantization, bool read_only);
 
   //! Reads store.snap then store.log (cutting a torn tail unless read-only).
   Status Load();
@@ -71,9 +78,10 @@ class SideStore {
   //! Syncs the column, writes every live entry to store.snap and empties store.log, then
   //! removes column files of older generations.
   Status Compact() const;
-  //! After the column was rewritten (VectorColumn::Rewrite(old_rows)): each entry's row
-  //! becomes its old row's position in `old_rows`.
-  Status RemapRows(const std::vector<uint64_t>& old_rows);
+  //! Drops every row but `kept` (old row numbers, in their new order): the columns are
+  //! rewritten (VectorColumn::Rewrite) and each entry's row becomes its old row's position
+  //! in `kept`.
+  Status KeepRows(const std::vector<uint64_t>& kept);
 
   //! Read-only stores: the bytes the owner appended to store.log since the last call
   //! (empty when none). False when the log no longer continues what was read (the owner
@@ -95,7 +103,8 @@ class SideStore {
   //! Every live payload, as typed columns by label (filters and posting lists read these).
   const PayloadColumns& payloads() const { return payloads_; }
   const VectorColumn& column() const { return column_; }
-  VectorColumn& column() { return column_; }
+  //! The code column of a quantized index, or null.
+  const VectorColumn* codes() const { return codes_.get(); }
   //! Rows the column has handed out (live, replaced and deleted items').
   uint64_t rows() const { return rows_; }
   //! True when Load read records of the format before the column (the owner converted them).
@@ -118,8 +127,10 @@ class SideStore {
   };
   enum class From { kSnap, kLog };
   Status ApplyRecord(std::string_view body, From from, Applied* applied = nullptr);
-  //! Writes a vector into the column at `row` (owner), with 1/|v| for cosine.
+  //! Writes a vector into the column at `row` (owner), with 1/|v| for cosine, and its code.
   Status WriteRow(uint64_t row, const std::vector<float>& v);
+  //! Writes the code of the float row `row`, read back from the float column.
+  Status EncodeRow(uint64_t row);
   //! Maps generation `gen` unless a generation is mapped already (the snapshot's header
   //! names it; without one, 0).
   Status OpenColumn(uint64_t gen);
@@ -134,6 +145,7 @@ class SideStore {
   bool cosine_;
   bool read_only_;
   VectorColumn column_;
+  std::unique_ptr<VectorColumn> codes_;  // quantized indexes only
   PayloadColumns payloads_;
   uint64_t rows_ = 0;
   uint64_t snap_seq_ = 0;  // the sequence store.snap holds (log records up to it are in it)

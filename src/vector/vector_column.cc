@@ -31,19 +31,22 @@ uint64_t PageRound(uint64_t bytes) {
 
 }  // namespace
 
-VectorColumn::VectorColumn(std::string dir, int dims, bool read_only)
+VectorColumn::VectorColumn(std::string dir, std::string prefix, std::string suffix,
+                           size_t row_bytes, bool read_only, bool mapped)
     : dir_(std::move(dir)),
-      dims_(dims),
+      prefix_(std::move(prefix)),
+      suffix_(std::move(suffix)),
       read_only_(read_only),
-      stride_((static_cast<size_t>(dims) + 1) * sizeof(float)) {}
+      mapped_(mapped),
+      stride_(row_bytes) {}
 
 VectorColumn::~VectorColumn() {
   Unmap();
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::string VectorColumn::FileName(uint64_t gen) {
-  return fmt::format("vectors.{}.f32", gen);
+std::string VectorColumn::FileName(uint64_t gen) const {
+  return fmt::format("{}.{}.{}", prefix_, gen, suffix_);
 }
 
 std::vector<std::string> VectorColumn::Files() const {
@@ -51,27 +54,27 @@ std::vector<std::string> VectorColumn::Files() const {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
     const std::string name = e.path().filename().string();
-    if (name.starts_with("vectors.") && name.ends_with(".f32")) out.push_back(name);
+    if (name.starts_with(prefix_ + ".") && name.ends_with("." + suffix_)) out.push_back(name);
   }
   std::sort(out.begin(), out.end());
   return out;
 }
 
 void VectorColumn::Unmap() {
-  if (base_ != nullptr) ::munmap(base_, mapped_);
+  if (base_ != nullptr) ::munmap(base_, mapped_bytes_);
   base_ = nullptr;
-  mapped_ = 0;
+  mapped_bytes_ = 0;
 }
 
 Status VectorColumn::Map(uint64_t bytes) {
-  if (bytes == mapped_) return Status::OK();
+  if (!mapped_ || bytes == mapped_bytes_) return Status::OK();
   void* addr = base_ == nullptr
                    ? ::mmap(nullptr, bytes, read_only_ ? PROT_READ : PROT_READ | PROT_WRITE,
                             MAP_SHARED, fd_, 0)
-                   : ::mremap(base_, mapped_, bytes, MREMAP_MAYMOVE);
+                   : ::mremap(base_, mapped_bytes_, bytes, MREMAP_MAYMOVE);
   if (addr == MAP_FAILED) return Errno("map", Path(gen_));
   base_ = static_cast<char*>(addr);
-  mapped_ = bytes;
+  mapped_bytes_ = bytes;
   return Status::OK();
 }
 
@@ -97,7 +100,7 @@ Status VectorColumn::Open(uint64_t gen) {
   return bytes == 0 ? Status::OK() : Map(bytes);
 }
 
-Status VectorColumn::Write(uint64_t row, const float* v, float extra) {
+Status VectorColumn::Write(uint64_t row, const void* bytes) {
   if (read_only_) return Status::Internal("write to a read-only vector column");
   const uint64_t need = (row + 1) * stride_;
   if (need > file_bytes_) {
@@ -105,24 +108,52 @@ Status VectorColumn::Write(uint64_t row, const float* v, float extra) {
         PageRound(std::max({need, file_bytes_ + file_bytes_ / 4, file_bytes_ + kMinGrowth}));
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return Errno("grow", Path(gen_));
     file_bytes_ = size;
-    if (size > mapped_) LH_RETURN_IF_ERROR(Map(size));
+    if (size > mapped_bytes_) LH_RETURN_IF_ERROR(Map(size));
   }
-  char* at = base_ + row * stride_;
-  std::memcpy(at, v, static_cast<size_t>(dims_) * sizeof(float));
-  std::memcpy(at + static_cast<size_t>(dims_) * sizeof(float), &extra, sizeof(float));
+  if (mapped_) {
+    std::memcpy(base_ + row * stride_, bytes, stride_);
+    return Status::OK();
+  }
+  const auto* from = static_cast<const char*>(bytes);
+  for (size_t done = 0; done < stride_;) {
+    const ssize_t n =
+        ::pwrite(fd_, from + done, stride_ - done, static_cast<off_t>(row * stride_ + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Errno("write", Path(gen_));
+    done += static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
+Status VectorColumn::Read(uint64_t row, void* out) const {
+  if (row >= readable_rows())
+    return Status::Internal(fmt::format("row {} is past the end of {}", row, Path(gen_)));
+  if (mapped_) {
+    std::memcpy(out, base_ + row * stride_, stride_);
+    return Status::OK();
+  }
+  auto* to = static_cast<char*>(out);
+  for (size_t done = 0; done < stride_;) {
+    const ssize_t n =
+        ::pread(fd_, to + done, stride_ - done, static_cast<off_t>(row * stride_ + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Errno("read", Path(gen_));
+    done += static_cast<size_t>(n);
+  }
   return Status::OK();
 }
 
 Status VectorColumn::Cover(uint64_t rows) {
   const uint64_t need = rows * stride_;
-  if (need <= mapped_) return Status::OK();
+  if (need <= (mapped_ ? mapped_bytes_ : file_bytes_)) return Status::OK();
   if (fd_ < 0) LH_RETURN_IF_ERROR(Open(gen_));
   struct stat st {};
   if (fd_ < 0 || ::fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) < need) {
     return Status::Corruption(
         fmt::format("{} holds fewer than the {} rows its log names", Path(gen_), rows));
   }
-  return Map(static_cast<uint64_t>(st.st_size) / stride_ * stride_);
+  file_bytes_ = static_cast<uint64_t>(st.st_size);
+  return Map(file_bytes_ / stride_ * stride_);
 }
 
 Status VectorColumn::Sync(uint64_t rows) const {
@@ -155,12 +186,11 @@ Status VectorColumn::Rewrite(const std::vector<uint64_t>& rows) {
     }
     buf.clear();
   };
+  std::string one(stride_, '\0');
   for (uint64_t row : rows) {
-    if ((row + 1) * stride_ > mapped_) {
-      st = Status::Internal(fmt::format("row {} is past the end of {}", row, Path(gen_)));
-      break;
-    }
-    buf.append(base_ + row * stride_, stride_);
+    st = Read(row, one.data());
+    if (!st.ok()) break;
+    buf += one;
     if (buf.size() >= 4096 * stride_) flush();
   }
   if (st.ok()) flush();

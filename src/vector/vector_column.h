@@ -1,25 +1,32 @@
-// src/vector/vector_column.h: the one copy of an index's vectors, a memory-mapped file.
+// src/vector/vector_column.h: the one copy of an index's vectors, a file of fixed-width rows.
 //
-// `vectors.<gen>.f32`: fixed-width rows of dims + 1 floats, the vector as it was given and
-// one float after it (1/|v| for cosine, 1 otherwise; the graph's distance uses it, so
-// vectors are stored once, never normalised copies). Rows are appended, never rewritten:
-// a new version of an item takes a new row, and a backup copying the file while it grows
-// copies rows that were whole when written. Which row holds which item is the side
-// store's business (side_store.h), and the graph refers to rows by number (hnsw_graph.h):
-// neither holds a vector of its own. Old rows are dropped by writing the next generation
-// (Rewrite), when the side store compacts.
+// `vectors.<gen>.f32`: rows of dims + 1 floats, the vector as it was given and one float
+// after it (1/|v| for cosine, 1 otherwise; the graph's distance uses it, so vectors are
+// stored once, never normalised copies). A quantized index (quantize.h) has a second column
+// of the same rows, `codes.<gen>.i8`, its int8 codes: the class serves any row width and
+// suffix. Rows are appended, never rewritten: a new version of an item takes a new row, and
+// a backup copying the file while it grows copies rows that were whole when written. Which
+// row holds which item is the side store's business (side_store.h), and the graph refers to
+// rows by number (hnsw_graph.h): neither holds a vector of its own. Old rows are dropped by
+// writing the next generation (Rewrite), when the side store compacts.
 //
-// Durability: the rows are written (into the shared mapping) before the side store logs
-// the record that names them, and the record carries the vector too, so a row lost to a
-// power cut is written again from the log at Load; Sync (at compaction) makes the rows a
-// snapshot names durable before the snapshot is. Reopening maps the file: nothing is read
-// or checked until a search touches it.
+// Mapped or not: a column the searches read is memory-mapped (Row() is a pointer into the
+// page cache, nothing read until touched). A quantized index's float column is not mapped:
+// it is written with pwrite and read a row at a time with pread (Read) to rerank, so vectors
+// that do not fit in RAM never count in the server's resident memory.
+//
+// Durability: the rows are written (into the shared mapping, or the file) before the side
+// store logs the record that names them, and the record carries the vector too, so a row
+// lost to a power cut is written again from the log at Load; Sync (at compaction) makes the
+// rows a snapshot names durable before the snapshot is. Reopening maps the file: nothing is
+// read or checked until a search touches it.
 //
 // A read-only column (another process owns the index) maps the owner's file and follows
 // its growth (Cover), never writing it.
 //
 // Thread-safety: none of its own. Row() pointers stay valid until the next Reserve/Cover
 // (which may move the mapping): VectorIndex calls those with its lock held exclusively.
+// Read (pread) may run beside everything but Open and Rewrite.
 #pragma once
 
 #include <cstddef>
@@ -31,40 +38,51 @@
 
 namespace lakehouse {
 
+//! The sum of squares of `n` floats, in double (a row's 1/|v|, a cosine query's length).
+inline double SumOfSquares(const float* v, size_t n) {
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += static_cast<double>(v[i]) * v[i];
+  return sum;
+}
+
 class VectorColumn {
  public:
-  VectorColumn(std::string dir, int dims, bool read_only);
+  //! Rows of `row_bytes` in `<prefix>.<gen>.<suffix>` files of `dir`.
+  VectorColumn(std::string dir, std::string prefix, std::string suffix, size_t row_bytes,
+               bool read_only, bool mapped = true);
   ~VectorColumn();
   VectorColumn(const VectorColumn&) = delete;
   VectorColumn& operator=(const VectorColumn&) = delete;
 
-  //! Maps generation `gen` (creating an empty file for the owner when absent).
+  //! Opens (and maps) generation `gen`, creating an empty file for the owner when absent.
   Status Open(uint64_t gen);
-  //! The file of a generation, and every column file in `dir` (current or not).
-  static std::string FileName(uint64_t gen);
+  //! The file of a generation, and every column file of this kind in `dir` (current or not).
+  std::string FileName(uint64_t gen) const;
   std::vector<std::string> Files() const;
 
-  //! Owner: row `row` holds `v` (dims floats) and `extra`; the file grows as needed.
-  Status Write(uint64_t row, const float* v, float extra);
+  //! Owner: row `row` holds `bytes` (row_bytes of them); the file grows as needed.
+  Status Write(uint64_t row, const void* bytes);
   //! Read-only: maps the owner's file far enough to read rows below `rows`.
   Status Cover(uint64_t rows);
-  const float* Row(uint64_t row) const {
-    return reinterpret_cast<const float*>(base_ + row * stride_);
-  }
+  //! A mapped column's row (valid until the mapping moves).
+  const char* Row(uint64_t row) const { return base_ + row * stride_; }
+  //! Copies a row out, mapped or not (row_bytes into `out`).
+  Status Read(uint64_t row, void* out) const;
   //! Asks for a row's first cache lines ahead of reading it (scans over scattered rows).
   void Prefetch(uint64_t row) const {
     __builtin_prefetch(base_ + row * stride_);
     __builtin_prefetch(base_ + row * stride_ + 64);
   }
   //! Rows below this can be read.
-  uint64_t mapped_rows() const { return mapped_ / stride_; }
+  uint64_t readable_rows() const { return (mapped_ ? mapped_bytes_ : file_bytes_) / stride_; }
   size_t stride() const { return stride_; }
+  bool mapped() const { return mapped_; }
   uint64_t gen() const { return gen_; }
   //! The rows a snapshot will name reach the disk; the file is cut to `rows` rows (it grows
   //! in steps: the slack would be copied by backups).
   Status Sync(uint64_t rows) const;
   //! Writes generation gen()+1 holding `rows` (old row numbers) in that order, durably,
-  //! and maps it: old row rows[i] is new row i. The old file stays until RemoveOthers.
+  //! and opens it: old row rows[i] is new row i. The old file stays until RemoveOthers.
   Status Rewrite(const std::vector<uint64_t>& rows);
   //! Removes column files of other generations (after a snapshot names this one).
   void RemoveOthers() const;
@@ -74,16 +92,17 @@ class VectorColumn {
   void Unmap();
   std::string Path(uint64_t gen) const { return dir_ + "/" + FileName(gen); }
 
-  std::string dir_;
-  int dims_;
+  std::string dir_, prefix_, suffix_;
   bool read_only_;
+  bool mapped_;
   size_t stride_;
   uint64_t gen_ = 0;
   int fd_ = -1;
   char* base_ = nullptr;
-  uint64_t mapped_ = 0;  // bytes mapped
-  // The file's size (owner; below mapped_ after a Sync cut it). Mutable: Sync runs beside
-  // searches (a snapshot), which never read it; writers are one at a time.
+  uint64_t mapped_bytes_ = 0;
+  // The file's size (owner; below mapped_bytes_ after a Sync cut it; for an unmapped
+  // read-only column, what Cover last saw). Mutable: Sync runs beside searches (a
+  // snapshot), which never read it; writers are one at a time.
   mutable uint64_t file_bytes_ = 0;
 };
 

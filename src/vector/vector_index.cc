@@ -56,6 +56,7 @@ Json IndexSpec::ToJson() const {
   j["ef_construction"] = ef_construction;
   j["ef_search"] = ef_search;
   j["model"] = model;
+  j["quantization"] = std::string(QuantizationName(quantization));
   return j;
 }
 
@@ -69,6 +70,7 @@ Result<IndexSpec> IndexSpec::FromJson(const Json& j) {
     s.ef_construction = j.at("ef_construction").get<int>();
     s.ef_search = j.at("ef_search").get<int>();
     s.model = j.value("model", "");
+    LH_ASSIGN_OR_RETURN(s.quantization, ParseQuantization(j.value("quantization", "none")));
     return s;
   } catch (const Json::exception& e) {
     return Status::Corruption(std::string("index metadata is malformed: ") + e.what());
@@ -108,8 +110,10 @@ VectorIndex::VectorIndex(std::string dir, IndexSpec spec, bool read_only)
     : dir_(std::move(dir)),
       spec_(std::move(spec)),
       read_only_(read_only),
-      store_(dir_, spec_.name, spec_.dims, spec_.metric == Metric::kCosine, read_only),
-      graph_(spec_.dims, spec_.metric, spec_.m, spec_.ef_construction, &store_.column()) {}
+      store_(dir_, spec_.name, spec_.dims, spec_.metric == Metric::kCosine, spec_.quantization,
+             read_only),
+      graph_(spec_.dims, spec_.metric, spec_.m, spec_.ef_construction, &store_.column(),
+             store_.codes()) {}
 
 VectorIndex::~VectorIndex() {
   Status st = Close();
@@ -215,8 +219,7 @@ float VectorIndex::Score(float distance) const {
 // either would score null. Refused with 400 instead.
 Status VectorIndex::CheckCosineNorm(const std::vector<float>& v, std::string_view what) const {
   if (spec_.metric != Metric::kCosine) return Status::OK();
-  double norm2 = 0;
-  for (float x : v) norm2 += static_cast<double>(x) * x;
+  const double norm2 = SumOfSquares(v.data(), v.size());
   if (norm2 >= static_cast<double>(std::numeric_limits<float>::min())) return Status::OK();
   return Status::InvalidArgument(
       fmt::format("{} is a zero (or denormal) vector: index '{}' uses the cosine metric, which "
@@ -304,6 +307,16 @@ std::vector<std::pair<float, size_t>> VectorIndex::ExactSearch(
   constexpr size_t kAhead = 4;
   std::vector<std::pair<float, size_t>> exact;
   exact.reserve(matching.size());
+  if (const VectorColumn* codes = store_.codes()) {
+    // By code (a quarter of the bytes), then the best reranked on their float rows.
+    const QueryCode code = EncodeQuery(q.data(), spec_.dims);
+    for (size_t i = 0; i < matching.size(); ++i) {
+      if (i + kAhead < matching.size()) codes->Prefetch(matching[i + kAhead].first);
+      exact.emplace_back(graph_.CodeDistance(code, matching[i].first), matching[i].second);
+    }
+    Rerank(q, k, &exact);
+    return exact;
+  }
   for (size_t i = 0; i < matching.size(); ++i) {
     if (i + kAhead < matching.size()) store_.column().Prefetch(matching[i + kAhead].first);
     exact.emplace_back(graph_.Distance(q, matching[i].first), matching[i].second);
@@ -312,6 +325,18 @@ std::vector<std::pair<float, size_t>> VectorIndex::ExactSearch(
   std::partial_sort(exact.begin(), exact.begin() + static_cast<long>(n), exact.end());
   exact.resize(n);
   return exact;
+}
+
+void VectorIndex::Rerank(const std::vector<float>& q, size_t k,
+                         std::vector<std::pair<float, size_t>>* found) const {
+  const size_t keep = std::min(RerankCount(k), found->size());
+  std::partial_sort(found->begin(), found->begin() + static_cast<long>(keep), found->end());
+  found->resize(keep);
+  for (auto& [dist, label] : *found)
+    if (const StoreEntry* e = store_.At(label)) dist = graph_.Distance(q, e->row);
+  const size_t n = std::min(k, found->size());
+  std::partial_sort(found->begin(), found->begin() + static_cast<long>(n), found->end());
+  found->resize(n);
 }
 
 Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& query, size_t k,
@@ -340,8 +365,13 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& que
     // hnswlib searches with max(ef, n): asking for max(ef, k) results is a search at that
     // ef; the first k are kept.
     const size_t use_ef = std::max(ef == 0 ? static_cast<size_t>(spec_.ef_search) : ef, k);
-    auto results = graph_.Search(q, use_ef, filter.empty() ? nullptr : &admit);
-    if (results.ok()) {
+    // On codes, the candidates to rerank as well (a wider search when ef is below them).
+    const size_t n = graph_.on_codes() ? std::max(use_ef, RerankCount(k)) : use_ef;
+    auto results = graph_.Search(q, n, filter.empty() ? nullptr : &admit);
+    if (results.ok() && graph_.on_codes()) {
+      found = std::move(*results);
+      Rerank(q, k, &found);
+    } else if (results.ok()) {
       for (size_t i = 0; i < results->size() && i < k; ++i) found.push_back((*results)[i]);
     } else {
       // Fall through to the exact scan: a graph fault must not fail the search.
@@ -412,9 +442,8 @@ Status VectorIndex::DropOldRows() {
   // Rare (old versions as many as half the items): under the exclusive lock, as a write.
   WriterLock lock(mu_);
   const std::vector<uint64_t> kept = graph_.Rows();
-  LH_RETURN_IF_ERROR(store_.column().Rewrite(kept));
+  LH_RETURN_IF_ERROR(store_.KeepRows(kept));
   graph_.RenumberRows();
-  LH_RETURN_IF_ERROR(store_.RemapRows(kept));
   graph_saved_seq_ = UINT64_MAX;  // its rows changed: saved by the snapshot that follows
   spdlog::info("vector index {}: dropped {} old vector rows ({} kept)", spec_.name, rows - slots,
                slots);

@@ -22,6 +22,11 @@
 // Three parts behind this class: the side store (side_store.h, the truth and its files),
 // the graph (hnsw_graph.h, the only code that sees hnswlib) and the postings (postings.h).
 //
+// Quantization (IndexSpec::quantization, declared at create): an int8 index builds and
+// searches its graph on code rows (quantize.h) and reranks the best candidates with the
+// float rows read from disk: kRerank per result asked (at least kMinRerank), so answers
+// and scores are the float32 ones, in memory a quarter of the vectors' size.
+//
 // Scores: cosine similarity (metric cosine), inner product (dot), negated euclidean
 // distance (l2): higher is closer for every metric.
 //
@@ -57,6 +62,7 @@ struct IndexSpec {
   int ef_construction = 200;
   int ef_search = 64;
   std::string model;  // embedding model for text items and text queries
+  Quantization quantization = Quantization::kNone;
 
   Json ToJson() const;
   static Result<IndexSpec> FromJson(const Json& j);
@@ -94,6 +100,9 @@ class VectorIndex {
   //! Old vector rows (replaced versions) a snapshot tolerates before dropping them: at
   //! least this many, and half the graph's slots.
   static constexpr uint64_t kMinOldRows = 1024;
+  //! A quantized search reranks this many candidates per result asked, at least kMinRerank.
+  static constexpr size_t kRerank = 4;
+  static constexpr size_t kMinRerank = 40;
 
   //! False for a derived index whose owner rebuilds it from its own log at open (memory
   //! search): writes still reach the file, but without an fdatasync each.
@@ -125,7 +134,8 @@ class VectorIndex {
   bool read_only() const { return read_only_; }
   //! Saves the graph if it changed since it was last saved (on clean shutdown).
   Status Close();
-  //! {name, dims, metric, m, ef_construction, ef_search, model, count, seq, graph}
+  //! {name, dims, metric, m, ef_construction, ef_search, model, quantization, count, seq,
+  //! graph, graph_slots}
   Json Info() const;
   //! After the index's files are removed: Close no longer writes.
   void MarkDropped() { dropped_ = true; }
@@ -143,11 +153,16 @@ class VectorIndex {
   float Score(float distance) const;
   Status RefuseWrite() const;
   Status CheckCosineNorm(const std::vector<float>& v, std::string_view what) const;
-  //! Exact top-k among `labels` (all entries when null) that match `filter`.
+  //! Exact top-k among `labels` (all entries when null) that match `filter` (on a quantized
+  //! index: the best by code, reranked).
   std::vector<std::pair<float, size_t>> ExactSearch(const std::vector<float>& prepared_query,
                                                     size_t k, const PayloadFilter& filter,
                                                     const std::vector<size_t>* labels) const
       LH_REQUIRES_SHARED(mu_);
+  //! The first k of `found` (distance, label) by exact distance, of its best Rerank(k).
+  void Rerank(const std::vector<float>& prepared_query, size_t k,
+              std::vector<std::pair<float, size_t>>* found) const LH_REQUIRES_SHARED(mu_);
+  size_t RerankCount(size_t k) const { return std::max(k * kRerank, kMinRerank); }
 
   std::string dir_;
   IndexSpec spec_;

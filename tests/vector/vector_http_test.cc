@@ -64,6 +64,32 @@ TEST(VectorHttpTest, IndexLifecycle) {
   EXPECT_EQ(c.Get("/v1/indexes/notes").status, 404);
 }
 
+// `quantization: int8` is declared at create and shown by the index; an unknown name is a
+// 400 naming it; a quantized index answers with the float scores.
+TEST(VectorHttpTest, AQuantizedIndexIsDeclaredAtCreate) {
+  TestServer server;
+  auto c = server.Client();
+  auto bad = c.PostJson("/v1/indexes", {{"name", "q"}, {"dims", 3}, {"quantization", "int4"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("int4"), std::string::npos) << bad.body;
+  auto created = c.PostJson("/v1/indexes", {{"name", "q"}, {"dims", 3}, {"quantization", "int8"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.json()["quantization"], "int8");
+  EXPECT_EQ(c.Get("/v1/indexes/q").json()["quantization"], "int8");
+  auto up = c.PostJson(
+      "/v1/indexes/q/upsert",
+      {{"items",
+        {{{"id", "a"}, {"vector", {1, 0, 0}}}, {{"id", "b"}, {"vector", {0.6, 0.8, 0}}}}}});
+  ASSERT_EQ(up.status, 200) << up.body;
+  auto s = c.PostJson("/v1/indexes/q/search", {{"vector", {1, 0, 0}}, {"k", 2}});
+  ASSERT_EQ(s.status, 200) << s.body;
+  EXPECT_EQ(s.json()["results"][0]["id"], "a");
+  EXPECT_NEAR(s.json()["results"][0]["score"].get<double>(), 1.0, 1e-6);
+  EXPECT_NEAR(s.json()["results"][1]["score"].get<double>(), 0.6, 1e-6);
+  EXPECT_EQ(c.PostJson("/v1/indexes", {{"name", "plain"}, {"dims", 3}}).json()["quantization"],
+            "none");
+}
+
 TEST(VectorHttpTest, TextItemsAndQueriesUseTheIndexModel) {
   TestServer server;
   auto c = server.Client();

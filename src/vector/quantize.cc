@@ -1,0 +1,153 @@
+#include "vector/quantize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include <fmt/format.h>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace lakehouse {
+namespace {
+
+constexpr size_t kHeader = 2 * sizeof(float);  // scale, norm2
+
+const int8_t* Codes(const char* row) {
+  return reinterpret_cast<const int8_t*>(row + kHeader);
+}
+
+float ReadFloat(const char* at) {
+  float f;
+  std::memcpy(&f, at, sizeof(f));
+  return f;
+}
+
+#if defined(__AVX2__)
+int32_t HorizontalSum(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(s);
+}
+#endif
+
+}  // namespace
+
+Result<Quantization> ParseQuantization(std::string_view name) {
+  if (name == "none") return Quantization::kNone;
+  if (name == "int8") return Quantization::kInt8;
+  return Status::InvalidArgument(fmt::format("quantization '{}' is not one of none, int8", name));
+}
+
+std::string_view QuantizationName(Quantization q) {
+  return q == Quantization::kInt8 ? "int8" : "none";
+}
+
+size_t Int8RowBytes(int dims) {
+  return (kHeader + static_cast<size_t>(dims) + 7) / 8 * 8;
+}
+
+void EncodeInt8Row(const float* u, int dims, char* row) {
+  float max_abs = 0;
+  for (int i = 0; i < dims; ++i) max_abs = std::max(max_abs, std::fabs(u[i]));
+  const float scale = max_abs > 0 ? max_abs / 127.0f : 0.0f;
+  auto* codes = reinterpret_cast<int8_t*>(row + kHeader);
+  int64_t sum2 = 0;
+  for (int i = 0; i < dims; ++i) {
+    const float c = scale > 0 ? std::nearbyint(u[i] / scale) : 0.0f;
+    codes[i] = static_cast<int8_t>(std::clamp(c, -127.0f, 127.0f));
+    sum2 += int64_t{codes[i]} * codes[i];
+  }
+  const float norm2 = scale * scale * static_cast<float>(sum2);
+  std::memcpy(row, &scale, sizeof(scale));
+  std::memcpy(row + sizeof(float), &norm2, sizeof(norm2));
+  std::memset(row + kHeader + dims, 0, Int8RowBytes(dims) - kHeader - static_cast<size_t>(dims));
+}
+
+QueryCode EncodeQuery(const float* q, int dims) {
+  // As fine as int16 allows while dims * 127 * limit stays inside int32.
+  const int64_t limit = std::min<int64_t>(
+      32767, std::numeric_limits<int32_t>::max() / (int64_t{127} * std::max(dims, 1)));
+  QueryCode out;
+  out.codes.resize(static_cast<size_t>(dims));
+  float max_abs = 0;
+  double norm2 = 0;
+  for (int i = 0; i < dims; ++i) {
+    max_abs = std::max(max_abs, std::fabs(q[i]));
+    norm2 += static_cast<double>(q[i]) * q[i];
+  }
+  out.scale = max_abs > 0 ? max_abs / static_cast<float>(limit) : 0.0f;
+  out.norm2 = static_cast<float>(norm2);
+  const auto lim = static_cast<float>(limit);
+  for (int i = 0; i < dims; ++i) {
+    const float c = out.scale > 0 ? std::nearbyint(q[i] / out.scale) : 0.0f;
+    out.codes[static_cast<size_t>(i)] = static_cast<int16_t>(std::clamp(c, -lim, lim));
+  }
+  return out;
+}
+
+int32_t DotI16I8(const int16_t* q, const int8_t* c, size_t n) {
+  size_t i = 0;
+  int32_t sum = 0;
+#if defined(__AVX2__)
+  __m256i acc = _mm256_setzero_si256();
+  for (; i + 16 <= n; i += 16) {
+    const __m256i cv =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c + i)));
+    const __m256i qv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(cv, qv));
+  }
+  sum = HorizontalSum(acc);
+#endif
+  for (; i < n; ++i) sum += int32_t{q[i]} * c[i];
+  return sum;
+}
+
+int32_t DotI8I8(const int8_t* a, const int8_t* b, size_t n) {
+  size_t i = 0;
+  int32_t sum = 0;
+#if defined(__AVX2__)
+  __m256i acc = _mm256_setzero_si256();
+  for (; i + 16 <= n; i += 16) {
+    const __m256i av =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+    const __m256i bv =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(av, bv));
+  }
+  sum = HorizontalSum(acc);
+#endif
+  for (; i < n; ++i) sum += int32_t{a[i]} * b[i];
+  return sum;
+}
+
+float Int8Scale(const char* row) {
+  return ReadFloat(row);
+}
+
+float Int8Norm2(const char* row) {
+  return ReadFloat(row + sizeof(float));
+}
+
+float Int8Dot(const QueryCode& q, const char* row, int dims) {
+  const int32_t dot = DotI16I8(q.codes.data(), Codes(row), static_cast<size_t>(dims));
+  return q.scale * Int8Scale(row) * static_cast<float>(dot);
+}
+
+float Int8Dot(const char* a, const char* b, int dims) {
+  const int32_t dot = DotI8I8(Codes(a), Codes(b), static_cast<size_t>(dims));
+  return Int8Scale(a) * Int8Scale(b) * static_cast<float>(dot);
+}
+
+std::vector<float> DecodeInt8Row(const char* row, int dims) {
+  std::vector<float> out(static_cast<size_t>(dims));
+  const float scale = Int8Scale(row);
+  for (int i = 0; i < dims; ++i) out[static_cast<size_t>(i)] = scale * Codes(row)[i];
+  return out;
+}
+
+}  // namespace lakehouse
