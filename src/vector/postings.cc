@@ -1,8 +1,7 @@
 #include "vector/postings.h"
 
 #include <algorithm>
-#include <functional>
-#include <limits>
+#include <span>
 
 namespace lakehouse {
 
@@ -27,15 +26,22 @@ const Postings::FieldPostings& Postings::Field(const std::string& field,
   };
   // Pass 1: how many items hold each value, and the numbers.
   std::vector<uint32_t> per_slot(codes + 2, 0);
+  std::vector<std::pair<double, size_t>> numbers;  // (value, label)
   for (size_t label = 0; label < extent; ++label) {
     const auto cell = columns.At(f, label);
     if (const auto s = slot(cell)) {
       ++per_slot[*s];
     } else if (PayloadColumns::IsNumber(cell)) {
-      fp.numbers.emplace_back(PayloadColumns::Number(cell), label);
+      numbers.emplace_back(PayloadColumns::Number(cell), label);
     }
   }
-  std::sort(fp.numbers.begin(), fp.numbers.end());
+  std::sort(numbers.begin(), numbers.end());
+  fp.values.reserve(numbers.size());
+  fp.value_labels.reserve(numbers.size());
+  for (const auto& [value, label] : numbers) {
+    fp.values.push_back(value);
+    fp.value_labels.push_back(label);
+  }
   const auto values = static_cast<size_t>(
       std::count_if(per_slot.begin(), per_slot.end(), [](uint32_t n) { return n > 0; }));
   if (values > kMaxValues) {
@@ -78,51 +84,45 @@ std::optional<Postings::CandidateSet> Postings::Candidates(const PayloadFilter& 
   if (memberships.empty() && ranges.empty()) return std::nullopt;
   MutexLock lock(mu_);
   Refresh(store);
-  // Each usable condition is a candidate set: its size now, its labels when asked.
+  // Each usable condition is a candidate set: spans of labels (posting lists, or a range of
+  // a field's sorted numbers), read in place.
   struct Set {
-    size_t size;
-    std::function<void(std::vector<size_t>&)> labels;
+    size_t size = 0;
+    std::vector<std::span<const size_t>> spans;
     std::vector<size_t> exact;  // the conditions every label of the set satisfies
   };
   std::vector<Set> sets;
   for (const auto& m : memberships) {
     const FieldPostings& fp = Field(m.field, store);
     if (!fp.lists_usable) continue;
-    std::vector<const std::vector<size_t>*> lists;
-    size_t size = 0;
+    Set set;
     for (const auto& key : m.keys) {
       if (auto l = fp.lists.find(key); l != fp.lists.end()) {
-        lists.push_back(&l->second);
-        size += l->second.size();
+        set.spans.emplace_back(l->second);
+        set.size += l->second.size();
       }
     }
-    sets.push_back({size,
-                    [lists](std::vector<size_t>& out) {
-                      for (const auto* l : lists) out.insert(out.end(), l->begin(), l->end());
-                    },
-                    {m.condition}});
+    set.exact = {m.condition};
+    sets.push_back(std::move(set));
   }
   for (const auto& r : ranges) {
     const FieldPostings& fp = Field(r.field, store);
-    if (fp.numbers.empty()) continue;
-    auto lo =
-        std::lower_bound(fp.numbers.begin(), fp.numbers.end(), std::make_pair(r.lo, size_t{0}));
-    auto hi = std::upper_bound(fp.numbers.begin(), fp.numbers.end(),
-                               std::make_pair(r.hi, std::numeric_limits<size_t>::max()));
-    if (hi < lo) hi = lo;
-    sets.push_back({static_cast<size_t>(hi - lo),
-                    [lo, hi](std::vector<size_t>& out) {
-                      for (auto i = lo; i != hi; ++i) out.push_back(i->second);
-                    },
-                    // gte/lte bounds select exactly the matching numbers; gt/lt a superset
-                    r.inclusive ? r.conditions : std::vector<size_t>{}});
+    if (fp.values.empty()) continue;
+    const auto lo = std::lower_bound(fp.values.begin(), fp.values.end(), r.lo);
+    const auto hi = std::max(lo, std::upper_bound(fp.values.begin(), fp.values.end(), r.hi));
+    Set set;
+    set.size = static_cast<size_t>(hi - lo);
+    set.spans.emplace_back(fp.value_labels.data() + (lo - fp.values.begin()), set.size);
+    // gte/lte bounds select exactly the matching numbers; gt/lt a superset
+    if (r.inclusive) set.exact = r.conditions;
+    sets.push_back(std::move(set));
   }
   if (sets.empty()) return std::nullopt;
   std::sort(sets.begin(), sets.end(), [](const Set& a, const Set& b) { return a.size < b.size; });
   CandidateSet out;
   std::vector<size_t>& labels = out.labels;
   labels.reserve(sets[0].size);
-  sets[0].labels(labels);
+  for (const auto& span : sets[0].spans) labels.insert(labels.end(), span.begin(), span.end());
   out.exact_conditions = sets[0].exact;
   // Narrow by each next set while that stays cheap (a bitmap pass costs the set's size):
   // role ∩ latitude band ∩ longitude band leaves a place's few workers of a role, where
@@ -132,12 +132,10 @@ std::optional<Postings::CandidateSet> Postings::Candidates(const PayloadFilter& 
     if (sets[i].size > 64 * labels.size()) break;  // sorted by size: the rest are bigger
     keep.assign(store.label_bound(), false);
     for (size_t l : labels) keep[l] = true;
-    std::vector<size_t> other;
-    other.reserve(sets[i].size);
-    sets[i].labels(other);
     labels.clear();
-    for (size_t l : other)
-      if (l < keep.size() && keep[l]) labels.push_back(l);
+    for (const auto& span : sets[i].spans)
+      for (size_t l : span)
+        if (l < keep.size() && keep[l]) labels.push_back(l);
     out.exact_conditions.insert(out.exact_conditions.end(), sets[i].exact.begin(),
                                 sets[i].exact.end());
   }

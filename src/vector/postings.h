@@ -49,7 +49,10 @@ class Postings {
   struct FieldPostings {
     bool lists_usable = true;  // false: too many distinct values to list
     std::unordered_map<std::string, std::vector<size_t>> lists;  // PostingKey -> labels
-    std::vector<std::pair<double, size_t>> numbers;  // (value, label), sorted: range queries
+    // Numbers sorted (range queries) and their labels in the same order: a range's labels
+    // are one contiguous span, like a posting list's.
+    std::vector<double> values;
+    std::vector<size_t> value_labels;
   };
   //! The postings of `field`, built on first use. Call with mu_ held.
   const FieldPostings& Field(const std::string& field, const SideStore& store) const
