@@ -6,15 +6,25 @@
 //   clustered: N points from a mixture of 1,000 Gaussian clusters in 384 dims.
 // Both: cosine, M=16, ef_construction=200, brute force is the truth, recall@10.
 // For each ef: recall and single-thread QPS through VectorIndex::Search (side store lookup,
-// payload, locking) and through plain hnswlib searchKnn on an index built the same way.
+// payload, locking), float rows and int8 codes (quantization: int8, float rerank), and
+// through plain hnswlib searchKnn on an index built the same way.
+//
+// Scale (--scale N): N clustered vectors generated one at a time (vector i from its own
+// seed: nothing holds them all) into an int8 index under DIR/vectors/scale, in batches of
+// 10,000; build time and the process's resident memory; a snapshot and a reopen; then recall
+// and QPS with a selective filter (`shard`, 1/SHARDS of the items) and without, against brute
+// force over regenerated vectors. The index stays for `lakehouse serve --root DIR`.
 //
 // Usage: build/bench/ann_bench [N=100000] [queries=1000]
+//        build/bench/ann_bench --scale N --dir DIR [--queries 200] [--shards 1000]
 #include <hnswlib/hnswlib.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -87,6 +97,19 @@ Matrix ClusteredVectors(size_t n, uint64_t seed, const Matrix& centers) {
   return out;
 }
 
+// 1,000 cluster centers, 4 units from the origin (the clustered sets draw around them).
+Matrix Centers() {
+  std::mt19937_64 rng(1);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  Matrix centers(1000, std::vector<float>(384));
+  for (auto& c : centers) {
+    for (auto& x : c) x = g(rng);
+    Normalize(c);
+    for (auto& x : c) x *= 4.0f;
+  }
+  return centers;
+}
+
 std::vector<std::vector<size_t>> BruteForce(const Matrix& data, const Matrix& queries, size_t k) {
   std::vector<std::vector<size_t>> truth(queries.size());
   auto work = [&](size_t t, size_t nt) {
@@ -121,23 +144,31 @@ void Run(const std::string& name, const Matrix& data, const Matrix& queries) {
   auto truth = BruteForce(data, queries, k);
   std::printf("brute force truth: %.1f s\n", Seconds(t0));
 
-  // Ours.
-  const fs::path dir = fs::temp_directory_path() / ("lakehouse-ann-index-" + name);
-  fs::remove_all(dir);
-  IndexSpec spec;
-  spec.name = "bench";
-  spec.dims = 384;
-  spec.model = "hash/default";
-  auto index = std::move(VectorIndex::Create(dir.string(), spec)).value();
-  std::vector<VectorItem> items(data.size());
-  for (size_t i = 0; i < data.size(); ++i) {
-    items[i].id = std::to_string(i);
-    items[i].vector = data[i];
-    items[i].payload = {{"i", i}};
-  }
-  t0 = Clock::now();
-  if (!index->Upsert(std::move(items)).ok()) std::abort();
-  const double ours_build = Seconds(t0);
+  // Ours: float rows, then int8 codes.
+  auto build = [&](Quantization quantization, double* seconds) {
+    const fs::path dir = fs::temp_directory_path() /
+                         ("lakehouse-ann-index-" + std::string(QuantizationName(quantization)));
+    fs::remove_all(dir);
+    IndexSpec spec;
+    spec.name = "bench";
+    spec.dims = 384;
+    spec.model = "hash/default";
+    spec.quantization = quantization;
+    auto index = std::move(VectorIndex::Create(dir.string(), spec)).value();
+    std::vector<VectorItem> items(data.size());
+    for (size_t i = 0; i < data.size(); ++i) {
+      items[i].id = std::to_string(i);
+      items[i].vector = data[i];
+      items[i].payload = {{"i", i}};
+    }
+    const auto start = Clock::now();
+    if (!index->Upsert(std::move(items)).ok()) std::abort();
+    *seconds = Seconds(start);
+    return index;
+  };
+  double ours_build = 0, int8_build = 0;
+  auto index = build(Quantization::kNone, &ours_build);
+  auto quantized = build(Quantization::kInt8, &int8_build);
 
   // Plain hnswlib, same parameters, same threads.
   hnswlib::InnerProductSpace space(384);
@@ -156,30 +187,35 @@ void Run(const std::string& name, const Matrix& data, const Matrix& queries) {
   }
   const double plain_build = Seconds(t0);
   std::printf(
-      "build (2 threads): ours %.1f s (includes the fsync'd side store), plain hnswlib %.1f s\n",
-      ours_build, plain_build);
+      "build (2 threads): ours %.1f s, ours int8 %.1f s (both include the fsync'd side store), "
+      "plain hnswlib %.1f s\n",
+      ours_build, int8_build, plain_build);
 
   std::printf(
-      "\n| ef | recall@10 ours | QPS ours | recall@10 hnswlib | QPS hnswlib | QPS ratio "
-      "|\n|---:|---:|---:|---:|---:|---:|\n");
-  std::vector<Point> ours, theirs;
+      "\n| ef | recall@10 ours | QPS ours | recall@10 int8 | QPS int8 | recall@10 hnswlib | QPS "
+      "hnswlib | QPS ratio ours/hnswlib |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::vector<Point> ours, theirs, int8;
   PayloadFilter none;
-  for (size_t ef : {10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512}) {
-    // Ours.
+  auto measure = [&](const VectorIndex& idx, size_t ef) {
     size_t hit = 0;
-    t0 = Clock::now();
+    const auto start = Clock::now();
     for (size_t q = 0; q < queries.size(); ++q) {
-      auto r = index->Search(queries[q], k, ef, none);
+      auto r = idx.Search(queries[q], k, ef, none);
       for (const auto& h : *r) {
         const size_t id = std::stoul(h.id);
         hit += std::find(truth[q].begin(), truth[q].end(), id) != truth[q].end();
       }
     }
-    const double ours_qps = static_cast<double>(queries.size()) / Seconds(t0);
-    const double ours_recall = static_cast<double>(hit) / static_cast<double>(queries.size() * k);
+    return Point{ef, static_cast<double>(hit) / static_cast<double>(queries.size() * k),
+                 static_cast<double>(queries.size()) / Seconds(start)};
+  };
+  for (size_t ef : {10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512}) {
+    const Point o = measure(*index, ef);
+    const Point z = measure(*quantized, ef);
+    const double ours_qps = o.qps, ours_recall = o.recall;
     // Plain.
     plain.setEf(ef);
-    hit = 0;
+    size_t hit = 0;
     t0 = Clock::now();
     for (size_t q = 0; q < queries.size(); ++q) {
       auto r = plain.searchKnn(queries[q].data(), k);
@@ -190,33 +226,206 @@ void Run(const std::string& name, const Matrix& data, const Matrix& queries) {
     }
     const double plain_qps = static_cast<double>(queries.size()) / Seconds(t0);
     const double plain_recall = static_cast<double>(hit) / static_cast<double>(queries.size() * k);
-    ours.push_back({ef, ours_recall, ours_qps});
+    ours.push_back(o);
+    int8.push_back(z);
     theirs.push_back({ef, plain_recall, plain_qps});
-    std::printf("| %zu | %.4f | %.0f | %.4f | %.0f | %.2f |\n", ef, ours_recall, ours_qps,
-                plain_recall, plain_qps, ours_qps / plain_qps);
+    std::printf("| %zu | %.4f | %.0f | %.4f | %.0f | %.4f | %.0f | %.2f |\n", ef, ours_recall,
+                ours_qps, z.recall, z.qps, plain_recall, plain_qps, ours_qps / plain_qps);
   }
   std::printf(
-      "\n| target recall@10 | ours: ef, QPS | hnswlib: ef, QPS | QPS ratio "
-      "|\n|---:|---|---|---:|\n");
+      "\n| target recall@10 | ours: ef, QPS | int8: ef, QPS | hnswlib: ef, QPS | QPS ratio "
+      "ours/hnswlib |\n|---:|---|---|---|---:|\n");
   for (double target : {0.90, 0.95, 0.99}) {
     auto first = [&](const std::vector<Point>& ps) -> const Point* {
       for (const auto& p : ps)
         if (p.recall >= target) return &p;
       return nullptr;
     };
+    auto cell = [](const Point* p) {
+      return p ? fmt::format("ef {}, {:.0f}", p->ef, p->qps) : std::string("not reached");
+    };
     const Point* a = first(ours);
     const Point* b = first(theirs);
-    if (a && b) {
-      std::printf("| %.2f | ef %zu, %.0f | ef %zu, %.0f | %.2f |\n", target, a->ef, a->qps, b->ef,
-                  b->qps, a->qps / b->qps);
-    } else {
-      std::printf("| %.2f | %s | %s | - |\n", target,
-                  a ? fmt::format("ef {}, {:.0f}", a->ef, a->qps).c_str() : "not reached",
-                  b ? fmt::format("ef {}, {:.0f}", b->ef, b->qps).c_str() : "not reached");
-    }
+    std::printf("| %.2f | %s | %s | %s | %s |\n", target, cell(a).c_str(),
+                cell(first(int8)).c_str(), cell(b).c_str(),
+                a && b ? fmt::format("{:.2f}", a->qps / b->qps).c_str() : "-");
   }
   index.reset();
-  fs::remove_all(dir);
+  quantized.reset();
+  for (const char* q : {"none", "int8"})
+    fs::remove_all(fs::temp_directory_path() / (std::string("lakehouse-ann-index-") + q));
+}
+
+// --- Scale -----------------------------------------------------------------------------
+
+// The process's resident memory now and at its peak (VmRSS, VmHWM), in GB.
+std::pair<double, double> Resident() {
+  std::ifstream in("/proc/self/status");
+  double rss = 0, hwm = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("VmRSS:")) rss = std::stod(line.substr(6)) / 1e6;
+    if (line.starts_with("VmHWM:")) hwm = std::stod(line.substr(6)) / 1e6;
+  }
+  return {rss, hwm};
+}
+
+// Vector i of the scale set: from its own seed, so any subset can be generated again.
+std::vector<float> ScaleVector(uint64_t i, const Matrix& centers) {
+  std::mt19937_64 rng(0x9E3779B97F4A7C15ULL * (i + 1));
+  std::normal_distribution<float> noise(0.0f, 0.35f);
+  const auto& c = centers[rng() % centers.size()];
+  std::vector<float> v(384);
+  for (size_t d = 0; d < 384; ++d) v[d] = c[d] + noise(rng);
+  Normalize(v);
+  return v;
+}
+
+std::string Shard(uint64_t i, uint64_t shards) {
+  return "s" + std::to_string(i % shards);
+}
+
+void Scale(size_t n, size_t nq, size_t shards, const fs::path& root, const Matrix& centers) {
+  const size_t k = 10;
+  const fs::path dir = root / "vectors" / "scale";
+  std::printf("## scale: %zu clustered vectors x 384, int8, cosine, M=16, ef_construction=200\n",
+              n);
+  auto [rss0, hwm0] = Resident();
+  std::printf("resident before: %.2f GB\n", rss0);
+  if (!fs::exists(dir / "index.json")) {
+    IndexSpec spec;
+    spec.name = "scale";
+    spec.dims = 384;
+    spec.model = "hash/default";
+    spec.quantization = Quantization::kInt8;
+    auto index = std::move(VectorIndex::Create(dir.string(), spec)).value();
+    double upsert_s = 0;
+    const auto start = Clock::now();
+    constexpr size_t kBatch = 10000;
+    for (size_t from = 0; from < n; from += kBatch) {
+      std::vector<VectorItem> items;
+      for (size_t i = from; i < std::min(n, from + kBatch); ++i)
+        items.push_back(
+            {"v" + std::to_string(i), ScaleVector(i, centers), {{"shard", Shard(i, shards)}}, 0});
+      const auto t = Clock::now();
+      if (Status st = index->Upsert(std::move(items)); !st.ok()) {
+        std::printf("upsert failed: %s\n", st.ToString().c_str());
+        std::abort();
+      }
+      upsert_s += Seconds(t);
+      if ((from / kBatch) % 50 == 49 || from + kBatch >= n) {
+        auto [rss, hwm] = Resident();
+        std::printf(
+            "  %zu items: %.0f s upserting (%.0f/s), %.0f s wall, resident %.2f GB (peak %.2f)\n",
+            std::min(n, from + kBatch), upsert_s,
+            static_cast<double>(std::min(n, from + kBatch)) / upsert_s, Seconds(start), rss, hwm);
+        std::fflush(stdout);
+      }
+    }
+    auto t = Clock::now();
+    if (!index->Snapshot().ok()) std::abort();
+    std::printf(
+        "build: %.0f s upserting (graph + fsync'd side store; generating excluded), snapshot %.1f "
+        "s\n",
+        upsert_s, Seconds(t));
+  } else {
+    std::printf("index exists: reopening it\n");
+  }
+  auto t = Clock::now();
+  auto opened = VectorIndex::Open(dir.string());
+  if (!opened.ok()) {
+    std::printf("open failed: %s\n", opened.status().ToString().c_str());
+    std::abort();
+  }
+  auto index = std::move(*opened);
+  std::printf("reopen: %.1f s (graph %s), resident %.2f GB\n", Seconds(t),
+              index->graph_origin().c_str(), Resident().first);
+  t = Clock::now();
+  index->Warm();
+  std::printf("postings warm-up: %.1f s, resident %.2f GB\n", Seconds(t), Resident().first);
+
+  // Truth: filtered from the shard's members, unfiltered from every vector (both threads).
+  Matrix queries;
+  for (size_t j = 0; j < nq; ++j) queries.push_back(ScaleVector(n + 1000003 + j, centers));
+  t = Clock::now();
+  hnswlib::InnerProductSpace space(384);
+  auto dist = space.get_dist_func();
+  void* param = space.get_dist_func_param();
+  std::vector<std::vector<size_t>> filtered_truth(nq), truth(nq);
+  std::vector<std::vector<std::pair<float, size_t>>> best(nq);
+  std::mutex mu;
+  auto scan = [&](size_t t_index, size_t nt) {
+    std::vector<std::vector<std::pair<float, size_t>>> mine(nq);
+    for (size_t i = t_index; i < n; i += nt) {
+      const auto v = ScaleVector(i, centers);
+      for (size_t q = 0; q < nq; ++q) {
+        const float d = dist(v.data(), queries[q].data(), param);
+        auto& heap = mine[q];
+        if (heap.size() < k || d < heap.front().first) {
+          heap.emplace_back(d, i);
+          std::push_heap(heap.begin(), heap.end());
+          if (heap.size() > k) {
+            std::pop_heap(heap.begin(), heap.end());
+            heap.pop_back();
+          }
+        }
+      }
+    }
+    std::lock_guard lock(mu);
+    for (size_t q = 0; q < nq; ++q) best[q].insert(best[q].end(), mine[q].begin(), mine[q].end());
+  };
+  {
+    const size_t nt = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < nt; ++i) threads.emplace_back(scan, i, nt);
+    for (auto& th : threads) th.join();
+  }
+  for (size_t q = 0; q < nq; ++q) {
+    std::sort(best[q].begin(), best[q].end());
+    for (size_t j = 0; j < k; ++j) truth[q].push_back(best[q][j].second);
+    std::vector<std::pair<float, size_t>> members;
+    for (size_t i = q % shards; i < n; i += shards)
+      members.emplace_back(dist(ScaleVector(i, centers).data(), queries[q].data(), param), i);
+    std::partial_sort(members.begin(),
+                      members.begin() + static_cast<long>(std::min(k, members.size())),
+                      members.end());
+    for (size_t j = 0; j < k && j < members.size(); ++j)
+      filtered_truth[q].push_back(members[j].second);
+  }
+  std::printf("brute-force truth: %.0f s\n", Seconds(t));
+
+  auto run = [&](size_t ef, bool filtered) {
+    std::vector<PayloadFilter> filters(nq);
+    if (filtered)
+      for (size_t q = 0; q < nq; ++q)
+        filters[q] = std::move(PayloadFilter::Compile({{"shard", Shard(q, shards)}})).value();
+    size_t hit = 0, searches = 0;
+    const auto start = Clock::now();
+    do {
+      for (size_t q = 0; q < nq; ++q) {
+        auto r = index->Search(queries[q], k, ef, filters[q]);
+        ++searches;
+        if (searches > nq) continue;  // recall from the first pass
+        const auto& want = filtered ? filtered_truth[q] : truth[q];
+        for (const auto& h : *r)
+          hit += std::find(want.begin(), want.end(), std::stoul(h.id.substr(1))) != want.end();
+      }
+    } while (Seconds(start) < 1.0);
+    return Point{ef, static_cast<double>(hit) / static_cast<double>(nq * k),
+                 static_cast<double>(searches) / Seconds(start)};
+  };
+  std::printf(
+      "\n| ef | recall@10 | QPS (1 thread) | recall@10, shard filter (1/%zu) | QPS "
+      "|\n|---:|---:|---:|---:|---:|\n",
+      shards);
+  for (size_t ef : {16, 32, 64, 128, 256, 512}) {
+    const Point all = run(ef, false);
+    const Point some = run(ef, true);
+    std::printf("| %zu | %.4f | %.0f | %.4f | %.0f |\n", ef, all.recall, all.qps, some.recall,
+                some.qps);
+    std::fflush(stdout);
+  }
+  auto [rss, hwm] = Resident();
+  std::printf("\nresident after the searches: %.2f GB (peak %.2f GB)\n", rss, hwm);
 }
 
 }  // namespace
@@ -224,23 +433,32 @@ void Run(const std::string& name, const Matrix& data, const Matrix& queries) {
 
 int main(int argc, char** argv) {
   using namespace lakehouse;
+  spdlog::set_level(spdlog::level::warn);
+  if (argc > 2 && std::string(argv[1]) == "--scale") {
+    size_t nq = 200, shards = 1000;
+    std::string dir;
+    for (int i = 3; i + 1 < argc; i += 2) {
+      const std::string flag = argv[i];
+      if (flag == "--queries") nq = std::stoul(argv[i + 1]);
+      if (flag == "--shards") shards = std::stoul(argv[i + 1]);
+      if (flag == "--dir") dir = argv[i + 1];
+    }
+    if (dir.empty()) {
+      std::fprintf(stderr, "--scale needs --dir DIR\n");
+      return 2;
+    }
+    Scale(std::stoul(argv[2]), nq, shards, dir, Centers());
+    return 0;
+  }
   const size_t n = argc > 1 ? std::stoul(argv[1]) : 100000;
   const size_t nq = argc > 2 ? std::stoul(argv[2]) : 1000;
-  spdlog::set_level(spdlog::level::warn);
   {
     Matrix data = WorkerVectors(n, 42);
     Matrix queries = WorkerVectors(nq, 4242);
     Run("workers (hash embeddings of generated profiles)", data, queries);
   }
   {
-    std::mt19937_64 rng(1);
-    std::normal_distribution<float> g(0.0f, 1.0f);
-    Matrix centers(1000, std::vector<float>(384));
-    for (auto& c : centers) {
-      for (auto& x : c) x = g(rng);
-      Normalize(c);
-      for (auto& x : c) x *= 4.0f;
-    }
+    const Matrix centers = Centers();
     Run("clustered (1,000 Gaussian clusters)", ClusteredVectors(n, 7, centers),
         ClusteredVectors(nq, 8, centers));
   }
