@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -90,31 +91,24 @@ QueryCode EncodeQuery(const float* q, int dims) {
   return out;
 }
 
-int32_t DotI16I8(const int16_t* q, const int8_t* c, size_t n) {
-  size_t i = 0;
-  int32_t sum = 0;
-#if defined(__AVX2__)
-  __m256i acc = _mm256_setzero_si256();
-  for (; i + 16 <= n; i += 16) {
-    const __m256i cv =
-        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c + i)));
-    const __m256i qv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i));
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(cv, qv));
-  }
-  sum = HorizontalSum(acc);
-#endif
-  for (; i < n; ++i) sum += int32_t{q[i]} * c[i];
-  return sum;
-}
+namespace {
 
-int32_t DotI8I8(const int8_t* a, const int8_t* b, size_t n) {
+// sum a_i * b_i in int32: 16 lanes at a time (a widened to int16 when it is int8, then madd),
+// the tail one by one.
+template <class A>
+int32_t MaddDot(const A* a, const int8_t* b, size_t n) {
+  static_assert(std::is_same_v<A, int16_t> || std::is_same_v<A, int8_t>);
   size_t i = 0;
   int32_t sum = 0;
 #if defined(__AVX2__)
   __m256i acc = _mm256_setzero_si256();
   for (; i + 16 <= n; i += 16) {
-    const __m256i av =
-        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+    __m256i av;
+    if constexpr (std::is_same_v<A, int16_t>) {
+      av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i));
+    } else {
+      av = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+    }
     const __m256i bv =
         _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
     acc = _mm256_add_epi32(acc, _mm256_madd_epi16(av, bv));
@@ -123,6 +117,16 @@ int32_t DotI8I8(const int8_t* a, const int8_t* b, size_t n) {
 #endif
   for (; i < n; ++i) sum += int32_t{a[i]} * b[i];
   return sum;
+}
+
+}  // namespace
+
+int32_t DotI16I8(const int16_t* q, const int8_t* c, size_t n) {
+  return MaddDot(q, c, n);
+}
+
+int32_t DotI8I8(const int8_t* a, const int8_t* b, size_t n) {
+  return MaddDot(a, b, n);
 }
 
 float Int8Scale(const char* row) {

@@ -24,6 +24,21 @@ Status Errno(const std::string& what, const std::string& path) {
   return Status::IOError(message);
 }
 
+// Moves `bytes` at file offset `at` through `io(done, at + done)` (a pread or pwrite of the
+// rest, which may move fewer bytes than asked).
+template <class Io>
+Status WholeRow(const char* what, const std::string& path, size_t bytes, uint64_t at, Io io) {
+  for (size_t done = 0; done < bytes;) {
+    const ssize_t n = io(done, at + done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Errno(what, path);
+    if (n == 0)
+      return Status::IOError(fmt::format("{} {}: the file ends at byte {}", what, path, at + done));
+    done += static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
 uint64_t PageRound(uint64_t bytes) {
   const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   return (bytes + page - 1) / page * page;
@@ -115,14 +130,9 @@ Status VectorColumn::Write(uint64_t row, const void* bytes) {
     return Status::OK();
   }
   const auto* from = static_cast<const char*>(bytes);
-  for (size_t done = 0; done < stride_;) {
-    const ssize_t n =
-        ::pwrite(fd_, from + done, stride_ - done, static_cast<off_t>(row * stride_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Errno("write", Path(gen_));
-    done += static_cast<size_t>(n);
-  }
-  return Status::OK();
+  return WholeRow("write", Path(gen_), stride_, row * stride_, [&](size_t done, uint64_t at) {
+    return ::pwrite(fd_, from + done, stride_ - done, static_cast<off_t>(at));
+  });
 }
 
 Status VectorColumn::Read(uint64_t row, void* out) const {
@@ -133,14 +143,9 @@ Status VectorColumn::Read(uint64_t row, void* out) const {
     return Status::OK();
   }
   auto* to = static_cast<char*>(out);
-  for (size_t done = 0; done < stride_;) {
-    const ssize_t n =
-        ::pread(fd_, to + done, stride_ - done, static_cast<off_t>(row * stride_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Errno("read", Path(gen_));
-    done += static_cast<size_t>(n);
-  }
-  return Status::OK();
+  return WholeRow("read", Path(gen_), stride_, row * stride_, [&](size_t done, uint64_t at) {
+    return ::pread(fd_, to + done, stride_ - done, static_cast<off_t>(at));
+  });
 }
 
 Status VectorColumn::Cover(uint64_t rows) {
