@@ -76,6 +76,8 @@ const std::vector<Setting>& Settings() {
        &Config::ledger_compact_rows},
       {"validate", "ledger_compact_age_ms", "LAKEHOUSE_LEDGER_COMPACT_AGE_MS",
        &Config::ledger_compact_age_ms},
+      {"vectors", "workers_quantization", "LAKEHOUSE_VECTORS_WORKERS_QUANTIZATION",
+       &Config::vectors_workers_quantization},
       {"memory", "update_threshold", "LAKEHOUSE_MEMORY_UPDATE_THRESHOLD",
        &Config::memory_update_threshold},
       {"journal", "flush_interval_ms", "LAKEHOUSE_JOURNAL_FLUSH_INTERVAL_MS",
@@ -286,6 +288,11 @@ Status Config::Validate() const {
     return Status::InvalidArgument("embed.hash_dims must be 8..8192");
   if (validate_radius_miles < 1)
     return Status::InvalidArgument("validate.radius_miles must be >= 1");
+  if (vectors_workers_quantization != "none" && vectors_workers_quantization != "int8") {
+    return Status::InvalidArgument(
+        fmt::format("vectors.workers_quantization '{}' is not one of none, int8",
+                    vectors_workers_quantization));
+  }
   if (!(memory_update_threshold > 0 && memory_update_threshold <= 1))
     return Status::InvalidArgument("memory.update_threshold must be in (0, 1]");
   if (journal_flush_interval_ms < 0 || journal_flush_interval_ms > 10000)

@@ -75,6 +75,10 @@ struct Config {
   int64_t ledger_compact_rows = 1000;
   int64_t ledger_compact_age_ms = 300000;
   std::string validate_forbidden_phrases;  // comma-separated, added to the built-in list
+  // [vectors]
+  // The workers index's storage (vector/quantize.h): none | int8 (int8 codes in memory, the
+  // graph on them, float rerank); a change rebuilds the index at the next start.
+  std::string vectors_workers_quantization = "none";
   // [memory]
   double memory_update_threshold = 0.7;  // cosine at which a subject's memory is updated, not added
   // [journal]

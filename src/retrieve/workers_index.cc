@@ -181,6 +181,7 @@ Result<Json> BuildWorkersIndex(const WorkersIndexDeps& s, BuildProgress* progres
   spec.name = "workers";
   spec.dims = dims;
   spec.model = model;
+  spec.quantization = s.quantization;
   LH_ASSIGN_OR_RETURN(auto index, s.vectors->Create(spec));
   p.Phase(kPhases[1], total, "workers");
   // Batches small enough that a cancel is seen within a second or so (an index batch of
@@ -320,11 +321,20 @@ Json WorkersIndexBuilder::Progress() const {
 
 void WorkersIndexBuilder::StartIfMissing() {
   if (!deps_.catalog->Get("workers").ok()) return;
-  if (deps_.vectors->Get("workers").ok()) {
-    if (!deps_.vectors->Unfinished("workers")) return;
-    spdlog::warn(
-        "the workers vector index was left unfinished by an interrupted build: "
-        "building it again");
+  if (auto index = deps_.vectors->Get("workers"); index.ok()) {
+    const Quantization have = (*index)->spec().quantization;
+    if (deps_.vectors->Unfinished("workers")) {
+      spdlog::warn(
+          "the workers vector index was left unfinished by an interrupted build: "
+          "building it again");
+    } else if (have != deps_.quantization) {
+      spdlog::warn(
+          "the workers vector index is stored with quantization {}, vectors.workers_quantization "
+          "says {}: building it again",
+          QuantizationName(have), QuantizationName(deps_.quantization));
+    } else {
+      return;
+    }
   }
   running_ = true;
   progress_.work.Restart();

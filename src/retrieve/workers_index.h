@@ -37,6 +37,9 @@ struct WorkersIndexDeps {
   Catalog* catalog = nullptr;
   EmbedService* embed = nullptr;
   VectorStore* vectors = nullptr;
+  //! The index's storage when it is built (vectors.workers_quantization); an existing
+  //! index declared otherwise is built again at start.
+  Quantization quantization = Quantization::kNone;
 };
 
 //! The text a worker is embedded from.

@@ -235,7 +235,10 @@ QueryOptions Services::SqlOptions(std::optional<int64_t> limit) const {
 }
 
 WorkersIndexDeps WorkersIndexDepsOf(const Services& s) {
-  return WorkersIndexDeps{s.query.get(), s.catalog.get(), s.embed.get(), s.vectors.get()};
+  // Config::Validate admitted the name.
+  const auto quantization = ParseQuantization(s.config.vectors_workers_quantization);
+  return WorkersIndexDeps{s.query.get(), s.catalog.get(), s.embed.get(), s.vectors.get(),
+                          quantization.ok() ? *quantization : Quantization::kNone};
 }
 
 }  // namespace lakehouse

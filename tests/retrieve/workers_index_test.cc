@@ -119,5 +119,46 @@ TEST(WorkersIndexBuild, AnIndexLeftUnfinishedIsBuiltAgainOnStart) {
   EXPECT_EQ((*index)->Count(), 300u);
 }
 
+// vectors.workers_quantization: the index is built with the declared storage, and one stored
+// otherwise is built again at start (then left alone); the int8 index answers a filtered
+// search with the float scores of the float index.
+TEST(WorkersIndexBuild, TheDeclaredQuantizationIsBuiltAndAChangeRebuilds) {
+  TempDir dir;
+  auto s = OpenWithWorkers(dir, 300);
+  ASSERT_TRUE(BuildWorkersIndex(WorkersIndexDepsOf(*s)).ok());
+  auto plain = s->vectors->Get("workers");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)->spec().quantization, Quantization::kNone);
+  const auto query = (*plain)->Get((*plain)->Ids()[7])->vector;
+  auto filter = PayloadFilter::Compile(Json::parse(R"({"available": true})"));
+  auto want = (*plain)->Search(query, 5, 0, *filter);
+  ASSERT_TRUE(want.ok());
+  plain->reset();
+
+  s->config.vectors_workers_quantization = "int8";
+  auto deps = WorkersIndexDepsOf(*s);
+  EXPECT_EQ(deps.quantization, Quantization::kInt8);
+  WorkersIndexBuilder builder(deps);
+  builder.StartIfMissing();
+  EXPECT_TRUE(builder.running());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (builder.running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_FALSE(builder.running());
+  auto quantized = s->vectors->Get("workers");
+  ASSERT_TRUE(quantized.ok());
+  EXPECT_EQ((*quantized)->spec().quantization, Quantization::kInt8);
+  EXPECT_EQ((*quantized)->Count(), 300u);
+  auto got = (*quantized)->Search(query, 5, 0, *filter);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), want->size());
+  for (size_t i = 0; i < got->size(); ++i) {
+    EXPECT_NEAR((*got)[i].score, (*want)[i].score, 1e-5) << i;
+  }
+  WorkersIndexBuilder again(deps);
+  again.StartIfMissing();
+  EXPECT_FALSE(again.running());  // as declared: left alone
+}
+
 }  // namespace
 }  // namespace lakehouse
