@@ -32,6 +32,13 @@ std::unique_ptr<Services> OpenWithWorkers(const TempDir& dir, int64_t workers) {
   return std::move(services).value();
 }
 
+// Waits (up to two minutes) for a started build to end.
+void WaitForBuild(const WorkersIndexBuilder& builder) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (builder.running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
 TEST(WorkersIndexBuild, ACancelledBuildStopsDropsWhatItWroteAndIsRedone) {
   TempDir dir;
   auto s = OpenWithWorkers(dir, 6000);
@@ -109,9 +116,7 @@ TEST(WorkersIndexBuild, AnIndexLeftUnfinishedIsBuiltAgainOnStart) {
   WorkersIndexBuilder builder(WorkersIndexDepsOf(*s));
   builder.StartIfMissing();
   EXPECT_TRUE(builder.running());
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
-  while (builder.running() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  WaitForBuild(builder);
   EXPECT_FALSE(builder.running());
   EXPECT_FALSE(s->vectors->Unfinished("workers"));
   auto index = s->vectors->Get("workers");
@@ -141,9 +146,7 @@ TEST(WorkersIndexBuild, TheDeclaredQuantizationIsBuiltAndAChangeRebuilds) {
   WorkersIndexBuilder builder(deps);
   builder.StartIfMissing();
   EXPECT_TRUE(builder.running());
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
-  while (builder.running() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  WaitForBuild(builder);
   ASSERT_FALSE(builder.running());
   auto quantized = s->vectors->Get("workers");
   ASSERT_TRUE(quantized.ok());
