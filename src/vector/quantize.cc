@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "vector/vector_column.h"
+
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
@@ -52,17 +54,29 @@ size_t Int8RowBytes(int dims) {
   return (kHeader + static_cast<size_t>(dims) + 7) / 8 * 8;
 }
 
-void EncodeInt8Row(const float* u, int dims, char* row) {
+namespace {
+
+// Writes x's codes in [-limit, limit] to `out` (x_i / scale, rounded) and answers the scale:
+// max|x_i| / limit, 0 for a zero vector (every code 0). Rows and queries differ in limit only.
+template <class T>
+float ScaleAndRound(const float* x, int dims, float limit, T* out) {
   float max_abs = 0;
-  for (int i = 0; i < dims; ++i) max_abs = std::max(max_abs, std::fabs(u[i]));
-  const float scale = max_abs > 0 ? max_abs / 127.0f : 0.0f;
-  auto* codes = reinterpret_cast<int8_t*>(row + kHeader);
-  int64_t sum2 = 0;
+  for (int i = 0; i < dims; ++i) max_abs = std::max(max_abs, std::fabs(x[i]));
+  const float scale = max_abs > 0 ? max_abs / limit : 0.0f;
   for (int i = 0; i < dims; ++i) {
-    const float c = scale > 0 ? std::nearbyint(u[i] / scale) : 0.0f;
-    codes[i] = static_cast<int8_t>(std::clamp(c, -127.0f, 127.0f));
-    sum2 += int64_t{codes[i]} * codes[i];
+    const float c = scale > 0 ? std::nearbyint(x[i] / scale) : 0.0f;
+    out[i] = static_cast<T>(std::clamp(c, -limit, limit));
   }
+  return scale;
+}
+
+}  // namespace
+
+void EncodeInt8Row(const float* u, int dims, char* row) {
+  auto* codes = reinterpret_cast<int8_t*>(row + kHeader);
+  const float scale = ScaleAndRound(u, dims, 127.0f, codes);
+  int64_t sum2 = 0;
+  for (int i = 0; i < dims; ++i) sum2 += int64_t{codes[i]} * codes[i];
   const float norm2 = scale * scale * static_cast<float>(sum2);
   std::memcpy(row, &scale, sizeof(scale));
   std::memcpy(row + sizeof(float), &norm2, sizeof(norm2));
@@ -75,19 +89,8 @@ QueryCode EncodeQuery(const float* q, int dims) {
       32767, std::numeric_limits<int32_t>::max() / (int64_t{127} * std::max(dims, 1)));
   QueryCode out;
   out.codes.resize(static_cast<size_t>(dims));
-  float max_abs = 0;
-  double norm2 = 0;
-  for (int i = 0; i < dims; ++i) {
-    max_abs = std::max(max_abs, std::fabs(q[i]));
-    norm2 += static_cast<double>(q[i]) * q[i];
-  }
-  out.scale = max_abs > 0 ? max_abs / static_cast<float>(limit) : 0.0f;
-  out.norm2 = static_cast<float>(norm2);
-  const auto lim = static_cast<float>(limit);
-  for (int i = 0; i < dims; ++i) {
-    const float c = out.scale > 0 ? std::nearbyint(q[i] / out.scale) : 0.0f;
-    out.codes[static_cast<size_t>(i)] = static_cast<int16_t>(std::clamp(c, -lim, lim));
-  }
+  out.scale = ScaleAndRound(q, dims, static_cast<float>(limit), out.codes.data());
+  out.norm2 = static_cast<float>(SumOfSquares(q, static_cast<size_t>(dims)));
   return out;
 }
 

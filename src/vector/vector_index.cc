@@ -90,6 +90,13 @@ Status IndexSpec::Validate() const {
 
 namespace {
 
+// Keeps the n closest of (distance, label) pairs, closest first.
+void KeepBest(size_t n, std::vector<std::pair<float, size_t>>* found) {
+  n = std::min(n, found->size());
+  std::partial_sort(found->begin(), found->begin() + static_cast<long>(n), found->end());
+  found->resize(n);
+}
+
 // Admits only labels of live entries whose payload matches the filter.
 class PayloadAdmit final : public LabelFilter {
  public:
@@ -321,22 +328,16 @@ std::vector<std::pair<float, size_t>> VectorIndex::ExactSearch(
     if (i + kAhead < matching.size()) store_.column().Prefetch(matching[i + kAhead].first);
     exact.emplace_back(graph_.Distance(q, matching[i].first), matching[i].second);
   }
-  const size_t n = std::min(k, exact.size());
-  std::partial_sort(exact.begin(), exact.begin() + static_cast<long>(n), exact.end());
-  exact.resize(n);
+  KeepBest(k, &exact);
   return exact;
 }
 
 void VectorIndex::Rerank(const std::vector<float>& q, size_t k,
                          std::vector<std::pair<float, size_t>>* found) const {
-  const size_t keep = std::min(RerankCount(k), found->size());
-  std::partial_sort(found->begin(), found->begin() + static_cast<long>(keep), found->end());
-  found->resize(keep);
+  KeepBest(RerankCount(k), found);
   for (auto& [dist, label] : *found)
     if (const StoreEntry* e = store_.At(label)) dist = graph_.Distance(q, e->row);
-  const size_t n = std::min(k, found->size());
-  std::partial_sort(found->begin(), found->begin() + static_cast<long>(n), found->end());
-  found->resize(n);
+  KeepBest(k, found);
 }
 
 Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& query, size_t k,
