@@ -13,6 +13,9 @@ find_package(CLI11 REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED)
+# The Avro C library (Debian libavro-dev) encodes Iceberg manifests (src/iceberg/).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(AVRO REQUIRED IMPORTED_TARGET avro-c)
 
 set(DUCKDB_DIR ${CMAKE_SOURCE_DIR}/third_party/duckdb)
 if(NOT EXISTS ${DUCKDB_DIR}/lib/libduckdb.so OR NOT EXISTS ${DUCKDB_DIR}/include/duckdb.h)

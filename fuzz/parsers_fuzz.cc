@@ -23,6 +23,8 @@
 //  10 API keys:       a key id comes only from a token of a key's exact shape; scopes parse
 //                     to read/write/admin bits; the admission of any Host, Origin,
 //                     Authorization and Content-Type refuses (no key is valid) with a JSON error
+//  11 Iceberg:        table metadata JSON (and the schemas in it) that parses comes back equal
+//                     through ToJson; a bound encodes any text of any type without reading past it
 //   9 CSV records:    (next byte: the delimiter) bad records are in order, inside the input,
 //                     never overlap, start on a line and are counted among the records;
 //                     every line of the input is a record's, a bad one's or blank
@@ -45,6 +47,8 @@
 #include "distill/firewall.h"
 #include "embed/embedder.h"
 #include "gateway/http.h"
+#include "iceberg/schema.h"
+#include "iceberg/table.h"
 #include "query/csv_scan.h"
 #include "storage/record_log.h"
 #include "validate/extract_json.h"
@@ -63,7 +67,7 @@ void Check(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 11) {
+  switch (data[0] % 12) {
     case 0: {
       std::string reframed;
       auto r = ParseRecords(in, [&](std::string_view body) {
@@ -249,6 +253,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const Admission a = guard.Admit(req, router.Find("POST", "/v1/sql"));
       Check(a.refuse.has_value());  // no valid key can be in the input
       Check(a.refuse->status >= 400 && ParseJsonObject(a.refuse->body).ok());
+      break;
+    }
+    case 11: {
+      auto j = ParseJson(in);
+      if (j.ok()) {
+        auto meta = iceberg::TableMetadata::FromJson(*j);
+        if (meta.ok()) {
+          auto again = iceberg::TableMetadata::FromJson(meta->ToJson());
+          Check(again.ok() && again->ToJson() == meta->ToJson());
+        }
+      }
+      for (const char* t : {"int", "long", "date", "double", "float", "boolean", "string"}) {
+        auto b = iceberg::EncodeBound(Json(t), in, (in.size() & 1) != 0);
+        Check(!b || b->size() <= std::max<size_t>(in.size(), 8));
+      }
       break;
     }
   }

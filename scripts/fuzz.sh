@@ -20,10 +20,11 @@ SOURCES=(
   src/storage/kb_sources.cc src/query/csv_scan.cc
   src/auth/keys.cc src/auth/limits.cc src/api/guard.cc src/core/metrics.cc src/core/config.cc
   src/core/http_client.cc
+  src/iceberg/schema.cc src/iceberg/table.cc src/iceberg/manifest.cc
 )
 "$CXX" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL -DSPDLOG_SHARED_LIB -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 \
-  -I src "${SOURCES[@]}" -lspdlog -lfmt -lcrypto -lsimdjson -licuuc -lphonenumber -ltomlplusplus -lcurl -o "$OUT/parsers_fuzz"
+  -I src "${SOURCES[@]}" -lspdlog -lfmt -lcrypto -lsimdjson -licuuc -lphonenumber -ltomlplusplus -lcurl -lavro -o "$OUT/parsers_fuzz"
 # Seeds for case 8 (the distill transforms): every fixture line, as "\x08<source index><line>".
 i=0
 for src in chat_turns validations iterate_runs fills emails playbooks pathway_traces replay_runs \

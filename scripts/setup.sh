@@ -32,6 +32,7 @@ APT_RUN=(
   libboost-dev libsimdjson-dev nlohmann-json3-dev
   libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libssl-dev libicu-dev libphonenumber-dev
+  libavro-dev
 )
 # Tests, benchmarks and CI on top.
 APT_TEST=(
@@ -155,6 +156,8 @@ npm_pinned() {
 
 # The judges of our OpenAI- and Ollama-compatible wire (tests/sdk/sdk_test.mjs): the official SDKs.
 install_sdks() { npm_pinned "openai and ollama SDKs" openai@7.59.0 ollama@0.6.4; }
+# Independent Iceberg readers: icebird reads tables over HTTP, iceberg-js is a REST catalog client.
+install_iceberg_clients() { npm_pinned "Iceberg clients" icebird@0.3.1 iceberg-js@1.0.0; }
 
 # The console (issue 20): uPlot, its charting library, compiled into the binary (so its two
 # files are checksummed: what ships is what was reviewed), and playwright-core, which drives
@@ -195,6 +198,7 @@ install_hnswlib
 install_console_deps
 if [ "$PROFILE" = test ]; then
   install_sdks
+  install_iceberg_clients
   install_test_console_deps
   install_promtool
 fi

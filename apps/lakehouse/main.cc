@@ -27,6 +27,7 @@
 #include "loadgen/parity.h"
 #include "ops/backup.h"
 #include "ops/doctor.h"
+#include "query/iceberg_migrate.h"
 #include "query/ingest.h"
 #include "retrieve/workers_index.h"
 #include "server/app.h"
@@ -299,6 +300,22 @@ int main(int argc, char** argv) {
                          "secrets masked");
   add_globals(config_cmd);
 
+  // migrate: a root of the catalog.v1 layout becomes Iceberg tables (docs/ENGINES.md).
+  auto* migrate = cli.add_subcommand(
+      "migrate",
+      "turn a root's datasets (catalog/<name>.json, the layout before Iceberg) into Iceberg "
+      "tables in place; resumable, and a no-op on a migrated root");
+  add_globals(migrate);
+
+  // expire: the retention policy (datasets.keep_versions, keep_days) applied now.
+  auto* expire = cli.add_subcommand(
+      "expire",
+      "expire old dataset versions by the retention policy (datasets.keep_versions, "
+      "datasets.keep_days) now, instead of at each dataset's next commit");
+  add_globals(expire);
+  std::string expire_dataset;
+  expire->add_option("--dataset", expire_dataset, "only this dataset (default: every one)");
+
   // Operating a root (docs/SHIPPING.md): doctor, backup, restore.
   auto* doctor = cli.add_subcommand(
       "doctor",
@@ -347,6 +364,14 @@ int main(int argc, char** argv) {
     else
       std::cout << report.Table();
     return report.failed() ? 1 : 0;
+  }
+  if (migrate->parsed()) {
+    auto store = OpenObjectStore(cfg->root);
+    if (!store.ok()) return Fail(store.status());
+    auto out = MigrateToIceberg(**store);
+    if (!out.ok()) return Fail(out.status());
+    PrintJson(*out);
+    return 0;
   }
   if (backup->parsed() || restore->parsed()) {
     auto out = backup->parsed() ? WithProgress("backup",
@@ -598,6 +623,19 @@ int main(int argc, char** argv) {
     g_cancel_on_signal = nullptr;
     if (!rep.ok()) return Fail(rep.status());
     PrintJson(*rep);
+    return 0;
+  }
+  if (expire->parsed()) {
+    Json out = Json::array();
+    for (const auto& m : s.catalog->List()) {
+      if (!expire_dataset.empty() && m.name != expire_dataset) continue;
+      auto expired = s.catalog->ExpireVersions(m.name);
+      if (!expired.ok()) return Fail(expired.status());
+      out.push_back(Json{{"dataset", m.name}, {"expired_versions", *expired}});
+    }
+    if (!expire_dataset.empty() && out.empty())
+      return Fail(Status::NotFound(fmt::format("dataset '{}' does not exist", expire_dataset)));
+    PrintJson(Json{{"datasets", std::move(out)}});
     return 0;
   }
   if (datasets->parsed()) {

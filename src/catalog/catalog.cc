@@ -1,15 +1,66 @@
 #include "catalog/catalog.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
 
 namespace lakehouse {
 namespace {
 constexpr const char* kManifestSchema = "catalog.v1";
-std::string ManifestKey(const std::string& name) {
-  return "catalog/" + name + ".json";
+// Snapshot summary keys of what Iceberg has no field for.
+constexpr const char* kSourceKey = "lakehouse.source";
+constexpr const char* kQuarantinedKey = "lakehouse.quarantined-rows";
+
+std::string TablePrefix(const std::string& name) {
+  return "datasets/" + name;
+}
+
+int64_t SummaryInt(const iceberg::Snapshot& s, const char* key) {
+  auto it = s.summary.find(key);
+  if (it == s.summary.end()) return 0;
+  try {
+    return std::stoll(it->second);
+  } catch (...) {
+    return 0;
+  }
 }
 }  // namespace
+
+Result<DatasetManifest> ManifestFromTable(const ObjectStore& store, const std::string& name,
+                                          const iceberg::Table& table) {
+  const iceberg::TableMetadata& meta = table.metadata;
+  if (!meta.current_snapshot_id)
+    return Status::Corruption(fmt::format("table {} has no current snapshot", table.prefix));
+  DatasetManifest m;
+  m.name = name;
+  m.current_version = *meta.current_snapshot_id;
+  iceberg::ManifestCache cache;
+  for (const iceberg::Snapshot& snap : meta.snapshots) {
+    DatasetVersion v;
+    v.version = snap.id;
+    v.created_at = FormatRfc3339Millis(snap.timestamp_ms);
+    auto src = snap.summary.find(kSourceKey);
+    v.source = src == snap.summary.end() ? "" : src->second;
+    v.row_count = SummaryInt(snap, "total-records");
+    v.quarantined_rows = SummaryInt(snap, kQuarantinedKey);
+    v.bytes = static_cast<uint64_t>(SummaryInt(snap, "total-files-size"));
+    LH_ASSIGN_OR_RETURN(auto files, iceberg::SnapshotFiles(store, table, snap, &cache));
+    for (const auto& f : files) {
+      LH_ASSIGN_OR_RETURN(std::string key, iceberg::KeyOf(table, f.path));
+      v.files.push_back(std::move(key));
+    }
+    const iceberg::Schema* schema = meta.FindSchema(snap.schema_id);
+    if (schema == nullptr)
+      return Status::Corruption(fmt::format("{}: snapshot {} names schema {}, which is missing",
+                                            table.MetadataKey(), snap.id, snap.schema_id));
+    for (const auto& f : schema->fields) v.columns.push_back(ColumnSchema{f.name, f.duckdb_type});
+    m.versions.push_back(std::move(v));
+  }
+  return m;
+}
 
 Status ValidateDatasetName(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 63 && name[0] >= 'a' && name[0] <= 'z';
@@ -164,29 +215,55 @@ std::string PendingVersion::KeyPrefix() const {
 }
 
 namespace {
-//! Every manifest under catalog/, parsed; a manifest that does not parse is an error.
-Result<std::map<std::string, DatasetManifest>> ReadManifests(ObjectStore& store) {
-  std::map<std::string, DatasetManifest> out;
-  LH_ASSIGN_OR_RETURN(auto objects, store.List("catalog/"));
-  for (const auto& obj : objects) {
-    if (obj.key.size() < 5 || obj.key.substr(obj.key.size() - 5) != ".json") continue;
-    LH_ASSIGN_OR_RETURN(std::string text, store.Get(obj.key));
-    auto parsed = ParseJson(text);
-    if (!parsed.ok())
-      return Status::Corruption(fmt::format("{}: {}", obj.key, parsed.status().message()));
-    auto manifest = DatasetManifest::FromJson(*parsed);
-    if (!manifest.ok()) return manifest.status().WithContext(obj.key);
-    out[manifest->name] = std::move(manifest).value();
+struct Loaded {
+  iceberg::Table table;
+  DatasetManifest manifest;
+};
+
+Result<Loaded> LoadDataset(const ObjectStore& store, const std::string& name) {
+  LH_ASSIGN_OR_RETURN(auto table, iceberg::LoadTable(store, TablePrefix(name)));
+  if (!table) return Status::NotFound(fmt::format("dataset '{}' has no table", name));
+  LH_ASSIGN_OR_RETURN(auto manifest, ManifestFromTable(store, name, *table));
+  return Loaded{std::move(*table), std::move(manifest)};
+}
+
+//! The datasets with a table: every `datasets/<name>/metadata/` there is.
+Result<std::vector<std::string>> TableNames(const ObjectStore& store) {
+  LH_ASSIGN_OR_RETURN(auto objects, store.List("datasets/"));
+  std::vector<std::string> names;
+  for (const auto& o : objects) {
+    const size_t slash = o.key.find('/', 9);
+    if (slash == std::string::npos || o.key.compare(slash, 10, "/metadata/") != 0) continue;
+    std::string name = o.key.substr(9, slash - 9);
+    if (names.empty() || names.back() != name) names.push_back(std::move(name));
   }
-  return out;
+  return names;
+}
+
+//! A root written before Iceberg: refused, naming the command that migrates it.
+Status RefuseLegacyLayout(const ObjectStore& store) {
+  LH_ASSIGN_OR_RETURN(auto objects, store.List("catalog/"));
+  std::vector<std::string> legacy;
+  for (const auto& o : objects)
+    if (o.key.size() > 5 && o.key.substr(o.key.size() - 5) == ".json") legacy.push_back(o.key);
+  if (legacy.empty()) return Status::OK();
+  return Status::Conflict(fmt::format(
+      "{} keeps datasets in the old layout ({}{}): run `lakehouse migrate --root <root>` once "
+      "to turn them into Iceberg tables",
+      store.Describe(), legacy.front(), legacy.size() > 1 ? ", ..." : ""));
 }
 }  // namespace
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(ObjectStore& store, const Clock& clock) {
+  LH_RETURN_IF_ERROR(RefuseLegacyLayout(store));
   auto catalog = std::unique_ptr<Catalog>(new Catalog(store, clock));
-  LH_ASSIGN_OR_RETURN(auto manifests, ReadManifests(store));
+  LH_ASSIGN_OR_RETURN(auto names, TableNames(store));
   MutexLock lock(catalog->mu_);
-  catalog->manifests_ = std::move(manifests);
+  for (const auto& name : names) {
+    LH_ASSIGN_OR_RETURN(Loaded d, LoadDataset(store, name));
+    catalog->manifests_[name] = std::move(d.manifest);
+    catalog->tables_.emplace(name, std::move(d.table));
+  }
   return catalog;
 }
 
@@ -209,19 +286,31 @@ void Catalog::SetReadOnly(std::string why) {
 }
 
 Result<size_t> Catalog::Refresh() {
-  LH_ASSIGN_OR_RETURN(auto fresh, ReadManifests(store_));
+  LH_ASSIGN_OR_RETURN(auto names, TableNames(store_));
   std::vector<DatasetManifest> changed;
+  for (const auto& name : names) {
+    std::optional<int32_t> known;
+    {
+      MutexLock lock(mu_);
+      auto it = tables_.find(name);
+      if (it != tables_.end()) known = it->second.metadata_version;
+    }
+    // Cheap when nothing moved: the hint and one existence check per table.
+    LH_ASSIGN_OR_RETURN(auto table, iceberg::LoadTable(store_, TablePrefix(name)));
+    if (!table || (known && *known == table->metadata_version)) continue;
+    LH_ASSIGN_OR_RETURN(DatasetManifest manifest, ManifestFromTable(store_, name, *table));
+    MutexLock lock(mu_);
+    auto old = manifests_.find(name);
+    const bool moved = old == manifests_.end() ||
+                       old->second.current_version != manifest.current_version ||
+                       old->second.versions.size() != manifest.versions.size();
+    manifests_[name] = manifest;
+    tables_.insert_or_assign(name, std::move(*table));
+    if (moved) changed.push_back(std::move(manifest));
+  }
   std::vector<Listener> listeners;
   {
     MutexLock lock(mu_);
-    for (auto& [name, m] : fresh) {
-      auto it = manifests_.find(name);
-      if (it != manifests_.end() && it->second.current_version == m.current_version &&
-          it->second.versions.size() == m.versions.size())
-        continue;
-      manifests_[name] = m;
-      changed.push_back(std::move(m));
-    }
     listeners = listeners_;
   }
   for (const auto& m : changed)
@@ -295,18 +384,70 @@ Status Catalog::Commit(PendingVersion& pending, DatasetVersion meta) {
   if (pending.catalog_ != this || pending.committed_)
     return Status::Internal("commit of a finished version");
   meta.version = pending.version();
-  meta.created_at = FormatRfc3339Millis(clock_.NowMillis());
+  const int64_t now = clock_.NowMillis();
+  meta.created_at = FormatRfc3339Millis(now);
+
+  std::optional<iceberg::Table> base;
+  iceberg::CommitHook hook;
+  {
+    MutexLock lock(mu_);
+    auto it = tables_.find(pending.dataset());
+    if (it != tables_.end()) base = it->second;
+    hook = commit_hook_;
+  }
+  const DatasetVersion* previous = pending.previous() ? pending.previous()->Current() : nullptr;
+  iceberg::NewSnapshot snap;
+  snap.snapshot_id = meta.version;
+  snap.timestamp_ms = now;
+  for (const auto& c : meta.columns) snap.columns.emplace_back(c.name, c.type);
+  // An append keeps every part of the version before it; anything else replaces them.
+  snap.append = previous != nullptr;
+  for (size_t i = 0; previous != nullptr && i < previous->files.size(); ++i)
+    snap.append = snap.append && i < meta.files.size() && meta.files[i] == previous->files[i];
+  for (size_t i = snap.append ? previous->files.size() : 0; i < meta.files.size(); ++i) {
+    auto stats = std::find_if(meta.added.begin(), meta.added.end(),
+                              [&](const iceberg::NewFile& f) { return f.key == meta.files[i]; });
+    if (stats == meta.added.end())
+      return Status::Internal(fmt::format("commit of {} v{}: no statistics for the new part {}",
+                                          pending.dataset(), meta.version, meta.files[i]));
+    snap.added.push_back(*stats);
+  }
+  snap.summary[kSourceKey] = meta.source;
+  snap.summary[kQuarantinedKey] = std::to_string(meta.quarantined_rows);
+  LH_ASSIGN_OR_RETURN(
+      iceberg::Table table,
+      iceberg::CommitSnapshot(store_, TablePrefix(pending.dataset()), base, snap, hook));
+  pending.committed_ = true;
+  meta.added.clear();
+  meta.row_count = std::stoll(table.metadata.snapshots.back().summary.at("total-records"));
+
   DatasetManifest manifest;
   if (pending.previous()) manifest = *pending.previous();
   manifest.name = pending.dataset();
   manifest.current_version = meta.version;
   manifest.versions.push_back(std::move(meta));
-  LH_RETURN_IF_ERROR(store_.Put(ManifestKey(manifest.name), DumpJson(manifest.ToJson()) + "\n"));
-  pending.committed_ = true;
-  std::vector<Listener> listeners;
+  Retention policy;
   {
     MutexLock lock(mu_);
     manifests_[manifest.name] = manifest;
+    tables_.insert_or_assign(manifest.name, std::move(table));
+    policy = retention_;
+  }
+  // The retention policy, under the writer lock this commit still holds. A failure here
+  // loses nothing: the version is committed, the old ones stay until the next commit.
+  if (policy.any()) {
+    DatasetManifest after;
+    auto expired = ExpireHeld(manifest.name, policy, &after);
+    if (!expired.ok()) {
+      spdlog::warn("expiring old versions of {}: {}", manifest.name, expired.status().ToString());
+    } else if (!expired->empty()) {
+      spdlog::info("{}: expired versions {} (retention)", manifest.name, fmt::join(*expired, ", "));
+      manifest = std::move(after);
+    }
+  }
+  std::vector<Listener> listeners;
+  {
+    MutexLock lock(mu_);
     listeners = listeners_;
   }
   for (const auto& l : listeners) l(manifest);
@@ -316,6 +457,141 @@ Status Catalog::Commit(PendingVersion& pending, DatasetVersion meta) {
 void Catalog::Abort(PendingVersion& pending) {
   Status st = store_.DeletePrefix(pending.KeyPrefix());
   if (!st.ok()) spdlog::warn("cleaning up uncommitted {}: {}", pending.KeyPrefix(), st.ToString());
+}
+
+Result<iceberg::Table> Catalog::Table(const std::string& name) const {
+  LH_RETURN_IF_ERROR(ValidateDatasetName(name));
+  MutexLock lock(mu_);
+  auto it = tables_.find(name);
+  if (it == tables_.end())
+    return Status::NotFound(fmt::format("dataset '{}' does not exist", name));
+  return it->second;
+}
+
+void Catalog::SetInUse(InUse in_use) {
+  MutexLock lock(mu_);
+  in_use_ = std::move(in_use);
+}
+
+void Catalog::SetCommitHookForTest(iceberg::CommitHook hook) {
+  MutexLock lock(mu_);
+  commit_hook_ = std::move(hook);
+}
+
+void Catalog::SetRetention(Retention policy) {
+  MutexLock lock(mu_);
+  retention_ = policy;
+}
+
+Result<std::vector<int64_t>> Catalog::ExpireVersions(const std::string& name) {
+  Retention policy;
+  {
+    MutexLock lock(mu_);
+    policy = retention_;
+  }
+  return ExpireVersions(name, policy);
+}
+
+Result<std::vector<int64_t>> Catalog::ExpireVersions(const std::string& name,
+                                                     const Retention& policy) {
+  LH_RETURN_IF_ERROR(ValidateDatasetName(name));
+  if (!policy.any()) return std::vector<int64_t>{};
+  {
+    MutexLock lock(mu_);
+    if (!read_only_why_.empty())
+      return Status::Conflict(
+          fmt::format("dataset '{}' cannot be expired here: {}", name, read_only_why_));
+  }
+  std::unique_lock writer(WriterMutex(name));  // no commit of this dataset meanwhile
+  DatasetManifest after;
+  LH_ASSIGN_OR_RETURN(auto expired, ExpireHeld(name, policy, &after));
+  if (!expired.empty()) {
+    std::vector<Listener> listeners;
+    {
+      MutexLock lock(mu_);
+      listeners = listeners_;
+    }
+    for (const auto& l : listeners) l(after);
+  }
+  return expired;
+}
+
+Result<std::vector<int64_t>> Catalog::ExpireHeld(const std::string& name, const Retention& policy,
+                                                 DatasetManifest* after) {
+  if (!policy.any()) return std::vector<int64_t>{};
+  InUse in_use;
+  std::optional<iceberg::Table> table;
+  {
+    MutexLock lock(mu_);
+    auto it = tables_.find(name);
+    if (it == tables_.end())
+      return Status::NotFound(fmt::format("dataset '{}' does not exist", name));
+    table = it->second;
+    in_use = in_use_;
+  }
+  std::set<int64_t> keep;
+  if (in_use)
+    for (int64_t v : in_use(name)) keep.insert(v);
+  const iceberg::TableMetadata& meta = table->metadata;
+  keep.insert(meta.current_snapshot_id.value_or(-1));
+  const int64_t now = clock_.NowMillis();
+  const auto& snaps = meta.snapshots;  // ascending id: the newest last
+  std::vector<int64_t> expired;
+  for (size_t i = 0; i + 1 < snaps.size(); ++i) {  // the newest is current or newer
+    const bool recent_by_count =
+        policy.keep_last > 0 && static_cast<int64_t>(snaps.size() - i) <= policy.keep_last;
+    const bool recent_by_age = policy.keep_ms > 0 && now - snaps[i].timestamp_ms <= policy.keep_ms;
+    const bool just_replaced = now - snaps[i + 1].timestamp_ms < policy.grace_ms;
+    if (keep.count(snaps[i].id) == 0 && !recent_by_count && !recent_by_age && !just_replaced)
+      expired.push_back(snaps[i].id);
+  }
+  if (expired.empty()) return expired;
+
+  // What the kept snapshots still use: manifest lists, manifests, data files.
+  auto is_expired = [&](int64_t id) {
+    return std::find(expired.begin(), expired.end(), id) != expired.end();
+  };
+  iceberg::TableMetadata next = meta;
+  next.snapshots.clear();
+  for (const auto& snap : meta.snapshots)
+    if (!is_expired(snap.id)) next.snapshots.push_back(snap);
+  // The spec: log entries before an expired snapshot go with it.
+  size_t cut = 0;
+  for (size_t i = 0; i < meta.snapshot_log.size(); ++i)
+    if (is_expired(meta.snapshot_log[i].second)) cut = i + 1;
+  next.snapshot_log.erase(next.snapshot_log.begin(), next.snapshot_log.begin() + cut);
+
+  std::set<std::string> used, unused;
+  iceberg::ManifestCache cache;
+  auto collect = [&](const iceberg::Snapshot& snap, std::set<std::string>& into) -> Status {
+    into.insert(snap.manifest_list);
+    LH_ASSIGN_OR_RETURN(std::string list_key, iceberg::KeyOf(*table, snap.manifest_list));
+    LH_ASSIGN_OR_RETURN(std::string bytes, store_.Get(list_key));
+    LH_ASSIGN_OR_RETURN(auto rows, iceberg::ReadManifestList(bytes));
+    for (const auto& r : rows) into.insert(r.path);
+    LH_ASSIGN_OR_RETURN(auto files, iceberg::SnapshotFiles(store_, *table, snap, &cache));
+    for (const auto& f : files) into.insert(f.path);
+    return Status::OK();
+  };
+  for (const auto& snap : meta.snapshots)
+    LH_RETURN_IF_ERROR(collect(snap, is_expired(snap.id) ? unused : used));
+
+  LH_ASSIGN_OR_RETURN(iceberg::Table committed,
+                      iceberg::CommitMetadata(store_, *table, std::move(next), now));
+  LH_ASSIGN_OR_RETURN(*after, ManifestFromTable(store_, name, committed));
+  {
+    MutexLock lock(mu_);
+    manifests_[name] = *after;
+    tables_.insert_or_assign(name, std::move(committed));
+  }
+  // Only now, with no kept version naming them, do the files go.
+  for (const auto& uri : unused) {
+    if (used.count(uri) != 0) continue;
+    auto key = iceberg::KeyOf(*table, uri);
+    Status st = key.ok() ? store_.Delete(*key) : key.status();
+    if (!st.ok()) spdlog::warn("expiring {}: {}", uri, st.ToString());
+  }
+  return expired;
 }
 
 void Catalog::AddListener(Listener listener) {

@@ -1,11 +1,20 @@
 // src/catalog/catalog.h: datasets, their versions (snapshots) and schemas.
 //
-// A dataset is a named, versioned table stored as Parquet parts. Version N lives under
-// `datasets/<name>/v<N>/part-<k>.parquet`; `catalog/<name>.json` (catalog.v1) is the
-// manifest: every committed version with its schema, files, row count, time and source.
-// Writing the manifest is the commit point: parts written by a version whose manifest was
-// never written are invisible and cleaned up by the next writer of that dataset. Readers
-// see the latest committed version; older versions stay readable.
+// A dataset is a named, versioned table: an Apache Iceberg v2 table under
+// `datasets/<name>/` (src/iceberg/table.h), so Spark, Trino, Flink or DuckDB read it as it
+// is. Version N's Parquet parts live under `datasets/<name>/v<N>/`; version N is Iceberg
+// snapshot N (snapshot id = version), and its source, quarantined rows and creation time
+// ride in the snapshot's summary. The Iceberg metadata is the one truth: Open and Refresh
+// read it, Commit writes it. Committing a snapshot (the atomic publish of
+// `metadata/v<M>.metadata.json`) is the commit point: parts written by a version that never
+// committed are invisible and cleaned up by the next writer of that dataset. Readers see
+// the latest committed version; older versions stay readable (`name@vN`, and Iceberg time
+// travel to snapshot N) until expired (ExpireVersions), never the current one nor one in use.
+//
+// Roots from before Iceberg kept one JSON manifest per dataset (`catalog/<name>.json`,
+// catalog.v1); Open refuses them naming `lakehouse migrate`, which turns each into a table
+// (query/iceberg_migrate.h). DatasetManifest keeps the catalog.v1 shape: it is what
+// /v1/datasets answers and what migrate reads.
 //
 // Writers of one dataset are serialised by a per-dataset lock held by PendingVersion;
 // writers of different datasets run in parallel. Listeners are called after each commit
@@ -13,8 +22,8 @@
 //
 // In split-service mode one process (the sql service) writes the catalog; the others open
 // it read-only (SetReadOnly: BeginVersion is refused naming the owner) and Follow() it:
-// a thread re-reads the manifests every interval and calls the listeners for each dataset
-// whose current version moved, so their SQL views and rosters see new versions too.
+// a thread re-reads each table's version hint every interval and reloads the tables whose
+// metadata moved, calling the listeners for each dataset whose current version moved.
 //
 // Thread-safety: all methods may be called concurrently.
 #pragma once
@@ -35,6 +44,7 @@
 #include "core/json.h"
 #include "core/status.h"
 #include "core/thread_annotations.h"
+#include "iceberg/table.h"
 #include "storage/object_store.h"
 
 namespace lakehouse {
@@ -54,6 +64,9 @@ struct DatasetVersion {
   uint64_t bytes = 0;
   std::vector<std::string> files;  // object keys of the Parquet parts
   std::vector<ColumnSchema> columns;
+  //! At Commit only: statistics of the parts this version adds (every key of `files` that
+  //! the previous version did not have), for the Iceberg manifest.
+  std::vector<iceberg::NewFile> added;
 };
 
 struct DatasetManifest {
@@ -74,6 +87,10 @@ struct DatasetManifest {
 };
 
 Json ColumnsToJson(const std::vector<ColumnSchema>& columns);
+
+//! The dataset of an Iceberg table as our catalog shows it: every snapshot a version.
+Result<DatasetManifest> ManifestFromTable(const ObjectStore& store, const std::string& name,
+                                          const iceberg::Table& table);
 
 //! Dataset names: [a-z][a-z0-9_]{0,62}, not a DuckDB schema or system name (main, temp,
 //! system, memory, information_schema, pg_catalog, pg_*, duckdb_*, sqlite_*); the error
@@ -109,8 +126,9 @@ class PendingVersion {
 
 class Catalog {
  public:
-  //! Loads every manifest under catalog/. A manifest that fails to parse is an error
-  //! naming the file (never silently skipped).
+  //! Loads every table under datasets/. A table whose metadata or manifests fail to read
+  //! is an error naming the file (never silently skipped); so is a root still in the
+  //! catalog.v1 layout (the error names `lakehouse migrate`).
   static Result<std::unique_ptr<Catalog>> Open(ObjectStore& store,
                                                const Clock& clock = SystemClock::Get());
 
@@ -141,16 +159,52 @@ class Catalog {
 
   ObjectStore& store() { return store_; }
 
+  //! The Iceberg table of dataset `name` as loaded (metadata location, snapshots).
+  Result<iceberg::Table> Table(const std::string& name) const;
+
+  //! What expiry keeps: the current version always, the newest `keep_last` versions,
+  //! versions younger than `keep_ms`, a version replaced less than `grace_ms` ago (a query
+  //! or a roster load may still be reading it), and every version `in_use` names. With
+  //! neither bound set nothing expires.
+  struct Retention {
+    int64_t keep_last = 0;             // 0: no bound by count
+    int64_t keep_ms = 0;               // 0: no bound by age
+    int64_t grace_ms = 5 * 60 * 1000;  // since the next version replaced it
+    bool any() const { return keep_last > 0 || keep_ms > 0; }
+  };
+  //! The policy applied after every commit (config datasets.keep_versions, keep_days);
+  //! default: keep every version.
+  void SetRetention(Retention policy);
+  //! Versions of `name` in use elsewhere (an index built from one, an export): never expired.
+  using InUse = std::function<std::vector<int64_t>(const std::string& name)>;
+  void SetInUse(InUse in_use);
+  //! Expires the versions of `name` that `policy` does not keep: their snapshots leave
+  //! the table's metadata (one atomic commit), then the files no kept version uses are
+  //! deleted. Returns the expired versions.
+  Result<std::vector<int64_t>> ExpireVersions(const std::string& name, const Retention& policy);
+  //! ExpireVersions with the policy set by SetRetention.
+  Result<std::vector<int64_t>> ExpireVersions(const std::string& name);
+
+  //! A commit's durable steps (iceberg::CommitHook), for tests that kill a writer there.
+  void SetCommitHookForTest(iceberg::CommitHook hook);
+
  private:
   friend class PendingVersion;
   Catalog(ObjectStore& store, const Clock& clock) : store_(store), clock_(clock) {}
   std::mutex& WriterMutex(const std::string& name) LH_EXCLUDES(mu_);
   void Abort(PendingVersion& pending);
+  //! ExpireVersions with the dataset's writer lock already held; returns the manifest after.
+  Result<std::vector<int64_t>> ExpireHeld(const std::string& name, const Retention& policy,
+                                          DatasetManifest* after);
 
   ObjectStore& store_;
   const Clock& clock_;
   mutable Mutex mu_;
   std::map<std::string, DatasetManifest> manifests_ LH_GUARDED_BY(mu_);
+  std::map<std::string, iceberg::Table> tables_ LH_GUARDED_BY(mu_);
+  InUse in_use_ LH_GUARDED_BY(mu_);
+  Retention retention_ LH_GUARDED_BY(mu_);
+  iceberg::CommitHook commit_hook_ LH_GUARDED_BY(mu_);
   // One per dataset: held by a PendingVersion from BeginVersion to Commit or Abort.
   std::map<std::string, std::unique_ptr<std::mutex>> writer_mutexes_ LH_GUARDED_BY(mu_);
   std::vector<Listener> listeners_ LH_GUARDED_BY(mu_);

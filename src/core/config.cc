@@ -54,6 +54,9 @@ const std::vector<Setting>& Settings() {
       {"server", "tls_key", "LAKEHOUSE_TLS_KEY", &Config::tls_key},
       {"sql", "timeout_ms", "LAKEHOUSE_SQL_TIMEOUT_MS", &Config::sql_timeout_ms},
       {"sql", "max_rows", "LAKEHOUSE_SQL_MAX_ROWS", &Config::sql_max_rows},
+      {"datasets", "keep_versions", "LAKEHOUSE_DATASETS_KEEP_VERSIONS",
+       &Config::datasets_keep_versions},
+      {"datasets", "keep_days", "LAKEHOUSE_DATASETS_KEEP_DAYS", &Config::datasets_keep_days},
       {"sql", "max_answer_bytes", "LAKEHOUSE_SQL_MAX_ANSWER_BYTES", &Config::sql_max_answer_bytes},
       {"sql", "pool_size", "LAKEHOUSE_SQL_POOL_SIZE", &Config::sql_pool_size},
       {"sql", "duckdb_threads", "LAKEHOUSE_DUCKDB_THREADS", &Config::duckdb_threads},
@@ -270,6 +273,9 @@ Status Config::Validate() const {
   if (sql_pool_size < 1 || sql_pool_size > 256)
     return Status::InvalidArgument("sql.pool_size must be 1..256");
   if (sql_max_rows < 1) return Status::InvalidArgument("sql.max_rows must be positive");
+  if (datasets_keep_versions < 0 || datasets_keep_days < 0)
+    return Status::InvalidArgument(
+        "datasets.keep_versions and datasets.keep_days must be 0 (keep all) or positive");
   if (sql_result_cache_bytes < 0)
     return Status::InvalidArgument("sql.result_cache_bytes must be 0 (off) or positive");
   if (sql_timeout_ms < 1) return Status::InvalidArgument("sql.timeout_ms must be positive");

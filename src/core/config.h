@@ -59,6 +59,9 @@ struct Config {
   int64_t duckdb_threads = 0;                   // 0: DuckDB's default (one per core)
   std::string duckdb_memory_limit;              // empty: 40% of the machine's (or cgroup's) memory
   int64_t sql_result_cache_bytes = 64LL << 20;  // answers kept until a dataset changes; 0 off
+  // [datasets] retention (catalog/catalog.h Retention): applied after each commit
+  int64_t datasets_keep_versions = 0;  // the newest N versions of each dataset stay; 0: all
+  int64_t datasets_keep_days = 0;      // versions younger than D days stay; 0: no bound
   // [embed]
   std::string embed_default_model = "hash/default";
   int64_t embed_hash_dims = 384;

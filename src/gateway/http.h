@@ -56,6 +56,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  //! False: sent as it is, without replacing the root's absolute path by "<root>" (Iceberg
+  //! metadata must name its files by their real URIs for engines to open them).
+  bool redact_paths = true;
   //! Set: the body is produced while it is sent (SSE, NDJSON). The server calls it on the
   //! handler's worker thread (routes that run inline cannot stream) and sends what it writes
   //! as a chunked answer with this status and headers; `body` is ignored.

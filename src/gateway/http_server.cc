@@ -438,7 +438,8 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     RemoveUpload();
     auto res = std::make_shared<http::response<http::string_body>>();
     Head(*res, resp);
-    if (resp.content_type.rfind("application/json", 0) == 0) RedactPaths(resp.body);
+    if (resp.redact_paths && resp.content_type.rfind("application/json", 0) == 0)
+      RedactPaths(resp.body);
     res->body() = std::move(resp.body);
     res->prepare_payload();
     Record(route_label, resp.status, res->body().size());

@@ -118,10 +118,12 @@ class Side {
 }  // namespace
 
 const KeySet& VolatileKeys() {
-  static const KeySet keys = {"elapsed_ms", "updated_at",  "created_at",   "quarantine",
-                              "latency_ms", "created",     "recorded_at",  "at",
-                              "request_id", "ts",          "trace_id",     "fill_id",
-                              "email_id",   "feedback_id", "committed_at", "changed_at"};
+  static const KeySet keys = {"elapsed_ms", "updated_at", "created_at", "quarantine", "latency_ms",
+                              "created", "recorded_at", "at", "request_id", "ts", "trace_id",
+                              "fill_id", "email_id", "feedback_id", "committed_at", "changed_at",
+                              // Iceberg metadata: ids, times and the root's file URIs
+                              "table-uuid", "last-updated-ms", "timestamp-ms", "location",
+                              "metadata-location", "manifest-list", "metadata-file"};
   return keys;
 }
 

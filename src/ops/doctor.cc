@@ -16,6 +16,7 @@
 #include "catalog/catalog.h"
 #include "core/file_io.h"
 #include "ops/root_files.h"
+#include "storage/local_object_store.h"
 #include "storage/record_log.h"
 
 namespace lakehouse::ops {
@@ -100,21 +101,29 @@ void CheckCatalog(Doc& d) {
   uint64_t bytes = 0;
   for (const auto& e : fs::directory_iterator(d.root / "catalog", ec)) {
     if (e.path().extension() != ".json") continue;
+    d.Add("catalog", "fail",
+          fmt::format("catalog/{} is a dataset in the old layout: run `lakehouse migrate --root "
+                      "{}` once to turn it into an Iceberg table (the server refuses the root "
+                      "until then)",
+                      e.path().filename().string(), d.root.string()));
+    ++bad;
+  }
+  auto store = LocalObjectStore::Open(d.root);
+  for (const auto& e : fs::directory_iterator(d.root / "datasets", ec)) {
+    const std::string name = e.path().filename().string();
+    if (!store.ok() || !e.is_directory() || !fs::exists(e.path() / "metadata", ec)) continue;
     ++datasets;
-    const std::string file = "catalog/" + e.path().filename().string();
-    auto json = ParseJsonObject(Slurp(e.path()));
-    auto m = json.ok() ? DatasetManifest::FromJson(*json) : Result<DatasetManifest>(json.status());
+    named.insert(name);
+    auto table = iceberg::LoadTable(**store, "datasets/" + name);
+    Result<DatasetManifest> m = Status::NotFound("no table metadata");
+    if (table.ok() && *table) m = ManifestFromTable(**store, name, **table);
+    if (!table.ok()) m = table.status();
     if (!m.ok()) {
-      d.Add("catalog", "fail", fmt::format("{} cannot be read: {}", file, m.status().message()));
+      d.Add("catalog", "fail",
+            fmt::format("datasets/{}: the Iceberg table cannot be read: {}", name,
+                        m.status().message()));
       ++bad;
       continue;
-    }
-    named.insert(m->name);
-    if (m->Current() == nullptr && m->current_version != 0) {
-      d.Add("catalog", "fail",
-            fmt::format("{}: current version v{} is not among its versions", m->name,
-                        m->current_version));
-      ++bad;
     }
     for (const DatasetVersion& v : m->versions) {
       ++versions;
@@ -141,7 +150,7 @@ void CheckCatalog(Doc& d) {
   for (const auto& e : fs::directory_iterator(d.root / "datasets", ec)) {
     if (e.is_directory() && named.count(e.path().filename().string()) == 0) {
       d.Add("catalog", "warn",
-            fmt::format("datasets/{}/ is named by no manifest (left by an interrupted first "
+            fmt::format("datasets/{}/ has no table metadata (left by an interrupted first "
                         "ingest?): not served; safe to delete",
                         e.path().filename().string()));
     }

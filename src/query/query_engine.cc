@@ -405,6 +405,25 @@ Status QueryEngine::RefreshLocked(const DatasetManifest& manifest) {
     LH_RETURN_IF_ERROR(create(view, select).WithContext("create view of " + manifest.name));
     made = std::move(select);
   }
+  // Versions expired from the dataset (Catalog::ExpireVersions): their files are going.
+  const std::string prefix = manifest.name + "@v";
+  for (auto it = impl_->version_views.begin();
+       !manifest.versions.empty() && it != impl_->version_views.end();) {
+    const std::string& view = it->first;
+    const bool listed =
+        view.rfind(prefix, 0) != 0 ||
+        std::any_of(manifest.versions.begin(), manifest.versions.end(), [&](const auto& v) {
+          return view.size() == prefix.size() + std::to_string(v.version).size() &&
+                 view.compare(prefix.size(), std::string::npos, std::to_string(v.version)) == 0;
+        });
+    if (listed) {
+      ++it;
+      continue;
+    }
+    LH_RETURN_IF_ERROR(impl_->admin->Exec("DROP VIEW IF EXISTS " + duck::QuoteIdent(view))
+                           .WithContext("drop " + view));
+    it = impl_->version_views.erase(it);
+  }
   const DatasetVersion* cur = manifest.Current();
   if (cur != nullptr && cur->files.empty()) cur = nullptr;
   if (auto o = impl_->overlays.find(manifest.name); o != impl_->overlays.end()) {

@@ -8,6 +8,7 @@
 
 #include "core/ids.h"
 #include "query/duckdb_handle.h"
+#include "query/parquet_stats.h"
 
 namespace lakehouse {
 namespace fs = std::filesystem;
@@ -97,6 +98,9 @@ Result<DatasetVersion> Workspace::Publish(duck::Connection& conn, PendingVersion
   }
   for (const auto& p : parts) {
     const std::string key = pending.KeyPrefix() + p;
+    LH_ASSIGN_OR_RETURN(iceberg::NewFile stats,
+                        ParquetFileStats(conn, dir + "/" + p, key, meta.columns));
+    meta.added.push_back(std::move(stats));
     meta.bytes += fs::file_size(dir + "/" + p, ec);
     LH_RETURN_IF_ERROR(store_.PutFile(key, dir + "/" + p));
     meta.files.push_back(key);

@@ -5,6 +5,7 @@
 #include "api/commit_routes.h"
 #include "api/distill_routes.h"
 #include "api/embed_routes.h"
+#include "api/iceberg_routes.h"
 #include "api/iterate_routes.h"
 #include "api/journal_routes.h"
 #include "api/memory_routes.h"
@@ -25,6 +26,7 @@ std::vector<std::unique_ptr<Module>> CreateModules(Services& s, const std::strin
   // the other modules' loading (the roster) rather than after it.
   all.push_back(NewVectorModule({s.vectors.get(), s.embed.get(), WorkersIndexDepsOf(s)}));
   all.push_back(NewCatalogModule({s.catalog.get()}));
+  all.push_back(NewIcebergModule({s.catalog.get()}));
   all.push_back(NewChatModule({s.chat.get(), s.embed.get()}));
   all.push_back(NewCommitModule(commit));
   all.push_back(NewDistillModule({s.kb.get(), s.config.root}));

@@ -52,6 +52,10 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
   s->plan = plan;
   LH_ASSIGN_OR_RETURN(s->store, OpenObjectStore(config.root));
   LH_ASSIGN_OR_RETURN(s->catalog, Catalog::Open(*s->store));
+  Catalog::Retention retention;
+  retention.keep_last = config.datasets_keep_versions;
+  retention.keep_ms = config.datasets_keep_days * 24 * 3600 * 1000;
+  s->catalog->SetRetention(retention);
   if (!plan.catalog_owner) {
     s->catalog->SetReadOnly(
         "the sql service owns datasets in split-service mode; ingest through it");

@@ -71,6 +71,10 @@ Result<std::unique_ptr<LocalObjectStore>> LocalObjectStore::Open(const fs::path&
   return store;
 }
 
+std::string LocalObjectStore::Uri(std::string_view key) const {
+  return "file://" + (root_ / std::string(key)).string();
+}
+
 std::string LocalObjectStore::Describe() const {
   return "local:" + root_.string();
 }

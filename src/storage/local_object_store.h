@@ -18,6 +18,7 @@ class LocalObjectStore final : public ObjectStore {
   static Result<std::unique_ptr<LocalObjectStore>> Open(const std::filesystem::path& root);
 
   std::string Describe() const override;
+  std::string Uri(std::string_view key) const override;
   Status Put(std::string_view key, std::string_view data) override;
   Status PutFile(std::string_view key, const std::filesystem::path& local_file) override;
   Result<std::string> Get(std::string_view key) const override;

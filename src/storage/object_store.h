@@ -39,6 +39,9 @@ class ObjectStore {
 
   //! "local:/abs/path/to/data"
   virtual std::string Describe() const = 0;
+  //! The URI other engines open `key` by ("file:///abs/path/to/data/<key>"); Iceberg
+  //! metadata names files this way.
+  virtual std::string Uri(std::string_view key) const = 0;
   //! Atomically replaces the object at `key` with `data`.
   virtual Status Put(std::string_view key, std::string_view data) = 0;
   //! Atomically publishes a finished local file (written under StagingDir()) as `key`;

@@ -142,7 +142,7 @@ TEST(CliTest, DoctorBackupRestore) {
   auto again = RunCli("restore --from " + dir.str() + "/bk --root " + root);
   EXPECT_NE(again.exit_code, 0);
   EXPECT_NE(again.out.find("already exists and is not empty"), std::string::npos) << again.out;
-  std::filesystem::remove_all(root + "/datasets/workers");
+  std::filesystem::remove_all(root + "/datasets/workers/v1");  // the table names its parts
   auto broken = RunCli("doctor --json --root " + root);
   EXPECT_EQ(broken.exit_code, 1) << broken.out;
   EXPECT_EQ(Json::parse(broken.out)["result"], "fail") << broken.out;

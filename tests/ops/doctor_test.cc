@@ -43,7 +43,7 @@ TEST(Doctor, AHealthyRootSaysSoAndADamagedOneSaysWhatIsWrong) {
   fs::remove(part);
   std::ofstream(root / "vectors" / "workers" / "store.log", std::ios::app) << "torn";
   std::ofstream(root / "vectors" / "other.unfinished") << "x";
-  std::ofstream(root / "catalog" / "x.json.tmp-abc123") << "{";
+  std::ofstream(root / "datasets" / "clients" / "metadata" / "v2.metadata.json.tmp-abc123") << "{";
   fs::create_directories(root / "auth");
   std::ofstream(root / "auth" / "keys.log", std::ios::app);
   ::chmod((root / "auth" / "keys.log").c_str(), 0644);
@@ -58,10 +58,12 @@ TEST(Doctor, AHealthyRootSaysSoAndADamagedOneSaysWhatIsWrong) {
               HasSubstr("vectors/workers/store.log ends in 4 bytes of a write cut short"));
   EXPECT_THAT(bad.Table(), HasSubstr("index 'other': its last build did not finish"));
   EXPECT_THAT(Find(bad, "secrets", "fail").detail, HasSubstr("chmod 600"));
-  EXPECT_THAT(Find(bad, "leftovers", "warn").detail, HasSubstr("x.json.tmp-abc123"));
+  EXPECT_THAT(Find(bad, "leftovers", "warn").detail, HasSubstr("v2.metadata.json.tmp-abc123"));
   EXPECT_EQ(fs::last_write_time(root / "vectors" / "workers" / "store.log"), before)
       << "doctor changed a file";
-  EXPECT_TRUE(fs::exists(root / "catalog" / "x.json.tmp-abc123")) << "doctor deleted a file";
+  EXPECT_TRUE(
+      fs::exists(root / "datasets" / "clients" / "metadata" / "v2.metadata.json.tmp-abc123"))
+      << "doctor deleted a file";
 
   ops::DoctorReport none = ops::Doctor(root / "nope");
   EXPECT_TRUE(none.failed());
