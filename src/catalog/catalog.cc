@@ -18,15 +18,6 @@ std::string TablePrefix(const std::string& name) {
   return "datasets/" + name;
 }
 
-int64_t SummaryInt(const iceberg::Snapshot& s, const char* key) {
-  auto it = s.summary.find(key);
-  if (it == s.summary.end()) return 0;
-  try {
-    return std::stoll(it->second);
-  } catch (...) {
-    return 0;
-  }
-}
 }  // namespace
 
 Result<DatasetManifest> ManifestFromTable(const ObjectStore& store, const std::string& name,
@@ -44,9 +35,9 @@ Result<DatasetManifest> ManifestFromTable(const ObjectStore& store, const std::s
     v.created_at = FormatRfc3339Millis(snap.timestamp_ms);
     auto src = snap.summary.find(kSourceKey);
     v.source = src == snap.summary.end() ? "" : src->second;
-    v.row_count = SummaryInt(snap, "total-records");
-    v.quarantined_rows = SummaryInt(snap, kQuarantinedKey);
-    v.bytes = static_cast<uint64_t>(SummaryInt(snap, "total-files-size"));
+    v.row_count = snap.SummaryInt("total-records");
+    v.quarantined_rows = snap.SummaryInt(kQuarantinedKey);
+    v.bytes = static_cast<uint64_t>(snap.SummaryInt("total-files-size"));
     LH_ASSIGN_OR_RETURN(auto files, iceberg::SnapshotFiles(store, table, snap, &cache));
     for (const auto& f : files) {
       LH_ASSIGN_OR_RETURN(std::string key, iceberg::KeyOf(table, f.path));
@@ -90,6 +81,11 @@ Status ValidateDatasetName(const std::string& name) {
           p));
   }
   return Status::OK();
+}
+
+bool DatasetVersion::AppendedBy(const std::vector<std::string>& next_files) const {
+  return files.size() <= next_files.size() &&
+         std::equal(files.begin(), files.end(), next_files.begin());
 }
 
 const DatasetVersion* DatasetManifest::Current() const {
@@ -401,9 +397,7 @@ Status Catalog::Commit(PendingVersion& pending, DatasetVersion meta) {
   snap.timestamp_ms = now;
   for (const auto& c : meta.columns) snap.columns.emplace_back(c.name, c.type);
   // An append keeps every part of the version before it; anything else replaces them.
-  snap.append = previous != nullptr;
-  for (size_t i = 0; previous != nullptr && i < previous->files.size(); ++i)
-    snap.append = snap.append && i < meta.files.size() && meta.files[i] == previous->files[i];
+  snap.append = previous != nullptr && previous->AppendedBy(meta.files);
   for (size_t i = snap.append ? previous->files.size() : 0; i < meta.files.size(); ++i) {
     auto stats = std::find_if(meta.added.begin(), meta.added.end(),
                               [&](const iceberg::NewFile& f) { return f.key == meta.files[i]; });
@@ -419,7 +413,7 @@ Status Catalog::Commit(PendingVersion& pending, DatasetVersion meta) {
       iceberg::CommitSnapshot(store_, TablePrefix(pending.dataset()), base, snap, hook));
   pending.committed_ = true;
   meta.added.clear();
-  meta.row_count = std::stoll(table.metadata.snapshots.back().summary.at("total-records"));
+  meta.row_count = table.metadata.snapshots.back().SummaryInt("total-records");
 
   DatasetManifest manifest;
   if (pending.previous()) manifest = *pending.previous();

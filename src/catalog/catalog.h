@@ -67,6 +67,9 @@ struct DatasetVersion {
   //! At Commit only: statistics of the parts this version adds (every key of `files` that
   //! the previous version did not have), for the Iceberg manifest.
   std::vector<iceberg::NewFile> added;
+
+  //! True when a version of `next_files` keeps all of this one's parts first (an append).
+  bool AppendedBy(const std::vector<std::string>& next_files) const;
 };
 
 struct DatasetManifest {

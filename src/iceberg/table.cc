@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "core/ids.h"
 
@@ -45,17 +46,6 @@ Json SnapshotJson(const Snapshot& s) {
   return j;
 }
 
-int64_t SummaryInt(const Snapshot* s, const char* key) {
-  if (s == nullptr) return 0;
-  auto it = s->summary.find(key);
-  if (it == s->summary.end()) return 0;
-  try {
-    return std::stoll(it->second);
-  } catch (...) {
-    return 0;
-  }
-}
-
 // The table's name mapping and DuckDB type overrides over every schema it has had (older
 // files may carry columns the current schema dropped).
 void RefreshDerivedProperties(TableMetadata& m) {
@@ -94,6 +84,14 @@ Result<Table> WriteMetadata(ObjectStore& store, const std::string& prefix, int32
 }
 
 }  // namespace
+
+int64_t Snapshot::SummaryInt(const std::string& key) const {
+  auto it = summary.find(key);
+  if (it == summary.end()) return 0;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  return ec == std::errc() && p == it->second.data() + it->second.size() ? v : 0;
+}
 
 std::string Table::MetadataKey() const {
   return MetadataKeyOf(prefix, metadata_version);
@@ -375,9 +373,9 @@ Result<Table> CommitSnapshot(ObjectStore& store, const std::string& prefix,
   s.manifest_list = store.Uri(list_key);
   s.schema_id = schema.schema_id;
   const bool keeps = snap.append && parent != nullptr;
-  const int64_t parent_rows = SummaryInt(parent, "total-records");
-  const int64_t parent_files = SummaryInt(parent, "total-data-files");
-  const int64_t parent_bytes = SummaryInt(parent, "total-files-size");
+  const int64_t parent_rows = parent ? parent->SummaryInt("total-records") : 0;
+  const int64_t parent_files = parent ? parent->SummaryInt("total-data-files") : 0;
+  const int64_t parent_bytes = parent ? parent->SummaryInt("total-files-size") : 0;
   s.summary = snap.summary;
   s.summary["operation"] = (keeps || parent == nullptr) ? "append" : "overwrite";
   s.summary["added-data-files"] = std::to_string(snap.added.size());

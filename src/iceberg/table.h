@@ -43,6 +43,9 @@ struct Snapshot {
   std::string manifest_list;  // URI
   int32_t schema_id = 0;
   std::map<std::string, std::string> summary;  // "operation", "total-records", ...
+
+  //! A summary value as an integer; 0 when absent or not a number.
+  int64_t SummaryInt(const std::string& key) const;
 };
 
 struct TableMetadata {

@@ -34,8 +34,7 @@ Result<Json> MigrateOne(ObjectStore& store, duck::Connection& conn, const std::s
     snap.snapshot_id = v.version;
     snap.timestamp_ms = ParseRfc3339Millis(v.created_at).value_or(0);
     for (const auto& c : v.columns) snap.columns.emplace_back(c.name, c.type);
-    snap.append = previous != nullptr && previous->files.size() <= v.files.size() &&
-                  std::equal(previous->files.begin(), previous->files.end(), v.files.begin());
+    snap.append = previous != nullptr && previous->AppendedBy(v.files);
     for (size_t i = snap.append ? previous->files.size() : 0; i < v.files.size(); ++i) {
       LH_ASSIGN_OR_RETURN(auto path, store.LocalPath(v.files[i]));
       auto stats = ParquetFileStats(conn, path.string(), v.files[i], v.columns);
