@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -284,6 +285,9 @@ struct QueryEngine::Impl {
   std::unordered_map<std::string, std::string> version_views;
   std::string datasets_dir;
   std::unique_ptr<ResultCache> results;  // null: off
+  //! "name@vN" named by statements prepared and not yet finished (a Lease each).
+  mutable std::mutex reading_mu;
+  std::multiset<std::string> reading;
   int64_t pool_size = 0;
 
   std::mutex pool_mu;
@@ -605,14 +609,47 @@ struct QueryEngine::Lease {
   Impl* impl;
   duck::Connection* conn = nullptr;
   PreparedHandle prepared;
+  std::vector<std::string> versions;  // "name@vN" it reads, in impl->reading
   ~Lease() {
     duckdb_destroy_prepare(&prepared.p);  // before the connection serves anyone else
     if (conn != nullptr) impl->Release(conn);
+    std::lock_guard lock(impl->reading_mu);
+    for (const auto& v : versions) impl->reading.erase(impl->reading.find(v));
   }
 };
 
+namespace {
+// Every "name@vN" in `sql` (quoted or not): the versions a statement reads by name.
+std::vector<std::string> NamedVersions(const std::string& sql) {
+  std::vector<std::string> out;
+  auto word = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; };
+  for (size_t at = sql.find("@v"); at != std::string::npos; at = sql.find("@v", at + 2)) {
+    size_t begin = at, end = at + 2;
+    while (begin > 0 && word(sql[begin - 1])) --begin;
+    while (end < sql.size() && sql[end] >= '0' && sql[end] <= '9') ++end;
+    if (begin < at && end > at + 2) out.push_back(sql.substr(begin, end - begin));
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<int64_t> QueryEngine::VersionsInUse(const std::string& dataset) const {
+  std::vector<int64_t> out;
+  const std::string prefix = dataset + "@v";
+  std::lock_guard lock(impl_->reading_mu);
+  for (auto it = impl_->reading.lower_bound(prefix);
+       it != impl_->reading.end() && it->compare(0, prefix.size(), prefix) == 0; ++it)
+    out.push_back(std::stoll(it->substr(prefix.size())));
+  return out;
+}
+
 Status QueryEngine::Prepare(const std::string& sql, SteadyClock::time_point deadline,
                             std::chrono::milliseconds timeout, Lease& lease) {
+  lease.versions = NamedVersions(sql);
+  if (!lease.versions.empty()) {
+    std::lock_guard lock(impl_->reading_mu);
+    impl_->reading.insert(lease.versions.begin(), lease.versions.end());
+  }
   lease.conn = impl_->Acquire(deadline);
   if (lease.conn == nullptr) {
     return Status::DeadlineExceeded(

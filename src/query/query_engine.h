@@ -135,6 +135,9 @@ class QueryEngine {
   //! Appends rows (values in the table's column order) to `dataset`'s overlay table with
   //! DuckDB's appender: no statement to parse and plan for each commit.
   Status AppendLive(const std::string& dataset, const std::vector<std::vector<LiveValue>>& rows);
+  //! The versions of `dataset` that statements running now name (`"fills@v3"`): what the
+  //! catalog's retention must not expire under them (Catalog::SetInUse).
+  std::vector<int64_t> VersionsInUse(const std::string& dataset) const;
 
  private:
   struct Impl;

@@ -73,6 +73,9 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
   qo.result_cache_bytes = config.sql_result_cache_bytes;
   LH_ASSIGN_OR_RETURN(s->query, QueryEngine::Open(qo));
   LH_RETURN_IF_ERROR(s->query->Attach(*s->catalog));
+  // Retention never expires a version a running statement names ("fills@v3").
+  s->catalog->SetInUse(
+      [q = s->query.get()](const std::string& name) { return q->VersionsInUse(name); });
   WorkspaceOptions wo;
   wo.threads = config.duckdb_threads;
   wo.memory_limit =

@@ -51,6 +51,22 @@ TEST_F(QueryEngineTest, DatasetsAreViews) {
 }
 
 // Each write or file-touching statement is refused with 403 and says why.
+// A statement that names an old version holds it against retention while it runs.
+TEST_F(QueryEngineTest, AVersionNamedByARunningStatementIsInUse) {
+  QueryEngine& q = *services_->query;
+  EXPECT_TRUE(q.VersionsInUse("workers").empty());
+  ScanOptions so;
+  std::vector<int64_t> during;
+  auto scanned = q.Scan("SELECT count(*) FROM \"workers@v1\" JOIN \"clients@v1\" USING (city)", so,
+                        [&](const ScanBatch&) {
+                          during = q.VersionsInUse("workers");
+                          return Status::OK();
+                        });
+  ASSERT_TRUE(scanned.ok()) << scanned.status().ToString();
+  EXPECT_EQ(during, std::vector<int64_t>{1});
+  EXPECT_TRUE(q.VersionsInUse("workers").empty());
+}
+
 TEST_F(QueryEngineTest, WritesAndFileAccessAreForbidden) {
   const char* forbidden[] = {
       "COPY workers TO '/tmp/lakehouse-copy.csv'",
