@@ -453,6 +453,19 @@ void Catalog::Abort(PendingVersion& pending) {
   if (!st.ok()) spdlog::warn("cleaning up uncommitted {}: {}", pending.KeyPrefix(), st.ToString());
 }
 
+Result<iceberg::Schema> Catalog::PlannedSchema(const PendingVersion& pending,
+                                               const std::vector<ColumnSchema>& columns) const {
+  std::optional<iceberg::Table> base;
+  {
+    MutexLock lock(mu_);
+    auto it = tables_.find(pending.dataset());
+    if (it != tables_.end()) base = it->second;
+  }
+  iceberg::Columns cols;
+  for (const auto& c : columns) cols.emplace_back(c.name, c.type);
+  return iceberg::PlanSchema(base, cols);
+}
+
 Result<iceberg::Table> Catalog::Table(const std::string& name) const {
   LH_RETURN_IF_ERROR(ValidateDatasetName(name));
   MutexLock lock(mu_);

@@ -145,6 +145,12 @@ class Catalog {
   //! current version.
   Status Commit(PendingVersion& pending, DatasetVersion meta);
 
+  //! The Iceberg schema (field ids) a version of `columns` will commit with, so its Parquet
+  //! parts can carry the ids (DuckDB's FIELD_IDS); `pending` holds the writer lock, so no
+  //! other commit can change them meanwhile.
+  Result<iceberg::Schema> PlannedSchema(const PendingVersion& pending,
+                                        const std::vector<ColumnSchema>& columns) const;
+
   //! Called after every commit with the dataset's new manifest.
   using Listener = std::function<void(const DatasetManifest&)>;
   void AddListener(Listener listener);

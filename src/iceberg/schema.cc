@@ -210,6 +210,34 @@ Json FieldMapping(int32_t id, const std::string& name, const Json& type) {
   return m;
 }
 
+std::string QuotedKey(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// `id`, or {"__duckdb_field_id": id, <children>} for a nested type.
+std::string FieldIdValue(int32_t id, const Json& type) {
+  std::vector<std::pair<std::string, std::string>> children;
+  if (type.is_object()) {
+    const std::string kind = type.value("type", "");
+    if (kind == "list") {
+      children.emplace_back("element", FieldIdValue(type.at("element-id"), type.at("element")));
+    } else if (kind == "map") {
+      children.emplace_back("key", FieldIdValue(type.at("key-id"), type.at("key")));
+      children.emplace_back("value", FieldIdValue(type.at("value-id"), type.at("value")));
+    } else if (kind == "struct") {
+      for (const auto& f : type.at("fields"))
+        children.emplace_back(f.at("name").get<std::string>(),
+                              FieldIdValue(f.at("id"), f.at("type")));
+    }
+  }
+  if (children.empty()) return std::to_string(id);
+  std::string out = fmt::format("{{\"__duckdb_field_id\": {}", id);
+  for (const auto& [name, value] : children) out += ", " + QuotedKey(name) + ": " + value;
+  return out + "}";
+}
+
 template <typename T>
 std::string LittleEndian(T v) {
   std::string out(sizeof(T), '\0');
@@ -308,6 +336,15 @@ Json NameMapping(const Schema& schema) {
   Json out = Json::array();
   for (const auto& f : schema.fields) out.push_back(FieldMapping(f.id, f.name, f.type));
   return out;
+}
+
+std::string DuckDbFieldIds(const Schema& schema) {
+  std::string out = "{";
+  for (const auto& f : schema.fields) {
+    if (out.size() > 1) out += ", ";
+    out += QuotedKey(f.name) + ": " + FieldIdValue(f.id, f.type);
+  }
+  return out + "}";
 }
 
 std::optional<std::string> EncodeBound(const Json& iceberg_type, std::string_view value,

@@ -58,8 +58,12 @@ Result<Schema> SchemaFromJson(const Json& j, const std::map<int32_t, std::string
 //! The DuckDB types that the Iceberg types do not give back, by field id (the property).
 std::map<int32_t, std::string> DuckDbTypeOverrides(const Schema& schema);
 //! `schema.name-mapping.default`: every field's id by name (nested too), so files written
-//! without Parquet field ids are read by column name.
+//! without Parquet field ids (parts from before, migrated) are read by column name.
 Json NameMapping(const Schema& schema);
+//! DuckDB's COPY ... (FIELD_IDS {...}) value writing every field id of `schema` into the
+//! Parquet file, nested ones too (`{"skills": {"__duckdb_field_id": 7, "element": 21}}`),
+//! as the Iceberg spec asks of data files.
+std::string DuckDbFieldIds(const Schema& schema);
 
 //! A bound in single-value serialization; `value` is the canonical text of the query layer
 //! (numbers in C locale, dates as days since 1970-01-01, timestamps as microseconds since

@@ -287,6 +287,30 @@ Result<std::vector<DataFile>> SnapshotFiles(const ObjectStore& store, const Tabl
   return out;
 }
 
+namespace {
+// The schema of `columns` over `m`'s current one (ids kept by name and type); adds it to `m`
+// when it differs.
+Result<Schema> NextSchema(TableMetadata& m, const Columns& columns) {
+  const Schema* current = m.FindSchema(m.current_schema_id);
+  int32_t next_schema_id = 0;
+  for (const auto& s : m.schemas) next_schema_id = std::max(next_schema_id, s.schema_id + 1);
+  LH_ASSIGN_OR_RETURN(Schema schema,
+                      BuildSchema(columns, current, &m.last_column_id, next_schema_id));
+  bool same = current != nullptr && current->fields.size() == schema.fields.size();
+  for (size_t i = 0; same && i < schema.fields.size(); ++i)
+    same = current->fields[i].id == schema.fields[i].id;
+  if (same) return *current;
+  m.schemas.push_back(schema);
+  m.current_schema_id = schema.schema_id;
+  return schema;
+}
+}  // namespace
+
+Result<Schema> PlanSchema(const std::optional<Table>& base, const Columns& columns) {
+  TableMetadata m = base ? base->metadata : TableMetadata{};
+  return NextSchema(m, columns);
+}
+
 Result<Table> CommitSnapshot(ObjectStore& store, const std::string& prefix,
                              const std::optional<Table>& base, const NewSnapshot& snap,
                              const CommitHook& hook) {
@@ -305,20 +329,7 @@ Result<Table> CommitSnapshot(ObjectStore& store, const std::string& prefix,
   const Snapshot* parent = m.current_snapshot_id ? m.FindSnapshot(*m.current_snapshot_id) : nullptr;
 
   // The schema: the current one when nothing changed, else a new one (ids kept by name).
-  const Schema* current = m.FindSchema(m.current_schema_id);
-  int32_t next_schema_id = 0;
-  for (const auto& s : m.schemas) next_schema_id = std::max(next_schema_id, s.schema_id + 1);
-  LH_ASSIGN_OR_RETURN(Schema schema,
-                      BuildSchema(snap.columns, current, &m.last_column_id, next_schema_id));
-  bool same = current != nullptr && current->fields.size() == schema.fields.size();
-  for (size_t i = 0; same && i < schema.fields.size(); ++i)
-    same = current->fields[i].id == schema.fields[i].id;
-  if (same) {
-    schema = *current;
-  } else {
-    m.schemas.push_back(schema);
-    m.current_schema_id = schema.schema_id;
-  }
+  LH_ASSIGN_OR_RETURN(Schema schema, NextSchema(m, snap.columns));
   RefreshDerivedProperties(m);
 
   const int64_t seq = m.last_sequence_number + 1;

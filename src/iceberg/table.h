@@ -115,6 +115,10 @@ struct NewSnapshot {
 //! 4: version hint), so a test can kill the process there.
 using CommitHook = std::function<void(int step)>;
 
+//! The schema CommitSnapshot will give `columns` on top of `base`: the same field ids, so
+//! data files can carry them before the commit.
+Result<Schema> PlanSchema(const std::optional<Table>& base, const Columns& columns);
+
 //! Commits `snap` on top of `base` (nullopt: creates the table). Returns the new table.
 Result<Table> CommitSnapshot(ObjectStore& store, const std::string& prefix,
                              const std::optional<Table>& base, const NewSnapshot& snap,

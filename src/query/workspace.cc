@@ -56,28 +56,45 @@ Result<DatasetVersion> Workspace::Publish(duck::Connection& conn, PendingVersion
   fs::create_directories(dir, ec);
   if (ec) return Status::IOError(fmt::format("create {}: {}", dir, ec.message()));
   const std::string single = dir + "/part-0.parquet";
-  LH_RETURN_IF_ERROR(
-      conn.Exec(fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd, PRESERVE_ORDER)",
-                            select_sql, duck::QuoteString(single))));
-  std::vector<std::string> parts = {"part-0.parquet"};
-  if (static_cast<int64_t>(fs::file_size(single, ec)) > options_.part_size_bytes) {
-    fs::remove_all(dir, ec);
-    LH_RETURN_IF_ERROR(
-        conn.Exec(fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd, FILE_SIZE_BYTES "
-                              "{}, FILENAME_PATTERN 'part-{{i}}')",
-                              select_sql, duck::QuoteString(dir), options_.part_size_bytes)));
-    parts.clear();
-    for (const auto& e : fs::directory_iterator(dir, ec))
-      parts.push_back(e.path().filename().string());
-    std::sort(parts.begin(), parts.end(), [](const std::string& a, const std::string& b) {
-      return a.size() != b.size() ? a.size() < b.size() : a < b;  // part-2 before part-10
-    });
-  }
+  // The parts carry the Iceberg field ids the commit will give their columns (the spec asks
+  // data files for them; readers then match columns by id, not by name).
+  auto field_ids = [&](const std::vector<ColumnSchema>& columns) -> Result<std::string> {
+    LH_ASSIGN_OR_RETURN(iceberg::Schema planned, catalog_.PlannedSchema(pending, columns));
+    return ", FIELD_IDS " + iceberg::DuckDbFieldIds(planned);
+  };
+  LH_ASSIGN_OR_RETURN(auto select_columns,
+                      conn.DescribeQuery("SELECT * FROM (" + select_sql + ") LIMIT 0"));
+  LH_ASSIGN_OR_RETURN(std::string ids, field_ids(select_columns));
+  std::vector<std::string> parts;
   std::string file_list;
-  for (const auto& p : parts) {
-    if (!file_list.empty()) file_list += ", ";
-    file_list += duck::QuoteString(dir + "/" + p);
-  }
+  auto write = [&]() -> Status {
+    fs::remove_all(dir, ec);
+    fs::create_directories(dir, ec);
+    LH_RETURN_IF_ERROR(conn.Exec(
+        fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd, PRESERVE_ORDER{})",
+                    select_sql, duck::QuoteString(single), ids)));
+    parts = {"part-0.parquet"};
+    if (static_cast<int64_t>(fs::file_size(single, ec)) > options_.part_size_bytes) {
+      fs::remove_all(dir, ec);
+      LH_RETURN_IF_ERROR(conn.Exec(
+          fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd, FILE_SIZE_BYTES "
+                      "{}, FILENAME_PATTERN 'part-{{i}}'{})",
+                      select_sql, duck::QuoteString(dir), options_.part_size_bytes, ids)));
+      parts.clear();
+      for (const auto& e : fs::directory_iterator(dir, ec))
+        parts.push_back(e.path().filename().string());
+      std::sort(parts.begin(), parts.end(), [](const std::string& a, const std::string& b) {
+        return a.size() != b.size() ? a.size() < b.size() : a < b;  // part-2 before part-10
+      });
+    }
+    file_list.clear();
+    for (const auto& p : parts) {
+      if (!file_list.empty()) file_list += ", ";
+      file_list += duck::QuoteString(dir + "/" + p);
+    }
+    return Status::OK();
+  };
+  LH_RETURN_IF_ERROR(write());
   DatasetVersion meta;
   meta.source = spec.source;
   if (spec.count_quarantined) {
@@ -87,6 +104,15 @@ Result<DatasetVersion> Workspace::Publish(duck::Connection& conn, PendingVersion
                                           "SELECT count(*) FROM read_parquet([{}])", file_list)));
   LH_ASSIGN_OR_RETURN(meta.columns, conn.DescribeQuery(fmt::format(
                                         "SELECT * FROM read_parquet([{}]) LIMIT 0", file_list)));
+  // Parquet may give a column back as another type than the query had (an ENUM as VARCHAR):
+  // the commit plans from these, so the parts are written again if that moved an id.
+  if (meta.columns != select_columns) {
+    LH_ASSIGN_OR_RETURN(std::string again, field_ids(meta.columns));
+    if (again != ids) {
+      ids = std::move(again);
+      LH_RETURN_IF_ERROR(write());
+    }
+  }
   if (spec.append_to != nullptr) {
     if (meta.columns != spec.append_to->columns) {
       return Status::Unprocessable("appended rows have a different schema than version " +

@@ -5,7 +5,7 @@
 // gave, through the server's /iceberg/files route. Rows are compared with /v1/sql, and time
 // travel reads an older snapshot of an ingested dataset.
 // Usage: node tests/iceberg/iceberg_clients_test.mjs build/lakehouse   (exit 1 on a failure)
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
@@ -17,6 +17,7 @@ const nodeModules = join(repo, 'third_party', 'node', 'node_modules');
 const require = createRequire(join(repo, 'third_party', 'node', 'package.json'));
 const { IcebergRestCatalog } = require('iceberg-js');
 const { icebergRead, icebergMetadata } = await import(join(nodeModules, 'icebird', 'src', 'index.js'));
+const { asyncBufferFromUrl, parquetMetadataAsync } = await import(join(nodeModules, 'hyparquet', 'src', 'index.js'));
 
 const binary = resolve(process.argv[2] ?? join(repo, 'build', 'lakehouse'));
 let failures = 0;
@@ -144,6 +145,20 @@ try {
     'placements v2 is an append snapshot on v1', JSON.stringify(meta.snapshots.map((s) => s.summary.operation)));
   const now = await icebergRead({ tableUrl: `${filePrefix}datasets/placements` });
   check(now.length === 3, 'placements now: 3 rows (the hint names the newest metadata)', now.length);
+
+  // New parts carry the table's field ids (the Iceberg spec asks data files for them).
+  const workers = await catalog.loadTable({ namespace: ['lakehouse'], name: 'workers' });
+  const partPath = join(root, 'datasets', 'workers', 'v1', 'part-0.parquet');
+  const buffer = await asyncBufferFromUrl({ url: `file://${partPath}`, byteLength: statSync(partPath).size });
+  const footer = await parquetMetadataAsync(buffer);
+  const byName = new Map(footer.schema.filter((e) => e.field_id !== undefined).map((e) => [e.name, e.field_id]));
+  const fields = workers.schemas.find((s) => s['schema-id'] === workers['current-schema-id']).fields;
+  check(fields.every((f) => byName.get(f.name) === f.id), 'every column of a part carries its Iceberg field id',
+    JSON.stringify([...byName]).slice(0, 300));
+  const skills = fields.find((f) => f.name === 'skills');
+  const ids = new Set(footer.schema.map((e) => e.field_id).filter((id) => id !== undefined));
+  check(ids.has(skills.type['element-id']),
+    'a list element carries its element id too');
 
   // Range requests: the bytes asked for, 206.
   const part = `${base}/iceberg/files/datasets/workers/v1/part-0.parquet`;
