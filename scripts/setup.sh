@@ -158,6 +158,9 @@ npm_pinned() {
 install_sdks() { npm_pinned "openai and ollama SDKs" openai@7.59.0 ollama@0.6.4; }
 # Independent Iceberg readers: icebird reads tables over HTTP, iceberg-js is a REST catalog client.
 install_iceberg_clients() { npm_pinned "Iceberg clients" icebird@0.3.1 iceberg-js@1.0.0; }
+# An S3 server that verifies SigV4 signatures, and MinIO's client as an independent reader of
+# what an s3:// root writes (tests/storage/s3_root_test.mjs).
+install_s3_peers() { npm_pinned "S3 server and client" @20minutes/s3rver@5.0.0 minio@8.0.7; }
 
 # The console (issue 20): uPlot, its charting library, compiled into the binary (so its two
 # files are checksummed: what ships is what was reviewed), and playwright-core, which drives
@@ -199,6 +202,7 @@ install_console_deps
 if [ "$PROFILE" = test ]; then
   install_sdks
   install_iceberg_clients
+  install_s3_peers
   install_test_console_deps
   install_promtool
 fi

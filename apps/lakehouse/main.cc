@@ -14,6 +14,7 @@
 
 #include "auth/keys.h"
 #include "core/config.h"
+#include "core/ids.h"
 #include "core/log.h"
 #include "core/process_lock.h"
 #include "core/progress.h"
@@ -33,6 +34,7 @@
 #include "server/app.h"
 #include "server/services.h"
 #include "staffing/generator.h"
+#include "storage/s3_object_store.h"
 #include "validate/extract_json.h"
 
 namespace lakehouse {
@@ -41,6 +43,7 @@ namespace {
 struct GlobalFlags {
   std::string config_path;
   std::string root;
+  std::string cache;
   std::string log_level;
   std::string log_format;
 };
@@ -49,6 +52,8 @@ struct GlobalFlags {
 Result<Config> LoadConfig(const GlobalFlags& g) {
   LH_ASSIGN_OR_RETURN(Config cfg, Config::Load(g.config_path));
   if (!g.root.empty()) LH_RETURN_IF_ERROR(cfg.SetFromFlag("server.root", g.root, "--root"));
+  if (!g.cache.empty())
+    LH_RETURN_IF_ERROR(cfg.SetFromFlag("storage.cache_dir", g.cache, "--cache"));
   if (!g.log_level.empty())
     LH_RETURN_IF_ERROR(cfg.SetFromFlag("server.log_level", g.log_level, "--log-level"));
   if (!g.log_format.empty())
@@ -101,7 +106,12 @@ int main(int argc, char** argv) {
   cli.require_subcommand(1);
   GlobalFlags g;
   auto add_globals = [&](CLI::App* sub) {
-    sub->add_option("--root", g.root, "data root directory (default ./data, env LAKEHOUSE_ROOT)");
+    sub->add_option("--root", g.root,
+                    "data root: a directory (default ./data) or s3://bucket/prefix (env "
+                    "LAKEHOUSE_ROOT)");
+    sub->add_option("--cache", g.cache,
+                    "an s3:// root's local copy (default ~/.cache/lakehouse/<bucket>/<prefix>, "
+                    "env LAKEHOUSE_CACHE)");
     sub->add_option("--config", g.config_path,
                     "TOML config file (default ./lakehouse.toml if present)");
     sub->add_option("--log-level", g.log_level, "trace, debug, info, warn, error, off");
@@ -197,7 +207,14 @@ int main(int argc, char** argv) {
                      "csv, jsonl or parquet (default: from the file extension)");
   ingest->add_option("--mode", ingest_mode, "replace (the file is the new version) or append")
       ->capture_default_str();
-  ingest->add_option("file", ingest_file, "input file")->required()->check(CLI::ExistingFile);
+  ingest
+      ->add_option("file", ingest_file,
+                   "input file: a local path, or s3://bucket/key (read with the AWS_* variables)")
+      ->required()
+      ->check(
+          CLI::ExistingFile |
+          CLI::Validator([](std::string& v) { return v.rfind("s3://", 0) == 0 ? "" : "not s3://"; },
+                         "S3 URI"));
 
   // datasets
   auto* datasets = cli.add_subcommand("datasets", "list datasets, or show one with its versions");
@@ -357,8 +374,25 @@ int main(int argc, char** argv) {
     for (const auto& row : cfg->Effective()) std::cout << row << "\n";
     return 0;
   }
+  // An s3:// root: commands work on its local copy (Config::LocalRoot), filled from the
+  // bucket now and uploaded again when the store closes at exit (storage/s3_object_store.h).
+  const bool s3_root = cfg->root.rfind("s3://", 0) == 0;
+  const std::string local_root = cfg->LocalRoot();
+  for (CLI::App* local_only : {doctor, backup, restore, migrate}) {
+    if (s3_root && local_only->parsed())
+      return Fail(Status::InvalidArgument(fmt::format(
+          "lakehouse {} works on a local root; an s3:// root is checked and backed up with the "
+          "object store's own tools (docs/SCALE.md)",
+          local_only->get_name())));
+  }
+  std::unique_ptr<ObjectStore> root_mirror;
+  if (s3_root && !serve->parsed()) {
+    auto store = OpenRootStore(*cfg);
+    if (!store.ok()) return Fail(store.status());
+    root_mirror = std::move(*store);
+  }
   if (doctor->parsed()) {
-    const ops::DoctorReport report = ops::Doctor(cfg->root);
+    const ops::DoctorReport report = ops::Doctor(local_root);
     if (doctor_json)
       PrintJson(report.ToJson());
     else
@@ -366,7 +400,7 @@ int main(int argc, char** argv) {
     return report.failed() ? 1 : 0;
   }
   if (migrate->parsed()) {
-    auto store = OpenObjectStore(cfg->root);
+    auto store = OpenRootStore(*cfg);
     if (!store.ok()) return Fail(store.status());
     auto out = MigrateToIceberg(**store);
     if (!out.ok()) return Fail(out.status());
@@ -376,10 +410,10 @@ int main(int argc, char** argv) {
   if (backup->parsed() || restore->parsed()) {
     auto out = backup->parsed() ? WithProgress("backup",
                                                [&](Progress* p) {
-                                                 return ops::Backup({cfg->root, backup_to, p});
+                                                 return ops::Backup({local_root, backup_to, p});
                                                })
                                 : WithProgress("restore", [&](Progress* p) {
-                                    return ops::Restore({restore_from, cfg->root, p});
+                                    return ops::Restore({restore_from, local_root, p});
                                   });
     if (!out.ok()) return Fail(out.status());
     PrintJson(*out);
@@ -408,7 +442,7 @@ int main(int argc, char** argv) {
   }
 
   if (keys_cmd->parsed()) {
-    auto keys = auth::KeyStore::Open(cfg->root);
+    auto keys = auth::KeyStore::Open(local_root);
     if (!keys.ok()) return Fail(keys.status());
     if (keys_create->parsed()) {
       auto scopes = auth::ParseScopes(key_scopes);
@@ -482,7 +516,7 @@ int main(int argc, char** argv) {
   for (CLI::App* step : {materialize, score, export_cmd, audit}) {
     if (!step->parsed()) continue;
     auto lock = ProcessLock::Acquire(
-        (std::filesystem::path(cfg->root) / "_receipts" / ".distill.lock").string(),
+        (std::filesystem::path(local_root) / "_receipts" / ".distill.lock").string(),
         "lakehouse " + step->get_name(), "the distillation pipeline of " + cfg->root,
         "one pipeline step at a time on a root; wait for it to finish");
     if (!lock.ok()) return Fail(lock.status());
@@ -493,7 +527,7 @@ int main(int argc, char** argv) {
     if (materialize->parsed()) {
       out = WithProgress("materialize", [&](Progress* p) {
         distill::MaterializeOptions mo;
-        mo.root = cfg->root;
+        mo.root = local_root;
         mo.progress = p;
         return distill::Materialize(mo);
       });
@@ -508,10 +542,10 @@ int main(int argc, char** argv) {
             people = distill::RosterPeople::From(*roster->get());
         }
       }
-      out = distill::Score(cfg->root, people ? &*people : nullptr);
+      out = distill::Score(local_root, people ? &*people : nullptr);
     }
     if (export_cmd->parsed()) {
-      export_opt.root = cfg->root;
+      export_opt.root = local_root;
       out = WithProgress("export " + export_opt.kind, [&](Progress* p) {
         export_opt.progress = p;
         return distill::Export(export_opt);
@@ -522,7 +556,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (audit->parsed() && audit_kind == "baselines") {
-    auto out = distill::AuditBaselines(cfg->root);
+    auto out = distill::AuditBaselines(local_root);
     if (!out.ok()) return Fail(out.status());
     PrintJson(*out);
     return (*out)["firewall_violations"].get<int64_t>() == 0 ? 0 : 1;
@@ -543,7 +577,7 @@ int main(int argc, char** argv) {
 
   if (audit->parsed()) {
     // Phase 7 re-validates replay runs against the roster: load it if there is one.
-    distill::AuditOptions opt{cfg->root};
+    distill::AuditOptions opt{local_root};
     Status roster_st = s.roster->Reload();
     auto roster = s.roster->Require();
     if (roster_st.ok() && roster.ok()) {
@@ -606,8 +640,24 @@ int main(int argc, char** argv) {
     if (!fmt.ok()) return Fail(fmt.status());
     auto mode = ParseIngestMode(ingest_mode);
     if (!mode.ok()) return Fail(mode.status());
-    auto rep = s.ingestor->Ingest(ingest_dataset, *fmt, ingest_file,
+    // An object in a bucket is fetched into the staging area first, then ingested like a file.
+    std::string input = ingest_file;
+    std::filesystem::path fetched;
+    if (ingest_file.rfind("s3://", 0) == 0) {
+      auto where = ParseS3Root(ingest_file);
+      if (!where.ok()) return Fail(where.status());
+      auto s3 = S3Options::FromEnvironment();
+      if (!s3.ok()) return Fail(s3.status());
+      fetched = s.store->StagingDir() / ("ingest-" + RandomHex(6) + "-" +
+                                         std::filesystem::path(where->second).filename().string());
+      if (Status st = S3Client(*s3).Download(where->first, where->second, fetched); !st.ok())
+        return Fail(st);
+      input = fetched.string();
+    }
+    auto rep = s.ingestor->Ingest(ingest_dataset, *fmt, input,
                                   std::filesystem::path(ingest_file).filename(), *mode);
+    std::error_code ec;
+    if (!fetched.empty()) std::filesystem::remove(fetched, ec);
     if (!rep.ok()) return Fail(rep.status());
     PrintJson(rep->ToJson());
     return 0;

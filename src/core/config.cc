@@ -63,6 +63,9 @@ const std::vector<Setting>& Settings() {
       {"sql", "duckdb_memory_limit", "LAKEHOUSE_DUCKDB_MEMORY_LIMIT", &Config::duckdb_memory_limit},
       {"sql", "result_cache_bytes", "LAKEHOUSE_SQL_RESULT_CACHE_BYTES",
        &Config::sql_result_cache_bytes},
+      {"storage", "cache_dir", "LAKEHOUSE_CACHE", &Config::cache_dir},
+      {"storage", "cache_max_bytes", "LAKEHOUSE_CACHE_MAX_BYTES", &Config::cache_max_bytes},
+      {"storage", "sync_interval_ms", "LAKEHOUSE_SYNC_INTERVAL_MS", &Config::sync_interval_ms},
       {"embed", "default_model", "LAKEHOUSE_EMBED_DEFAULT_MODEL", &Config::embed_default_model},
       {"embed", "hash_dims", "LAKEHOUSE_EMBED_HASH_DIMS", &Config::embed_hash_dims},
       {"embed", "cache_bytes", "LAKEHOUSE_EMBED_CACHE_BYTES", &Config::embed_cache_bytes},
@@ -281,6 +284,10 @@ Status Config::Validate() const {
   if (sql_timeout_ms < 1) return Status::InvalidArgument("sql.timeout_ms must be positive");
   if (max_body_bytes < 1024) return Status::InvalidArgument("max_body_bytes must be at least 1024");
   if (root.empty()) return Status::InvalidArgument("root must not be empty");
+  if (cache_max_bytes < (1LL << 20))
+    return Status::InvalidArgument("storage.cache_max_bytes must be at least 1048576 (1 MiB)");
+  if (sync_interval_ms < 50)
+    return Status::InvalidArgument("storage.sync_interval_ms must be >= 50");
   if (auth != "off" && auth != "required")
     return Status::InvalidArgument(
         fmt::format("server.auth must be off or required, not '{}'", auth));
@@ -354,6 +361,22 @@ std::vector<std::string> Config::Describe() {
   for (const Setting& s : Settings())
     rows.push_back(fmt::format("{}.{}\t{}", s.table, s.key, s.env));
   return rows;
+}
+
+std::string Config::LocalRoot() const {
+  if (root.rfind("s3://", 0) != 0) return root;
+  if (!cache_dir.empty()) return cache_dir;
+  std::string base;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') {
+    base = x;
+  } else if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') {
+    base = std::string(h) + "/.cache";
+  } else {
+    base = "/var/cache";
+  }
+  std::string tail = root.substr(5);  // bucket/prefix
+  while (!tail.empty() && tail.back() == '/') tail.pop_back();
+  return base + "/lakehouse/" + tail;
 }
 
 Status Config::SetFromFlag(const std::string& key, const std::string& value,

@@ -22,7 +22,7 @@ namespace lakehouse {
 
 struct Config {
   // [server]
-  std::string root = "./data";  // data root: a directory, or s3://bucket/prefix (later)
+  std::string root = "./data";  // data root: a directory, or s3://bucket/prefix (docs/SCALE.md)
   std::string host = "127.0.0.1";
   int64_t port = 3100;
   int64_t io_threads = 2;  // Asio threads that parse HTTP and run fast handlers
@@ -62,6 +62,10 @@ struct Config {
   // [datasets] retention (catalog/catalog.h Retention): applied after each commit
   int64_t datasets_keep_versions = 0;  // the newest N versions of each dataset stay; 0: all
   int64_t datasets_keep_days = 0;      // versions younger than D days stay; 0: no bound
+  // [storage]: an s3:// root keeps a local copy (storage/s3_object_store.h)
+  std::string cache_dir;                 // --cache; empty: ~/.cache/lakehouse/<bucket>/<prefix>
+  int64_t cache_max_bytes = 20LL << 30;  // dataset parts kept locally (least recently used go)
+  int64_t sync_interval_ms = 1000;       // local logs and indexes reach the bucket this often
   // [embed]
   std::string embed_default_model = "hash/default";
   int64_t embed_hash_dims = 384;
@@ -138,6 +142,9 @@ struct Config {
   //! lakehouse.toml", "environment LAKEHOUSE_SQL_TIMEOUT_MS", "flag --root" (set by
   //! ApplyToml, ApplyEnvironment and the CLI's SetFromFlag).
   std::map<std::string, std::string> sources;
+  //! The local directory that holds the root's files: the root itself, or for an s3://
+  //! root the cache (cache_dir, or its default under $XDG_CACHE_HOME or ~/.cache).
+  std::string LocalRoot() const;
   //! A command-line flag's value for setting `key` ("server.root"), recorded as its source.
   Status SetFromFlag(const std::string& key, const std::string& value, const std::string& flag);
   //! `lakehouse config`: one row per setting, "key  VARIABLE  value  source", the value

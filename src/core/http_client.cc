@@ -132,13 +132,16 @@ Result<HttpClientResponse> HttpSession::Request(const std::string& method, const
     headers = curl_slist_append(headers, (k + ": " + v).c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  if (method == "POST" || !body.empty()) {
+  if (method == "POST" || method == "PUT" || !body.empty()) {  // PUT: Content-Length 0 too
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   }
-  if (method != "GET" && method != "POST")
+  if (method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);  // an answer to HEAD has no body to wait for
+  } else if (method != "GET" && method != "POST") {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
   Transfer transfer{&out, &options};
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
@@ -284,6 +285,7 @@ struct QueryEngine::Impl {
   //! "name@vN" -> the SELECT its view was created with; guarded by admin_mu.
   std::unordered_map<std::string, std::string> version_views;
   std::string datasets_dir;
+  std::function<Status(const std::vector<std::string>&)> fetch;
   std::unique_ptr<ResultCache> results;  // null: off
   //! "name@vN" named by statements prepared and not yet finished (a Lease each).
   mutable std::mutex reading_mu;
@@ -353,6 +355,7 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const QueryEngineOptions&
   std::string dir = options.datasets_dir;
   if (!dir.empty() && dir.back() != '/') dir += '/';
   impl->datasets_dir = dir;
+  impl->fetch = options.fetch;
   if (options.result_cache_bytes > 0)
     impl->results = std::make_unique<ResultCache>(options.result_cache_bytes);
   impl->pool_size = options.pool_size;
@@ -405,6 +408,9 @@ Status QueryEngine::RefreshLocked(const DatasetManifest& manifest) {
     const std::string view = fmt::format("{}@v{}", manifest.name, v.version);
     std::string select = "SELECT * FROM " + relation(v);
     auto& made = impl_->version_views[view];
+    // The current version's parts are fetched (or marked used) at every refresh.
+    if (impl_->fetch && (made != select || &v == manifest.Current()))
+      LH_RETURN_IF_ERROR(impl_->fetch(v.files).WithContext("fetch parts of " + view));
     if (made == select) continue;
     LH_RETURN_IF_ERROR(create(view, select).WithContext("create view of " + manifest.name));
     made = std::move(select);
@@ -738,6 +744,29 @@ struct Job {
 }  // namespace
 
 Result<QueryResult> QueryEngine::Query(const std::string& sql, const QueryOptions& options) {
+  auto r = QueryOnce(sql, options);
+  if (!r.ok() && impl_->fetch && FetchMissingParts(r.status().message()))
+    r = QueryOnce(sql, options);
+  return r;
+}
+
+bool QueryEngine::FetchMissingParts(const std::string& error) {
+  const std::string& dir = impl_->datasets_dir;
+  std::vector<std::string> keys;
+  for (size_t at = error.find(dir); at != std::string::npos; at = error.find(dir, at + 1)) {
+    const size_t end = error.find_first_of("\"' \n", at);
+    const std::string path = error.substr(at, end == std::string::npos ? end : end - at);
+    std::error_code ec;
+    if (!path.ends_with(".parquet") || std::filesystem::exists(path, ec)) continue;
+    keys.push_back("datasets/" + path.substr(dir.size()));
+  }
+  if (keys.empty()) return false;
+  Status st = impl_->fetch(keys);
+  if (!st.ok()) spdlog::warn("SQL: fetching parts the cache let go: {}", st.ToString());
+  return st.ok();
+}
+
+Result<QueryResult> QueryEngine::QueryOnce(const std::string& sql, const QueryOptions& options) {
   const auto now = SteadyClock::now();
   const auto start = options.started.value_or(now);
   const auto deadline = start + options.timeout;

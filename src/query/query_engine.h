@@ -90,6 +90,11 @@ struct QueryEngineOptions {
   int64_t threads = 0;             // 0: DuckDB default
   std::string memory_limit;        // empty: DuckDB default (callers pass one: services.cc)
   int64_t result_cache_bytes = 0;  // answers kept until a dataset changes (result_cache.h)
+  //! Set for a remote root (storage/s3_object_store.h): makes these part keys
+  //! ("datasets/<name>/v<N>/part-<k>.parquet") local files. Called before a version's view is
+  //! made, and again when a statement meets a part the bounded cache let go (then the
+  //! statement runs once more).
+  std::function<Status(const std::vector<std::string>& keys)> fetch;
 };
 
 //! A dataset whose latest view also shows rows no version holds yet (the fills ledger's
@@ -148,6 +153,9 @@ class QueryEngine {
                  std::chrono::milliseconds timeout, Lease& lease);
   explicit QueryEngine(std::unique_ptr<Impl> impl);
   Status RefreshLocked(const DatasetManifest& manifest);  // with impl_->admin_mu held
+  Result<QueryResult> QueryOnce(const std::string& sql, const QueryOptions& options);
+  //! Fetches the parts an error names that are not on local disk; false if none.
+  bool FetchMissingParts(const std::string& error);
   std::unique_ptr<Impl> impl_;
 };
 

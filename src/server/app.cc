@@ -24,7 +24,7 @@ namespace lakehouse {
 Result<std::unique_ptr<ProcessLock>> AcquireRootLock(const Config& config,
                                                      const std::string& holder) {
   return ProcessLock::Acquire(
-      (std::filesystem::path(config.root) / ".lakehouse.lock").string(), holder,
+      (std::filesystem::path(config.LocalRoot()) / ".lakehouse.lock").string(), holder,
       fmt::format("data root {}", config.root),
       "one lakehouse server (or writing command) per root; stop it first, or use another "
       "--root");
@@ -66,7 +66,7 @@ Result<std::vector<std::unique_ptr<ProcessLock>>> LockRoot(const Config& config,
     return locks;
   }
   const std::string holder = "lakehouse serve (" + plan.label + ")";
-  const auto root = std::filesystem::path(config.root);
+  const auto root = std::filesystem::path(config.LocalRoot());
   LH_ASSIGN_OR_RETURN(
       auto shared,
       ProcessLock::Acquire((root / ".lakehouse.lock").string(), holder,
@@ -146,7 +146,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOption
   plan.ledger = plan.AllInOne() || plan.ledger_writer;
   LH_ASSIGN_OR_RETURN(app->locks_, LockRoot(config, plan));
   LH_ASSIGN_OR_RETURN(app->services_, Services::Open(config, plan));
-  LH_ASSIGN_OR_RETURN(app->keys_, auth::KeyStore::Open(config.root));
+  LH_ASSIGN_OR_RETURN(app->keys_, auth::KeyStore::Open(config.LocalRoot()));
   if (config.auth == "required" && app->keys_->ActiveCount() == 0)
     spdlog::warn(
         "auth is required and {} has no active API key: every request but /healthz and /readyz "

@@ -50,7 +50,7 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
   auto s = std::make_unique<Services>();
   s->config = config;
   s->plan = plan;
-  LH_ASSIGN_OR_RETURN(s->store, OpenObjectStore(config.root));
+  LH_ASSIGN_OR_RETURN(s->store, OpenRootStore(config));
   LH_ASSIGN_OR_RETURN(s->catalog, Catalog::Open(*s->store));
   Catalog::Retention retention;
   retention.keep_last = config.datasets_keep_versions;
@@ -71,6 +71,11 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
   qo.memory_limit =
       config.duckdb_memory_limit.empty() ? MemoryShare(0.3) : config.duckdb_memory_limit;
   qo.result_cache_bytes = config.sql_result_cache_bytes;
+  if (config.root.rfind("s3://", 0) == 0) {  // parts come from the bucket into the cache
+    qo.fetch = [store = s->store.get()](const std::vector<std::string>& keys) {
+      return store->Fetch(keys);
+    };
+  }
   LH_ASSIGN_OR_RETURN(s->query, QueryEngine::Open(qo));
   LH_RETURN_IF_ERROR(s->query->Attach(*s->catalog));
   // Retention never expires a version a running statement names ("fills@v3").

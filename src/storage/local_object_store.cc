@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/file_io.h"
+#include "storage/s3_object_store.h"
 
 namespace lakehouse {
 namespace fs = std::filesystem;
@@ -173,16 +174,23 @@ Result<fs::path> LocalObjectStore::LocalPath(std::string_view key) const {
   return PathOf(key);
 }
 
-Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& root) {
+Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& root,
+                                                     const ObjectStoreOptions& options) {
   if (root.rfind("s3://", 0) == 0) {
-    return Status::Unavailable(
-        fmt::format("root '{}': the S3-compatible object store backend is not built into this "
-                    "version; use a local "
-                    "directory",
-                    root));
+    LH_ASSIGN_OR_RETURN(auto s3, S3Options::FromEnvironment());
+    LH_ASSIGN_OR_RETURN(auto store, S3ObjectStore::Open(root, std::move(s3), options));
+    return std::unique_ptr<ObjectStore>(std::move(store));
   }
   LH_ASSIGN_OR_RETURN(auto store, LocalObjectStore::Open(root));
   return std::unique_ptr<ObjectStore>(std::move(store));
+}
+
+Result<std::unique_ptr<ObjectStore>> OpenRootStore(const Config& config) {
+  ObjectStoreOptions o;
+  o.cache_dir = config.LocalRoot();
+  o.cache_max_bytes = static_cast<uint64_t>(config.cache_max_bytes);
+  o.sync_interval_ms = config.sync_interval_ms;
+  return OpenObjectStore(config.root, o);
 }
 
 }  // namespace lakehouse

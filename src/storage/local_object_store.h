@@ -29,6 +29,9 @@ class LocalObjectStore final : public ObjectStore {
   Status Append(std::string_view key, std::string_view data, bool sync) override;
   Result<std::filesystem::path> LocalPath(std::string_view key) const override;
   std::filesystem::path StagingDir() const override;
+  std::filesystem::path LocalRoot() const override { return root_; }
+  Status Fetch(const std::vector<std::string>&) const override { return Status::OK(); }
+  Status Sync() override { return Status::OK(); }
 
   const std::filesystem::path& root() const { return root_; }
 
