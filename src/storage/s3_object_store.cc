@@ -96,7 +96,7 @@ S3ObjectStore::~S3ObjectStore() {
   }
   loop_cv_.notify_all();
   if (loop_.joinable()) loop_.join();
-  if (Status st = Sync(); !st.ok())
+  if (Status st = SyncFiles(/*force=*/true); !st.ok())
     spdlog::error("storage: last sync to the bucket: {}", st.ToString());
 }
 
@@ -163,6 +163,10 @@ Status S3ObjectStore::Hydrate() {
 }
 
 Status S3ObjectStore::Sync() {
+  return SyncFiles(/*force=*/false);
+}
+
+Status S3ObjectStore::SyncFiles(bool force) {
   MutexLock lock(sync_mu_);
   std::error_code ec;
   std::map<std::string, bool> seen;
@@ -183,7 +187,7 @@ Status S3ObjectStore::Sync() {
     auto s = synced_.find(key);
     if (s != synced_.end() && s->second.size == size && s->second.mtime_ns == mtime) continue;
     const int64_t now = NowMs();
-    if (s != synced_.end() && now - s->second.uploaded_at_ms < 20 * s->second.upload_ms)
+    if (!force && s != synced_.end() && now - s->second.uploaded_at_ms < 20 * s->second.upload_ms)
       continue;  // a big file that keeps changing: not more often than 1/20 of the time
     LH_RETURN_IF_ERROR(client_->Upload(bucket_, ObjectKey(key), it->path()));
     synced_[key] = Synced{size, mtime, NowMs(), NowMs() - now};
@@ -268,13 +272,12 @@ Status S3ObjectStore::DeletePrefix(std::string_view prefix) {
 }
 
 Status S3ObjectStore::Append(std::string_view key, std::string_view data, bool sync) {
-  // S3 objects cannot grow: the log lives in the mirror and Sync() uploads it.
+  // S3 objects cannot grow: the log lives in the mirror, and the sync uploads it.
   LH_RETURN_IF_ERROR(ValidateKey(key));
   const fs::path path = cache_ / std::string(key);
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
-  LH_RETURN_IF_ERROR(AppendToFile(path.string(), data, sync));
-  return sync ? Sync() : Status::OK();
+  return AppendToFile(path.string(), data, sync);  // durable here; in the bucket at the next sync
 }
 
 Result<fs::path> S3ObjectStore::LocalPath(std::string_view key) const {

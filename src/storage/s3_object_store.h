@@ -79,6 +79,8 @@ class S3ObjectStore final : public ObjectStore {
                 const ObjectStoreOptions& options);
   std::string ObjectKey(std::string_view key) const;
   Status Hydrate();
+  //! `force`: every changed file goes up now, however recently it went (the last sync).
+  Status SyncFiles(bool force);
   void Remember(const std::string& key, uint64_t size) const LH_EXCLUDES(parts_mu_);
   void EvictLocked() const LH_REQUIRES(parts_mu_);
   void SyncLoop();
