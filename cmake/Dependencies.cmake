@@ -16,6 +16,8 @@ find_package(OpenSSL REQUIRED)
 # The Avro C library (Debian libavro-dev) encodes Iceberg manifests (src/iceberg/).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(AVRO REQUIRED IMPORTED_TARGET avro-c)
+# libpq: the catalog shared by many nodes lives in PostgreSQL (src/catalog/pg_catalog.h).
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 
 set(DUCKDB_DIR ${CMAKE_SOURCE_DIR}/third_party/duckdb)
 if(NOT EXISTS ${DUCKDB_DIR}/lib/libduckdb.so OR NOT EXISTS ${DUCKDB_DIR}/include/duckdb.h)

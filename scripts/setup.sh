@@ -32,7 +32,7 @@ APT_RUN=(
   libboost-dev libsimdjson-dev nlohmann-json3-dev
   libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libssl-dev libicu-dev libphonenumber-dev
-  libavro-dev
+  libavro-dev libpq-dev
 )
 # Tests, benchmarks and CI on top.
 APT_TEST=(
@@ -40,6 +40,7 @@ APT_TEST=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   wrk hyperfine jq
   chromium systemd
+  postgresql
 )
 APT_PACKAGES=("${APT_RUN[@]}")
 [ "$PROFILE" = test ] && APT_PACKAGES+=("${APT_TEST[@]}")

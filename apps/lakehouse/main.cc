@@ -32,6 +32,7 @@
 #include "query/ingest.h"
 #include "retrieve/workers_index.h"
 #include "server/app.h"
+#include "server/component_lease.h"
 #include "server/services.h"
 #include "staffing/generator.h"
 #include "storage/s3_object_store.h"
@@ -44,6 +45,7 @@ struct GlobalFlags {
   std::string config_path;
   std::string root;
   std::string cache;
+  std::string catalog;
   std::string log_level;
   std::string log_format;
 };
@@ -54,6 +56,8 @@ Result<Config> LoadConfig(const GlobalFlags& g) {
   if (!g.root.empty()) LH_RETURN_IF_ERROR(cfg.SetFromFlag("server.root", g.root, "--root"));
   if (!g.cache.empty())
     LH_RETURN_IF_ERROR(cfg.SetFromFlag("storage.cache_dir", g.cache, "--cache"));
+  if (!g.catalog.empty())
+    LH_RETURN_IF_ERROR(cfg.SetFromFlag("storage.catalog", g.catalog, "--catalog"));
   if (!g.log_level.empty())
     LH_RETURN_IF_ERROR(cfg.SetFromFlag("server.log_level", g.log_level, "--log-level"));
   if (!g.log_format.empty())
@@ -89,6 +93,21 @@ extern "C" void CancelOnSignal(int) {
   if (Progress* p = g_cancel_on_signal.load()) p->Cancel();
 }
 
+// An s3:// root's local copy for commands that work on files, with the components' lease
+// when a shared catalog says other nodes may be writing: the last upload happens while the
+// lease is still held.
+struct RootMirror {
+  std::unique_ptr<PgCatalog> catalog;
+  std::unique_ptr<ObjectStore> store;
+  std::unique_ptr<ComponentLease> lease;
+  ~RootMirror() {
+    if (lease) lease->Stop();
+    store.reset();
+    lease.reset();
+    catalog.reset();
+  }
+};
+
 }  // namespace
 }  // namespace lakehouse
 
@@ -112,6 +131,9 @@ int main(int argc, char** argv) {
     sub->add_option("--cache", g.cache,
                     "an s3:// root's local copy (default ~/.cache/lakehouse/<bucket>/<prefix>, "
                     "env LAKEHOUSE_CACHE)");
+    sub->add_option("--catalog", g.catalog,
+                    "the catalog many nodes share: postgresql://user@host/db (env "
+                    "LAKEHOUSE_CATALOG; docs/SCALE.md)");
     sub->add_option("--config", g.config_path,
                     "TOML config file (default ./lakehouse.toml if present)");
     sub->add_option("--log-level", g.log_level, "trace, debug, info, warn, error, off");
@@ -385,11 +407,30 @@ int main(int argc, char** argv) {
           "object store's own tools (docs/SCALE.md)",
           local_only->get_name())));
   }
-  std::unique_ptr<ObjectStore> root_mirror;
+  RootMirror root_mirror;
   if (s3_root && !serve->parsed()) {
     auto store = OpenRootStore(*cfg);
     if (!store.ok()) return Fail(store.status());
-    root_mirror = std::move(*store);
+    root_mirror.store = std::move(*store);
+    if (!cfg->catalog.empty()) {
+      // Many nodes: a command that writes the root's components needs their lease; the
+      // others (gen, ingest, sql...) write datasets only and upload nothing else.
+      auto* s3 = static_cast<S3ObjectStore*>(root_mirror.store.get());
+      const bool components = keys_cmd->parsed() || materialize->parsed() || score->parsed() ||
+                              export_cmd->parsed() || audit->parsed() || index_workers->parsed() ||
+                              replay->parsed();
+      if (components) {
+        auto catalog = PgCatalog::Open(cfg->catalog);
+        if (!catalog.ok()) return Fail(catalog.status());
+        root_mirror.catalog = std::move(*catalog);
+        auto lease = ComponentLease::Start(*root_mirror.catalog, *s3, cfg->root, cfg->lease_ms,
+                                           ComponentLease::Mode::kRequire);
+        if (!lease.ok()) return Fail(lease.status());
+        root_mirror.lease = std::move(*lease);
+      } else {
+        s3->SetMirrorUploads(false);
+      }
+    }
   }
   if (doctor->parsed()) {
     const ops::DoctorReport report = ops::Doctor(local_root);

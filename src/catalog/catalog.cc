@@ -198,6 +198,7 @@ PendingVersion::PendingVersion(PendingVersion&& o) noexcept
       version_(o.version_),
       previous_(std::move(o.previous_)),
       lock_(std::move(o.lock_)),
+      shared_lock_(std::move(o.shared_lock_)),
       committed_(o.committed_) {
   o.catalog_ = nullptr;
 }
@@ -216,8 +217,9 @@ struct Loaded {
   DatasetManifest manifest;
 };
 
-Result<Loaded> LoadDataset(const ObjectStore& store, const std::string& name) {
-  LH_ASSIGN_OR_RETURN(auto table, iceberg::LoadTable(store, TablePrefix(name)));
+Result<Loaded> LoadDataset(const ObjectStore& store, const std::string& name,
+                           iceberg::SharedCatalog* shared) {
+  LH_ASSIGN_OR_RETURN(auto table, iceberg::LoadTable(store, TablePrefix(name), shared));
   if (!table) return Status::NotFound(fmt::format("dataset '{}' has no table", name));
   LH_ASSIGN_OR_RETURN(auto manifest, ManifestFromTable(store, name, *table));
   return Loaded{std::move(*table), std::move(manifest)};
@@ -251,12 +253,33 @@ Status RefuseLegacyLayout(const ObjectStore& store) {
 }  // namespace
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(ObjectStore& store, const Clock& clock) {
+  return Open(store, nullptr, clock);
+}
+
+Result<std::unique_ptr<Catalog>> Catalog::Open(ObjectStore& store, iceberg::SharedCatalog* shared,
+                                               const Clock& clock) {
   LH_RETURN_IF_ERROR(RefuseLegacyLayout(store));
   auto catalog = std::unique_ptr<Catalog>(new Catalog(store, clock));
+  catalog->shared_ = shared;
   LH_ASSIGN_OR_RETURN(auto names, TableNames(store));
+  if (shared != nullptr) {
+    // Tables of the root the shared catalog does not name yet (written without it) join it.
+    LH_ASSIGN_OR_RETURN(auto known, shared->Tables());
+    for (const auto& name : names) {
+      if (known.count(name) != 0) continue;
+      LH_ASSIGN_OR_RETURN(auto table, iceberg::LoadTable(store, TablePrefix(name)));
+      if (!table) continue;
+      Status st = shared->Publish(name, std::nullopt, store.Uri(table->MetadataKey()));
+      if (!st.ok() && st.code() != ErrorCode::kConflict) return st;  // Conflict: another node did
+      spdlog::info("catalog: registered {} in {}", name, shared->Describe());
+    }
+    LH_ASSIGN_OR_RETURN(known, shared->Tables());
+    names.clear();
+    for (const auto& [name, _] : known) names.push_back(name);
+  }
   MutexLock lock(catalog->mu_);
   for (const auto& name : names) {
-    LH_ASSIGN_OR_RETURN(Loaded d, LoadDataset(store, name));
+    LH_ASSIGN_OR_RETURN(Loaded d, LoadDataset(store, name, shared));
     catalog->manifests_[name] = std::move(d.manifest);
     catalog->tables_.emplace(name, std::move(d.table));
   }
@@ -282,17 +305,27 @@ void Catalog::SetReadOnly(std::string why) {
 }
 
 Result<size_t> Catalog::Refresh() {
-  LH_ASSIGN_OR_RETURN(auto names, TableNames(store_));
+  std::vector<std::string> names;
+  std::map<std::string, std::string> pointers;  // shared: each table's current metadata URI
+  if (shared_ != nullptr) {
+    LH_ASSIGN_OR_RETURN(pointers, shared_->Tables());  // one query tells what moved
+    for (const auto& [name, _] : pointers) names.push_back(name);
+  } else {
+    LH_ASSIGN_OR_RETURN(names, TableNames(store_));
+  }
   std::vector<DatasetManifest> changed;
   for (const auto& name : names) {
     std::optional<int32_t> known;
     {
       MutexLock lock(mu_);
       auto it = tables_.find(name);
-      if (it != tables_.end()) known = it->second.metadata_version;
+      if (it != tables_.end()) {
+        known = it->second.metadata_version;
+        if (shared_ != nullptr && pointers[name] == store_.Uri(it->second.MetadataKey())) continue;
+      }
     }
     // Cheap when nothing moved: the hint and one existence check per table.
-    LH_ASSIGN_OR_RETURN(auto table, iceberg::LoadTable(store_, TablePrefix(name)));
+    LH_ASSIGN_OR_RETURN(auto table, iceberg::LoadTable(store_, TablePrefix(name), shared_));
     if (!table || (known && *known == table->metadata_version)) continue;
     LH_ASSIGN_OR_RETURN(DatasetManifest manifest, ManifestFromTable(store_, name, *table));
     MutexLock lock(mu_);
@@ -360,6 +393,10 @@ Result<PendingVersion> Catalog::BeginVersion(const std::string& name) {
           fmt::format("dataset '{}' cannot be written here: {}", name, read_only_why_));
   }
   std::unique_lock writer(WriterMutex(name));
+  std::unique_ptr<iceberg::SharedCatalog::Guard> shared_lock;
+  if (shared_ != nullptr) {
+    LH_ASSIGN_OR_RETURN(shared_lock, LockShared(name));
+  }
   std::optional<DatasetManifest> previous;
   int64_t next = 1;
   {
@@ -371,6 +408,7 @@ Result<PendingVersion> Catalog::BeginVersion(const std::string& name) {
     }
   }
   PendingVersion pending(this, name, next, std::move(previous), std::move(writer));
+  pending.shared_lock_ = std::move(shared_lock);
   // Parts of an earlier attempt at this version that never committed are garbage.
   LH_RETURN_IF_ERROR(store_.DeletePrefix(pending.KeyPrefix()));
   return pending;
@@ -410,7 +448,7 @@ Status Catalog::Commit(PendingVersion& pending, DatasetVersion meta) {
   snap.summary[kQuarantinedKey] = std::to_string(meta.quarantined_rows);
   LH_ASSIGN_OR_RETURN(
       iceberg::Table table,
-      iceberg::CommitSnapshot(store_, TablePrefix(pending.dataset()), base, snap, hook));
+      iceberg::CommitSnapshot(store_, TablePrefix(pending.dataset()), base, snap, hook, shared_));
   pending.committed_ = true;
   meta.added.clear();
   meta.row_count = table.metadata.snapshots.back().SummaryInt("total-records");
@@ -446,6 +484,29 @@ Status Catalog::Commit(PendingVersion& pending, DatasetVersion meta) {
   }
   for (const auto& l : listeners) l(manifest);
   return Status::OK();
+}
+
+Result<std::unique_ptr<iceberg::SharedCatalog::Guard>> Catalog::LockShared(
+    const std::string& name) {
+  LH_ASSIGN_OR_RETURN(auto guard, shared_->LockTable(name));
+  // Another node may have committed since this one last looked: plan on its version.
+  LH_ASSIGN_OR_RETURN(auto table, iceberg::LoadTable(store_, TablePrefix(name), shared_));
+  if (!table) return guard;
+  {
+    MutexLock lock(mu_);
+    auto it = tables_.find(name);
+    if (it != tables_.end() && it->second.metadata_version == table->metadata_version) return guard;
+  }
+  LH_ASSIGN_OR_RETURN(DatasetManifest manifest, ManifestFromTable(store_, name, *table));
+  std::vector<Listener> listeners;
+  {
+    MutexLock lock(mu_);
+    manifests_[name] = manifest;
+    tables_.insert_or_assign(name, std::move(*table));
+    listeners = listeners_;
+  }
+  for (const auto& l : listeners) l(manifest);
+  return guard;
 }
 
 void Catalog::Abort(PendingVersion& pending) {
@@ -510,6 +571,10 @@ Result<std::vector<int64_t>> Catalog::ExpireVersions(const std::string& name,
           fmt::format("dataset '{}' cannot be expired here: {}", name, read_only_why_));
   }
   std::unique_lock writer(WriterMutex(name));  // no commit of this dataset meanwhile
+  std::unique_ptr<iceberg::SharedCatalog::Guard> shared_lock;
+  if (shared_ != nullptr) {
+    LH_ASSIGN_OR_RETURN(shared_lock, LockShared(name));
+  }
   DatasetManifest after;
   LH_ASSIGN_OR_RETURN(auto expired, ExpireHeld(name, policy, &after));
   if (!expired.empty()) {
@@ -584,7 +649,7 @@ Result<std::vector<int64_t>> Catalog::ExpireHeld(const std::string& name, const 
     LH_RETURN_IF_ERROR(collect(snap, is_expired(snap.id) ? unused : used));
 
   LH_ASSIGN_OR_RETURN(iceberg::Table committed,
-                      iceberg::CommitMetadata(store_, *table, std::move(next), now));
+                      iceberg::CommitMetadata(store_, *table, std::move(next), now, shared_));
   LH_ASSIGN_OR_RETURN(*after, ManifestFromTable(store_, name, committed));
   {
     MutexLock lock(mu_);

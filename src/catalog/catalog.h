@@ -124,6 +124,7 @@ class PendingVersion {
   int64_t version_;
   std::optional<DatasetManifest> previous_;
   std::unique_lock<std::mutex> lock_;
+  std::unique_ptr<iceberg::SharedCatalog::Guard> shared_lock_;  // other nodes' writers wait
   bool committed_ = false;
 };
 
@@ -133,6 +134,12 @@ class Catalog {
   //! is an error naming the file (never silently skipped); so is a root still in the
   //! catalog.v1 layout (the error names `lakehouse migrate`).
   static Result<std::unique_ptr<Catalog>> Open(ObjectStore& store,
+                                               const Clock& clock = SystemClock::Get());
+  //! With a catalog shared by many nodes (PostgreSQL, docs/SCALE.md): tables are the ones it
+  //! names (a table of the root it does not know yet is registered: a root used without
+  //! one keeps its datasets), a commit publishes there (compare-and-swap) under a lock every
+  //! node's writers respect, so versions stay dense, and Refresh asks it what moved.
+  static Result<std::unique_ptr<Catalog>> Open(ObjectStore& store, iceberg::SharedCatalog* shared,
                                                const Clock& clock = SystemClock::Get());
 
   std::vector<DatasetManifest> List() const;
@@ -206,8 +213,13 @@ class Catalog {
   Result<std::vector<int64_t>> ExpireHeld(const std::string& name, const Retention& policy,
                                           DatasetManifest* after);
 
+  //! With a shared catalog: the other nodes' writers of `name` wait, and this node's view of
+  //! it is brought up to date (listeners told) before a version is planned on it.
+  Result<std::unique_ptr<iceberg::SharedCatalog::Guard>> LockShared(const std::string& name);
+
   ObjectStore& store_;
   const Clock& clock_;
+  iceberg::SharedCatalog* shared_ = nullptr;
   mutable Mutex mu_;
   std::map<std::string, DatasetManifest> manifests_ LH_GUARDED_BY(mu_);
   std::map<std::string, iceberg::Table> tables_ LH_GUARDED_BY(mu_);

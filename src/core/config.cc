@@ -1,5 +1,7 @@
 #include "core/config.h"
 
+#include "core/redact.h"
+
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -66,6 +68,8 @@ const std::vector<Setting>& Settings() {
       {"storage", "cache_dir", "LAKEHOUSE_CACHE", &Config::cache_dir},
       {"storage", "cache_max_bytes", "LAKEHOUSE_CACHE_MAX_BYTES", &Config::cache_max_bytes},
       {"storage", "sync_interval_ms", "LAKEHOUSE_SYNC_INTERVAL_MS", &Config::sync_interval_ms},
+      {"storage", "catalog", "LAKEHOUSE_CATALOG", &Config::catalog},
+      {"storage", "lease_ms", "LAKEHOUSE_LEASE_MS", &Config::lease_ms},
       {"embed", "default_model", "LAKEHOUSE_EMBED_DEFAULT_MODEL", &Config::embed_default_model},
       {"embed", "hash_dims", "LAKEHOUSE_EMBED_HASH_DIMS", &Config::embed_hash_dims},
       {"embed", "cache_bytes", "LAKEHOUSE_EMBED_CACHE_BYTES", &Config::embed_cache_bytes},
@@ -286,6 +290,11 @@ Status Config::Validate() const {
   if (root.empty()) return Status::InvalidArgument("root must not be empty");
   if (cache_max_bytes < (1LL << 20))
     return Status::InvalidArgument("storage.cache_max_bytes must be at least 1048576 (1 MiB)");
+  if (!catalog.empty() && catalog.rfind("postgresql://", 0) != 0 &&
+      catalog.rfind("postgres://", 0) != 0)
+    return Status::InvalidArgument(
+        "storage.catalog (--catalog, LAKEHOUSE_CATALOG) must be a postgresql:// URI");
+  if (lease_ms < 1000) return Status::InvalidArgument("storage.lease_ms must be >= 1000");
   if (sync_interval_ms < 50)
     return Status::InvalidArgument("storage.sync_interval_ms must be >= 50");
   if (auth != "off" && auth != "required")
@@ -413,6 +422,7 @@ std::vector<std::string> Config::Effective() const {
          k.find("token") != std::string_view::npos || k.find("password") != std::string_view::npos))
       value = fmt::format("{}…({} chars)", value.substr(0, std::min<size_t>(3, value.size() / 4)),
                           value.size());
+    if (k == "catalog") value = RedactUriPassword(value);
     auto src = sources.find(key);
     rows.push_back(fmt::format("{}\t{}\t{}\t{}", key, s.env, value.empty() ? "\"\"" : value,
                                src == sources.end() ? "default" : src->second));

@@ -66,6 +66,9 @@ struct Config {
   std::string cache_dir;                 // --cache; empty: ~/.cache/lakehouse/<bucket>/<prefix>
   int64_t cache_max_bytes = 20LL << 30;  // dataset parts kept locally (least recently used go)
   int64_t sync_interval_ms = 1000;       // local logs and indexes reach the bucket this often
+  std::string
+      catalog;  // --catalog: postgresql://... (Iceberg JDBC tables); empty: files in the root
+  int64_t lease_ms = 10000;  // with a catalog: a component owner's lease, renewed every third
   // [embed]
   std::string embed_default_model = "hash/default";
   int64_t embed_hash_dims = 384;

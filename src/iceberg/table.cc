@@ -68,16 +68,33 @@ void RefreshDerivedProperties(TableMetadata& m) {
   }
 }
 
+std::string TableNameOf(const std::string& prefix) {
+  return prefix.substr(prefix.rfind('/') + 1);
+}
+
 Result<Table> WriteMetadata(ObjectStore& store, const std::string& prefix, int32_t base_version,
-                            TableMetadata metadata, const CommitHook& hook) {
+                            TableMetadata metadata, const CommitHook& hook, SharedCatalog* shared) {
   const int32_t next = base_version + 1;
   const std::string key = MetadataKeyOf(prefix, next);
-  LH_ASSIGN_OR_RETURN(bool taken, store.Exists(key));
-  if (taken)
-    return Status::Conflict(
-        fmt::format("{} already exists: another writer committed to this table; retry", key));
+  // With a shared catalog its pointer decides, and a file of this name is a writer's that
+  // died before publishing: it is written over.
+  if (shared == nullptr) {
+    LH_ASSIGN_OR_RETURN(bool taken, store.Exists(key));
+    if (taken)
+      return Status::Conflict(
+          fmt::format("{} already exists: another writer committed to this table; retry", key));
+  }
   LH_RETURN_IF_ERROR(store.Put(key, DumpJson(metadata.ToJson()) + "\n"));
   if (hook) hook(3);
+  if (shared != nullptr) {
+    std::optional<std::string> expected;
+    if (base_version > 0) expected = store.Uri(MetadataKeyOf(prefix, base_version));
+    Status published = shared->Publish(TableNameOf(prefix), expected, store.Uri(key));
+    if (!published.ok()) {
+      (void)store.Delete(key);
+      return published.WithContext("commit " + key);
+    }
+  }
   LH_RETURN_IF_ERROR(store.Put(HintKey(prefix), std::to_string(next)));
   if (hook) hook(4);
   return Table{prefix, next, std::move(metadata)};
@@ -221,8 +238,21 @@ Result<TableMetadata> LoadMetadataVersion(const ObjectStore& store, const std::s
   return meta;
 }
 
-Result<std::optional<Table>> LoadTable(const ObjectStore& store, const std::string& prefix) {
+Result<std::optional<Table>> LoadTable(const ObjectStore& store, const std::string& prefix,
+                                       SharedCatalog* shared) {
   int32_t m = 0;
+  if (shared != nullptr) {
+    LH_ASSIGN_OR_RETURN(auto uri, shared->Current(TableNameOf(prefix)));
+    if (!uri) return std::optional<Table>();
+    const std::string name = uri->substr(uri->rfind('/') + 1);
+    if (std::sscanf(name.c_str(), "v%d.metadata.json", &m) != 1 || m <= 0 ||
+        name != fmt::format("v{}.metadata.json", m) || *uri != store.Uri(MetadataKeyOf(prefix, m)))
+      return Status::Corruption(
+          fmt::format("{} names {} as the metadata of {}: not a file of this table",
+                      shared->Describe(), *uri, prefix));
+    LH_ASSIGN_OR_RETURN(TableMetadata meta, LoadMetadataVersion(store, prefix, m));
+    return std::optional<Table>(Table{prefix, m, std::move(meta)});
+  }
   auto hint = store.Get(HintKey(prefix));
   if (hint.ok()) {
     try {
@@ -313,7 +343,7 @@ Result<Schema> PlanSchema(const std::optional<Table>& base, const Columns& colum
 
 Result<Table> CommitSnapshot(ObjectStore& store, const std::string& prefix,
                              const std::optional<Table>& base, const NewSnapshot& snap,
-                             const CommitHook& hook) {
+                             const CommitHook& hook, SharedCatalog* shared) {
   TableMetadata m;
   if (base) {
     m = base->metadata;
@@ -411,14 +441,16 @@ Result<Table> CommitSnapshot(ObjectStore& store, const std::string& prefix,
   m.last_sequence_number = seq;
   m.last_updated_ms = snap.timestamp_ms;
   m.snapshot_log.emplace_back(snap.timestamp_ms, snap.snapshot_id);
-  return WriteMetadata(store, prefix, base ? base->metadata_version : 0, std::move(m), hook);
+  return WriteMetadata(store, prefix, base ? base->metadata_version : 0, std::move(m), hook,
+                       shared);
 }
 
 Result<Table> CommitMetadata(ObjectStore& store, const Table& base, TableMetadata metadata,
-                             int64_t now_ms) {
+                             int64_t now_ms, SharedCatalog* shared) {
   metadata.metadata_log.emplace_back(base.metadata.last_updated_ms, store.Uri(base.MetadataKey()));
   metadata.last_updated_ms = now_ms;
-  return WriteMetadata(store, base.prefix, base.metadata_version, std::move(metadata), nullptr);
+  return WriteMetadata(store, base.prefix, base.metadata_version, std::move(metadata), nullptr,
+                       shared);
 }
 
 }  // namespace lakehouse::iceberg

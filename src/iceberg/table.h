@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -78,8 +79,35 @@ struct Table {
   std::string MetadataKey() const;  // "<prefix>/metadata/v<M>.metadata.json"
 };
 
-//! The table under `prefix`, or nullopt when it has no metadata yet.
-Result<std::optional<Table>> LoadTable(const ObjectStore& store, const std::string& prefix);
+//! A catalog that many writers share (Iceberg's JDBC catalog tables in PostgreSQL:
+//! catalog/pg_catalog.h). It names each table's current metadata file, and publishing the
+//! next one is a compare-and-swap from the file the commit started from: of two writers
+//! committing on the same base, one wins and the other gets Conflict. Without one, the file
+//! system's `version-hint.text` names the current file (one writer per table).
+class SharedCatalog {
+ public:
+  virtual ~SharedCatalog() = default;
+  //! Where it is, without secrets ("postgresql://host:5432/db").
+  virtual std::string Describe() const = 0;
+  //! Every table it knows and its current metadata URI.
+  virtual Result<std::map<std::string, std::string>> Tables() = 0;
+  virtual Result<std::optional<std::string>> Current(const std::string& table) = 0;
+  //! Makes `next` the table's metadata if `expected` still is (nullopt: the table must not
+  //! exist yet); Conflict otherwise.
+  virtual Status Publish(const std::string& table, const std::optional<std::string>& expected,
+                         const std::string& next) = 0;
+  //! Keeps every other writer of `table`, on any node, waiting until the guard goes (or its
+  //! holder dies).
+  struct Guard {
+    virtual ~Guard() = default;
+  };
+  virtual Result<std::unique_ptr<Guard>> LockTable(const std::string& table) = 0;
+};
+
+//! The table under `prefix` ("datasets/<name>"), or nullopt when it has no metadata yet;
+//! with `shared`, the metadata file it names.
+Result<std::optional<Table>> LoadTable(const ObjectStore& store, const std::string& prefix,
+                                       SharedCatalog* shared = nullptr);
 //! The metadata of `table` at its version `m` (an older `v<m>.metadata.json`).
 Result<TableMetadata> LoadMetadataVersion(const ObjectStore& store, const std::string& prefix,
                                           int32_t m);
@@ -120,13 +148,15 @@ using CommitHook = std::function<void(int step)>;
 Result<Schema> PlanSchema(const std::optional<Table>& base, const Columns& columns);
 
 //! Commits `snap` on top of `base` (nullopt: creates the table). Returns the new table.
+//! With `shared`, the new metadata is published there (step 3.5) before the hint: Conflict if
+//! another writer's commit got there first (the metadata file written is removed).
 Result<Table> CommitSnapshot(ObjectStore& store, const std::string& prefix,
                              const std::optional<Table>& base, const NewSnapshot& snap,
-                             const CommitHook& hook = nullptr);
+                             const CommitHook& hook = nullptr, SharedCatalog* shared = nullptr);
 
 //! Writes `metadata` as the table's next metadata version (same atomic steps 3 and 4),
 //! for changes that add no snapshot (expiry).
 Result<Table> CommitMetadata(ObjectStore& store, const Table& base, TableMetadata metadata,
-                             int64_t now_ms);
+                             int64_t now_ms, SharedCatalog* shared = nullptr);
 
 }  // namespace lakehouse::iceberg

@@ -144,6 +144,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOption
     plan.journal_upstream = j->second;
   plan.ledger_writer = std::find(local.begin(), local.end(), "validate") != local.end();
   plan.ledger = plan.AllInOne() || plan.ledger_writer;
+  plan.serving = true;
   LH_ASSIGN_OR_RETURN(app->locks_, LockRoot(config, plan));
   LH_ASSIGN_OR_RETURN(app->services_, Services::Open(config, plan));
   LH_ASSIGN_OR_RETURN(app->keys_, auth::KeyStore::Open(config.LocalRoot()));

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/machine.h"
 #include "storage/local_object_store.h"
+#include "storage/s3_object_store.h"
 
 namespace lakehouse {
 
@@ -37,7 +38,10 @@ Services::~Services() {
   workspace.reset();
   query.reset();
   catalog.reset();
-  store.reset();
+  if (lease) lease->Stop();
+  store.reset();  // its last sync, while this node still holds the lease
+  lease.reset();  // released
+  shared_catalog.reset();
 }
 
 Result<std::unique_ptr<Services>> Services::Open(const Config& config, bool with_vectors) {
@@ -51,7 +55,21 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
   s->config = config;
   s->plan = plan;
   LH_ASSIGN_OR_RETURN(s->store, OpenRootStore(config));
-  LH_ASSIGN_OR_RETURN(s->catalog, Catalog::Open(*s->store));
+  if (!config.catalog.empty()) {
+    LH_ASSIGN_OR_RETURN(s->shared_catalog, PgCatalog::Open(config.catalog));
+  }
+  if (auto* s3 = dynamic_cast<S3ObjectStore*>(s->store.get()); s3 && s->shared_catalog) {
+    // Many nodes: one owns the components (before any opens: a new owner refills first).
+    if (plan.serving || with_vectors) {
+      LH_ASSIGN_OR_RETURN(
+          s->lease, ComponentLease::Start(*s->shared_catalog, *s3, config.root, config.lease_ms,
+                                          plan.serving ? ComponentLease::Mode::kServe
+                                                       : ComponentLease::Mode::kRequire));
+    } else {
+      s3->SetMirrorUploads(false);  // gen, ingest, sql: datasets only
+    }
+  }
+  LH_ASSIGN_OR_RETURN(s->catalog, Catalog::Open(*s->store, s->shared_catalog.get()));
   Catalog::Retention retention;
   retention.keep_last = config.datasets_keep_versions;
   retention.keep_ms = config.datasets_keep_days * 24 * 3600 * 1000;
@@ -59,6 +77,9 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
   if (!plan.catalog_owner) {
     s->catalog->SetReadOnly(
         "the sql service owns datasets in split-service mode; ingest through it");
+    s->catalog->Follow(std::chrono::milliseconds(500));
+  } else if (s->shared_catalog) {
+    // Other nodes commit too: their versions are here within half a second.
     s->catalog->Follow(std::chrono::milliseconds(500));
   }
   LH_ASSIGN_OR_RETURN(auto datasets_dir, s->store->LocalPath("datasets"));

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "catalog/catalog.h"
+#include "catalog/pg_catalog.h"
 #include "chat/dispatcher.h"
 #include "core/config.h"
 #include "embed/embed_service.h"
@@ -27,6 +28,7 @@
 #include "query/workspace.h"
 #include "retrieve/corpora.h"
 #include "retrieve/workers_index.h"
+#include "server/component_lease.h"
 #include "server/topology.h"
 #include "storage/kb_log.h"
 #include "storage/object_store.h"
@@ -41,6 +43,10 @@ struct Services {
   Config config;
   ComponentPlan plan;  // all-in-one unless `serve --service`
   std::unique_ptr<ObjectStore> store;
+  std::unique_ptr<PgCatalog> shared_catalog;  // --catalog postgresql://...: many nodes
+  //! With a shared catalog on an s3:// root: the lease on the root's components (held, or
+  //! waited for as a standby); unset otherwise (server/component_lease.h).
+  std::unique_ptr<ComponentLease> lease;
   std::unique_ptr<Catalog> catalog;
   std::unique_ptr<QueryEngine> query;
   std::unique_ptr<Workspace> workspace;

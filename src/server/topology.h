@@ -60,6 +60,9 @@ struct ComponentPlan {
   //! Not the journal's owner and given `--upstream journal=URL`: events go there
   //! (journal/forwarder.h) instead of journal/services/<label>/.
   std::string journal_upstream;
+  //! A serving process (`lakehouse serve`), not a command: on a shared root it may wait as a
+  //! standby for the components' lease instead of refusing to start (docs/SCALE.md).
+  bool serving = false;
 
   //! The journal directory relative to the root.
   std::string JournalDir() const;

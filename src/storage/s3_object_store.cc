@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "core/file_io.h"
+#include "core/ids.h"
 
 namespace lakehouse {
 namespace fs = std::filesystem;
@@ -28,6 +30,7 @@ bool IsPart(std::string_view key) {
 // written (".tmp-" beside their target), and the dataset tree (committed through Put).
 bool Mirrored(std::string_view key) {
   return key.rfind("datasets/", 0) != 0 && key.rfind("_staging/", 0) != 0 &&
+         key.rfind(".", 0) != 0 &&  // the cache's own: its id, the root lock, markers
          !key.ends_with(".lock") && key.find(".tmp") == std::string_view::npos;
 }
 
@@ -167,6 +170,7 @@ Status S3ObjectStore::Sync() {
 }
 
 Status S3ObjectStore::SyncFiles(bool force) {
+  if (!mirror_uploads_) return Status::OK();
   MutexLock lock(sync_mu_);
   std::error_code ec;
   std::map<std::string, bool> seen;
@@ -202,6 +206,60 @@ Status S3ObjectStore::SyncFiles(bool force) {
     it = synced_.erase(it);
   }
   return Status::OK();
+}
+
+Status S3ObjectStore::Refill() {
+  LH_ASSIGN_OR_RETURN(auto objects, client_->List(bucket_, prefix_.empty() ? "" : prefix_ + "/"));
+  MutexLock lock(sync_mu_);
+  const size_t strip = prefix_.empty() ? 0 : prefix_.size() + 1;
+  std::map<std::string, bool> in_bucket;
+  size_t fetched = 0, removed = 0;
+  for (const auto& o : objects) {
+    const std::string key = o.key.substr(strip);
+    if (!Mirrored(key) || !ValidateKey(key).ok()) continue;
+    in_bucket[key] = true;
+    const fs::path local = cache_ / key;
+    std::error_code ec;
+    if (!fs::exists(local, ec) || fs::file_size(local, ec) != o.size) {
+      LH_RETURN_IF_ERROR(client_->Download(bucket_, o.key, local));
+      ++fetched;
+    }
+    const fs::directory_entry e(local, ec);
+    synced_[key] = Synced{o.size, MtimeNs(e, ec), NowMs(), 0};
+  }
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (auto it = fs::recursive_directory_iterator(cache_, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it.depth() == 0 && it->is_directory(ec) &&
+        (it->path().filename() == "datasets" || it->path().filename() == "_staging")) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file(ec)) continue;
+    const std::string key = fs::relative(it->path(), cache_, ec).generic_string();
+    if (Mirrored(key) && in_bucket.count(key) == 0) stale.push_back(it->path());
+  }
+  for (const auto& p : stale) removed += fs::remove(p, ec) ? 1 : 0;
+  for (auto it = synced_.begin(); it != synced_.end();)
+    it = in_bucket.count(it->first) == 0 ? synced_.erase(it) : std::next(it);
+  spdlog::info("storage: the mirror of s3://{}/{} is the bucket's again ({} fetched, {} removed)",
+               bucket_, prefix_, fetched, removed);
+  return Status::OK();
+}
+
+std::string S3ObjectStore::CacheId() const {
+  const fs::path path = cache_ / ".cache-id";
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    std::ifstream in(path);
+    std::string id;
+    std::getline(in, id);
+    if (!id.empty()) return id;
+  }
+  const std::string id = RandomHex(8);
+  (void)WriteFileAtomically(path.string(), id + "\n");
+  return id;
 }
 
 Status S3ObjectStore::Put(std::string_view key, std::string_view data) {

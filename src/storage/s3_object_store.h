@@ -70,6 +70,14 @@ class S3ObjectStore final : public ObjectStore {
   Status Fetch(const std::vector<std::string>& keys) const override;
   Status Sync() override;
 
+  //! Off: the mirror is filled from the bucket but nothing in it is uploaded (a node that
+  //! does not own the root's components, docs/SCALE.md). On by default.
+  void SetMirrorUploads(bool on) { mirror_uploads_ = on; }
+  //! Makes the mirror what the bucket holds: files that differ are fetched again and files
+  //! the bucket lacks are removed (a node taking over components another node wrote).
+  Status Refill();
+  //! This cache's identity (a random id kept in `<cache>/.cache-id`): who owns a lease.
+  std::string CacheId() const;
   S3Client& client() const { return *client_; }
   //! Bytes of dataset parts in the cache now.
   uint64_t cached_part_bytes() const;
@@ -113,6 +121,7 @@ class S3ObjectStore final : public ObjectStore {
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> mirror_uploads_{true};
   std::thread loop_;
 };
 

@@ -1,0 +1,172 @@
+// Many nodes on one bucket and one PostgreSQL catalog (issue 23): a throwaway PostgreSQL 15
+// cluster (initdb as a non-root user) holds Iceberg's JDBC catalog tables, @20minutes/s3rver
+// the bucket. Writers on different nodes get distinct, dense versions and lose nothing; a
+// commit on one serving node is visible on another within a second; the JDBC rows are what
+// Spark's or Trino's JDBC catalog would read.
+// Usage: node tests/storage/shared_catalog_test.mjs build/lakehouse   (exit 1 on a failure)
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { startServer } from '../console/harness.mjs';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(join(repo, 'third_party', 'node', 'package.json'));
+const S3rver = require('@20minutes/s3rver');
+
+const binary = resolve(process.argv[2] ?? join(repo, 'build', 'lakehouse'));
+const PG_BIN = process.env.LAKEHOUSE_PG_BIN || '/usr/lib/postgresql/15/bin';
+let failures = 0;
+function check(ok, what, detail = '') {
+  if (ok) return console.log(`ok   ${what}`);
+  failures++;
+  console.log(`FAIL ${what} ${String(detail).slice(0, 2000)}`);
+}
+const freePort = () => new Promise((res) => {
+  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+});
+
+// A throwaway cluster: initdb refuses root, so as root it runs as Debian's `postgres` user.
+const work = mkdtempSync(join(tmpdir(), 'lakehouse-pg-'));
+chmodSync(work, 0o777);
+const pgdata = join(work, 'pgdata');
+const asPg = (cmd, args) => (process.getuid() === 0
+  ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8', cwd: work })
+  : execFileSync(cmd, args, { encoding: 'utf8', cwd: work }));
+const pgPort = await freePort();
+asPg(join(PG_BIN, 'initdb'), ['-D', pgdata, '-A', 'trust', '-U', 'lakehouse', '--no-sync', '-E', 'UTF8']);
+asPg(join(PG_BIN, 'pg_ctl'), ['-D', pgdata, '-w', '-l', join(pgdata, 'log'), '-o',
+  `-p ${pgPort} -k ${work} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+const CATALOG = `postgresql://lakehouse:not-a-secret-pw@127.0.0.1:${pgPort}/postgres`;
+const psql = (sql) => execFileSync('psql', [CATALOG, '-Atc', sql], { encoding: 'utf8' }).trim();
+
+const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(work, 's3rver'),
+  configureBuckets: [{ name: 'lake' }] });
+const { port } = await s3.run();
+const env = { ...process.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER', LAKEHOUSE_CATALOG: CATALOG, LAKEHOUSE_LEASE_MS: '2000' };
+const ROOT = 's3://lake/multi';
+let caches = 0;
+const freshCache = () => join(work, `cache-${++caches}`);
+function lh(args, extraEnv = {}) {
+  return new Promise((done) => {
+    const p = spawn(binary, args, { env: { ...env, ...extraEnv } });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('close', (code) => done({ code, out, err }));
+  });
+}
+async function must(args, extraEnv) {
+  const r = await lh(args, extraEnv);
+  if (r.code !== 0) throw new Error(`lakehouse ${args.join(' ')} exited ${r.code}: ${r.err}`);
+  return r.out;
+}
+const sqlRows = async (base, q) => (await (await fetch(`${base}/v1/sql`, { method: 'POST',
+  headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: q }) })).json()).rows;
+
+const servers = [];
+try {
+  // 1. A root written without a catalog joins it: its tables are registered, not lost.
+  await must(['gen', '--root', ROOT, '--cache', freshCache(), '--workers', '300', '--orders', '50', '--seed', '7'],
+    { LAKEHOUSE_CATALOG: '' });
+  const n = JSON.parse(await must(['sql', '--root', ROOT, '--cache', freshCache(), 'SELECT count(*) FROM workers'])).rows;
+  check(JSON.stringify(n) === '[[300]]', 'a root written without a catalog is served with one', JSON.stringify(n));
+  const rows = psql("SELECT table_name, metadata_location, iceberg_type FROM iceberg_tables WHERE catalog_name = 'lakehouse' AND table_namespace = 'lakehouse' ORDER BY 1");
+  check(rows.includes(`workers|${ROOT}/datasets/workers/metadata/v1.metadata.json|TABLE`),
+    "iceberg_tables names each table's metadata as Iceberg's JDBC catalog does", rows);
+  check(psql("SELECT property_value FROM iceberg_namespace_properties WHERE namespace = 'lakehouse' AND property_key = 'exists'") === 'true',
+    'the namespace is in iceberg_namespace_properties');
+
+  // 2. Two nodes appending to one dataset at once: distinct, dense versions, nothing lost.
+  const writers = [1, 2].map((w) => (async () => {
+    const cache = freshCache();
+    for (let i = 0; i < 6; i++) {
+      const f = join(work, `e-${w}-${i}.csv`);
+      writeFileSync(f, `event_id,node\nE${w}-${i},${w}\n`);
+      await must(['ingest', '--root', ROOT, '--cache', cache, '--dataset', 'events', '--mode', i === 0 && w === 1 ? 'append' : 'append', f]);
+    }
+  })());
+  await Promise.all(writers);
+  const ds = JSON.parse(await must(['datasets', '--root', ROOT, '--cache', freshCache(), 'events']));
+  const versions = (ds.versions ?? []).map((v) => v.version);
+  check(JSON.stringify(versions) === JSON.stringify([...Array(12).keys()].map((i) => i + 1)),
+    'two writers on two nodes: 12 commits are versions 1..12', JSON.stringify(versions));
+  const ev = JSON.parse(await must(['sql', '--root', ROOT, '--cache', freshCache(),
+    'SELECT count(*), count(DISTINCT event_id), sum(node::INT) FROM events'])).rows;
+  check(JSON.stringify(ev) === '[[12,12,18]]', 'every appended row is there once', JSON.stringify(ev));
+  const ptr = psql("SELECT metadata_location || ' ' || previous_metadata_location FROM iceberg_tables WHERE table_name = 'events'");
+  check(ptr === `${ROOT}/datasets/events/metadata/v12.metadata.json ${ROOT}/datasets/events/metadata/v11.metadata.json`,
+    'the JDBC row points at the last commit and the one before', ptr);
+
+  // 3. Two serving nodes: a commit on one is answered by the other within a second.
+  const a = await startServer(binary, ROOT, ['--cache', freshCache()], { env });
+  servers.push(a);
+  const bCache = freshCache();
+  let b = await startServer(binary, ROOT, ['--cache', bCache], { env });
+  servers.push(b);
+  for (const [from, to, name] of [[a, b, 'shifts_a'], [b, a, 'shifts_b']]) {
+    const up = await fetch(`${from.base}/v1/datasets/${name}/ingest?format=csv`, { method: 'POST',
+      headers: { 'content-type': 'text/csv' }, body: 'shift_id,hours\nS1,8\nS2,10\n' });
+    const t0 = Date.now();
+    check(up.status === 201, `ingest ${name} over HTTP`, `${up.status} ${await up.text()}`);
+    let seen = null;
+    while (Date.now() - t0 < 5000) {
+      const r = await fetch(`${to.base}/v1/sql`, { method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sql: `SELECT sum(hours) FROM ${name}` }) });
+      if (r.status === 200 && JSON.stringify((await r.json()).rows) === '[[18]]') { seen = Date.now() - t0; break; }
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    check(seen !== null && seen < 1000, `a commit on one node answers on the other within a second (${name}: ${seen} ms)`);
+  }
+  // Both nodes append to one dataset at once over HTTP: still dense.
+  await Promise.all([a, b].flatMap((s, i) => [0, 1, 2].map((k) => fetch(`${s.base}/v1/datasets/shifts_a/ingest?format=csv&mode=append`,
+    { method: 'POST', headers: { 'content-type': 'text/csv' }, body: `shift_id,hours\nX${i}${k},1\n` }))));
+  await new Promise((res) => setTimeout(res, 800));
+  for (const s of [a, b]) {
+    const r = await sqlRows(s.base, 'SELECT count(*), sum(hours) FROM shifts_a');
+    check(JSON.stringify(r) === '[[8,24]]', 'concurrent appends from two nodes: every row, on every node', JSON.stringify(r));
+  }
+  const d = await (await fetch(`${a.base}/v1/datasets/shifts_a`)).json();
+  check(JSON.stringify(d.versions.map((v) => v.version)) === '[1,2,3,4,5,6,7]', 'and dense versions', JSON.stringify(d.versions.map((v) => v.version)));
+
+  // 4. The owner of the components (a, started first) dies: the standby (b) takes the lease
+  // once it expires, restarts as the owner (as systemd would restart it) with its mirror
+  // refilled from the bucket, and serves what a wrote.
+  check(b.log().includes('stands by'), 'the second node stands by for the components', b.log().slice(-500));
+  const order = (await sqlRows(a.base, 'SELECT min(order_id) FROM job_orders'))[0][0];
+  const mem = await fetch(`${a.base}/v1/memory`, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ subject: `order:${order}`, text: 'prefers night shift crews', source: 'coordinator' }) });
+  check(mem.status === 201, 'a memory written on the owner', mem.status);
+  await new Promise((res) => setTimeout(res, 2000));  // past one sync interval
+  a.proc.kill('SIGKILL');
+  servers.splice(servers.indexOf(a), 1);
+  const killedAt = Date.now();
+  const code = await Promise.race([new Promise((res) => b.proc.once('exit', res)),
+    new Promise((res) => setTimeout(() => res('still running'), 20000))]);
+  check(code === 75, `the standby took the lease ${Date.now() - killedAt} ms after the owner died and exits 75 to restart`, code);
+  servers.splice(servers.indexOf(b), 1);
+  b = await startServer(binary, ROOT, ['--cache', bCache], { env });
+  servers.push(b);
+  const found = await (await fetch(`${b.base}/v1/memory?subject=order:${order}`)).json();
+  check(JSON.stringify(found).includes('prefers night shift crews'), 'the new owner serves the memory the dead owner wrote', JSON.stringify(found));
+  check(b.log().includes('now owns the components'), 'and says it owns the components now', b.log().slice(-800));
+
+  // 5. The password of the catalog URI never shows.
+  const cfg = await must(['config', '--root', ROOT]);
+  const logs = servers.map((s) => s.log()).join('\n');
+  check(!cfg.includes('not-a-secret-pw') && !logs.includes('not-a-secret-pw'), 'the catalog password is never printed');
+} catch (e) {
+  failures++;
+  console.log(`FAIL ${e.stack}`);
+} finally {
+  for (const s of servers) await s.stop();
+  await s3.close();
+  try { asPg(join(PG_BIN, 'pg_ctl'), ['-D', pgdata, '-m', 'immediate', 'stop']); } catch { /* gone */ }
+  rmSync(work, { recursive: true, force: true });
+}
+console.log(failures === 0 ? 'all passed' : `${failures} failure(s)`);
+process.exit(failures === 0 ? 0 : 1);
