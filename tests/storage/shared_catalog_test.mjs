@@ -122,6 +122,27 @@ try {
     }
     check(seen !== null && seen < 1000, `a commit on one node answers on the other within a second (${name}: ${seen} ms)`);
   }
+  // Commit-to-visible latency, a few rounds (docs/BENCHMARKS.md runs it with
+  // VISIBILITY_ROUNDS=20): each a new version on one node, polled on the other every 10 ms.
+  const rounds = Number(process.env.VISIBILITY_ROUNDS ?? 3);
+  const lat = [];
+  for (let i = 0; i < rounds; i++) {
+    const [from, to] = i % 2 ? [b, a] : [a, b];
+    const up = await fetch(`${from.base}/v1/datasets/ticks/ingest?format=csv&mode=append`, { method: 'POST',
+      headers: { 'content-type': 'text/csv' }, body: `tick\n${i}\n` });
+    const t0 = Date.now();
+    if (up.status !== 201) { lat.push(Infinity); continue; }
+    while (Date.now() - t0 < 5000) {
+      const r = await fetch(`${to.base}/v1/sql`, { method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sql: 'SELECT count(*) FROM ticks' }) });
+      if (r.status === 200 && (await r.json()).rows[0][0] === i + 1) break;
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    lat.push(Date.now() - t0);
+  }
+  lat.sort((x, y) => x - y);
+  console.log(`visibility ms over ${rounds} commits: min ${lat[0]} median ${lat[Math.floor(lat.length / 2)]} max ${lat[lat.length - 1]}`);
+  check(lat[lat.length - 1] < 1000, 'every commit answers on the other node within a second', lat.join(' '));
   // Both nodes append to one dataset at once over HTTP: still dense.
   await Promise.all([a, b].flatMap((s, i) => [0, 1, 2].map((k) => fetch(`${s.base}/v1/datasets/shifts_a/ingest?format=csv&mode=append`,
     { method: 'POST', headers: { 'content-type': 'text/csv' }, body: `shift_id,hours\nX${i}${k},1\n` }))));
