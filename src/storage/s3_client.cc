@@ -389,29 +389,29 @@ Result<HttpClientResponse> S3Client::Send(const Call& call) {
   }
 }
 
-Result<std::string> S3Client::Get(const std::string& bucket, const std::string& key) {
-  LH_ASSIGN_OR_RETURN(auto r, Send(Call{"GET", bucket, key}));
+Result<HttpClientResponse> S3Client::SendFor200(const Call& call) {
+  LH_ASSIGN_OR_RETURN(auto r, Send(call));
   if (r.status != 200)
-    return S3ErrorStatus(fmt::format("S3 GET s3://{}/{}", bucket, key), r, bucket, options_.region);
+    return S3ErrorStatus(fmt::format("S3 {} s3://{}/{}", call.method, call.bucket, call.key), r,
+                         call.bucket, options_.region);
+  return r;
+}
+
+Result<std::string> S3Client::Get(const std::string& bucket, const std::string& key) {
+  LH_ASSIGN_OR_RETURN(auto r, SendFor200(Call{"GET", bucket, key}));
   return std::move(r.body);
 }
 
 Status S3Client::Download(const std::string& bucket, const std::string& key, const fs::path& path) {
   Call call{"GET", bucket, key};
   call.to_file = path;
-  LH_ASSIGN_OR_RETURN(auto r, Send(call));
-  if (r.status != 200)
-    return S3ErrorStatus(fmt::format("S3 GET s3://{}/{}", bucket, key), r, bucket, options_.region);
-  return Status::OK();
+  return SendFor200(call).status();
 }
 
 Status S3Client::Put(const std::string& bucket, const std::string& key, std::string_view data) {
   Call call{"PUT", bucket, key};
   call.body = data;
-  LH_ASSIGN_OR_RETURN(auto r, Send(call));
-  if (r.status != 200)
-    return S3ErrorStatus(fmt::format("S3 PUT s3://{}/{}", bucket, key), r, bucket, options_.region);
-  return Status::OK();
+  return SendFor200(call).status();
 }
 
 namespace {

@@ -131,6 +131,8 @@ class S3Client {
     std::filesystem::path to_file;  // set: a 2xx body is streamed there
   };
   Result<HttpClientResponse> Send(const Call& call);
+  //! Send, with any answer but 200 turned into S3ErrorStatus.
+  Result<HttpClientResponse> SendFor200(const Call& call);
   Result<HttpClientResponse> SendOnce(const Call& call, std::FILE* sink);
   Status MultipartUpload(const std::string& bucket, const std::string& key,
                          const std::filesystem::path& path, uint64_t size);

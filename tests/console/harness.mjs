@@ -12,6 +12,31 @@ const require = createRequire(join(repo, 'third_party', 'node', 'package.json'))
 export const { chromium } = require('playwright-core');
 export const CHROMIUM = process.env.LAKEHOUSE_CHROMIUM || '/usr/bin/chromium';
 
+//! The node tests' verdicts: `check(ok, what, detail)` prints ok/FAIL and counts failures.
+export const verdict = { failures: 0 };
+export function check(ok, what, detail = '') {
+  if (ok) return console.log(`ok   ${what}`);
+  verdict.failures++;
+  console.log(`FAIL ${what} ${String(detail).slice(0, 2000)}`);
+}
+
+//! Runs the binary without blocking the event loop (an in-process server, s3rver, must keep
+//! answering): resolves {code, out, err}. `must` throws unless it exits 0, and answers stdout.
+export function runAsync(binary, args, env = process.env) {
+  return new Promise((done) => {
+    const p = spawn(binary, args, { env });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('close', (code) => done({ code, out, err }));
+  });
+}
+export async function must(binary, args, env = process.env) {
+  const r = await runAsync(binary, args, env);
+  if (r.code !== 0) throw new Error(`lakehouse ${args.join(' ')} exited ${r.code}: ${r.err}`);
+  return r.out;
+}
+
 export function run(binary, args) {
   return execFileSync(binary, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }

@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { startServer } from '../console/harness.mjs';
+import { startServer, check, verdict, runAsync, must as mustRun } from '../console/harness.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(join(repo, 'third_party', 'node', 'package.json'));
@@ -19,12 +18,6 @@ const S3rver = require('@20minutes/s3rver');
 const Minio = require('minio');
 
 const binary = resolve(process.argv[2] ?? join(repo, 'build', 'lakehouse'));
-let failures = 0;
-function check(ok, what, detail = '') {
-  if (ok) return console.log(`ok   ${what}`);
-  failures++;
-  console.log(`FAIL ${what} ${String(detail).slice(0, 2000)}`);
-}
 
 const work = mkdtempSync(join(tmpdir(), 'lakehouse-s3-'));
 const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(work, 's3rver'),
@@ -39,21 +32,8 @@ const minio = new Minio.Client({ endPoint: '127.0.0.1', port, useSSL: false, acc
 
 let caches = 0;
 const freshCache = () => join(work, `cache-${++caches}`);
-// Asynchronous: s3rver answers from this process's event loop, which must keep turning.
-function lh(args, extraEnv = {}) {
-  return new Promise((done) => {
-    const p = spawn(binary, args, { env: { ...env, ...extraEnv } });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('close', (code) => done({ code, out, err }));
-  });
-}
-async function must(args, extraEnv) {
-  const r = await lh(args, extraEnv);
-  if (r.code !== 0) throw new Error(`lakehouse ${args.join(' ')} exited ${r.code}: ${r.err}`);
-  return r.out;
-}
+const lh = (args, extraEnv = {}) => runAsync(binary, args, { ...env, ...extraEnv });
+const must = (args, extraEnv = {}) => mustRun(binary, args, { ...env, ...extraEnv });
 const rows = (out) => JSON.stringify(JSON.parse(out).rows);
 async function bucketKeys(prefix) {
   const keys = [];
@@ -190,12 +170,12 @@ try {
   server = null;
   check(existsSync(join(cold, 'memory')), 'the cold node filled its mirror from the bucket');
 } catch (e) {
-  failures++;
+  verdict.failures++;
   console.log(`FAIL ${e.stack}`);
 } finally {
   if (server) await server.stop();
   await s3.close();
   rmSync(work, { recursive: true, force: true });
 }
-console.log(failures === 0 ? 'all passed' : `${failures} failure(s)`);
-process.exit(failures === 0 ? 0 : 1);
+console.log(verdict.failures === 0 ? 'all passed' : `${verdict.failures} failure(s)`);
+process.exit(verdict.failures === 0 ? 0 : 1);

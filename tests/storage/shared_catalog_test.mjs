@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { startServer } from '../console/harness.mjs';
+import { startServer, check, verdict, runAsync, must as mustRun } from '../console/harness.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(join(repo, 'third_party', 'node', 'package.json'));
@@ -19,12 +19,6 @@ const S3rver = require('@20minutes/s3rver');
 
 const binary = resolve(process.argv[2] ?? join(repo, 'build', 'lakehouse'));
 const PG_BIN = process.env.LAKEHOUSE_PG_BIN || '/usr/lib/postgresql/15/bin';
-let failures = 0;
-function check(ok, what, detail = '') {
-  if (ok) return console.log(`ok   ${what}`);
-  failures++;
-  console.log(`FAIL ${what} ${String(detail).slice(0, 2000)}`);
-}
 const freePort = () => new Promise((res) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
 });
@@ -51,20 +45,8 @@ const env = { ...process.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_
 const ROOT = 's3://lake/multi';
 let caches = 0;
 const freshCache = () => join(work, `cache-${++caches}`);
-function lh(args, extraEnv = {}) {
-  return new Promise((done) => {
-    const p = spawn(binary, args, { env: { ...env, ...extraEnv } });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('close', (code) => done({ code, out, err }));
-  });
-}
-async function must(args, extraEnv) {
-  const r = await lh(args, extraEnv);
-  if (r.code !== 0) throw new Error(`lakehouse ${args.join(' ')} exited ${r.code}: ${r.err}`);
-  return r.out;
-}
+const lh = (args, extraEnv = {}) => runAsync(binary, args, { ...env, ...extraEnv });
+const must = (args, extraEnv = {}) => mustRun(binary, args, { ...env, ...extraEnv });
 const sqlRows = async (base, q) => (await (await fetch(`${base}/v1/sql`, { method: 'POST',
   headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: q }) })).json()).rows;
 
@@ -181,7 +163,7 @@ try {
   const logs = servers.map((s) => s.log()).join('\n');
   check(!cfg.includes('not-a-secret-pw') && !logs.includes('not-a-secret-pw'), 'the catalog password is never printed');
 } catch (e) {
-  failures++;
+  verdict.failures++;
   console.log(`FAIL ${e.stack}`);
 } finally {
   for (const s of servers) await s.stop();
@@ -189,5 +171,5 @@ try {
   try { asPg(join(PG_BIN, 'pg_ctl'), ['-D', pgdata, '-m', 'immediate', 'stop']); } catch { /* gone */ }
   rmSync(work, { recursive: true, force: true });
 }
-console.log(failures === 0 ? 'all passed' : `${failures} failure(s)`);
-process.exit(failures === 0 ? 0 : 1);
+console.log(verdict.failures === 0 ? 'all passed' : `${verdict.failures} failure(s)`);
+process.exit(verdict.failures === 0 ? 0 : 1);
