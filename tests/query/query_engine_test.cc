@@ -276,3 +276,49 @@ TEST(ResultCache, KeepsOnlyWhatCannotChangeByItselfAndStaysInItsBudget) {
 
 }  // namespace
 }  // namespace lakehouse
+
+namespace lakehouse {
+namespace {
+
+using testing::TempDir;
+
+// An s3:// root's cache may let a part go (storage/s3_object_store.h): a statement that meets
+// a missing part asks the fetch hook for it and runs once more, instead of failing.
+TEST(QueryEngineFetch, AStatementThatMeetsAnEvictedPartFetchesItAndRunsAgain) {
+  TempDir dir;
+  auto s = Services::Open(testing::TestConfig(dir.str()));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  staffing::GenOptions o;
+  o.workers = 200;
+  o.orders = 20;
+  ASSERT_TRUE(staffing::Generate(*(*s)->workspace, o).ok());
+  const std::filesystem::path datasets = dir.path() / "datasets";
+  const std::filesystem::path away = dir.path() / "evicted.parquet";
+  std::vector<std::string> asked;
+  QueryEngineOptions qo;
+  qo.datasets_dir = std::filesystem::canonical(datasets).string();
+  qo.pool_size = 2;
+  qo.fetch = [&](const std::vector<std::string>& keys) {
+    for (const auto& k : keys) {
+      asked.push_back(k);
+      std::error_code ec;
+      if (std::filesystem::exists(away, ec)) std::filesystem::rename(away, dir.path() / k, ec);
+    }
+    return Status::OK();
+  };
+  auto engine = QueryEngine::Open(qo);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  ASSERT_TRUE((*engine)->Attach(*(*s)->catalog).ok());
+  asked.clear();
+  const auto part = datasets / "clients" / "v1" / "part-0.parquet";
+  std::filesystem::rename(part, away);  // the cache let it go
+  QueryOptions q;
+  auto r = (*engine)->Query("SELECT count(*) FROM clients", q);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Json::parse(r->rows_json)[0][0].get<int64_t>() > 0, true);
+  EXPECT_EQ(asked, std::vector<std::string>{"datasets/clients/v1/part-0.parquet"});
+  EXPECT_TRUE(std::filesystem::exists(part));
+}
+
+}  // namespace
+}  // namespace lakehouse
