@@ -18,7 +18,7 @@ SOURCES=(
   src/core/fields.cc src/core/clock.cc
   src/distill/evidence.cc src/distill/evidence_view.cc src/distill/jsonl.cc src/distill/firewall.cc
   src/storage/kb_sources.cc src/query/csv_scan.cc
-  src/auth/keys.cc src/auth/limits.cc src/api/guard.cc src/core/metrics.cc src/core/config.cc
+  src/auth/keys.cc src/auth/limits.cc src/api/guard.cc src/core/metrics.cc src/core/config.cc src/core/redact.cc
   src/core/http_client.cc
   src/iceberg/schema.cc src/iceberg/table.cc src/iceberg/manifest.cc
 )
