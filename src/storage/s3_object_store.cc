@@ -128,28 +128,62 @@ std::string S3ObjectStore::Uri(std::string_view key) const {
   return "s3://" + bucket_ + "/" + ObjectKey(key);
 }
 
-Status S3ObjectStore::Hydrate() {
+std::vector<std::pair<std::string, fs::directory_entry>> S3ObjectStore::MirroredFiles(
+    std::error_code& ec) const {
+  std::vector<std::pair<std::string, fs::directory_entry>> out;
+  for (auto it = fs::recursive_directory_iterator(cache_, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it.depth() == 0 && it->is_directory(ec) &&
+        (it->path().filename() == "datasets" || it->path().filename() == "_staging")) {
+      it.disable_recursion_pending();  // committed through Put, or not yet anything
+      continue;
+    }
+    if (!it->is_regular_file(ec)) continue;
+    std::string key = fs::relative(it->path(), cache_, ec).generic_string();
+    if (Mirrored(key) && ValidateKey(key).ok()) out.emplace_back(std::move(key), *it);
+  }
+  return out;
+}
+
+Status S3ObjectStore::FillMirror(bool bucket_wins) {
   // One listing of the root: the bucket must answer (credentials, region, existence).
   LH_ASSIGN_OR_RETURN(auto objects, client_->List(bucket_, prefix_.empty() ? "" : prefix_ + "/"));
   MutexLock lock(sync_mu_);
   const size_t strip = prefix_.empty() ? 0 : prefix_.size() + 1;
-  size_t fetched = 0;
+  std::map<std::string, bool> in_bucket;
+  size_t fetched = 0, removed = 0;
   for (const auto& o : objects) {
     const std::string key = o.key.substr(strip);
-    if (!Mirrored(key) || ValidateKey(key).ok() == false) continue;
+    if (!Mirrored(key) || !ValidateKey(key).ok()) continue;
+    in_bucket[key] = true;
     const fs::path local = cache_ / key;
     std::error_code ec;
-    if (!fs::exists(local, ec)) {
+    const bool missing = !fs::exists(local, ec);
+    if (!missing && fs::file_size(local, ec) != o.size && !bucket_wins)
+      continue;  // this node wrote more than the bucket has (stopped before a sync): upload it
+    if (missing || fs::file_size(local, ec) != o.size) {
       LH_RETURN_IF_ERROR(client_->Download(bucket_, o.key, local));
       ++fetched;
-    } else if (fs::file_size(local, ec) != o.size) {
-      continue;  // this node wrote more than the bucket has (stopped before a sync): upload it
     }
     const fs::directory_entry e(local, ec);
     synced_[key] = Synced{o.size, MtimeNs(e, ec), NowMs(), 0};
   }
-  if (fetched > 0)
+  if (bucket_wins) {
+    std::error_code ec;
+    for (const auto& [key, entry] : MirroredFiles(ec))
+      if (in_bucket.count(key) == 0) removed += fs::remove(entry.path(), ec) ? 1 : 0;
+    for (auto it = synced_.begin(); it != synced_.end();)
+      it = in_bucket.count(it->first) == 0 ? synced_.erase(it) : std::next(it);
+    spdlog::info("storage: the mirror of s3://{}/{} is the bucket's again ({} fetched, {} removed)",
+                 bucket_, prefix_, fetched, removed);
+  } else if (fetched > 0) {
     spdlog::info("storage: fetched {} file(s) from s3://{}/{}", fetched, bucket_, prefix_);
+  }
+  return Status::OK();
+}
+
+Status S3ObjectStore::Hydrate() {
+  LH_RETURN_IF_ERROR(FillMirror(/*bucket_wins=*/false));
   // Parts this cache already holds count toward its bound.
   std::error_code ec;
   MutexLock parts(parts_mu_);
@@ -165,6 +199,10 @@ Status S3ObjectStore::Hydrate() {
   return Status::OK();
 }
 
+Status S3ObjectStore::Refill() {
+  return FillMirror(/*bucket_wins=*/true);
+}
+
 Status S3ObjectStore::Sync() {
   return SyncFiles(/*force=*/false);
 }
@@ -174,26 +212,18 @@ Status S3ObjectStore::SyncFiles(bool force) {
   MutexLock lock(sync_mu_);
   std::error_code ec;
   std::map<std::string, bool> seen;
-  for (auto it = fs::recursive_directory_iterator(cache_, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it.depth() == 0 && it->is_directory(ec) &&
-        (it->path().filename() == "datasets" || it->path().filename() == "_staging")) {
-      it.disable_recursion_pending();  // committed through Put, or not yet anything
-      continue;
-    }
-    if (!it->is_regular_file(ec)) continue;
-    const std::string key = fs::relative(it->path(), cache_, ec).generic_string();
-    if (!Mirrored(key) || !ValidateKey(key).ok()) continue;
+  for (const auto& [key, entry] : MirroredFiles(ec)) {
     seen[key] = true;
-    const uint64_t size = it->file_size(ec);
-    const int64_t mtime = MtimeNs(*it, ec);
-    if (ec) continue;  // removed while listed
+    std::error_code fec;
+    const uint64_t size = entry.file_size(fec);
+    const int64_t mtime = MtimeNs(entry, fec);
+    if (fec) continue;  // removed while listed
     auto s = synced_.find(key);
     if (s != synced_.end() && s->second.size == size && s->second.mtime_ns == mtime) continue;
     const int64_t now = NowMs();
     if (!force && s != synced_.end() && now - s->second.uploaded_at_ms < 20 * s->second.upload_ms)
       continue;  // a big file that keeps changing: not more often than 1/20 of the time
-    LH_RETURN_IF_ERROR(client_->Upload(bucket_, ObjectKey(key), it->path()));
+    LH_RETURN_IF_ERROR(client_->Upload(bucket_, ObjectKey(key), entry.path()));
     synced_[key] = Synced{size, mtime, NowMs(), NowMs() - now};
   }
   if (ec) return Status::IOError(fmt::format("list cache {}: {}", cache_.string(), ec.message()));
@@ -205,46 +235,6 @@ Status S3ObjectStore::SyncFiles(bool force) {
     LH_RETURN_IF_ERROR(client_->Delete(bucket_, ObjectKey(it->first)));
     it = synced_.erase(it);
   }
-  return Status::OK();
-}
-
-Status S3ObjectStore::Refill() {
-  LH_ASSIGN_OR_RETURN(auto objects, client_->List(bucket_, prefix_.empty() ? "" : prefix_ + "/"));
-  MutexLock lock(sync_mu_);
-  const size_t strip = prefix_.empty() ? 0 : prefix_.size() + 1;
-  std::map<std::string, bool> in_bucket;
-  size_t fetched = 0, removed = 0;
-  for (const auto& o : objects) {
-    const std::string key = o.key.substr(strip);
-    if (!Mirrored(key) || !ValidateKey(key).ok()) continue;
-    in_bucket[key] = true;
-    const fs::path local = cache_ / key;
-    std::error_code ec;
-    if (!fs::exists(local, ec) || fs::file_size(local, ec) != o.size) {
-      LH_RETURN_IF_ERROR(client_->Download(bucket_, o.key, local));
-      ++fetched;
-    }
-    const fs::directory_entry e(local, ec);
-    synced_[key] = Synced{o.size, MtimeNs(e, ec), NowMs(), 0};
-  }
-  std::error_code ec;
-  std::vector<fs::path> stale;
-  for (auto it = fs::recursive_directory_iterator(cache_, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it.depth() == 0 && it->is_directory(ec) &&
-        (it->path().filename() == "datasets" || it->path().filename() == "_staging")) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (!it->is_regular_file(ec)) continue;
-    const std::string key = fs::relative(it->path(), cache_, ec).generic_string();
-    if (Mirrored(key) && in_bucket.count(key) == 0) stale.push_back(it->path());
-  }
-  for (const auto& p : stale) removed += fs::remove(p, ec) ? 1 : 0;
-  for (auto it = synced_.begin(); it != synced_.end();)
-    it = in_bucket.count(it->first) == 0 ? synced_.erase(it) : std::next(it);
-  spdlog::info("storage: the mirror of s3://{}/{} is the bucket's again ({} fetched, {} removed)",
-               bucket_, prefix_, fetched, removed);
   return Status::OK();
 }
 
@@ -352,10 +342,8 @@ Status S3ObjectStore::Fetch(const std::vector<std::string>& keys) const {
     LH_RETURN_IF_ERROR(ValidateKey(key));
     const fs::path local = cache_ / key;
     std::error_code ec;
-    if (!fs::exists(local, ec)) {
+    if (!fs::exists(local, ec))
       LH_RETURN_IF_ERROR(client_->Download(bucket_, ObjectKey(key), local));
-      if (!IsPart(key)) continue;
-    }
     if (IsPart(key)) Remember(key, fs::file_size(local, ec));
   }
   return Status::OK();

@@ -87,6 +87,12 @@ class S3ObjectStore final : public ObjectStore {
                 const ObjectStoreOptions& options);
   std::string ObjectKey(std::string_view key) const;
   Status Hydrate();
+  //! Downloads the mirrored objects the cache lacks; with `bucket_wins` also those whose size
+  //! differs, and removes mirrored files the bucket does not have (Refill).
+  Status FillMirror(bool bucket_wins);
+  //! The cache's mirrored files (not datasets/, _staging/, locks, temp files), by key.
+  std::vector<std::pair<std::string, std::filesystem::directory_entry>> MirroredFiles(
+      std::error_code& ec) const;
   //! `force`: every changed file goes up now, however recently it went (the last sync).
   Status SyncFiles(bool force);
   void Remember(const std::string& key, uint64_t size) const LH_EXCLUDES(parts_mu_);
