@@ -66,7 +66,38 @@ void CheckServer(Doc& d) {
   ::close(fd);
 }
 
-void CheckDisk(Doc& d) {
+// One walk of the root serves the disk check (how big the root is) and the file checks.
+struct FileScan {
+  size_t files = 0;
+  uint64_t bytes = 0;
+  std::vector<std::string> denied, temps;
+};
+
+FileScan ScanFiles(const fs::path& root) {
+  FileScan scan;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    const std::string rel = fs::relative(it->path(), root).generic_string();
+    const std::string name = it->path().filename().string();
+    if (it->is_directory(ec)) {
+      if (::access(it->path().c_str(), R_OK | W_OK | X_OK) != 0) scan.denied.push_back(rel + "/");
+      continue;
+    }
+    ++scan.files;
+    std::error_code size_ec;
+    const auto size = it->file_size(size_ec);
+    if (!size_ec) scan.bytes += size;
+    if (::access(it->path().c_str(), R_OK | W_OK) != 0) scan.denied.push_back(rel);
+    if (IsTempFileName(name)) scan.temps.push_back(rel);
+  }
+  return scan;
+}
+
+// Room is measured against the root, not as a share of the disk: a backup to the same disk
+// copies the root and an index snapshot rewrites its index, so less free space than the root
+// holds (or under 2 GB) is a warning; 20 GB free on a 2 TB disk is not.
+void CheckDisk(Doc& d, uint64_t root_bytes) {
   struct statvfs vfs {};
   if (::statvfs(d.root.c_str(), &vfs) != 0) {
     d.Add("disk", "warn", "could not read the free space (statvfs failed)");
@@ -76,10 +107,13 @@ void CheckDisk(Doc& d) {
   const double total = static_cast<double>(vfs.f_blocks) * static_cast<double>(vfs.f_frsize);
   const double pct = total > 0 ? 100 * free / total : 0;
   const std::string what = fmt::format("{} free of {} ({:.0f}%)", Size(free), Size(total), pct);
-  if (free < 256e6)
+  const std::string status = DiskStatus(free, root_bytes);
+  if (status == "fail")
     d.Add("disk", "fail", what + ": writes will fail with 507; free space or move the root");
-  else if (free < 2e9 || pct < 10)
-    d.Add("disk", "warn", what + ": ingest, index snapshots and backups need room");
+  else if (status == "warn")
+    d.Add("disk", "warn",
+          fmt::format("{}, the root holds {}: ingest, index snapshots and backups need room", what,
+                      Size(static_cast<double>(root_bytes))));
   else
     d.Add("disk", "ok", what);
 }
@@ -244,22 +278,10 @@ void CheckSecrets(Doc& d) {
     d.Add("secrets", "ok", "auth/keys.log is readable by its owner only");
 }
 
-void CheckFiles(Doc& d) {
-  std::error_code ec;
-  std::vector<std::string> denied, temps;
-  size_t files = 0;
-  for (auto it = fs::recursive_directory_iterator(d.root, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    const std::string rel = fs::relative(it->path(), d.root).generic_string();
-    const std::string name = it->path().filename().string();
-    if (it->is_directory(ec)) {
-      if (::access(it->path().c_str(), R_OK | W_OK | X_OK) != 0) denied.push_back(rel + "/");
-      continue;
-    }
-    ++files;
-    if (::access(it->path().c_str(), R_OK | W_OK) != 0) denied.push_back(rel);
-    if (IsTempFileName(name)) temps.push_back(rel);
-  }
+void CheckFiles(Doc& d, const FileScan& scan) {
+  const auto& denied = scan.denied;
+  const auto& temps = scan.temps;
+  const size_t files = scan.files;
   auto some = [](const std::vector<std::string>& v) {
     std::string s;
     for (size_t i = 0; i < std::min<size_t>(3, v.size()); ++i) s += (i ? ", " : "") + v[i];
@@ -281,6 +303,12 @@ void CheckFiles(Doc& d) {
 
 }  // namespace
 
+std::string DiskStatus(double free_bytes, uint64_t root_bytes) {
+  if (free_bytes < 256e6) return "fail";
+  if (free_bytes < 2e9 || free_bytes < static_cast<double>(root_bytes)) return "warn";
+  return "ok";
+}
+
 DoctorReport Doctor(const fs::path& root) {
   DoctorReport report;
   report.root = root.string();
@@ -300,13 +328,14 @@ DoctorReport Doctor(const fs::path& root) {
   } else {
     d.Add("root", "ok", root.string() + ": a Lakehouse root this user can read and write");
   }
+  const FileScan scan = ScanFiles(root);
   CheckServer(d);
-  CheckDisk(d);
+  CheckDisk(d, scan.bytes);
   CheckCatalog(d);
   CheckVectors(d);
   CheckLogs(d);
   CheckSecrets(d);
-  CheckFiles(d);
+  CheckFiles(d, scan);
   return report;
 }
 

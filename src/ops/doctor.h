@@ -4,7 +4,8 @@
 // Checks, each answering ok, warn (works, but look at it) or fail (something will not work):
 //   root        exists, a directory this user can read and write
 //   server      whether a server holds the root (the holder it names)
-//   disk        free space where the root lives (fail < 256 MB, warn < 2 GB or < 10%)
+//   disk        free space where the root lives (fail < 256 MB, warn < 2 GB or less than
+//               the root holds: a backup or a snapshot needs about that much)
 //   catalog     each manifest parses; every part of every version exists and is Parquet
 //               (PAR1 at both ends); dataset folders no manifest names
 //   vectors     each index's spec parses, its store.snap / store.log frames are intact (a torn
@@ -16,6 +17,7 @@
 //   leftovers   temp files of interrupted writes (safe to delete)
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -42,5 +44,9 @@ struct DoctorReport {
 };
 
 DoctorReport Doctor(const std::filesystem::path& root);
+
+// The disk check's verdict: "fail" under 256 MB free, "warn" under 2 GB or under what the root
+// holds, else "ok" (the share of the disk does not matter).
+std::string DiskStatus(double free_bytes, uint64_t root_bytes);
 
 }  // namespace lakehouse::ops

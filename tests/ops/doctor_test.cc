@@ -70,5 +70,12 @@ TEST(Doctor, AHealthyRootSaysSoAndADamagedOneSaysWhatIsWrong) {
   EXPECT_THAT(Find(none, "root", "fail").detail, HasSubstr("does not exist"));
 }
 
+TEST(Doctor, DiskRoomIsMeasuredAgainstTheRootNotAShareOfTheDisk) {
+  EXPECT_EQ(ops::DiskStatus(100e6, 1000), "fail");
+  EXPECT_EQ(ops::DiskStatus(1.5e9, 1000), "warn");
+  EXPECT_EQ(ops::DiskStatus(20e9, 1000), "ok");                  // 20 GB free of 2 TB: fine
+  EXPECT_EQ(ops::DiskStatus(20e9, uint64_t{30} << 30), "warn");  // root of 32 GB
+}
+
 }  // namespace
 }  // namespace lakehouse
