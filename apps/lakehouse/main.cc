@@ -170,6 +170,10 @@ int main(int argc, char** argv) {
                   "serve a non-loopback --host with auth off (refused otherwise)");
   serve->add_option("--tls-cert", tls_cert, "PEM certificate (chain): serve HTTPS");
   serve->add_option("--tls-key", tls_key, "PEM private key of --tls-cert");
+  std::string advertise_url;
+  serve->add_option("--advertise-url", advertise_url,
+                    "with --catalog: the http://host:port other nodes reach this one at "
+                    "(default http://<host>:<port>; env LAKEHOUSE_ADVERTISE_URL)");
   ServeOptions serve_opt;
   std::vector<std::string> upstream_specs;
   serve->add_option("--service", serve_opt.service,
@@ -423,7 +427,7 @@ int main(int argc, char** argv) {
         auto catalog = PgCatalog::Open(cfg->catalog);
         if (!catalog.ok()) return Fail(catalog.status());
         root_mirror.catalog = std::move(*catalog);
-        auto lease = ComponentLease::Start(*root_mirror.catalog, *s3, cfg->root, cfg->lease_ms,
+        auto lease = ComponentLease::Start(*root_mirror.catalog, *s3, cfg->root, "", cfg->lease_ms,
                                            ComponentLease::Mode::kRequire);
         if (!lease.ok()) return Fail(lease.status());
         root_mirror.lease = std::move(*lease);
@@ -514,6 +518,11 @@ int main(int argc, char** argv) {
     if (insecure) cfg->insecure = true;
     if (!tls_cert.empty()) cfg->tls_cert = tls_cert;
     if (!tls_key.empty()) cfg->tls_key = tls_key;
+    if (!advertise_url.empty()) {
+      if (Status st = cfg->SetFromFlag("storage.advertise_url", advertise_url, "--advertise-url");
+          !st.ok())
+        return Fail(st);
+    }
     if (Status st = cfg->Validate(); !st.ok()) return Fail(st);
     if (Status st = CheckExposure(*cfg); !st.ok()) return Fail(st);
     if (demo && !serve_opt.service.empty())

@@ -215,6 +215,10 @@ Status KeyStore::ApplyRecord(std::string_view body) {
   return Status::OK();
 }
 
+void KeyStore::NoteAppended() {
+  Generation().fetch_add(1, std::memory_order_acq_rel);
+}
+
 void KeyStore::CatchUpIfChanged() {
   // One load from shared memory: the same number as when this process last caught up means
   // nobody appended since.

@@ -98,6 +98,9 @@ class KeyStore {
   //! The active key `token` is, or null with `why` set. Cheap enough for every request:
   //! one fstat, a map lookup and a SHA-256.
   std::shared_ptr<const ApiKey> Authenticate(std::string_view token, AuthFailure* why);
+  //! The log grew by a writer that does not bump the shared counter (a standby appending
+  //! what its owner node appended, docs/SCALE.md): every process of this root catches up.
+  void NoteAppended();
 
  private:
   KeyStore(std::string path, uint64_t* generation)

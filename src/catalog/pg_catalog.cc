@@ -133,6 +133,15 @@ Result<std::unique_ptr<PgCatalog>> PgCatalog::Open(const std::string& uri, std::
                  "owner TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL)",
                  {})
              .status();
+  // Where the owner answers (other nodes forward component requests there); added to
+  // tables made before it existed.
+  if (st.ok())
+    st = catalog
+             ->Exec(
+                 "ALTER TABLE lakehouse_leases ADD COLUMN IF NOT EXISTS address TEXT NOT NULL "
+                 "DEFAULT ''",
+                 {})
+             .status();
   if (!st.ok()) {
     (void)catalog->Exec("ROLLBACK", {});
     return st;
@@ -198,23 +207,25 @@ Result<std::unique_ptr<iceberg::SharedCatalog::Guard>> PgCatalog::LockTable(
 }
 
 Result<PgCatalog::Lease> PgCatalog::AcquireLease(const std::string& name, const std::string& owner,
-                                                 int64_t ttl_ms) {
-  // One statement: take it when free, expired or ours; the old row tells who had it.
+                                                 const std::string& address, int64_t ttl_ms) {
+  // One statement: take it when free, expired or ours; the old row tells who had it, and
+  // (a CTE reads the snapshot before the upsert) who holds it when it was not taken.
   LH_ASSIGN_OR_RETURN(
       Rows r,
-      Exec("WITH old AS (SELECT owner FROM lakehouse_leases WHERE name = $1 FOR UPDATE), "
-           "up AS (INSERT INTO lakehouse_leases VALUES ($1, $2, now() + $3 * interval '1 "
-           "millisecond') ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, expires_at = "
-           "EXCLUDED.expires_at WHERE lakehouse_leases.expires_at < now() OR "
+      Exec("WITH old AS (SELECT owner, address FROM lakehouse_leases WHERE name = $1 FOR "
+           "UPDATE), up AS (INSERT INTO lakehouse_leases (name, owner, expires_at, address) "
+           "VALUES ($1, $2, now() + $3 * interval '1 millisecond', $4) ON CONFLICT (name) DO "
+           "UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at, address = "
+           "EXCLUDED.address WHERE lakehouse_leases.expires_at < now() OR "
            "lakehouse_leases.owner = EXCLUDED.owner RETURNING owner) "
-           "SELECT (SELECT owner FROM up), (SELECT owner FROM old), "
-           "(SELECT owner FROM lakehouse_leases WHERE name = $1)",
-           {name, owner, std::to_string(ttl_ms)}));
+           "SELECT (SELECT owner FROM up), (SELECT owner FROM old), (SELECT address FROM old)",
+           {name, owner, std::to_string(ttl_ms), address}));
   Lease lease;
   if (r.rows.empty()) return lease;
   lease.held = r.rows[0][0].has_value();
   lease.previous_owner = r.rows[0][1].value_or("");
-  lease.owner = lease.held ? owner : r.rows[0][2].value_or(r.rows[0][1].value_or(""));
+  lease.owner = lease.held ? owner : lease.previous_owner;
+  lease.address = lease.held ? address : r.rows[0][2].value_or("");
   return lease;
 }
 
@@ -224,6 +235,13 @@ Result<bool> PgCatalog::RenewLease(const std::string& name, const std::string& o
                                    "interval '1 millisecond' WHERE name = $1 AND owner = $2",
                                    {name, owner, std::to_string(ttl_ms)}));
   return r.affected == 1;
+}
+
+Status PgCatalog::SetLeaseAddress(const std::string& name, const std::string& owner,
+                                  const std::string& address) {
+  return Exec("UPDATE lakehouse_leases SET address = $3 WHERE name = $1 AND owner = $2",
+              {name, owner, address})
+      .status();
 }
 
 Status PgCatalog::ReleaseLease(const std::string& name, const std::string& owner) {

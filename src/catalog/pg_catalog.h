@@ -11,8 +11,9 @@
 // Writers of one table on every node queue on a session advisory lock (pg_advisory_lock),
 // which PostgreSQL releases when its holder's connection ends, crash included.
 //
-// Leases (`lakehouse_leases`: name, owner, expires_at) name the node that owns a writable
-// component; a lease not renewed by its expiry may be taken by another node.
+// Leases (`lakehouse_leases`: name, owner, expires_at, address) name the node that owns a
+// writable component and where it answers; a lease not renewed by its expiry may be taken by
+// another node.
 //
 // Thread-safety: all methods may be called concurrently (one connection under a mutex, plus
 // one connection per held table lock).
@@ -50,13 +51,18 @@ class PgCatalog final : public iceberg::SharedCatalog {
     bool held = false;
     std::string owner;           // who holds it now
     std::string previous_owner;  // who held it before this acquisition ("" if nobody)
+    std::string address;         // where the holder answers ("http://10.0.0.5:3100"; "" unknown)
   };
-  //! Takes lease `name` for `owner` for `ttl_ms` if it is free, expired or already
-  //! `owner`'s; otherwise answers who holds it.
-  Result<Lease> AcquireLease(const std::string& name, const std::string& owner, int64_t ttl_ms);
+  //! Takes lease `name` for `owner` (answering at `address`) for `ttl_ms` if it is free,
+  //! expired or already `owner`'s; otherwise answers who holds it and where.
+  Result<Lease> AcquireLease(const std::string& name, const std::string& owner,
+                             const std::string& address, int64_t ttl_ms);
   //! Extends `owner`'s lease; false when it is no longer `owner`'s (expired and taken).
   Result<bool> RenewLease(const std::string& name, const std::string& owner, int64_t ttl_ms);
   Status ReleaseLease(const std::string& name, const std::string& owner);
+  //! Records where `owner`, holding `name`, answers (known once its server bound a port).
+  Status SetLeaseAddress(const std::string& name, const std::string& owner,
+                         const std::string& address);
 
  private:
   PgCatalog(std::string uri, std::string catalog_name, std::string ns, void* conn);

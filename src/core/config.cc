@@ -1,5 +1,7 @@
 #include "core/config.h"
 
+#include <unistd.h>
+
 #include "core/redact.h"
 
 #include <cctype>
@@ -70,6 +72,7 @@ const std::vector<Setting>& Settings() {
       {"storage", "sync_interval_ms", "LAKEHOUSE_SYNC_INTERVAL_MS", &Config::sync_interval_ms},
       {"storage", "catalog", "LAKEHOUSE_CATALOG", &Config::catalog},
       {"storage", "lease_ms", "LAKEHOUSE_LEASE_MS", &Config::lease_ms},
+      {"storage", "advertise_url", "LAKEHOUSE_ADVERTISE_URL", &Config::advertise_url},
       {"embed", "default_model", "LAKEHOUSE_EMBED_DEFAULT_MODEL", &Config::embed_default_model},
       {"embed", "hash_dims", "LAKEHOUSE_EMBED_HASH_DIMS", &Config::embed_hash_dims},
       {"embed", "cache_bytes", "LAKEHOUSE_EMBED_CACHE_BYTES", &Config::embed_cache_bytes},
@@ -295,6 +298,11 @@ Status Config::Validate() const {
     return Status::InvalidArgument(
         "storage.catalog (--catalog, LAKEHOUSE_CATALOG) must be a postgresql:// URI");
   if (lease_ms < 1000) return Status::InvalidArgument("storage.lease_ms must be >= 1000");
+  if (!advertise_url.empty() &&
+      (advertise_url.rfind("http://", 0) != 0 || advertise_url.size() <= 7))
+    return Status::InvalidArgument(
+        "storage.advertise_url (--advertise-url, LAKEHOUSE_ADVERTISE_URL) must be an "
+        "http://host:port URL other nodes can reach");
   if (sync_interval_ms < 50)
     return Status::InvalidArgument("storage.sync_interval_ms must be >= 50");
   if (auth != "off" && auth != "required")
@@ -370,6 +378,24 @@ std::vector<std::string> Config::Describe() {
   for (const Setting& s : Settings())
     rows.push_back(fmt::format("{}.{}\t{}", s.table, s.key, s.env));
   return rows;
+}
+
+std::string Config::AdvertiseUrl(int64_t bound_port) const {
+  std::string url = advertise_url;
+  if (url.empty()) {
+    const int64_t p = port != 0 ? port : bound_port;
+    if (p == 0) return "";
+    std::string h = host;
+    if (h.empty() || h == "0.0.0.0" || h == "::") {
+      char name[256] = {0};
+      h = ::gethostname(name, sizeof(name) - 1) == 0 ? name : "localhost";
+    } else if (h.find(':') != std::string::npos && h.front() != '[') {
+      h = "[" + h + "]";  // an IPv6 literal
+    }
+    url = fmt::format("http://{}:{}", h, p);
+  }
+  while (url.size() > 7 && url.back() == '/') url.pop_back();
+  return url;
 }
 
 std::string Config::LocalRoot() const {

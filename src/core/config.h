@@ -69,6 +69,9 @@ struct Config {
   std::string
       catalog;  // --catalog: postgresql://... (Iceberg JDBC tables); empty: files in the root
   int64_t lease_ms = 10000;  // with a catalog: a component owner's lease, renewed every third
+  // With a catalog: the URL other nodes reach this server at (they forward component routes
+  // to the owner); empty: http://<host>:<port>, the machine's name when host is 0.0.0.0.
+  std::string advertise_url;
   // [embed]
   std::string embed_default_model = "hash/default";
   int64_t embed_hash_dims = 384;
@@ -148,6 +151,9 @@ struct Config {
   //! The local directory that holds the root's files: the root itself, or for an s3://
   //! root the cache (cache_dir, or its default under $XDG_CACHE_HOME or ~/.cache).
   std::string LocalRoot() const;
+  //! Where other nodes reach this server: advertise_url, else http://<host>:<port> (the
+  //! host's name for a wildcard address) with port 0 meaning `bound_port`; "" while unknown.
+  std::string AdvertiseUrl(int64_t bound_port = 0) const;
   //! A command-line flag's value for setting `key` ("server.root"), recorded as its source.
   Status SetFromFlag(const std::string& key, const std::string& value, const std::string& flag);
   //! `lakehouse config`: one row per setting, "key  VARIABLE  value  source", the value

@@ -17,6 +17,7 @@
 #include "core/systemd_notify.h"
 #include "core/text.h"
 #include "server/web_console.h"
+#include "storage/s3_object_store.h"
 #include "vector/hnsw_graph.h"
 
 namespace lakehouse {
@@ -147,6 +148,14 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOption
   plan.serving = true;
   LH_ASSIGN_OR_RETURN(app->locks_, LockRoot(config, plan));
   LH_ASSIGN_OR_RETURN(app->services_, Services::Open(config, plan));
+  // A standby of a shared root serves only what its plan kept; the rest goes to the owner.
+  std::vector<std::string> to_owner;
+  if (all_in_one && app->services_->plan.label == "standby") {
+    const auto& kept = app->services_->plan.services;
+    for (const auto& name : local)
+      if (std::find(kept.begin(), kept.end(), name) == kept.end()) to_owner.push_back(name);
+    local = kept;
+  }
   LH_ASSIGN_OR_RETURN(app->keys_, auth::KeyStore::Open(config.LocalRoot()));
   if (config.auth == "required" && app->keys_->ActiveCount() == 0)
     spdlog::warn(
@@ -163,7 +172,10 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOption
   if (serve.service.empty()) LH_RETURN_IF_ERROR(app->AddProxyRoutes(serve));
   app->AddProcessRoutes();
   app->keys_module_ = NewKeysModule({app->keys_.get()});
-  app->keys_module_->RegisterRoutes(app->router_);
+  if (to_owner.empty())
+    app->keys_module_->RegisterRoutes(app->router_);
+  else
+    app->AddOwnerRoutes(to_owner);
   app->guard_ = std::make_unique<RequestGuard>(
       GuardOptionsOf(config), app->keys_.get(),
       [s = app->services_.get()](const AuthFailureEvent& f) {
@@ -220,10 +232,18 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOption
 
 App::~App() {
   Stop();
+  // A standby's lease thread calls into the key store, which goes before the services.
+  if (services_ && services_->lease) services_->lease->Stop();
 }
 
 Status App::Start() {
-  return server_->Start();
+  LH_RETURN_IF_ERROR(server_->Start());
+  // The components' owner tells the standbys where to forward (the port is known now).
+  if (ComponentLease* lease = services_->lease.get(); lease && lease->held()) {
+    Status st = lease->Advertise(config_.AdvertiseUrl(port()));
+    if (!st.ok()) spdlog::warn("storage: recording this node's address: {}", st.ToString());
+  }
+  return Status::OK();
 }
 
 Status App::AddProxyRoutes(const ServeOptions& serve) {
@@ -236,27 +256,75 @@ Status App::AddProxyRoutes(const ServeOptions& serve) {
     if (!upstream->healthy())
       spdlog::warn("upstream {} ({}) is not answering yet; its routes answer 503 until it does",
                    service, url);
-    // The same routes the service registers (same patterns, methods and body handling),
-    // each forwarding: 404/405 and the metrics' route labels match the all-in-one server.
     Router scratch;
     for (auto& m : CreateModules(*services_, service)) m->RegisterRoutes(scratch);
-    Upstream* target = upstream.get();
-    for (const Route& r : scratch.routes()) {
-      RouteOptions o;
-      o.stream_body_to_file = r.options.stream_body_to_file;
-      o.work = WorkClass::kWaiting;  // the gateway's thread waits while the service works
-      // Admitted here exactly as the service would (scope, media type, limits); the service
-      // checks the forwarded key again.
-      o.access = r.options.access;
-      o.expensive = r.options.Expensive();
-      o.body_types = r.options.body_types;
-      router_.Add(
-          r.method, r.pattern, [target](HttpRequest& req) { return target->Forward(req); }, o);
-      proxied_routes_.insert(r.pattern);
-    }
+    ForwardRoutes(scratch,
+                  [target = upstream.get()](HttpRequest& req) { return target->Forward(req); });
     upstreams_.push_back(std::move(upstream));
   }
   return Status::OK();
+}
+
+void App::AddOwnerRoutes(const std::vector<std::string>& services) {
+  const ComponentLease& lease = *services_->lease;
+  // Keys are created and revoked on the owner (its routes are forwarded): follow its key
+  // log so this node admits and refuses the same keys, a revocation included.
+  if (auto* s3 = dynamic_cast<S3ObjectStore*>(services_->store.get())) {
+    services_->lease->OnStandbyTick([s3, keys = keys_.get()] {
+      auto appended = s3->FollowAppends("auth/keys.log");
+      if (!appended.ok())
+        spdlog::warn("standby: following the owner's API keys: {}", appended.status().ToString());
+      else if (*appended)
+        keys->NoteAppended();
+    });
+  }
+  Router scratch;
+  for (const auto& service : services)
+    for (auto& m : CreateModules(*services_, service)) m->RegisterRoutes(scratch);
+  keys_module_->RegisterRoutes(scratch);
+  if (lease.holder_address().empty()) {
+    // A command holds the lease (or a server that advertises no URL): nothing to forward
+    // to. The lease thread restarts this node when the lease moves (component_lease.h).
+    spdlog::warn(
+        "standby: the owner {} has no address; memory, journal, index, fill, chat "
+        "and key routes answer 503 until the lease moves",
+        lease.holder());
+    const Status why = Status::Unavailable(fmt::format(
+        "the root's components (memory, journal, indexes, fills, keys) are held by {}, which "
+        "answers no HTTP (a command such as index-workers, or a server without "
+        "--advertise-url); retry when it ends",
+        lease.holder()));
+    ForwardRoutes(scratch, [why](HttpRequest&) { return HttpResponse::Error(why); });
+    return;
+  }
+  UpstreamOptions uo;
+  uo.service = "owner";
+  uo.base_url = lease.holder_address();
+  auto upstream = std::make_unique<Upstream>(uo);
+  upstream->Start();
+  spdlog::info("standby: forwarding {} and the key admin routes to the owner {} at {}",
+               fmt::join(services, ", "), lease.holder(), uo.base_url);
+  ForwardRoutes(scratch,
+                [target = upstream.get()](HttpRequest& req) { return target->Forward(req); });
+  upstreams_.push_back(std::move(upstream));
+}
+
+void App::ForwardRoutes(const Router& from,
+                        const std::function<HttpResponse(HttpRequest&)>& forward) {
+  // The same routes the service registers (same patterns, methods and body handling), each
+  // forwarding: 404/405 and the metrics' route labels match the all-in-one server.
+  for (const Route& r : from.routes()) {
+    RouteOptions o;
+    o.stream_body_to_file = r.options.stream_body_to_file;
+    o.work = WorkClass::kWaiting;  // this thread waits while the service works
+    // Admitted here exactly as the service would (scope, media type, limits); the service
+    // checks the forwarded key again.
+    o.access = r.options.access;
+    o.expensive = r.options.Expensive();
+    o.body_types = r.options.body_types;
+    router_.Add(r.method, r.pattern, forward, o);
+    proxied_routes_.insert(r.pattern);
+  }
 }
 
 void App::AddProcessRoutes() {

@@ -69,6 +69,11 @@ class App {
   App() = default;
   void AddProcessRoutes();
   Status AddProxyRoutes(const ServeOptions& serve);
+  //! A standby (server/component_lease.h): `services`' routes and the key admin routes go
+  //! to the components' owner.
+  void AddOwnerRoutes(const std::vector<std::string>& services);
+  //! Every route of `from`, answered by `forward` (same patterns, methods, admission).
+  void ForwardRoutes(const Router& from, const std::function<HttpResponse(HttpRequest&)>& forward);
   Config config_;
   std::vector<std::unique_ptr<ProcessLock>> locks_;  // the root's, and each served service's
   std::vector<std::unique_ptr<Upstream>> upstreams_;

@@ -29,10 +29,13 @@ std::filesystem::path RefillMarker(const S3ObjectStore& store) {
 Result<std::unique_ptr<ComponentLease>> ComponentLease::Start(PgCatalog& catalog,
                                                               S3ObjectStore& store,
                                                               const std::string& root,
+                                                              const std::string& address,
                                                               int64_t ttl_ms, Mode mode) {
   auto lease = std::unique_ptr<ComponentLease>(new ComponentLease(
-      catalog, store, "components:" + root, store.CacheId() + "@" + HostName(), ttl_ms));
-  LH_ASSIGN_OR_RETURN(auto got, catalog.AcquireLease(lease->name_, lease->owner_, ttl_ms));
+      catalog, store, "components:" + root, store.CacheId() + "@" + HostName(), address, ttl_ms));
+  LH_ASSIGN_OR_RETURN(auto got, catalog.AcquireLease(lease->name_, lease->owner_, address, ttl_ms));
+  lease->holder_ = got.owner;
+  lease->holder_address_ = got.address;
   std::error_code ec;
   if (got.held) {
     // Another cache wrote the components last (or this one was a standby): the bucket's
@@ -54,10 +57,9 @@ Result<std::unique_ptr<ComponentLease>> ComponentLease::Start(PgCatalog& catalog
           "node, or stop it",
           root, got.owner));
     spdlog::warn(
-        "storage: the components of {} are owned by {}: this node serves datasets and SQL and "
-        "stands by to take the components over (route memory, journal and index writes to "
-        "the owner)",
-        root, got.owner);
+        "storage: the components of {} are owned by {} ({}): this node serves datasets and SQL, "
+        "forwards the components' routes there, and stands by to take them over",
+        root, got.owner, got.address.empty() ? "no address: a command" : got.address);
   }
   lease->thread_ = std::thread([l = lease.get()] { l->Run(); });
   return lease;
@@ -86,7 +88,22 @@ void ComponentLease::Run() {
         std::_Exit(kTakeoverExitCode);
       }
     } else {
-      auto got = catalog_.AcquireLease(name_, owner_, ttl_ms_);
+      auto got = catalog_.AcquireLease(name_, owner_, address_, ttl_ms_);
+      if (got.ok() && !got->held && (got->owner != holder_ || got->address != holder_address_)) {
+        // The components moved (a takeover, or the owner restarted elsewhere): restart to
+        // forward to where they are now.
+        spdlog::warn(
+            "storage: the components of {} moved from {} to {} ({}): exiting ({}) to "
+            "restart following it",
+            name_, holder_, got->owner, got->address, kTakeoverExitCode);
+        std::_Exit(kTakeoverExitCode);
+      }
+      std::function<void()> tick;
+      {
+        std::lock_guard l(mu_);
+        tick = standby_tick_;
+      }
+      if (tick) tick();
       if (got.ok() && got->held) {
         (void)WriteFileAtomically(RefillMarker(store_).string(), "");
         spdlog::warn(
@@ -98,6 +115,19 @@ void ComponentLease::Run() {
     }
     lock.lock();
   }
+}
+
+void ComponentLease::OnStandbyTick(std::function<void()> tick) {
+  std::lock_guard lock(mu_);
+  standby_tick_ = std::move(tick);
+}
+
+Status ComponentLease::Advertise(const std::string& address) {
+  if (!held_ || address == address_) return Status::OK();
+  LH_RETURN_IF_ERROR(catalog_.SetLeaseAddress(name_, owner_, address));
+  std::lock_guard lock(mu_);
+  address_ = address;
+  return Status::OK();
 }
 
 void ComponentLease::Stop() {

@@ -62,9 +62,16 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
     // Many nodes: one owns the components (before any opens: a new owner refills first).
     if (plan.serving || with_vectors) {
       LH_ASSIGN_OR_RETURN(
-          s->lease, ComponentLease::Start(*s->shared_catalog, *s3, config.root, config.lease_ms,
-                                          plan.serving ? ComponentLease::Mode::kServe
-                                                       : ComponentLease::Mode::kRequire));
+          s->lease,
+          ComponentLease::Start(
+              *s->shared_catalog, *s3, config.root,
+              plan.serving ? config.AdvertiseUrl() : std::string(), config.lease_ms,
+              plan.serving ? ComponentLease::Mode::kServe : ComponentLease::Mode::kRequire));
+      if (!s->lease->held() && plan.serving && plan.AllInOne()) {
+        // A standby: datasets and SQL here, the components' routes forwarded to the owner
+        // (server/app.cc), its events into the owner's journal.
+        s->plan = StandbyPlan(s->lease->holder_address());
+      }
     } else {
       s3->SetMirrorUploads(false);  // gen, ingest, sql: datasets only
     }
@@ -74,7 +81,7 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
   retention.keep_last = config.datasets_keep_versions;
   retention.keep_ms = config.datasets_keep_days * 24 * 3600 * 1000;
   s->catalog->SetRetention(retention);
-  if (!plan.catalog_owner) {
+  if (!s->plan.catalog_owner) {
     s->catalog->SetReadOnly(
         "the sql service owns datasets in split-service mode; ingest through it");
     s->catalog->Follow(std::chrono::milliseconds(500));
@@ -112,16 +119,19 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
   LH_ASSIGN_OR_RETURN(auto kb_dir, s->store->LocalPath("_kb"));
   s->kb = std::make_unique<KbLog>(kb_dir);
   s->roster = std::make_unique<RosterStore>(*s->query, *s->catalog);
-  if (plan.ledger) {
+  if (s->plan.ledger) {
     LedgerOptions lo;
     LH_ASSIGN_OR_RETURN(auto ledger_dir, s->store->LocalPath("ledger"));
     lo.dir = ledger_dir.string();
-    lo.writable = plan.ledger_writer;
+    lo.writable = s->plan.ledger_writer;
     lo.compact_rows = config.ledger_compact_rows;
-    lo.compact_age_ms = config.ledger_compact_age_ms;
+    // Many nodes read fills from the dataset (only the owner has the ledger's pending
+    // commits): compact within a second so the others see a fill about as soon.
+    lo.compact_age_ms = s->shared_catalog ? std::min<int64_t>(config.ledger_compact_age_ms, 1000)
+                                          : config.ledger_compact_age_ms;
     LH_ASSIGN_OR_RETURN(s->ledger,
                         FillLedger::Open(lo, *s->query, *s->catalog,
-                                         plan.catalog_owner ? s->workspace.get() : nullptr));
+                                         s->plan.catalog_owner ? s->workspace.get() : nullptr));
     s->roster->SetPlacements(s->ledger.get());
   }
   ValidatorOptions vo;
@@ -133,27 +143,27 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
   s->chat = std::make_unique<ChatDispatcher>(config, s->kb.get());
   s->chat->AddProvider(std::make_unique<LocalPlanner>(*s->roster, *s->validators));
   if (with_vectors) {
-    if (plan.vectors) {
+    if (s->plan.vectors) {
       LH_ASSIGN_OR_RETURN(auto vectors_dir, s->store->LocalPath("vectors"));
       VectorStoreOptions vso;
       vso.dir = vectors_dir.string();
-      if (!plan.AllInOne()) {  // all-in-one: every index, owned
-        vso.wanted = plan.index_wanted;
-        vso.owned = plan.index_owned;
+      if (!s->plan.AllInOne()) {  // all-in-one: every index, owned
+        vso.wanted = s->plan.index_wanted;
+        vso.owned = s->plan.index_owned;
       }
       LH_ASSIGN_OR_RETURN(s->vectors, VectorStore::Open(std::move(vso)));
     }
     LH_ASSIGN_OR_RETURN(auto memory_dir, s->store->LocalPath("memory"));
-    if (plan.memory) {
+    if (s->plan.memory) {
       MemoryStoreOptions mo;
       mo.dir = memory_dir.string();
       mo.update_threshold = config.memory_update_threshold;
       LH_ASSIGN_OR_RETURN(s->memory, MemoryStore::Open(mo, *s->embed));
     }
-    if (plan.pathways) {
+    if (s->plan.pathways) {
       LH_ASSIGN_OR_RETURN(s->pathways, PathwayStore::Open(memory_dir.string(), s->kb.get()));
     }
-    if (plan.memory && s->vectors) {
+    if (s->plan.memory && s->vectors) {
       s->playbooks = std::make_unique<Playbooks>(*s->embed, *s->vectors, *s->roster, *s->validators,
                                                  s->kb.get(), s->pathways.get());
     }
@@ -165,13 +175,13 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
       return std::make_pair(embed->cache().hits(), embed->cache().misses());
     };
     if (config.observer_enabled) s->observer = std::make_unique<Observer>(oo);
-    if (!plan.journal_owner && !plan.journal_upstream.empty()) {
+    if (!s->plan.journal_owner && !s->plan.journal_upstream.empty()) {
       JournalForwarderOptions fo;
-      fo.url = plan.journal_upstream;
+      fo.url = s->plan.journal_upstream;
       fo.linger = std::chrono::milliseconds(config.journal_flush_interval_ms);
       s->journal_forwarder = std::make_unique<JournalForwarder>(fo);
     } else {
-      LH_ASSIGN_OR_RETURN(auto journal_dir, s->store->LocalPath(plan.JournalDir()));
+      LH_ASSIGN_OR_RETURN(auto journal_dir, s->store->LocalPath(s->plan.JournalDir()));
       JournalOptions jo;
       jo.dir = journal_dir.string();
       jo.flush_interval_ms = config.journal_flush_interval_ms;
@@ -186,7 +196,7 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
         });
       }
     }
-    if (plan.AllInOne() && s->vectors)
+    if (s->plan.AllInOne() && s->vectors)
       s->corpora = std::make_unique<CorpusFeeder>(*s->embed, *s->vectors);
     // Every _kb line is a significant event: journal its compact form; commits also go
     // into their corpora.
@@ -203,14 +213,14 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
                        {"rows", m.versions.empty() ? 0 : m.versions.back().row_count}};
       self->AppendEvent(std::move(e));
     });
-    if (plan.journal_owner) {
+    if (s->plan.journal_owner) {
       LH_ASSIGN_OR_RETURN(auto truth_dir, s->store->LocalPath("truth"));
       LH_ASSIGN_OR_RETURN(
           s->truth, TruthStore::Open(truth_dir.string(), SplitList(config.truth_source_priority),
                                      s->kb.get()));
     }
   }
-  if (plan.start_roster) {
+  if (s->plan.start_roster) {
     Status st = s->roster->Start();
     if (!st.ok()) spdlog::error("roster: {}", st.ToString());
   }

@@ -51,6 +51,15 @@ ComponentPlan PlanFor(const std::string& service) {
   return PlanFor(std::vector<std::string>{service}, service);
 }
 
+ComponentPlan StandbyPlan(const std::string& owner_url) {
+  ComponentPlan p = PlanFor({"sql", "embed"}, "standby");
+  p.journal_upstream = owner_url;
+  p.ledger = false;
+  p.ledger_writer = false;
+  p.serving = true;
+  return p;
+}
+
 Status ParseUpstream(const std::string& text, std::map<std::string, std::string>& upstreams) {
   const auto eq = text.find('=');
   if (eq == std::string::npos)

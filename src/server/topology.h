@@ -75,6 +75,12 @@ ComponentPlan PlanFor(const std::vector<std::string>& services, const std::strin
 //! One service's plan; "" is the all-in-one plan.
 ComponentPlan PlanFor(const std::string& service);
 
+//! A standby of a shared root (server/component_lease.h, docs/SCALE.md): serves the services
+//! that write no component (sql: datasets commit through the shared catalog; embed) and
+//! forwards the others to the owner at `owner_url`, its own events into the owner's journal
+//! (kept under journal/services/standby/ when the owner has no URL).
+ComponentPlan StandbyPlan(const std::string& owner_url);
+
 //! Parses "NAME=URL" (`--upstream`): NAME a service, URL http://host:port.
 Status ParseUpstream(const std::string& text, std::map<std::string, std::string>& upstreams);
 

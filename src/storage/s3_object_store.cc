@@ -337,6 +337,31 @@ fs::path S3ObjectStore::StagingDir() const {
   return cache_ / "_staging";
 }
 
+Result<bool> S3ObjectStore::FollowAppends(std::string_view key) {
+  LH_ASSIGN_OR_RETURN(auto remote_size, client_->Head(bucket_, ObjectKey(key)));
+  const std::filesystem::path local = cache_ / std::string(key);
+  std::error_code ec;
+  const uint64_t local_size =
+      std::filesystem::exists(local, ec) ? std::filesystem::file_size(local, ec) : 0;
+  if (ec) return Status::IOError(fmt::format("{}: {}", local.string(), ec.message()));
+  if (!remote_size || *remote_size <= local_size) return false;
+  LH_ASSIGN_OR_RETURN(std::string remote, client_->Get(bucket_, ObjectKey(key)));
+  std::string mine;
+  {
+    std::ifstream in(local, std::ios::binary);
+    mine.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  if (remote.size() <= mine.size()) return false;
+  if (remote.compare(0, mine.size(), mine) != 0)
+    return Status::Conflict(fmt::format(
+        "{}: the bucket's copy does not extend this cache's (another history); not followed",
+        std::string(key)));
+  std::filesystem::create_directories(local.parent_path(), ec);
+  LH_RETURN_IF_ERROR(
+      AppendToFile(local.string(), std::string_view(remote).substr(mine.size()), /*sync=*/false));
+  return true;
+}
+
 Status S3ObjectStore::Fetch(const std::vector<std::string>& keys) const {
   for (const auto& key : keys) {
     LH_RETURN_IF_ERROR(ValidateKey(key));

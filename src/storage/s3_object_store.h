@@ -76,6 +76,12 @@ class S3ObjectStore final : public ObjectStore {
   //! Makes the mirror what the bucket holds: files that differ are fetched again and files
   //! the bucket lacks are removed (a node taking over components another node wrote).
   Status Refill();
+  //! For an append-only mirrored file another node writes (`auth/keys.log` on a standby):
+  //! appends to the local copy what the bucket's copy has beyond it, so readers of the file
+  //! see the new records as if a local process had appended them. Nothing when the bucket's
+  //! copy is not longer; Conflict when it does not start with the local bytes.
+  //! Answers whether it appended anything.
+  Result<bool> FollowAppends(std::string_view key);
   //! This cache's identity (a random id kept in `<cache>/.cache-id`): who owns a lease.
   std::string CacheId() const;
   S3Client& client() const { return *client_; }

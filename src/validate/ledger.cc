@@ -457,7 +457,8 @@ struct FillLedger::Impl {
     while (true) {
       {
         MutexLock l(stop_mu);
-        stop_cv.wait_for(stop_mu, std::chrono::seconds(1),
+        stop_cv.wait_for(stop_mu,
+                         std::chrono::milliseconds(std::min<int64_t>(1000, opt.compact_age_ms / 2)),
                          [this]() LH_REQUIRES(stop_mu) { return stop; });
         if (stop) return;
       }

@@ -4,44 +4,16 @@
 // commit on one serving node is visible on another within a second; the JDBC rows are what
 // Spark's or Trino's JDBC catalog would read.
 // Usage: node tests/storage/shared_catalog_test.mjs build/lakehouse   (exit 1 on a failure)
-import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { startServer, check, verdict, runAsync, must as mustRun } from '../console/harness.mjs';
+import { startCluster } from './cluster.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const require = createRequire(join(repo, 'third_party', 'node', 'package.json'));
-const S3rver = require('@20minutes/s3rver');
-
 const binary = resolve(process.argv[2] ?? join(repo, 'build', 'lakehouse'));
-const PG_BIN = process.env.LAKEHOUSE_PG_BIN || '/usr/lib/postgresql/15/bin';
-const freePort = () => new Promise((res) => {
-  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-});
-
-// A throwaway cluster: initdb refuses root, so as root it runs as Debian's `postgres` user.
-const work = mkdtempSync(join(tmpdir(), 'lakehouse-pg-'));
-chmodSync(work, 0o777);
-const pgdata = join(work, 'pgdata');
-const asPg = (cmd, args) => (process.getuid() === 0
-  ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8', cwd: work })
-  : execFileSync(cmd, args, { encoding: 'utf8', cwd: work }));
-const pgPort = await freePort();
-asPg(join(PG_BIN, 'initdb'), ['-D', pgdata, '-A', 'trust', '-U', 'lakehouse', '--no-sync', '-E', 'UTF8']);
-asPg(join(PG_BIN, 'pg_ctl'), ['-D', pgdata, '-w', '-l', join(pgdata, 'log'), '-o',
-  `-p ${pgPort} -k ${work} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
-const CATALOG = `postgresql://lakehouse:not-a-secret-pw@127.0.0.1:${pgPort}/postgres`;
-const psql = (sql) => execFileSync('psql', [CATALOG, '-Atc', sql], { encoding: 'utf8' }).trim();
-
-const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(work, 's3rver'),
-  configureBuckets: [{ name: 'lake' }] });
-const { port } = await s3.run();
-const env = { ...process.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'S3RVER',
-  AWS_SECRET_ACCESS_KEY: 'S3RVER', LAKEHOUSE_CATALOG: CATALOG, LAKEHOUSE_LEASE_MS: '2000' };
+const cluster = await startCluster('pg');
+const { work, env, psql } = cluster;
 const ROOT = 's3://lake/multi';
 let caches = 0;
 const freshCache = () => join(work, `cache-${++caches}`);
@@ -167,9 +139,7 @@ try {
   console.log(`FAIL ${e.stack}`);
 } finally {
   for (const s of servers) await s.stop();
-  await s3.close();
-  try { asPg(join(PG_BIN, 'pg_ctl'), ['-D', pgdata, '-m', 'immediate', 'stop']); } catch { /* gone */ }
-  rmSync(work, { recursive: true, force: true });
+  await cluster.stop();
 }
 console.log(verdict.failures === 0 ? 'all passed' : `${verdict.failures} failure(s)`);
 process.exit(verdict.failures === 0 ? 0 : 1);
