@@ -1,6 +1,7 @@
 #include "storage/s3_object_store.h"
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <fstream>
 
@@ -33,6 +34,9 @@ bool Mirrored(std::string_view key) {
          key.rfind(".", 0) != 0 &&  // the cache's own: its id, the root lock, markers
          !key.ends_with(".lock") && key.find(".tmp") == std::string_view::npos;
 }
+
+// Filled when first asked for (LocalPath), not at open: most processes never read it.
+constexpr std::string_view kDeferred = "vectors/";
 
 int64_t MtimeNs(const fs::directory_entry& e, std::error_code& ec) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -145,16 +149,21 @@ std::vector<std::pair<std::string, fs::directory_entry>> S3ObjectStore::Mirrored
   return out;
 }
 
-Status S3ObjectStore::FillMirror(bool bucket_wins) {
-  // One listing of the root: the bucket must answer (credentials, region, existence).
-  LH_ASSIGN_OR_RETURN(auto objects, client_->List(bucket_, prefix_.empty() ? "" : prefix_ + "/"));
+Status S3ObjectStore::FillMirror(bool bucket_wins, std::string_view under,
+                                 std::string_view skip) const {
+  // One listing of the root (or the folder): the bucket must answer (credentials, region,
+  // existence).
+  LH_ASSIGN_OR_RETURN(auto objects, client_->List(bucket_, (prefix_.empty() ? "" : prefix_ + "/") +
+                                                               std::string(under)));
   MutexLock lock(sync_mu_);
+  assert(!bucket_wins || (under.empty() && skip.empty()));  // a refill is of the whole mirror
   const size_t strip = prefix_.empty() ? 0 : prefix_.size() + 1;
   std::map<std::string, bool> in_bucket;
   size_t fetched = 0, removed = 0;
   for (const auto& o : objects) {
     const std::string key = o.key.substr(strip);
     if (!Mirrored(key) || !ValidateKey(key).ok()) continue;
+    if (!skip.empty() && key.rfind(skip, 0) == 0) continue;
     in_bucket[key] = true;
     const fs::path local = cache_ / key;
     std::error_code ec;
@@ -183,7 +192,7 @@ Status S3ObjectStore::FillMirror(bool bucket_wins) {
 }
 
 Status S3ObjectStore::Hydrate() {
-  LH_RETURN_IF_ERROR(FillMirror(/*bucket_wins=*/false));
+  LH_RETURN_IF_ERROR(FillMirror(/*bucket_wins=*/false, "", kDeferred));
   // Parts this cache already holds count toward its bound.
   std::error_code ec;
   MutexLock parts(parts_mu_);
@@ -200,7 +209,9 @@ Status S3ObjectStore::Hydrate() {
 }
 
 Status S3ObjectStore::Refill() {
-  return FillMirror(/*bucket_wins=*/true);
+  LH_RETURN_IF_ERROR(FillMirror(/*bucket_wins=*/true));
+  vectors_filled_ = true;
+  return Status::OK();
 }
 
 Status S3ObjectStore::Sync() {
@@ -330,6 +341,10 @@ Status S3ObjectStore::Append(std::string_view key, std::string_view data, bool s
 
 Result<fs::path> S3ObjectStore::LocalPath(std::string_view key) const {
   LH_RETURN_IF_ERROR(ValidateKey(key));
+  if (!vectors_filled_ && (key == "vectors" || key.rfind(kDeferred, 0) == 0)) {
+    LH_RETURN_IF_ERROR(FillMirror(/*bucket_wins=*/false, kDeferred));
+    vectors_filled_ = true;
+  }
   return cache_ / std::string(key);
 }
 

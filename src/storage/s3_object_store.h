@@ -10,10 +10,11 @@
 //    bucket each time (it is small and another node may have committed).
 //  - Everything else (vector indexes and logs, the journal, memory and pathway logs, `_kb`,
 //    evidence, exports, API keys...): a mirror. Opening the store downloads what the cache
-//    lacks; Sync() (every sync_interval_ms in the background, and when the store closes)
-//    uploads files that changed and deletes objects whose file was removed. A big file
-//    that keeps changing (an index log) is uploaded at most every 20x its last upload's
-//    time, so syncing never takes more than a twentieth of the link.
+//    lacks, but for `vectors/` (the biggest, and most processes never open it: a standby,
+//    gen, sql), filled the first time LocalPath names it; Sync() (every sync_interval_ms in the
+//    background, and when the store closes) uploads files that changed and deletes objects whose
+//    file was removed. A big file that keeps changing (an index log) is uploaded at most every 20x
+//    its last upload's time, so syncing never takes more than a twentieth of the link.
 //
 // Durability: a write is acknowledged once on local disk, as with a local root; it reaches
 // the bucket within about one sync interval. kill -9 loses nothing (the next start uploads
@@ -94,8 +95,11 @@ class S3ObjectStore final : public ObjectStore {
   std::string ObjectKey(std::string_view key) const;
   Status Hydrate();
   //! Downloads the mirrored objects the cache lacks; with `bucket_wins` also those whose size
-  //! differs, and removes mirrored files the bucket does not have (Refill).
-  Status FillMirror(bool bucket_wins);
+  //! differs, and removes mirrored files the bucket does not have (Refill). `under`: only
+  //! keys under that folder ("vectors/"); `skip`: not those under that one (both empty with
+  //! `bucket_wins`: a refill is of the whole mirror).
+  Status FillMirror(bool bucket_wins, std::string_view under = "",
+                    std::string_view skip = "") const;
   //! The cache's mirrored files (not datasets/, _staging/, locks, temp files), by key.
   std::vector<std::pair<std::string, std::filesystem::directory_entry>> MirroredFiles(
       std::error_code& ec) const;
@@ -127,8 +131,10 @@ class S3ObjectStore final : public ObjectStore {
   mutable uint64_t part_bytes_ LH_GUARDED_BY(parts_mu_) = 0;
   mutable uint64_t use_clock_ LH_GUARDED_BY(parts_mu_) = 0;
 
-  Mutex sync_mu_;                                                 // one Sync at a time
-  std::map<std::string, Synced> synced_ LH_GUARDED_BY(sync_mu_);  // as the bucket has them
+  // Mutable: LocalPath fills the deferred vectors/ the first time a process asks for it.
+  mutable Mutex sync_mu_;  // one Sync (or fill) at a time
+  mutable std::map<std::string, Synced> synced_ LH_GUARDED_BY(sync_mu_);  // as the bucket has them
+  mutable std::atomic<bool> vectors_filled_{false};
 
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;

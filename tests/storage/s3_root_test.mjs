@@ -163,12 +163,14 @@ try {
   const cold = freshCache();
   check(rows(await must(['sql', '--root', ROOT, '--cache', cold, 'SELECT sum(hours) FROM shifts'])) === '[[18]]',
     'a dataset committed before kill -9 answers on a node with an empty cache');
+  check(!existsSync(join(cold, 'vectors')), 'a command that opens no index downloads none of vectors/');
   server = await startServer(binary, ROOT, ['--cache', cold], { env });
   const found = await (await fetch(`${server.base}/v1/memory?subject=order:${order}`)).json();
   check(JSON.stringify(found).includes('forklift certification'), 'the memory written before kill -9 is there after a restart on an empty cache', JSON.stringify(found));
   await server.stop();
   server = null;
   check(existsSync(join(cold, 'memory')), 'the cold node filled its mirror from the bucket');
+  check(existsSync(join(cold, 'vectors', 'workers')), 'and the server, which opens the indexes, their files');
 } catch (e) {
   verdict.failures++;
   console.log(`FAIL ${e.stack}`);

@@ -7,7 +7,7 @@
 // started on an empty cache answers the same. Each node runs under a supervisor that
 // restarts it when it exits 75, as systemd's Restart=on-failure does.
 // Usage: node tests/storage/three_nodes_test.mjs build/lakehouse   (exit 1 on a failure)
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, existsSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, check, verdict, runAsync, must as mustRun } from '../console/harness.mjs';
@@ -90,6 +90,7 @@ try {
     const ready = await (await fetch(`${s.base()}/readyz`)).json();
     check(ready.service === 'standby' && ready.upstreams?.[0]?.url === a.base(),
       `node ${s.label} is a standby forwarding to the owner`, JSON.stringify(ready));
+    check(!existsSync(join(s.cache, 'vectors')), `and downloaded no index (node ${s.label})`);
   }
 
   // Every contract fixture through a standby answers as the local root's server does.
