@@ -205,4 +205,15 @@ HttpResponse Upstream::Forward(const HttpRequest& req) {
   return relay;
 }
 
+HttpResponse UpstreamSet::Forward(const HttpRequest& req) {
+  const uint64_t turn = next_.fetch_add(1, std::memory_order_relaxed);
+  // In turn among the healthy ones (a down member's share spreads evenly over the others).
+  std::vector<Upstream*> healthy;
+  healthy.reserve(members_.size());
+  for (Upstream* u : members_)
+    if (u->healthy()) healthy.push_back(u);
+  if (healthy.empty()) return members_[turn % members_.size()]->Forward(req);
+  return healthy[turn % healthy.size()]->Forward(req);
+}
+
 }  // namespace lakehouse

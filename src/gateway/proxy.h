@@ -82,4 +82,19 @@ class Upstream {
   std::thread checker_;
 };
 
+//! One route group served by several upstreams (the nodes of one shared root, each serving
+//! every route: docs/SCALE.md): requests go to the healthy ones in turn (a down member's
+//! share spreads over the others); when all are down, to the next anyway (its answer is the
+//! 503 naming it). Not retried elsewhere: a
+//! request may have changed state before its connection failed.
+class UpstreamSet {
+ public:
+  explicit UpstreamSet(std::vector<Upstream*> members) : members_(std::move(members)) {}
+  HttpResponse Forward(const HttpRequest& req);
+
+ private:
+  const std::vector<Upstream*> members_;
+  std::atomic<uint64_t> next_{0};
+};
+
 }  // namespace lakehouse

@@ -142,7 +142,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, const ServeOption
   ComponentPlan plan =
       all_in_one ? PlanFor("") : PlanFor(local, serve.service.empty() ? "gateway" : serve.service);
   if (auto j = serve.upstreams.find("journal"); j != serve.upstreams.end())
-    plan.journal_upstream = j->second;
+    plan.journal_upstream = SplitList(j->second).front();  // any node takes events
   plan.ledger_writer = std::find(local.begin(), local.end(), "validate") != local.end();
   plan.ledger = plan.AllInOne() || plan.ledger_writer;
   plan.serving = true;
@@ -247,20 +247,24 @@ Status App::Start() {
 }
 
 Status App::AddProxyRoutes(const ServeOptions& serve) {
-  for (const auto& [service, url] : serve.upstreams) {
-    UpstreamOptions uo;
-    uo.service = service;
-    uo.base_url = url;
-    auto upstream = std::make_unique<Upstream>(uo);
-    upstream->Start();
-    if (!upstream->healthy())
-      spdlog::warn("upstream {} ({}) is not answering yet; its routes answer 503 until it does",
-                   service, url);
+  for (const auto& [service, urls] : serve.upstreams) {
+    std::vector<Upstream*> members;  // several: nodes of one shared root, taken in turn
+    for (const std::string& url : SplitList(urls)) {
+      UpstreamOptions uo;
+      uo.service = service;
+      uo.base_url = url;
+      auto upstream = std::make_unique<Upstream>(uo);
+      upstream->Start();
+      if (!upstream->healthy())
+        spdlog::warn("upstream {} ({}) is not answering yet; its routes answer 503 until it does",
+                     service, url);
+      members.push_back(upstream.get());
+      upstreams_.push_back(std::move(upstream));
+    }
     Router scratch;
     for (auto& m : CreateModules(*services_, service)) m->RegisterRoutes(scratch);
-    ForwardRoutes(scratch,
-                  [target = upstream.get()](HttpRequest& req) { return target->Forward(req); });
-    upstreams_.push_back(std::move(upstream));
+    auto set = std::make_shared<UpstreamSet>(std::move(members));
+    ForwardRoutes(scratch, [set](HttpRequest& req) { return set->Forward(req); });
   }
   return Status::OK();
 }

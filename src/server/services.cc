@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
@@ -60,7 +61,16 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
   }
   if (auto* s3 = dynamic_cast<S3ObjectStore*>(s->store.get()); s3 && s->shared_catalog) {
     // Many nodes: one owns the components (before any opens: a new owner refills first).
-    if (plan.serving || with_vectors) {
+    if (plan.serving && !plan.AllInOne()) {
+      // Nodes are all-in-one servers; a gateway in front of them serves nothing itself.
+      if (!plan.services.empty())
+        return Status::InvalidArgument(fmt::format(
+            "split services ({}) do not run on a root with a shared catalog: run each node as "
+            "an all-in-one `lakehouse serve`, and a gateway in front of them with every "
+            "service as --upstream NAME=URL1,URL2,... (docs/SCALE.md)",
+            fmt::join(plan.services, ", ")));
+      s3->SetMirrorUploads(false);
+    } else if (plan.serving || with_vectors) {
       LH_ASSIGN_OR_RETURN(
           s->lease,
           ComponentLease::Start(

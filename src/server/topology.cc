@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "core/config.h"
+
 namespace lakehouse {
 
 const std::vector<std::string>& ServiceNames() {
@@ -66,15 +68,19 @@ Status ParseUpstream(const std::string& text, std::map<std::string, std::string>
     return Status::InvalidArgument(
         fmt::format("--upstream '{}': expected NAME=URL (sql=http://127.0.0.1:3101)", text));
   std::string name = text.substr(0, eq);
-  std::string url = text.substr(eq + 1);
   LH_RETURN_IF_ERROR(ValidateServiceName(name).WithContext("--upstream"));
-  if (url.rfind("http://", 0) != 0 || url.size() <= 7)
-    return Status::InvalidArgument(
-        fmt::format("--upstream {}: '{}' is not an http://host:port URL", name, url));
-  while (!url.empty() && url.back() == '/') url.pop_back();
+  std::vector<std::string> urls;
+  for (std::string url : SplitList(text.substr(eq + 1))) {
+    if (url.rfind("http://", 0) != 0 || url.size() <= 7)
+      return Status::InvalidArgument(
+          fmt::format("--upstream {}: '{}' is not an http://host:port URL", name, url));
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    urls.push_back(url);
+  }
+  if (urls.empty()) return Status::InvalidArgument(fmt::format("--upstream {}: no URL", name));
   if (upstreams.count(name))
     return Status::InvalidArgument(fmt::format("--upstream {} is given twice", name));
-  upstreams[name] = url;
+  upstreams[name] = fmt::format("{}", fmt::join(urls, ","));
   return Status::OK();
 }
 

@@ -81,7 +81,8 @@ ComponentPlan PlanFor(const std::string& service);
 //! (kept under journal/services/standby/ when the owner has no URL).
 ComponentPlan StandbyPlan(const std::string& owner_url);
 
-//! Parses "NAME=URL" (`--upstream`): NAME a service, URL http://host:port.
+//! Parses "NAME=URL[,URL...]" (`--upstream`): NAME a service, each URL http://host:port;
+//! several URLs: nodes of one shared root, taken in turn (docs/SCALE.md).
 Status ParseUpstream(const std::string& text, std::map<std::string, std::string>& upstreams);
 
 }  // namespace lakehouse

@@ -1,5 +1,6 @@
 // Tests of src/gateway/proxy: what a client of the gateway sees of a split service that
 // answers, is slow, or is gone. The upstream is a real in-test HTTP server.
+#include <map>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -88,6 +89,50 @@ TEST(Upstream, ASlowServiceIs504AndAGoneOneIs502Then503) {
   EXPECT_EQ(next.status, 503) << next.body;
   EXPECT_THAT(next.body, HasSubstr("is down"));
   EXPECT_EQ(up.StatusJson()["healthy"], false);
+}
+
+TEST(UpstreamSet, NodesAreTakenInTurnAndADownOneIsSkipped) {
+  auto node = [](std::string name) {
+    return std::make_unique<testing::FakeProvider>([name](Router& r) {
+      r.Add("GET", "/readyz", [](HttpRequest&) { return HttpResponse::FromJsonText(200, "{}"); });
+      r.Add("GET", "/who", [name](HttpRequest&) {
+        return HttpResponse::FromJson(200, Json{{"node", name}});
+      });
+    });
+  };
+  auto a = node("a"), b = node("b"), c = node("c");
+  std::vector<std::unique_ptr<Upstream>> ups;
+  std::vector<Upstream*> members;
+  for (auto* n : {a.get(), b.get(), c.get()}) {
+    UpstreamOptions o;
+    o.service = "sql";
+    o.base_url = n->url();
+    o.health_interval = std::chrono::milliseconds(60000);
+    ups.push_back(std::make_unique<Upstream>(o));
+    ups.back()->Start();
+    members.push_back(ups.back().get());
+  }
+  UpstreamSet set(members);
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 9; ++i)
+    ++seen[Json::parse(Buffered(set.Forward(Request("GET", "/who"))).body)["node"]];
+  EXPECT_EQ(seen, (std::map<std::string, int>{{"a", 3}, {"b", 3}, {"c", 3}}));
+
+  b.reset();  // a node goes away: its one failed request marks it down, then it is skipped
+  int failed = 0;
+  seen.clear();
+  for (int i = 0; i < 12; ++i) {
+    auto res = Buffered(set.Forward(Request("GET", "/who")));
+    if (res.status != 200) {
+      ++failed;
+      continue;
+    }
+    ++seen[Json::parse(res.body)["node"]];
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(seen["b"], 0);
+  EXPECT_EQ(seen["a"] + seen["c"], 11);
+  EXPECT_LE(std::abs(seen["a"] - seen["c"]), 1);  // its share spread evenly
 }
 
 }  // namespace

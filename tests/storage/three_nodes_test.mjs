@@ -125,6 +125,24 @@ try {
   check(seen.every((x) => x === seen[0]) && seen[0].includes('forklift certificates') && seen[0].includes('[[1]]'),
     `every node answers the same SQL (the fill included, after ${ms} ms) and the same memory`, seen.join('\n'));
 
+  // One gateway in front of the nodes: every service's upstream names all three, taken in
+  // turn; it serves nothing itself and takes no lease. Split services are refused here.
+  const services = ['sql', 'embed', 'vector', 'chat', 'validate', 'retrieve', 'memory', 'journal'];
+  const all = nodes.map((n) => n.base()).join(',');
+  const gateway = await startServer(binary, ROOT, ['--cache', freshCache(),
+    ...services.flatMap((sv) => ['--upstream', `${sv}=${all}`])], { env });
+  const viaGateway = [];
+  for (let i = 0; i < 6; i++) {
+    viaGateway.push(JSON.stringify(await sqlRows(gateway.base, 'SELECT count(*) FROM workers')));
+    viaGateway.push(JSON.stringify((await (await get(gateway.base, `/v1/memory?subject=order:${order}`)).json()).memories?.length));
+  }
+  check(viaGateway.every((x, i) => x === viaGateway[i % 2]) && viaGateway[0] === '[[200]]' && viaGateway[1] === '1',
+    'a gateway over the three nodes answers SQL and memory alike on every turn', viaGateway.join(' '));
+  await gateway.stop();
+  const split = await runAsync(binary, ['serve', '--root', ROOT, '--cache', freshCache(), '--service', 'memory', '--port', '0'], env);
+  check(split.code !== 0 && split.err.includes('do not run on a root with a shared catalog'),
+    'a split service on a shared catalog is refused, saying what to run instead', split.err.slice(-400));
+
   // Keys live on the owner (their routes are forwarded); each standby follows its key log:
   // a key made through one standby is admitted by the other, and refused once revoked.
   const made = await post(c.base(), '/v1/admin/keys', { name: 'branch-east', scopes: ['read'] });

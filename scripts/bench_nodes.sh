@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# scripts/bench_nodes.sh: loadgen throughput of one node vs three nodes behind one gateway,
+# all on one S3 root (an s3rver bucket) with the catalog in PostgreSQL (docs/SCALE.md,
+# docs/BENCHMARKS.md), one after the other in one run, everything on this machine.
+#
+#   scripts/bench_nodes.sh [WORKERS=100000] [DURATION_S=60] [CONCURRENCY=50]
+# Needs what `make setup` installs (postgresql, the npm test packages). The root is generated
+# into the bucket (gen + index-workers); the one-node run and the three nodes' owner use the
+# same warm cache. Reports land in $OUT (default /tmp/bench_nodes): one_node.json,
+# three_nodes.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORKERS=${1:-100000}
+DURATION=${2:-60}
+CONCURRENCY=${3:-50}
+LAKEHOUSE=${LAKEHOUSE:-build/lakehouse}
+BASE=${BENCH_PORT:-3500}
+OUT=${OUT:-/tmp/bench_nodes}
+rm -rf "$OUT"
+mkdir -p "$OUT"
+PIDS=()
+CLUSTER=""
+stop_nodes() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  PIDS=()
+}
+cleanup() {
+  stop_nodes
+  [[ -n $CLUSTER ]] && kill "$CLUSTER" 2>/dev/null && wait "$CLUSTER" 2>/dev/null
+  true
+}
+trap cleanup EXIT
+wait_ready() {
+  for _ in $(seq 1 3000); do
+    curl -fsS -o /dev/null "$1/readyz" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "$1 did not become ready" >&2
+  return 1
+}
+
+node tests/storage/cluster_serve.mjs "$OUT/cluster.env" &
+CLUSTER=$!
+for _ in $(seq 1 300); do [[ -s $OUT/cluster.env ]] && break; sleep 0.2; done
+# shellcheck disable=SC1091
+source "$OUT/cluster.env"
+ROOT=s3://lake/bench
+"$LAKEHOUSE" gen --root "$ROOT" --cache "$OUT/cache-1" --workers "$WORKERS" \
+  --orders $((WORKERS / 20)) --seed 42 --log-level warn >/dev/null
+"$LAKEHOUSE" index-workers --root "$ROOT" --cache "$OUT/cache-1" --log-level warn >/dev/null
+
+serve() {  # log-name, cache, port, args...
+  local name=$1 cache=$2 port=$3
+  shift 3
+  "$LAKEHOUSE" serve --root "$ROOT" --cache "$cache" --port "$port" --no-access-log \
+    --log-level warn "$@" >"$OUT/$name.log" 2>&1 &
+  PIDS+=($!)
+}
+run_loadgen() {  # name, url
+  "$LAKEHOUSE" loadgen --target "$2" --concurrency "$CONCURRENCY" --duration "$DURATION" \
+    --json "$OUT/$1.json" | tee "$OUT/$1.txt"
+}
+
+echo "== one node: loadgen c=$CONCURRENCY for ${DURATION}s"
+serve one "$OUT/cache-1" "$BASE"
+wait_ready "http://127.0.0.1:$BASE"
+run_loadgen one_node "http://127.0.0.1:$BASE"
+stop_nodes
+sleep 1  # the lease is released at stop
+
+echo "== three nodes (an owner, two standbys) behind a gateway: loadgen c=$CONCURRENCY for ${DURATION}s"
+serve owner "$OUT/cache-1" $((BASE + 1))
+wait_ready "http://127.0.0.1:$((BASE + 1))"
+serve standby-2 "$OUT/cache-2" $((BASE + 2))
+serve standby-3 "$OUT/cache-3" $((BASE + 3))
+wait_ready "http://127.0.0.1:$((BASE + 2))"
+wait_ready "http://127.0.0.1:$((BASE + 3))"
+nodes="http://127.0.0.1:$((BASE + 1)),http://127.0.0.1:$((BASE + 2)),http://127.0.0.1:$((BASE + 3))"
+upstreams=()
+for s in sql embed vector chat validate retrieve memory journal; do upstreams+=(--upstream "$s=$nodes"); done
+serve gateway "$OUT/cache-g" $((BASE + 9)) "${upstreams[@]}"
+wait_ready "http://127.0.0.1:$((BASE + 9))"
+run_loadgen three_nodes "http://127.0.0.1:$((BASE + 9))"
+stop_nodes
+
+total_rate() { tr -d ' \n' <"$1" | grep -o '"total":{[^}]*' | grep -o '"rate":[0-9.]*' | cut -d: -f2; }
+a=$(total_rate "$OUT/one_node.json")
+b=$(total_rate "$OUT/three_nodes.json")
+echo "one node $a scenarios/s, three nodes behind a gateway $b scenarios/s, ratio $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", b/a}')"
