@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/redact.h"
 
@@ -24,6 +25,9 @@ Result<PGconn*> Connect(const std::string& uri) {
     return Status::Unavailable(
         fmt::format("catalog {}: cannot connect: {}", RedactUriPassword(uri), why));
   }
+  // The server's notices ("relation ... already exists, skipping") are not ours to print.
+  PQsetNoticeProcessor(
+      c, [](void*, const char* message) { spdlog::debug("catalog: {}", message); }, nullptr);
   return c;
 }
 

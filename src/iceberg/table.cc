@@ -1,6 +1,7 @@
 #include "iceberg/table.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
@@ -91,8 +92,16 @@ Result<Table> WriteMetadata(ObjectStore& store, const std::string& prefix, int32
     if (base_version > 0) expected = store.Uri(MetadataKeyOf(prefix, base_version));
     Status published = shared->Publish(TableNameOf(prefix), expected, store.Uri(key));
     if (!published.ok()) {
-      (void)store.Delete(key);
-      return published.WithContext("commit " + key);
+      // An error may hide a publish that landed (the answer lost with a connection, the
+      // statement retried): the pointer decides. Only a file no pointer names is removed.
+      auto current = shared->Current(TableNameOf(prefix));
+      if (current.ok() && *current == store.Uri(key)) {
+        spdlog::warn("commit {}: the catalog answered {}, but it names this commit: committed", key,
+                     published.ToString());
+      } else {
+        if (current.ok()) (void)store.Delete(key);
+        return published.WithContext("commit " + key);
+      }
     }
   }
   LH_RETURN_IF_ERROR(store.Put(HintKey(prefix), std::to_string(next)));

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <map>
+#include <utility>
 
 #include "iceberg/manifest.h"
 #include "iceberg/schema.h"
@@ -180,6 +182,64 @@ TEST(IcebergTableTest, MetadataHasTheRequiredV2FieldsAndReadsBack) {
   EXPECT_EQ(KeyOf(**loaded, (*store)->Uri("datasets/t/v1/part-0.parquet")).value(),
             "datasets/t/v1/part-0.parquet");
   EXPECT_FALSE(KeyOf(**loaded, "file:///elsewhere/x.parquet").ok());
+}
+
+// A shared catalog in memory whose publish can land and still answer an error (the answer
+// lost with its connection), or be refused (another writer came first).
+class MemoryCatalog final : public SharedCatalog {
+ public:
+  enum class Next { kOk, kLandsButFails, kRefused } next = Next::kOk;
+  std::map<std::string, std::string> pointers;
+  std::string Describe() const override { return "memory"; }
+  Result<std::map<std::string, std::string>> Tables() override { return pointers; }
+  Result<std::optional<std::string>> Current(const std::string& table) override {
+    auto it = pointers.find(table);
+    return it == pointers.end() ? std::optional<std::string>() : std::optional(it->second);
+  }
+  Status Publish(const std::string& table, const std::optional<std::string>& expected,
+                 const std::string& uri) override {
+    const Next now = std::exchange(next, Next::kOk);
+    if (now == Next::kRefused) return Status::Conflict("another writer came first");
+    auto it = pointers.find(table);
+    if ((it == pointers.end()) != !expected || (it != pointers.end() && it->second != *expected))
+      return Status::Conflict("moved");
+    pointers[table] = uri;
+    return now == Next::kLandsButFails ? Status::Unavailable("server closed the connection")
+                                       : Status::OK();
+  }
+  Result<std::unique_ptr<Guard>> LockTable(const std::string&) override {
+    return std::unique_ptr<Guard>(std::make_unique<Guard>());
+  }
+};
+
+TEST(IcebergTableTest, APublishThatLandedIsCommittedEvenWhenItsAnswerWasAnError) {
+  testing::TempDir dir;
+  auto store = LocalObjectStore::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  MemoryCatalog catalog;
+  NewSnapshot snap;
+  snap.timestamp_ms = 1700000000000;
+  snap.columns = {{"id", "VARCHAR"}};
+  auto commit = [&](int64_t id, const std::optional<Table>& base) {
+    snap.snapshot_id = id;
+    return CommitSnapshot(**store, "datasets/t", base, snap, nullptr, &catalog);
+  };
+  auto v1 = commit(1, std::nullopt);
+  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+
+  catalog.next = MemoryCatalog::Next::kLandsButFails;
+  auto v2 = commit(2, *v1);
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();  // the pointer names it: committed
+  EXPECT_TRUE((*store)->Exists("datasets/t/metadata/v2.metadata.json").value());
+  auto loaded = LoadTable(**store, "datasets/t", &catalog);
+  ASSERT_TRUE(loaded.ok() && loaded->has_value()) << loaded.status().ToString();
+  EXPECT_EQ((*loaded)->metadata_version, 2);
+
+  catalog.next = MemoryCatalog::Next::kRefused;
+  auto v3 = commit(3, *v2);
+  EXPECT_EQ(v3.status().code(), ErrorCode::kConflict);
+  EXPECT_FALSE((*store)->Exists("datasets/t/metadata/v3.metadata.json").value());  // removed
+  EXPECT_EQ(catalog.pointers["t"], (*store)->Uri("datasets/t/metadata/v2.metadata.json"));
 }
 
 }  // namespace
