@@ -34,14 +34,8 @@ cleanup() {
   true
 }
 trap cleanup EXIT
-wait_ready() {
-  for _ in $(seq 1 3000); do
-    curl -fsS -o /dev/null "$1/readyz" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  echo "$1 did not become ready" >&2
-  return 1
-}
+# shellcheck source=scripts/bench_lib.sh
+source scripts/bench_lib.sh
 
 node tests/storage/cluster_serve.mjs "$OUT/cluster.env" &
 CLUSTER=$!
