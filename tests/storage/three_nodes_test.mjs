@@ -7,7 +7,8 @@
 // started on an empty cache answers the same. Each node runs under a supervisor that
 // restarts it when it exits 75, as systemd's Restart=on-failure does.
 // Usage: node tests/storage/three_nodes_test.mjs build/lakehouse   (exit 1 on a failure)
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, check, verdict, runAsync, must as mustRun } from '../console/harness.mjs';
@@ -191,6 +192,31 @@ try {
   await d.ready;
   const after = (await agree()).seen;
   check(after.every((x) => x === seen[0]), 'a node on an empty cache answers the same', after.join('\n'));
+
+  // The distillation commands on the bucket, the nodes stopped: the same counts as on the
+  // local root that answered the same fixtures, and their files in the bucket.
+  for (const n of nodes.splice(0)) await n.stop();
+  await local.stop();
+  local = null;
+  const distill = async (root, extra, cache) => {
+    const out = {};
+    for (const cmd of [['materialize'], ['score'], ['export', 'sft'], ['export', 'rag'], ['audit', 'baselines']]) {
+      const r = JSON.parse(await must([...cmd, '--root', root, ...cache], extra));
+      out[cmd.join(' ')] = r.counts ?? r.outputs?.map((o) => o.lines) ?? r;
+      if (cmd[0] === 'export') out[`${cmd[1]} sha256`] = r.outputs?.[0]?.sha256;
+    }
+    return out;
+  };
+  const onLocal = await distill(LOCAL, noCatalog, []);
+  const onBucket = await distill(ROOT, {}, ['--cache', freshCache()]);
+  console.log(`distill on the bucket: ${JSON.stringify(onBucket)}`);
+  check(onBucket.materialize?.evidence_added > 0, 'materialize turns the nodes\' _kb into evidence on the bucket', JSON.stringify(onBucket.materialize));
+  check(JSON.stringify(onBucket['export sft']) === JSON.stringify(onLocal['export sft']),
+    'export sft counts the same on the bucket as on the local root', `${JSON.stringify(onBucket['export sft'])} vs ${JSON.stringify(onLocal['export sft'])}`);
+  const reader = freshCache();
+  await must(['sql', '--root', ROOT, '--cache', reader, 'SELECT 1']);
+  const sha = createHash('sha256').update(readFileSync(join(reader, 'exports', 'sft.jsonl'))).digest('hex');
+  check(sha === onBucket['sft sha256'], 'the export reached the bucket: another cache reads the same bytes', `${sha} vs ${onBucket['sft sha256']}`);
 } catch (e) {
   verdict.failures++;
   console.log(`FAIL ${e.stack}`);
