@@ -138,14 +138,20 @@ Result<std::unique_ptr<PgCatalog>> PgCatalog::Open(const std::string& uri, std::
                  {})
              .status();
   // Where the owner answers (other nodes forward component requests there); added to
-  // tables made before it existed.
-  if (st.ok())
-    st = catalog
-             ->Exec(
-                 "ALTER TABLE lakehouse_leases ADD COLUMN IF NOT EXISTS address TEXT NOT NULL "
-                 "DEFAULT ''",
-                 {})
-             .status();
+  // tables made before it existed. Only then: ALTER TABLE locks the table exclusively, and
+  // every node's lease thread uses it.
+  if (st.ok()) {
+    auto has = catalog->Exec(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND "
+        "table_name = 'lakehouse_leases' AND column_name = 'address'",
+        {});
+    st = has.status();
+    if (st.ok() && has->rows.empty())
+      st =
+          catalog
+              ->Exec("ALTER TABLE lakehouse_leases ADD COLUMN address TEXT NOT NULL DEFAULT ''", {})
+              .status();
+  }
   if (!st.ok()) {
     (void)catalog->Exec("ROLLBACK", {});
     return st;
