@@ -329,6 +329,11 @@ Result<size_t> Catalog::Refresh() {
     if (!table || (known && *known == table->metadata_version)) continue;
     LH_ASSIGN_OR_RETURN(DatasetManifest manifest, ManifestFromTable(store_, name, *table));
     MutexLock lock(mu_);
+    // A commit here may have gone further while this load ran: never step back to it (a
+    // writer would then plan on a stale version).
+    if (auto now = tables_.find(name);
+        now != tables_.end() && now->second.metadata_version >= table->metadata_version)
+      continue;
     auto old = manifests_.find(name);
     const bool moved = old == manifests_.end() ||
                        old->second.current_version != manifest.current_version ||

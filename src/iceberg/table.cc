@@ -78,8 +78,18 @@ Result<Table> WriteMetadata(ObjectStore& store, const std::string& prefix, int32
   const int32_t next = base_version + 1;
   const std::string key = MetadataKeyOf(prefix, next);
   // With a shared catalog its pointer decides, and a file of this name is a writer's that
-  // died before publishing: it is written over.
-  if (shared == nullptr) {
+  // died before publishing: it is written over, but only once the pointer is still the base
+  // this commit planned on (a stale base would write over the newest metadata file).
+  if (shared != nullptr) {
+    LH_ASSIGN_OR_RETURN(auto current, shared->Current(TableNameOf(prefix)));
+    const std::optional<std::string> planned =
+        base_version > 0 ? std::optional(store.Uri(MetadataKeyOf(prefix, base_version)))
+                         : std::nullopt;
+    if (current != planned)
+      return Status::Conflict(fmt::format(
+          "{} moved on in {} (now {}) since this commit planned on {}; retry", prefix,
+          shared->Describe(), current.value_or("nothing"), planned.value_or("nothing")));
+  } else {
     LH_ASSIGN_OR_RETURN(bool taken, store.Exists(key));
     if (taken)
       return Status::Conflict(

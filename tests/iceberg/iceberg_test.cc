@@ -235,6 +235,13 @@ TEST(IcebergTableTest, APublishThatLandedIsCommittedEvenWhenItsAnswerWasAnError)
   ASSERT_TRUE(loaded.ok() && loaded->has_value()) << loaded.status().ToString();
   EXPECT_EQ((*loaded)->metadata_version, 2);
 
+  // A writer planning on a stale version (v1 while the catalog names v2) is refused before it
+  // writes anything: v2's file, which the catalog names, is untouched.
+  const std::string v2_bytes = (*store)->Get("datasets/t/metadata/v2.metadata.json").value();
+  auto stale = commit(9, *v1);
+  EXPECT_EQ(stale.status().code(), ErrorCode::kConflict) << stale.status().ToString();
+  EXPECT_EQ((*store)->Get("datasets/t/metadata/v2.metadata.json").value(), v2_bytes);
+
   catalog.next = MemoryCatalog::Next::kRefused;
   auto v3 = commit(3, *v2);
   EXPECT_EQ(v3.status().code(), ErrorCode::kConflict);
