@@ -219,7 +219,8 @@ std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value,
     char* end = nullptr;
     const double secs = std::strtod(v.c_str(), &end);
     if (end != v.c_str() + v.size() || secs < 0) return std::nullopt;
-    return std::chrono::milliseconds(static_cast<int64_t>(secs * 1000));
+    // A day at most: "9e80" (or "1e999", infinity) is not a number of milliseconds.
+    return std::chrono::milliseconds(static_cast<int64_t>(std::min(secs, 86400.0) * 1000));
   }
   // IMF-fixdate, the form RFC 9110 requires senders to use: "Sun, 06 Nov 1994 08:49:37 GMT".
   std::tm tm{};

@@ -58,7 +58,7 @@ struct HttpCallOptions {
 
 //! How long a `Retry-After` value asks to wait: delta-seconds ("3", "1.5") or an HTTP date
 //! ("Wed, 21 Oct 2026 07:28:00 GMT", RFC 9110), measured from `now_unix_ms`; a date in the
-//! past is 0. nullopt when empty or unreadable.
+//! past is 0; a delay beyond a day is a day. nullopt when empty or unreadable.
 std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value,
                                                          int64_t now_unix_ms);
 

@@ -57,6 +57,12 @@ TEST(ProviderClient, RetryAfterIsSecondsOrAnHttpDate) {
   const int64_t now = 1793000000000;  // 2026-10-26T07:33:20Z
   EXPECT_EQ(ParseRetryAfter("3", now), milliseconds(3000));
   EXPECT_EQ(ParseRetryAfter(" 1.5 ", now), milliseconds(1500));
+  // Found by the fuzzer: a huge delay overflowed the conversion to milliseconds.
+  EXPECT_EQ(
+      ParseRetryAfter(
+          "899999999999999999999999999999999999999999999999999999999999999999999999999999999", now),
+      milliseconds(86400000));
+  EXPECT_EQ(ParseRetryAfter("1e999", now), milliseconds(86400000));
   // An IMF-fixdate 90 s after `now`, and one in the past (no wait).
   EXPECT_EQ(ParseRetryAfter("Mon, 26 Oct 2026 07:34:50 GMT", now), milliseconds(90000));
   EXPECT_EQ(ParseRetryAfter("Mon, 26 Oct 2026 07:00:00 GMT", now), milliseconds(0));
