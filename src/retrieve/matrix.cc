@@ -428,7 +428,8 @@ Result<RetrieveResult> MatrixRetriever::Retrieve(const RetrieveRequest& req,
         ungated.erase("role");
       }
       LH_ASSIGN_OR_RETURN(auto filter, PayloadFilter::Compile(ungated));
-      LH_ASSIGN_OR_RETURN(auto plain, idx->Search(qv, k, 0, filter));
+      static const std::vector<std::string> kRoleOnly = {"role"};
+      LH_ASSIGN_OR_RETURN(auto plain, idx->Search(qv, k, 0, filter, nullptr, &kRoleOnly));
       for (const auto& h : plain) {
         auto r = h.payload.find("role");
         if (r != h.payload.end() && r->is_string() && r->get<std::string>() != *role) ++gated;

@@ -217,10 +217,19 @@ Json PayloadColumns::Value(int field, Cell c) const {
   return nullptr;
 }
 
-Json PayloadColumns::Get(size_t label) const {
+Json PayloadColumns::Get(size_t label, const std::vector<std::string>* keys) const {
   Json out = Json::object();
   if (label >= shape_of_.size() || shape_of_[label] == kNoShape) return out;
-  for (uint16_t f : shapes_[shape_of_[label]]) out[fields_[f]->key] = Value(f, At(f, label));
+  const auto& shape = shapes_[shape_of_[label]];
+  // A shape's keys are distinct: appended in place, without ordered_map's search per key
+  // (and its copies of every pair as the object grows).
+  auto& object = out.get_ref<Json::object_t&>();
+  object.reserve(keys ? keys->size() : shape.size());
+  for (uint16_t f : shape) {
+    const std::string& key = fields_[f]->key;
+    if (keys && std::find(keys->begin(), keys->end(), key) == keys->end()) continue;
+    object.emplace_back(key, Value(f, At(f, label)));
+  }
   return out;
 }
 

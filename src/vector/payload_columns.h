@@ -62,7 +62,8 @@ class PayloadColumns {
   //! kMaxFields distinct keys.
   Status Admits(const Json& payload) const;
   //! The payload rebuilt, keys in their order (an empty object for a label without one).
-  Json Get(size_t label) const;
+  //! `keys`: only these keys (those it has), for a caller that reads a few fields.
+  Json Get(size_t label, const std::vector<std::string>* keys = nullptr) const;
 
   //! A column by key, -1 when no payload has the key.
   int Field(std::string_view key) const;

@@ -1,6 +1,8 @@
 #include "vector/postings.h"
 
 #include <algorithm>
+#include <bit>
+#include <functional>
 #include <span>
 
 namespace lakehouse {
@@ -125,19 +127,44 @@ std::optional<Postings::CandidateSet> Postings::Candidates(const PayloadFilter& 
   for (const auto& span : sets[0].spans) labels.insert(labels.end(), span.begin(), span.end());
   out.exact_conditions = sets[0].exact;
   // Narrow by each next set while that stays cheap (a bitmap pass costs the set's size):
-  // role ∩ latitude band ∩ longitude band leaves a place's few workers of a role, where
-  // the first set alone would have every worker of the role checked against the payload.
-  std::vector<bool> keep;
+  // role ∩ longitude band ∩ latitude band leaves a place's few workers of a role, where the
+  // first set alone would have every worker of the role checked against the payload. A set
+  // much bigger than what is left is not read: the exact scan checks its condition on the
+  // few labels' cells instead.
+  const size_t bound = store.label_bound();
+  std::vector<uint64_t> bits;  // one bit per label
+  auto mark = [&](const std::vector<size_t>& marked) {
+    bits.assign((bound + 63) / 64, 0);
+    for (size_t l : marked)
+      if (l < bound) bits[l >> 6] |= uint64_t{1} << (l & 63);
+  };
+  std::vector<size_t> next;
   for (size_t i = 1; i < sets.size() && labels.size() > 64; ++i) {
-    if (sets[i].size > 64 * labels.size()) break;  // sorted by size: the rest are bigger
-    keep.assign(store.label_bound(), false);
-    for (size_t l : labels) keep[l] = true;
-    labels.clear();
+    if (sets[i].size > kNarrowRatio * labels.size()) break;  // sorted by size: the rest too
+    mark(labels);
+    // Without a branch per label (which one passes is unpredictable): each is written, and
+    // kept by advancing past it when its bit is set. Postings are rebuilt whenever the store
+    // changes, so their labels are below `bound`.
+    next.resize(sets[i].size);
+    size_t kept = 0;
     for (const auto& span : sets[i].spans)
-      for (size_t l : span)
-        if (l < keep.size() && keep[l]) labels.push_back(l);
+      for (size_t l : span) {
+        next[kept] = l;
+        kept += bits[l >> 6] >> (l & 63) & 1;
+      }
+    next.resize(kept);
+    labels.swap(next);
     out.exact_conditions.insert(out.exact_conditions.end(), sets[i].exact.begin(),
                                 sets[i].exact.end());
+  }
+  // Ascending (a range's labels come in value order): the exact scan then reads rows in
+  // order without sorting them.
+  if (std::adjacent_find(labels.begin(), labels.end(), std::greater_equal<>()) != labels.end()) {
+    mark(labels);
+    labels.clear();
+    for (size_t w = 0; w < bits.size(); ++w)
+      for (uint64_t word = bits[w]; word != 0; word &= word - 1)
+        labels.push_back(w * 64 + static_cast<size_t>(std::countr_zero(word)));
   }
   return out;
 }

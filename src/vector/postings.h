@@ -11,7 +11,8 @@
 // filtered searches do not wait on one another for them; after a write they are built
 // again on first use (or by the next Warm). Labels in a posting list ascend. The smallest
 // candidate set, narrowed by the next smallest while that is cheap (a lat band and a lon
-// band make a box), is what VectorIndex scores exactly when it is small enough.
+// band make a box), is what VectorIndex scores exactly when it is small enough; its labels
+// are handed out ascending, so the scan reads rows in order.
 //
 // Thread-safety: Candidates may be called concurrently (a mutex of its own guards the
 // lists); the store must not change meanwhile (VectorIndex holds its shared lock).
@@ -34,9 +35,12 @@ class Postings {
  public:
   static constexpr size_t kMinItems = 10000;
   static constexpr size_t kMaxValues = 4096;  // a field with more is not listed
+  // A set more than this many times the labels left is not intersected: checking its
+  // condition on those labels' cells is cheaper than reading the set.
+  static constexpr size_t kNarrowRatio = 8;
 
   struct CandidateSet {
-    std::vector<size_t> labels;
+    std::vector<size_t> labels;            // ascending
     std::vector<size_t> exact_conditions;  // filter conditions every label satisfies
   };
   //! Labels of the items that can match `filter`; nullopt when no condition of it can be

@@ -174,6 +174,8 @@ StoreEntry& SideStore::PutEntry(size_t label, StoreEntry e) {
   slot = std::move(e);
   if (by_label_.size() <= label) by_label_.resize(label + 1, nullptr);
   by_label_[label] = &slot;  // unordered_map nodes never move
+  if (row_by_label_.size() <= label) row_by_label_.resize(label + 1, kNoRow);
+  row_by_label_[label] = slot.row;
   return slot;
 }
 
@@ -181,6 +183,7 @@ void SideStore::EraseEntry(size_t label) {
   entries_.erase(label);
   payloads_.Erase(label);
   if (label < by_label_.size()) by_label_[label] = nullptr;
+  if (label < row_by_label_.size()) row_by_label_[label] = kNoRow;
 }
 
 Status SideStore::ApplyRecord(std::string_view body, From from, Applied* applied) {
@@ -427,6 +430,7 @@ Status SideStore::KeepRows(const std::vector<uint64_t>& old_rows) {
     if (it == to_new.end() || it->first != e.row)
       return Status::Internal(fmt::format("{}: row of id {} was not kept", name_, e.id));
     e.row = it->second;
+    row_by_label_[label] = e.row;
   }
   rows_ = old_rows.size();
   return Status::OK();

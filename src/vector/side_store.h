@@ -96,10 +96,18 @@ class SideStore {
   const StoreEntry* At(size_t label) const {
     return label < by_label_.size() ? by_label_[label] : nullptr;
   }
+  //! The vector row of a live label, or kNoRow: one read of a dense array (an exact scan
+  //! of thousands of candidates would otherwise miss the cache on each one's entry).
+  static constexpr uint64_t kNoRow = ~uint64_t{0};
+  uint64_t RowOf(size_t label) const {
+    return label < row_by_label_.size() ? row_by_label_[label] : kNoRow;
+  }
   const StoreEntry* Find(const std::string& id) const;
   //! The entry as an item (its vector copied out of the column, its payload rebuilt).
   VectorItem Item(const StoreEntry& e) const;
-  Json Payload(const StoreEntry& e) const { return payloads_.Get(e.label); }
+  Json Payload(const StoreEntry& e, const std::vector<std::string>* keys = nullptr) const {
+    return payloads_.Get(e.label, keys);
+  }
   //! Every live payload, as typed columns by label (filters and posting lists read these).
   const PayloadColumns& payloads() const { return payloads_; }
   const VectorColumn& column() const { return column_; }
@@ -135,7 +143,8 @@ class SideStore {
   //! names it; without one, 0).
   Status OpenColumn(uint64_t gen);
   std::string EncodeEntry(const StoreEntry& e) const;
-  // entries_ and by_label_ change together, only through these.
+  // entries_, by_label_ and row_by_label_ change together, only through these (and KeepRows,
+  // which renumbers rows).
   StoreEntry& PutEntry(size_t label, StoreEntry e);
   void EraseEntry(size_t label);
   std::string Path(const char* name) const { return dir_ + "/" + name; }
@@ -154,6 +163,7 @@ class SideStore {
   std::unordered_map<std::string, size_t> id_to_label_;
   std::unordered_map<size_t, StoreEntry> entries_;
   std::vector<const StoreEntry*> by_label_;  // label -> its entry in entries_, null when none
+  std::vector<uint64_t> row_by_label_;       // label -> its entry's row, kNoRow when none
   size_t next_label_ = 0;
   uint64_t seq_ = 0;
   uint64_t followed_log_bytes_ = 0;  // read-only: bytes of store.log applied

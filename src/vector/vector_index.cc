@@ -301,16 +301,19 @@ std::vector<std::pair<float, size_t>> VectorIndex::ExactSearch(
   // a few ahead prefetched: a scan of thousands of scattered 1.5 KB rows is bound by memory.
   const auto bound = filter.Bind(store_.payloads());
   std::vector<std::pair<uint64_t, size_t>> matching;  // (row, label)
-  auto consider = [&](size_t label, const StoreEntry& e) {
-    if (bound.Matches(label)) matching.emplace_back(e.row, label);
-  };
   if (labels != nullptr) {
-    for (size_t label : *labels)
-      if (const StoreEntry* e = store_.At(label)) consider(label, *e);
+    for (size_t label : *labels) {
+      const uint64_t row = store_.RowOf(label);
+      if (row != SideStore::kNoRow && bound.Matches(label)) matching.emplace_back(row, label);
+    }
   } else {
-    for (const auto& [label, e] : store_.entries()) consider(label, e);
+    for (const auto& [label, e] : store_.entries())
+      if (bound.Matches(label)) matching.emplace_back(e.row, label);
   }
-  std::sort(matching.begin(), matching.end());
+  // Candidates ascend by label, and rows mostly follow labels (written in order): sorted
+  // only when an upsert moved some.
+  if (!std::is_sorted(matching.begin(), matching.end()))
+    std::sort(matching.begin(), matching.end());
   constexpr size_t kAhead = 4;
   std::vector<std::pair<float, size_t>> exact;
   exact.reserve(matching.size());
@@ -336,13 +339,14 @@ void VectorIndex::Rerank(const std::vector<float>& q, size_t k,
                          std::vector<std::pair<float, size_t>>* found) const {
   KeepBest(RerankCount(k), found);
   for (auto& [dist, label] : *found)
-    if (const StoreEntry* e = store_.At(label)) dist = graph_.Distance(q, e->row);
+    if (const uint64_t row = store_.RowOf(label); row != SideStore::kNoRow)
+      dist = graph_.Distance(q, row);
   KeepBest(k, found);
 }
 
-Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& query, size_t k,
-                                                   size_t ef, const PayloadFilter& filter,
-                                                   SearchStats* stats) const {
+Result<std::vector<SearchHit>> VectorIndex::Search(
+    const std::vector<float>& query, size_t k, size_t ef, const PayloadFilter& filter,
+    SearchStats* stats, const std::vector<std::string>* payload_keys) const {
   if (static_cast<int>(query.size()) != spec_.dims) {
     return Status::InvalidArgument(fmt::format("query has {} dimensions; index '{}' has {}",
                                                query.size(), spec_.name, spec_.dims));
@@ -396,7 +400,7 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const std::vector<float>& que
   for (const auto& [dist, label] : found) {
     const StoreEntry* e = store_.At(label);
     if (e == nullptr) continue;  // the graph and the store agree on live labels; be safe
-    hits.push_back(SearchHit{e->id, Score(dist), store_.Payload(*e)});
+    hits.push_back(SearchHit{e->id, Score(dist), store_.Payload(*e, payload_keys)});
   }
   return hits;
 }

@@ -118,9 +118,11 @@ class VectorIndex {
   size_t Count() const;
   //! Every live id, sorted (reconciliation with an owner's own log).
   std::vector<std::string> Ids() const;
-  Result<std::vector<SearchHit>> Search(const std::vector<float>& query, size_t k, size_t ef,
-                                        const PayloadFilter& filter,
-                                        SearchStats* stats = nullptr) const;
+  //! `payload_keys`: the hits' payloads hold only these keys (null: every key), for a
+  //! caller that reads a field or two of many hits.
+  Result<std::vector<SearchHit>> Search(
+      const std::vector<float>& query, size_t k, size_t ef, const PayloadFilter& filter,
+      SearchStats* stats = nullptr, const std::vector<std::string>* payload_keys = nullptr) const;
   //! Builds what filtered searches read lazily (the postings of every payload field), so a
   //! server that opened or rebuilt the index is ready for them (Postings::Warm).
   void Warm() const;
