@@ -61,6 +61,13 @@ const Postings::FieldPostings& Postings::Field(const std::string& field,
   }
   for (size_t label = 0; label < extent; ++label)
     if (const auto s = slot(columns.At(f, label))) lists[*s]->push_back(label);
+  const size_t words = (store.label_bound() + 63) / 64;  // every label of any field's lists
+  for (const auto& [key, labels] : fp.lists) {
+    if (labels.size() * kDenseShare < store.size()) continue;
+    auto& bits = fp.dense[key];
+    bits.assign(words, 0);
+    for (size_t l : labels) bits[l >> 6] |= uint64_t{1} << (l & 63);
+  }
   return fp;
 }
 
@@ -92,18 +99,28 @@ std::optional<Postings::CandidateSet> Postings::Candidates(const PayloadFilter& 
     size_t size = 0;
     std::vector<std::span<const size_t>> spans;
     std::vector<size_t> exact;  // the conditions every label of the set satisfies
+    // A membership whose every list is dense: its bitmaps (a label is in the set when it is
+    // in one of them).
+    std::vector<const std::vector<uint64_t>*> bitmaps;
   };
   std::vector<Set> sets;
   for (const auto& m : memberships) {
     const FieldPostings& fp = Field(m.field, store);
     if (!fp.lists_usable) continue;
     Set set;
+    bool all_dense = true;
     for (const auto& key : m.keys) {
       if (auto l = fp.lists.find(key); l != fp.lists.end()) {
         set.spans.emplace_back(l->second);
         set.size += l->second.size();
+        if (auto d = fp.dense.find(key); d != fp.dense.end()) {
+          set.bitmaps.push_back(&d->second);
+        } else {
+          all_dense = false;
+        }
       }
     }
+    if (!all_dense) set.bitmaps.clear();
     set.exact = {m.condition};
     sets.push_back(std::move(set));
   }
@@ -121,6 +138,10 @@ std::optional<Postings::CandidateSet> Postings::Candidates(const PayloadFilter& 
   }
   if (sets.empty()) return std::nullopt;
   std::sort(sets.begin(), sets.end(), [](const Set& a, const Set& b) { return a.size < b.size; });
+  // After the smallest, the dense memberships narrow last: their cost is a bit test per
+  // label left, so they come after the sets that leave fewer.
+  std::stable_partition(sets.begin() + 1, sets.end(),
+                        [](const Set& set) { return set.bitmaps.empty(); });
   CandidateSet out;
   std::vector<size_t>& labels = out.labels;
   labels.reserve(sets[0].size);
@@ -139,8 +160,23 @@ std::optional<Postings::CandidateSet> Postings::Candidates(const PayloadFilter& 
       if (l < bound) bits[l >> 6] |= uint64_t{1} << (l & 63);
   };
   std::vector<size_t> next;
-  for (size_t i = 1; i < sets.size() && labels.size() > 64; ++i) {
-    if (sets[i].size > kNarrowRatio * labels.size()) break;  // sorted by size: the rest too
+  for (size_t i = 1; i < sets.size(); ++i) {
+    if (!sets[i].bitmaps.empty()) {
+      // A dense membership: a bit test per label left, in place (labels stay in order).
+      size_t kept = 0;
+      for (size_t l : labels) {
+        labels[kept] = l;
+        uint64_t in = 0;
+        for (const auto* bm : sets[i].bitmaps) in |= (*bm)[l >> 6] >> (l & 63);
+        kept += in & 1;
+      }
+      labels.resize(kept);
+      out.exact_conditions.insert(out.exact_conditions.end(), sets[i].exact.begin(),
+                                  sets[i].exact.end());
+      continue;
+    }
+    // A set much bigger than what is left is not read (the next may be a dense one).
+    if (labels.size() <= 64 || sets[i].size > kNarrowRatio * labels.size()) continue;
     mark(labels);
     // Without a branch per label (which one passes is unpredictable): each is written, and
     // kept by advancing past it when its bit is set. Postings are rebuilt whenever the store

@@ -12,7 +12,8 @@
 // again on first use (or by the next Warm). Labels in a posting list ascend. The smallest
 // candidate set, narrowed by the next smallest while that is cheap (a lat band and a lon
 // band make a box), is what VectorIndex scores exactly when it is small enough; its labels
-// are handed out ascending, so the scan reads rows in order.
+// are handed out ascending, so the scan reads rows in order. A dense list (a shift, a
+// status) narrows through its bitmap whatever its size: a bit test per candidate.
 //
 // Thread-safety: Candidates may be called concurrently (a mutex of its own guards the
 // lists); the store must not change meanwhile (VectorIndex holds its shared lock).
@@ -38,6 +39,9 @@ class Postings {
   // A set more than this many times the labels left is not intersected: checking its
   // condition on those labels' cells is cheaper than reading the set.
   static constexpr size_t kNarrowRatio = 8;
+  // A list holding at least 1/kDenseShare of the items also has a bitmap (a bit per label),
+  // so a candidate set narrows by it at a bit test per candidate, whatever the list's size.
+  static constexpr size_t kDenseShare = 64;
 
   struct CandidateSet {
     std::vector<size_t> labels;            // ascending
@@ -53,6 +57,9 @@ class Postings {
   struct FieldPostings {
     bool lists_usable = true;  // false: too many distinct values to list
     std::unordered_map<std::string, std::vector<size_t>> lists;  // PostingKey -> labels
+    // PostingKey -> its list as bits, for dense lists only (at most kDenseShare a field;
+    // the store's label bound in bits each).
+    std::unordered_map<std::string, std::vector<uint64_t>> dense;
     // Numbers sorted (range queries) and their labels in the same order: a range's labels
     // are one contiguous span, like a posting list's.
     std::vector<double> values;

@@ -207,9 +207,17 @@ TEST(VectorIndexTest, SelectiveFiltersAreAnsweredExactlyFromPostingLists) {
   const Json rare_nights = {{"role", "rare"}, {"night", true}};
   EXPECT_EQ(search(rare_nights, q, 10, &stats), brute(rare_nights, q, 10));
   EXPECT_TRUE(stats.exact_fallback);
-  // The smaller list (role); night's (a third of the items, over Postings::kNarrowRatio
-  // times bigger) is not read: the exact scan checks night on the role's cells.
-  static_assert(Postings::kNarrowRatio < 100 / 3);
+  // The smaller list (role), narrowed by night's (a third of the items: a dense list, read
+  // as a bitmap, a bit test per rare item): role ∩ night.
+  static_assert(Postings::kDenseShare > 3);
+  EXPECT_EQ(stats.candidates, n / 100 / 3);
+  // A range over Postings::kNarrowRatio times bigger than the role's list is not read: the
+  // exact scan checks it on the role's cells.
+  const Json rare_wide = {{"role", "rare"}, {"x", {{"gte", 0}, {"lte", 99}}}};
+  static_assert(Postings::kNarrowRatio < 50);
+  stats = SearchStats();
+  EXPECT_EQ(search(rare_wide, q, 10, &stats), brute(rare_wide, q, 10));
+  EXPECT_TRUE(stats.exact_fallback);
   EXPECT_EQ(stats.candidates, n / 100);
   const Json in_list = {{"role", {{"in", {"rare", "nobody"}}}}, {"rating", {{"gte", 3}}}};
   stats = SearchStats();
