@@ -6,6 +6,23 @@
 #include <span>
 
 namespace lakehouse {
+namespace {
+
+// One bit per label below `bound`, set for each of `labels`: dense lists, and the labels a
+// narrowing keeps.
+std::vector<uint64_t> LabelBits(std::span<const size_t> labels, size_t bound) {
+  std::vector<uint64_t> bits((bound + 63) / 64, 0);
+  for (size_t l : labels)
+    if (l < bound) bits[l >> 6] |= uint64_t{1} << (l & 63);
+  return bits;
+}
+
+// 1 when `label`'s bit is set (a value to add, not a branch to take).
+uint64_t Bit(const std::vector<uint64_t>& bits, size_t label) {
+  return bits[label >> 6] >> (label & 63) & 1;
+}
+
+}  // namespace
 
 const Postings::FieldPostings& Postings::Field(const std::string& field,
                                                const SideStore& store) const {
@@ -61,13 +78,9 @@ const Postings::FieldPostings& Postings::Field(const std::string& field,
   }
   for (size_t label = 0; label < extent; ++label)
     if (const auto s = slot(columns.At(f, label))) lists[*s]->push_back(label);
-  const size_t words = (store.label_bound() + 63) / 64;  // every label of any field's lists
-  for (const auto& [key, labels] : fp.lists) {
-    if (labels.size() * kDenseShare < store.size()) continue;
-    auto& bits = fp.dense[key];
-    bits.assign(words, 0);
-    for (size_t l : labels) bits[l >> 6] |= uint64_t{1} << (l & 63);
-  }
+  for (const auto& [key, labels] : fp.lists)  // the label bound covers every field's lists
+    if (labels.size() * kDenseShare >= store.size())
+      fp.dense[key] = LabelBits(labels, store.label_bound());
   return fp;
 }
 
@@ -154,11 +167,6 @@ std::optional<Postings::CandidateSet> Postings::Candidates(const PayloadFilter& 
   // few labels' cells instead.
   const size_t bound = store.label_bound();
   std::vector<uint64_t> bits;  // one bit per label
-  auto mark = [&](const std::vector<size_t>& marked) {
-    bits.assign((bound + 63) / 64, 0);
-    for (size_t l : marked)
-      if (l < bound) bits[l >> 6] |= uint64_t{1} << (l & 63);
-  };
   std::vector<size_t> next;
   for (size_t i = 1; i < sets.size(); ++i) {
     if (!sets[i].bitmaps.empty()) {
@@ -167,8 +175,8 @@ std::optional<Postings::CandidateSet> Postings::Candidates(const PayloadFilter& 
       for (size_t l : labels) {
         labels[kept] = l;
         uint64_t in = 0;
-        for (const auto* bm : sets[i].bitmaps) in |= (*bm)[l >> 6] >> (l & 63);
-        kept += in & 1;
+        for (const auto* bm : sets[i].bitmaps) in |= Bit(*bm, l);
+        kept += in;
       }
       labels.resize(kept);
       out.exact_conditions.insert(out.exact_conditions.end(), sets[i].exact.begin(),
@@ -177,7 +185,7 @@ std::optional<Postings::CandidateSet> Postings::Candidates(const PayloadFilter& 
     }
     // A set much bigger than what is left is not read (the next may be a dense one).
     if (labels.size() <= 64 || sets[i].size > kNarrowRatio * labels.size()) continue;
-    mark(labels);
+    bits = LabelBits(labels, bound);
     // Without a branch per label (which one passes is unpredictable): each is written, and
     // kept by advancing past it when its bit is set. Postings are rebuilt whenever the store
     // changes, so their labels are below `bound`.
@@ -186,7 +194,7 @@ std::optional<Postings::CandidateSet> Postings::Candidates(const PayloadFilter& 
     for (const auto& span : sets[i].spans)
       for (size_t l : span) {
         next[kept] = l;
-        kept += bits[l >> 6] >> (l & 63) & 1;
+        kept += Bit(bits, l);
       }
     next.resize(kept);
     labels.swap(next);
@@ -196,7 +204,7 @@ std::optional<Postings::CandidateSet> Postings::Candidates(const PayloadFilter& 
   // Ascending (a range's labels come in value order): the exact scan then reads rows in
   // order without sorting them.
   if (std::adjacent_find(labels.begin(), labels.end(), std::greater_equal<>()) != labels.end()) {
-    mark(labels);
+    bits = LabelBits(labels, bound);
     labels.clear();
     for (size_t w = 0; w < bits.size(); ++w)
       for (uint64_t word = bits[w]; word != 0; word &= word - 1)
