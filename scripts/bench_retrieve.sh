@@ -5,7 +5,9 @@
 # `wrk -t1 -c4` alternates between them, ROUNDS rounds of DURATION seconds.
 #
 #   scripts/bench_retrieve.sh OLD_BINARY NEW_BINARY ROOT [ROUNDS=5] [DURATION_S=4]
-# ROOT is a generated root with its workers index; it is not modified.
+# ROOT is a generated root with its workers index; it is not modified. NEW_ROOT=DIR gives
+# the new binary its own root (the same data in a later layout: an old binary's root
+# migrated, its index converted) when the two cannot read one layout.
 set -euo pipefail
 OLD=${1:?usage: scripts/bench_retrieve.sh OLD NEW ROOT [ROUNDS] [DURATION_S]}
 NEW=${2:?usage}
@@ -17,7 +19,11 @@ source "$(dirname "$0")/bench_lib.sh"
 BODY='{"query":"forklift drivers nights in Dayton","k":10}'
 LUA="$WORK.lua"
 rm -rf "$WORK.old" "$WORK.new"
-cp -r "$ROOT" "$WORK.old" && cp -r "$ROOT" "$WORK.new"
+cp -r "$ROOT" "$WORK.old" && cp -r "${NEW_ROOT:-$ROOT}" "$WORK.new"
+# COLD=1 (root only): the page cache is dropped after the copies, so each server reads its
+# files as after a reboot, in the page sizes its own mappings ask for (a copy's pages are
+# cached as the copy wrote them).
+if [ "${COLD:-0}" = 1 ]; then sync && echo 3 > /proc/sys/vm/drop_caches; fi
 printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\n' \
   "'$BODY'" > "$LUA"
 "$OLD" serve --root "$WORK.old" --port 18081 --no-access-log > "$WORK.old.log" 2>&1 &

@@ -1,8 +1,9 @@
 // src/vector/quantize.h: int8 rows for an index declared with `quantization: int8`.
 //
 // A quantized index keeps two columns of the same rows (vector_column.h): the float32 vectors as
-// given (the truth, read row by row from disk to rerank, never mapped: they need not fit in RAM)
-// and a code row per vector, in memory, that the graph is built on and searches walk:
+// given (the truth, read only to rerank: mapped while they take at most 1/8 of the machine's
+// memory, else read row by row from disk, so they need not fit in RAM) and a code row per
+// vector, in memory, that the graph is built on and searches walk:
 //
 //   [float scale][float norm2][int8 code x dims]   (rounded up to 8 bytes)
 //

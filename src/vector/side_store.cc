@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/file_io.h"
+#include "core/machine.h"
 #include "storage/record_log.h"
 
 namespace lakehouse {
@@ -87,7 +88,10 @@ SideStore::SideStore(std::string dir, std::string index_name, int dims, bool cos
       cosine_(cosine),
       read_only_(read_only),
       column_(dir_, "vectors", "f32", (static_cast<size_t>(dims) + 1) * sizeof(float), read_only,
-              /*mapped=*/quantization == Quantization::kNone) {
+              quantization == Quantization::kNone
+                  ? VectorColumn::kAlwaysMapped
+                  : static_cast<uint64_t>(std::max<int64_t>(MachineMemoryBytes(), 0) /
+                                          kFloatMapShare)) {
   if (quantization == Quantization::kInt8)
     codes_ = std::make_unique<VectorColumn>(dir_, "codes", "i8", Int8RowBytes(dims), read_only);
 }

@@ -62,9 +62,11 @@ struct StoreEntry {
 class SideStore {
  public:
   //! `cosine`: rows keep 1/|v| beside the vector (vector_column.h). `quantization`: kInt8
-  //! adds the code column (and leaves the float column unmapped).
+  //! adds the code column, and the float column (read only to rerank) is mapped only while
+  //! it takes at most 1/kFloatMapShare of the machine's memory.
   SideStore(std::string dir, std::string index_name, int dims, bool cosine,
             Quantization quantization, bool read_only);
+  static constexpr int64_t kFloatMapShare = 8;
 
   //! Reads store.snap then store.log (cutting a torn tail unless read-only).
   Status Load();
@@ -101,6 +103,10 @@ class SideStore {
   static constexpr uint64_t kNoRow = ~uint64_t{0};
   uint64_t RowOf(size_t label) const {
     return label < row_by_label_.size() ? row_by_label_[label] : kNoRow;
+  }
+  //! Asks for RowOf(label)'s cache line ahead of a scan reading it.
+  void PrefetchRowOf(size_t label) const {
+    if (label < row_by_label_.size()) __builtin_prefetch(&row_by_label_[label]);
   }
   const StoreEntry* Find(const std::string& id) const;
   //! The entry as an item (its vector copied out of the column, its payload rebuilt).

@@ -47,12 +47,12 @@ uint64_t PageRound(uint64_t bytes) {
 }  // namespace
 
 VectorColumn::VectorColumn(std::string dir, std::string prefix, std::string suffix,
-                           size_t row_bytes, bool read_only, bool mapped)
+                           size_t row_bytes, bool read_only, uint64_t map_limit)
     : dir_(std::move(dir)),
       prefix_(std::move(prefix)),
       suffix_(std::move(suffix)),
       read_only_(read_only),
-      mapped_(mapped),
+      map_limit_(map_limit),
       stride_(row_bytes) {}
 
 VectorColumn::~VectorColumn() {
@@ -75,6 +75,12 @@ std::vector<std::string> VectorColumn::Files() const {
   return out;
 }
 
+void VectorColumn::StopMappingPastLimit() {
+  if (!mapped_ || file_bytes_ <= map_limit_) return;
+  Unmap();
+  mapped_ = false;  // rows are read and written with pread/pwrite from now on
+}
+
 void VectorColumn::Unmap() {
   if (base_ != nullptr) ::munmap(base_, mapped_bytes_);
   base_ = nullptr;
@@ -88,6 +94,7 @@ Status VectorColumn::Map(uint64_t bytes) {
                             MAP_SHARED, fd_, 0)
                    : ::mremap(base_, mapped_bytes_, bytes, MREMAP_MAYMOVE);
   if (addr == MAP_FAILED) return Errno("map", Path(gen_));
+  ::madvise(addr, bytes, MADV_HUGEPAGE);  // advice: a refusal changes nothing
   base_ = static_cast<char*>(addr);
   mapped_bytes_ = bytes;
   return Status::OK();
@@ -111,6 +118,7 @@ Status VectorColumn::Open(uint64_t gen) {
   if (::fstat(fd_, &st) != 0) return Errno("stat", path);
   // Whole rows only: a file cut short mid-row maps the rows it holds whole.
   file_bytes_ = static_cast<uint64_t>(st.st_size);
+  mapped_ = file_bytes_ <= map_limit_;
   const uint64_t bytes = file_bytes_ / stride_ * stride_;
   return bytes == 0 ? Status::OK() : Map(bytes);
 }
@@ -123,6 +131,7 @@ Status VectorColumn::Write(uint64_t row, const void* bytes) {
         PageRound(std::max({need, file_bytes_ + file_bytes_ / 4, file_bytes_ + kMinGrowth}));
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return Errno("grow", Path(gen_));
     file_bytes_ = size;
+    StopMappingPastLimit();
     if (size > mapped_bytes_) LH_RETURN_IF_ERROR(Map(size));
   }
   if (mapped_) {
@@ -158,6 +167,7 @@ Status VectorColumn::Cover(uint64_t rows) {
         fmt::format("{} holds fewer than the {} rows its log names", Path(gen_), rows));
   }
   file_bytes_ = static_cast<uint64_t>(st.st_size);
+  StopMappingPastLimit();
   return Map(file_bytes_ / stride_ * stride_);
 }
 

@@ -11,9 +11,13 @@
 // writing the next generation (Rewrite), when the side store compacts.
 //
 // Mapped or not: a column the searches read is memory-mapped (Row() is a pointer into the
-// page cache, nothing read until touched). A quantized index's float column is not mapped:
-// it is written with pwrite and read a row at a time with pread (Read) to rerank, so vectors
-// that do not fit in RAM never count in the server's resident memory.
+// page cache, nothing read until touched), asking the kernel for 2 MB pages (scans touch
+// rows scattered over the file: with 4 KB pages nearly each is a TLB miss). A column given
+// a map limit is mapped only while its file is at most that size; past it (at open, or as
+// it grows) it is written with pwrite and read a row at a time with pread (Read). A
+// quantized index's float column, read only to rerank, has such a limit (side_store.h), so
+// vectors that do not fit in RAM never count in the server's resident memory, while the
+// reranks of an index that fits read mapped rows instead of making a system call each.
 //
 // Durability: the rows are written (into the shared mapping, or the file) before the side
 // store logs the record that names them, and the record carries the vector too, so a row
@@ -49,7 +53,8 @@ class VectorColumn {
  public:
   //! Rows of `row_bytes` in `<prefix>.<gen>.<suffix>` files of `dir`.
   VectorColumn(std::string dir, std::string prefix, std::string suffix, size_t row_bytes,
-               bool read_only, bool mapped = true);
+               bool read_only, uint64_t map_limit = kAlwaysMapped);
+  static constexpr uint64_t kAlwaysMapped = UINT64_MAX;
   ~VectorColumn();
   VectorColumn(const VectorColumn&) = delete;
   VectorColumn& operator=(const VectorColumn&) = delete;
@@ -90,11 +95,14 @@ class VectorColumn {
  private:
   Status Map(uint64_t bytes);
   void Unmap();
+  //! A mapped column whose file outgrew the map limit goes on unmapped.
+  void StopMappingPastLimit();
   std::string Path(uint64_t gen) const { return dir_ + "/" + FileName(gen); }
 
   std::string dir_, prefix_, suffix_;
   bool read_only_;
-  bool mapped_;
+  uint64_t map_limit_;  // a larger file is read and written with pread/pwrite
+  bool mapped_ = false;
   size_t stride_;
   uint64_t gen_ = 0;
   int fd_ = -1;

@@ -302,7 +302,11 @@ std::vector<std::pair<float, size_t>> VectorIndex::ExactSearch(
   const auto bound = filter.Bind(store_.payloads());
   std::vector<std::pair<uint64_t, size_t>> matching;  // (row, label)
   if (labels != nullptr) {
-    for (size_t label : *labels) {
+    // Labels ascend but lie far apart: each one's row number is a miss of its own.
+    constexpr size_t kRowOfAhead = 16;
+    for (size_t i = 0; i < labels->size(); ++i) {
+      if (i + kRowOfAhead < labels->size()) store_.PrefetchRowOf((*labels)[i + kRowOfAhead]);
+      const size_t label = (*labels)[i];
       const uint64_t row = store_.RowOf(label);
       if (row != SideStore::kNoRow && bound.Matches(label)) matching.emplace_back(row, label);
     }

@@ -1,0 +1,90 @@
+// Tests of src/vector/vector_column: a column given a map limit is mapped while its file is
+// at most that size and read and written with pread/pwrite past it (as it grows, or at
+// open), and no row is lost or changed by the switch, for the owner or for a follower.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/test_support.h"
+#include "vector/vector_column.h"
+
+namespace lakehouse {
+namespace {
+
+using testing::TempDir;
+
+constexpr size_t kStride = 1540;  // a 384-dim float row and its 1/|v|
+
+std::string RowBytes(uint64_t row) {
+  std::string bytes(kStride, '\0');
+  for (size_t i = 0; i < kStride; ++i) bytes[i] = static_cast<char>((row * 131 + i * 7) % 251);
+  return bytes;
+}
+
+void ExpectRows(const VectorColumn& col, uint64_t rows) {
+  std::string got(kStride, '\0');
+  for (uint64_t r = 0; r < rows; ++r) {
+    ASSERT_TRUE(col.Read(r, got.data()).ok()) << r;
+    ASSERT_EQ(got, RowBytes(r)) << "row " << r;
+  }
+}
+
+TEST(VectorColumnTest, AColumnPastItsMapLimitGoesOnUnmappedAndKeepsEveryRow) {
+  TempDir dir;
+  // The file grows by 4 MB first, then by a quarter: the second growth passes 6 MB.
+  constexpr uint64_t kLimit = 6 << 20;
+  constexpr uint64_t kRows = 6000;  // 9.2 MB
+  VectorColumn owner(dir.str(), "vectors", "f32", kStride, /*read_only=*/false, kLimit);
+  ASSERT_TRUE(owner.Open(0).ok());
+  EXPECT_TRUE(owner.mapped());
+  uint64_t switched_at = 0;
+  for (uint64_t r = 0; r < kRows; ++r) {
+    ASSERT_TRUE(owner.Write(r, RowBytes(r).data()).ok()) << r;
+    if (switched_at == 0 && !owner.mapped()) switched_at = r;
+    if (owner.mapped()) {
+      ASSERT_EQ(std::memcmp(owner.Row(r), RowBytes(r).data(), kStride), 0);
+    }
+  }
+  EXPECT_GT(switched_at, 2000u);  // the first 4 MB were written through the mapping
+  EXPECT_FALSE(owner.mapped());
+  ExpectRows(owner, kRows);
+
+  // Followers: one with the same limit reads by row, one without a limit maps the file.
+  VectorColumn limited(dir.str(), "vectors", "f32", kStride, /*read_only=*/true, kLimit);
+  ASSERT_TRUE(limited.Open(0).ok());
+  EXPECT_FALSE(limited.mapped());
+  ExpectRows(limited, kRows);
+  VectorColumn unlimited(dir.str(), "vectors", "f32", kStride, /*read_only=*/true);
+  ASSERT_TRUE(unlimited.Open(0).ok());
+  EXPECT_TRUE(unlimited.mapped());
+  ExpectRows(unlimited, kRows);
+
+  // Cut to 2,000 rows (3 MB) by a sync, the file is mapped again when reopened.
+  ASSERT_TRUE(owner.Sync(2000).ok());
+  VectorColumn reopened(dir.str(), "vectors", "f32", kStride, /*read_only=*/false, kLimit);
+  ASSERT_TRUE(reopened.Open(0).ok());
+  EXPECT_TRUE(reopened.mapped());
+  ExpectRows(reopened, 2000);
+}
+
+// A follower that opened a small file follows the owner's growth past the limit by reads.
+TEST(VectorColumnTest, AFollowerCoveringPastTheLimitReadsByRow) {
+  TempDir dir;
+  constexpr uint64_t kLimit = 6 << 20;
+  VectorColumn owner(dir.str(), "vectors", "f32", kStride, /*read_only=*/false, kLimit);
+  ASSERT_TRUE(owner.Open(0).ok());
+  for (uint64_t r = 0; r < 100; ++r) ASSERT_TRUE(owner.Write(r, RowBytes(r).data()).ok());
+  VectorColumn follower(dir.str(), "vectors", "f32", kStride, /*read_only=*/true, kLimit);
+  ASSERT_TRUE(follower.Open(0).ok());
+  EXPECT_TRUE(follower.mapped());
+  ExpectRows(follower, 100);
+  for (uint64_t r = 100; r < 6000; ++r) ASSERT_TRUE(owner.Write(r, RowBytes(r).data()).ok());
+  ASSERT_TRUE(follower.Cover(6000).ok());
+  EXPECT_FALSE(follower.mapped());
+  ExpectRows(follower, 6000);
+}
+
+}  // namespace
+}  // namespace lakehouse
