@@ -1,7 +1,7 @@
 // src/vector/quantize.h: int8 rows for an index declared with `quantization: int8`.
 //
 // A quantized index keeps two columns of the same rows (vector_column.h): the float32 vectors as
-// given (the truth, read only to rerank: mapped while they take at most 1/8 of the machine's
+// given (the truth, read only to rerank: mapped while they take at most 1/16 of the machine's
 // memory, else read row by row from disk, so they need not fit in RAM) and a code row per
 // vector, in memory, that the graph is built on and searches walk:
 //

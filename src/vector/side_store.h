@@ -66,7 +66,7 @@ class SideStore {
   //! it takes at most 1/kFloatMapShare of the machine's memory.
   SideStore(std::string dir, std::string index_name, int dims, bool cosine,
             Quantization quantization, bool read_only);
-  static constexpr int64_t kFloatMapShare = 8;
+  static constexpr int64_t kFloatMapShare = 16;
 
   //! Reads store.snap then store.log (cutting a torn tail unless read-only).
   Status Load();
