@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "core/file_io.h"
+#include "vector/float_kernels.h"
 #include "vector/quantize.h"
 
 namespace lakehouse {
@@ -33,10 +34,8 @@ struct QueryRef {
 };
 
 struct RowParams {
-  const VectorColumn* column;      // float rows (mapped unless the graph is on codes)
-  const VectorColumn* codes;       // int8 code rows (quantize.h), or null
-  hnswlib::DISTFUNC<float> inner;  // hnswlib's SIMD kernel for the metric
-  void* inner_param;
+  const VectorColumn* column;  // float rows (mapped unless the graph is on codes)
+  const VectorColumn* codes;   // int8 code rows (quantize.h), or null
   size_t dims;
   bool cosine;
   bool l2;
@@ -58,10 +57,10 @@ inline const float* Resolve(const void* data, const VectorColumn* column) {
 
 // The distance between two vectors in the row layout.
 inline float Between(const RowParams& p, const float* x, const float* y) {
-  const float d = p.inner(x, y, p.inner_param);
-  if (!p.cosine) return d;
-  // d = 1 - x.y; each row's last float is 1/|v| (a prepared query's is 1: normalised).
-  return 1.0f - (1.0f - d) * x[p.dims] * y[p.dims];
+  if (p.l2) return L2SqrF32(x, y, p.dims);
+  const float dot = DotF32(x, y, p.dims);
+  // Each row's last float is 1/|v| (a prepared query's is 1: normalised).
+  return 1.0f - (p.cosine ? dot * x[p.dims] * y[p.dims] : dot);
 }
 
 float RowDistance(const void* a, const void* b, const void* param) {
@@ -70,26 +69,27 @@ float RowDistance(const void* a, const void* b, const void* param) {
 }
 
 // Distances on code rows, in hnswlib's terms as Between's: 1 - dot for cosine and dot
-// (code rows of cosine vectors are normalised), squared L2 for l2.
-inline float QueryToCode(const RowParams& p, const QueryCode& q, const char* row) {
+// (code rows of cosine vectors are normalised), squared L2 for l2. A query's code against a
+// row, and one row against another (while building).
+inline float CodeDist(const RowParams& p, const QueryCode& q, const char* row) {
   const float dot = Int8Dot(q, row, static_cast<int>(p.dims));
   return p.l2 ? q.norm2 - 2.0f * dot + Int8Norm2(row) : 1.0f - dot;
+}
+inline float CodeDist(const RowParams& p, const char* x, const char* y) {
+  const float dot = Int8Dot(x, y, static_cast<int>(p.dims));
+  return p.l2 ? Int8Norm2(x) + Int8Norm2(y) - 2.0f * dot : 1.0f - dot;
 }
 
 // hnswlib's distance for a graph on codes: only ever between two elements (searches run in
 // Graph::searchKnn, which takes the query's code itself).
 float CodeToCode(const void* a, const void* b, const void* param) {
   const auto* p = static_cast<const RowParams*>(param);
-  const char* x = p->codes->Row(ElementRow(a));
-  const char* y = p->codes->Row(ElementRow(b));
-  const float dot = Int8Dot(x, y, static_cast<int>(p->dims));
-  return p->l2 ? Int8Norm2(x) + Int8Norm2(y) - 2.0f * dot : 1.0f - dot;
+  return CodeDist(*p, p->codes->Row(ElementRow(a)), p->codes->Row(ElementRow(b)));
 }
 
 }  // namespace
 
 struct HnswGraph::Space : hnswlib::SpaceInterface<float> {
-  std::unique_ptr<hnswlib::SpaceInterface<float>> inner;
   RowParams params{};
   size_t get_data_size() override { return sizeof(uint64_t); }
   hnswlib::DISTFUNC<float> get_dist_func() override {
@@ -97,25 +97,29 @@ struct HnswGraph::Space : hnswlib::SpaceInterface<float> {
   }
   void* get_dist_func_param() override { return &params; }
 };
-// hnswlib's graph with its k-NN search done here. hnswlib's search loop prefetches the next
-// neighbour's element data, which is now its row number: the vector behind it was a second,
-// dependent miss on every distance (search 0.57x of plain hnswlib at 50k). This one walks the
-// layers the same way (greedy descent, then the best-first search of layer 0 with ef,
-// deleted and filtered elements routed through but not returned), but expands a node in
-// three passes: the unvisited neighbours, then their rows (independent loads) with a
-// prefetch of each vector, then the distances, so the misses overlap instead of queueing.
-// The same walk serves float rows and code rows (a Rows policy: which row, which distance).
-// Building (addPoint) is hnswlib's own.
+// hnswlib's graph with its layer walks done here, for searches and for inserts. hnswlib's
+// loops prefetch the next neighbour's element data, which is now its row number: the vector
+// behind it was a second, dependent miss on every distance (search 0.57x of plain hnswlib at
+// 50k; 60% of a build's profile was distances waiting on rows). These walk the layers the
+// same way (greedy descent, then the best-first search of a layer with ef, deleted and
+// filtered elements routed through but not kept), but expand a node in three passes: the
+// unvisited neighbours, then their rows (independent loads) with a prefetch of each vector,
+// then the distances, so the misses overlap instead of queueing. The same walk serves float
+// rows and code rows (a Rows policy: which row, which distance, which query).
+//
+// Insert is hnswlib's addPoint for a new label (same steps, same locks, hnswlib's
+// mutuallyConnectNewElement for the links); updates and the reuse of deleted slots stay
+// hnswlib's own (Add routes them).
 struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
   using hnswlib::HierarchicalNSW<float>::HierarchicalNSW;
+  using Id = hnswlib::tableint;
   using Heap =
-      std::priority_queue<std::pair<float, hnswlib::tableint>,
-                          std::vector<std::pair<float, hnswlib::tableint>>, CompareByFirst>;
+      std::priority_queue<std::pair<float, Id>, std::vector<std::pair<float, Id>>, CompareByFirst>;
   const VectorColumn* column = nullptr;  // float rows
   const VectorColumn* codes = nullptr;   // code rows: the graph is on them when set
 
   //! The column row a slot names.
-  uint64_t RowOf(hnswlib::tableint id) const { return ElementRow(getDataByInternalId(id)); }
+  uint64_t RowOf(Id id) const { return ElementRow(getDataByInternalId(id)); }
   const RowParams& params() const { return *static_cast<const RowParams*>(dist_func_param_); }
 
   // A query against float rows: the first two lines are prefetched, the hardware's streamer
@@ -123,7 +127,7 @@ struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
   struct FloatRows {
     const Graph& g;
     const float* query;
-    const char* Of(hnswlib::tableint id) const { return g.column->Row(g.RowOf(id)); }
+    const char* Of(Id id) const { return g.column->Row(g.RowOf(id)); }
     static void Prefetch(const char* row) {
       __builtin_prefetch(row);
       __builtin_prefetch(row + 64);
@@ -131,27 +135,118 @@ struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
     float Dist(const char* row) const {
       return Between(g.params(), query, reinterpret_cast<const float*>(row));
     }
+    //! The same rows, from element `id`'s vector.
+    FloatRows Around(Id id) const { return {g, reinterpret_cast<const float*>(Of(id))}; }
   };
-  // A query's code against code rows: a row is 6-7 lines, all prefetched.
+  // A query (a QueryCode, or an element's own code row) against code rows: a row is 6-7
+  // lines, all prefetched.
+  template <class Query>
   struct CodeRows {
     const Graph& g;
-    const QueryCode& query;
+    Query query;
     size_t stride;
-    const char* Of(hnswlib::tableint id) const { return g.codes->Row(g.RowOf(id)); }
+    const char* Of(Id id) const { return g.codes->Row(g.RowOf(id)); }
     void Prefetch(const char* row) const {
       for (size_t at = 0; at < stride; at += 64) __builtin_prefetch(row + at);
     }
-    float Dist(const char* row) const { return QueryToCode(g.params(), query, row); }
+    float Dist(const char* row) const { return CodeDist(g.params(), query, row); }
+    //! The same rows, from element `id`'s code (a build's queries are elements).
+    CodeRows<const char*> Around(Id id) const { return {g, Of(id), stride}; }
   };
 
   // Fills `rows` with the rows of `ids`, prefetched.
   template <class Rows>
-  void Gather(const Rows& r, const hnswlib::tableint* ids, size_t n, const char** rows) const {
+  void Gather(const Rows& r, const Id* ids, size_t n, const char** rows) const {
     for (size_t i = 0; i < n; ++i) __builtin_prefetch(getDataByInternalId(ids[i]));
     for (size_t i = 0; i < n; ++i) {
       rows[i] = r.Of(ids[i]);
       r.Prefetch(rows[i]);
     }
+  }
+
+  // Copies `node`'s neighbours at `level` into `out` (its lock held while reading when
+  // `locked`: inserts run beside each other, searches alone) and answers how many.
+  size_t Neighbours(Id node, int level, bool locked, Id* out) const {
+    std::unique_lock<std::mutex> lock;  // hnswlib's locks are not mutable: locking isn't a write
+    if (locked) lock = std::unique_lock(const_cast<std::mutex&>(link_list_locks_[node]));
+    hnswlib::linklistsizeint* list = get_linklist_at_level(node, level);
+    const size_t size = getListCount(list);
+    std::memcpy(out, list + 1, size * sizeof(Id));
+    return size;
+  }
+  size_t MaxDegree() const { return std::max(maxM0_, maxM_); }
+
+  // Greedy descent from `current` through the layers above `to`: the closest element
+  // reachable, and its distance.
+  template <class Rows>
+  void Descend(const Rows& r, Id& current, float& dist, int from, int to, bool locked) const {
+    std::vector<Id> ids(MaxDegree());
+    std::vector<const char*> rows(ids.size());
+    for (int level = from; level > to; --level) {
+      for (bool changed = true; changed;) {
+        const size_t n = Neighbours(current, level, locked, ids.data());
+        Gather(r, ids.data(), n, rows.data());
+        const Id before = current;
+        for (size_t i = 0; i < n; ++i) {
+          const float d = r.Dist(rows[i]);
+          if (d < dist) {
+            dist = d;
+            current = ids[i];
+          }
+        }
+        changed = current != before;
+      }
+    }
+  }
+
+  // Best-first search of `level` from `entry` with ef candidates: the ef closest elements
+  // `admitted` takes (worst on top); the others are routed through but not kept.
+  template <class Rows, class Admit>
+  Heap Layer(const Rows& r, Id entry, float entry_dist, int level, size_t ef, const Admit& admitted,
+             bool locked) const {
+    std::vector<Id> ids(MaxDegree());
+    std::vector<const char*> rows(ids.size());
+    hnswlib::VisitedList* visited = visited_list_pool_->getFreeVisitedList();
+    hnswlib::vl_type* seen = visited->mass;
+    const hnswlib::vl_type tag = visited->curV;
+    Heap top, candidates;  // top: the ef best admitted (worst on top); candidates: by -dist
+    float bound = std::numeric_limits<float>::max();
+    if (admitted(entry)) {
+      top.emplace(entry_dist, entry);
+      bound = entry_dist;
+    }
+    candidates.emplace(-entry_dist, entry);
+    seen[entry] = tag;
+    while (!candidates.empty()) {
+      const auto [negative, node] = candidates.top();
+      if (-negative > bound && top.size() == ef) break;
+      candidates.pop();
+      // The next node to expand is likely the best left now (or one this expansion finds,
+      // prefetched below): its list arrives while these distances are computed.
+      if (!candidates.empty())
+        __builtin_prefetch(get_linklist_at_level(candidates.top().second, level));
+      size_t n = 0;
+      const size_t size = Neighbours(node, level, locked, ids.data());
+      for (size_t j = 0; j < size; ++j) {
+        if (seen[ids[j]] == tag) continue;
+        seen[ids[j]] = tag;
+        ids[n++] = ids[j];
+      }
+      Gather(r, ids.data(), n, rows.data());
+      for (size_t i = 0; i < n; ++i) {
+        const float d = r.Dist(rows[i]);
+        if (top.size() < ef || d < bound) {
+          candidates.emplace(-d, ids[i]);
+          if (candidates.top().second == ids[i])
+            __builtin_prefetch(get_linklist_at_level(ids[i], level));
+          if (admitted(ids[i])) top.emplace(d, ids[i]);
+          while (top.size() > ef) top.pop();
+          if (!top.empty()) bound = top.top().first;
+        }
+      }
+    }
+    visited_list_pool_->releaseVisitedList(visited);
+    return top;
   }
 
   std::priority_queue<std::pair<float, hnswlib::labeltype>> searchKnn(
@@ -160,7 +255,7 @@ struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
     std::memcpy(&query, static_cast<const char*>(query_data) + sizeof(uint64_t), sizeof(query));
     if (codes == nullptr) return Knn(FloatRows{*this, query}, k, filter);
     const QueryCode code = EncodeQuery(query, static_cast<int>(params().dims));
-    return Knn(CodeRows{*this, code, codes->stride()}, k, filter);
+    return Knn(CodeRows<const QueryCode&>{*this, code, codes->stride()}, k, filter);
   }
 
   template <class Rows>
@@ -168,75 +263,123 @@ struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
       const Rows& r, size_t k, hnswlib::BaseFilterFunctor* filter) const {
     std::priority_queue<std::pair<float, hnswlib::labeltype>> result;
     if (cur_element_count == 0) return result;
-    std::vector<hnswlib::tableint> ids(std::max(maxM0_, maxM_) + 1);
-    std::vector<const char*> rows(ids.size());
-    // Upper layers: greedy, to the closest element reachable.
-    hnswlib::tableint current = enterpoint_node_;
-    float current_dist = r.Dist(r.Of(current));
-    for (int level = maxlevel_; level > 0; --level) {
-      for (bool changed = true; changed;) {
-        changed = false;
-        hnswlib::linklistsizeint* list = get_linklist(current, level);
-        const size_t size = getListCount(list);
-        const auto* neighbours = reinterpret_cast<const hnswlib::tableint*>(list + 1);
-        Gather(r, neighbours, size, rows.data());
-        const hnswlib::tableint from = current;
-        for (size_t i = 0; i < size; ++i) {
-          const float d = r.Dist(rows[i]);
-          if (d < current_dist) {
-            current_dist = d;
-            current = neighbours[i];
-          }
-        }
-        changed = current != from;
-      }
-    }
-    // Layer 0: best-first with ef candidates.
-    const size_t ef = std::max(ef_, k);
-    auto admitted = [&](hnswlib::tableint id) {
+    Id current = enterpoint_node_;
+    float dist = r.Dist(r.Of(current));
+    Descend(r, current, dist, maxlevel_, 0, /*locked=*/false);
+    auto admitted = [&](Id id) {
       return !isMarkedDeleted(id) && (filter == nullptr || (*filter)(getExternalLabel(id)));
     };
-    hnswlib::VisitedList* visited = visited_list_pool_->getFreeVisitedList();
-    hnswlib::vl_type* seen = visited->mass;
-    const hnswlib::vl_type tag = visited->curV;
-    Heap top, candidates;  // top: the ef best admitted (worst on top); candidates: by -dist
-    float bound = std::numeric_limits<float>::max();
-    if (admitted(current)) {
-      top.emplace(current_dist, current);
-      bound = current_dist;
-    }
-    candidates.emplace(-current_dist, current);
-    seen[current] = tag;
-    while (!candidates.empty()) {
-      const auto [negative, node] = candidates.top();
-      if (-negative > bound && top.size() == ef) break;
-      candidates.pop();
-      hnswlib::linklistsizeint* list = get_linklist0(node);
-      const size_t size = getListCount(list);
-      const auto* neighbours = reinterpret_cast<const hnswlib::tableint*>(list + 1);
-      size_t n = 0;
-      for (size_t j = 0; j < size; ++j) {
-        const hnswlib::tableint id = neighbours[j];
-        if (seen[id] == tag) continue;
-        seen[id] = tag;
-        ids[n++] = id;
-      }
-      Gather(r, ids.data(), n, rows.data());
-      for (size_t i = 0; i < n; ++i) {
-        const float d = r.Dist(rows[i]);
-        if (top.size() < ef || d < bound) {
-          candidates.emplace(-d, ids[i]);
-          if (admitted(ids[i])) top.emplace(d, ids[i]);
-          while (top.size() > ef) top.pop();
-          if (!top.empty()) bound = top.top().first;
-        }
-      }
-    }
-    visited_list_pool_->releaseVisitedList(visited);
+    Heap top = Layer(r, current, dist, 0, std::max(ef_, k), admitted, /*locked=*/false);
     while (top.size() > k) top.pop();
     for (; !top.empty(); top.pop())
       result.emplace(top.top().first, getExternalLabel(top.top().second));
     return result;
+  }
+
+  //! Adds an element for `label` naming `row`: hnswlib's addPoint(data, label, -1) with the
+  //! walks above. False (nothing done) when the graph has the label already.
+  bool Insert(uint64_t row, hnswlib::labeltype label) {
+    std::unique_lock label_lock(getLabelOpMutex(label));
+    Id cur;
+    {
+      std::unique_lock table(label_lookup_lock);
+      if (label_lookup_.count(label) > 0) return false;
+      if (cur_element_count >= max_elements_)
+        throw std::runtime_error("The number of elements exceeds the specified limit");
+      cur = static_cast<Id>(cur_element_count++);
+      label_lookup_[label] = cur;
+    }
+    std::unique_lock element_lock(link_list_locks_[cur]);
+    const int level = getRandomLevel(mult_);
+    element_levels_[cur] = level;
+    std::unique_lock top_lock(global);  // kept while this element raises the top level
+    const int max_level = maxlevel_;
+    if (level <= max_level) top_lock.unlock();
+    const Id entry = enterpoint_node_;
+    std::memset(data_level0_memory_ + cur * size_data_per_element_ + offsetLevel0_, 0,
+                size_data_per_element_);
+    std::memcpy(getExternalLabeLp(cur), &label, sizeof(label));
+    std::memcpy(getDataByInternalId(cur), &row, sizeof(row));
+    if (level > 0) {
+      const size_t bytes = size_links_per_element_ * static_cast<size_t>(level) + 1;
+      linkLists_[cur] = static_cast<char*>(std::malloc(bytes));
+      if (linkLists_[cur] == nullptr) throw std::runtime_error("out of memory for link lists");
+      std::memset(linkLists_[cur], 0, bytes);
+    }
+    if (static_cast<int>(entry) != -1) {
+      if (codes == nullptr) {
+        Connect(FloatRows{*this, reinterpret_cast<const float*>(column->Row(row))}, cur, level,
+                max_level, entry);
+      } else {
+        Connect(CodeRows<const char*>{*this, codes->Row(row), codes->stride()}, cur, level,
+                max_level, entry);
+      }
+    }
+    if (level > max_level) {
+      enterpoint_node_ = cur;
+      maxlevel_ = level;
+    }
+    return true;
+  }
+
+  // Links `cur` (at `level`) into every layer from min(level, max_level) down to 0.
+  template <class Rows>
+  void Connect(const Rows& r, Id cur, int level, int max_level, Id entry) {
+    Id current = entry;
+    float dist = r.Dist(r.Of(current));
+    if (level < max_level) Descend(r, current, dist, max_level, level, /*locked=*/true);
+    const bool entry_deleted = isMarkedDeleted(entry);
+    auto live = [&](Id id) { return !isMarkedDeleted(id); };
+    for (int l = std::min(level, max_level); l >= 0; --l) {
+      Heap top = Layer(r, current, dist, l, ef_construction_, live, /*locked=*/true);
+      if (entry_deleted) {
+        top.emplace(r.Dist(r.Of(entry)), entry);
+        if (top.size() > ef_construction_) top.pop();
+      }
+      current = Link(r, cur, top, l);
+      if (l > 0) dist = r.Dist(r.Of(current));
+    }
+  }
+
+  // hnswlib's mutuallyConnectNewElement for a new element: `cur` links to the heuristic's
+  // choice of `top`, and each chosen one links back, choosing again among its links and
+  // `cur` when its list is full (its links' rows gathered and prefetched first: they are
+  // scattered, and were a dependent miss each). Answers the closest chosen, where the next
+  // layer down starts. `cur`'s own lock is held by Insert.
+  template <class Rows>
+  Id Link(const Rows& r, Id cur, Heap& top, int level) {
+    const size_t max_links = level > 0 ? maxM_ : maxM0_;
+    getNeighborsByHeuristic2(top, M_);
+    std::vector<Id> chosen;
+    for (; !top.empty(); top.pop()) chosen.push_back(top.top().second);
+    if (chosen.empty()) throw std::runtime_error("no live element to link to");
+    hnswlib::linklistsizeint* own = get_linklist_at_level(cur, level);
+    setListCount(own, static_cast<unsigned short>(chosen.size()));
+    std::memcpy(own + 1, chosen.data(), chosen.size() * sizeof(Id));
+    std::vector<const char*> rows(max_links);
+    for (const Id other : chosen) {
+      if (level > element_levels_[other])
+        throw std::runtime_error("a link to a level the element does not have");
+      std::unique_lock lock(link_list_locks_[other]);
+      hnswlib::linklistsizeint* list = get_linklist_at_level(other, level);
+      const size_t size = getListCount(list);
+      auto* links = reinterpret_cast<Id*>(list + 1);
+      if (size < max_links) {
+        links[size] = cur;
+        setListCount(list, static_cast<unsigned short>(size + 1));
+        continue;
+      }
+      const auto around = r.Around(other);
+      Gather(around, links, size, rows.data());
+      Heap candidates;
+      candidates.emplace(around.Dist(r.Of(cur)), cur);
+      for (size_t j = 0; j < size; ++j) candidates.emplace(around.Dist(rows[j]), links[j]);
+      getNeighborsByHeuristic2(candidates, max_links);
+      size_t n = 0;
+      for (; !candidates.empty(); candidates.pop()) links[n++] = candidates.top().second;
+      setListCount(list, static_cast<unsigned short>(n));
+    }
+    return chosen.back();
   }
 };
 
@@ -249,17 +392,7 @@ HnswGraph::HnswGraph(int dims, Metric metric, int m, int ef_construction,
       column_(column),
       codes_(codes),
       space_(std::make_unique<Space>()) {
-  if (metric == Metric::kL2) {
-    space_->inner = std::make_unique<hnswlib::L2Space>(static_cast<size_t>(dims));
-  } else {
-    space_->inner = std::make_unique<hnswlib::InnerProductSpace>(static_cast<size_t>(dims));
-  }
-  space_->params = RowParams{column,
-                             codes,
-                             space_->inner->get_dist_func(),
-                             space_->inner->get_dist_func_param(),
-                             static_cast<size_t>(dims),
-                             metric == Metric::kCosine,
+  space_->params = RowParams{column, codes, static_cast<size_t>(dims), metric == Metric::kCosine,
                              metric == Metric::kL2};
 }
 
@@ -290,7 +423,7 @@ float HnswGraph::Distance(const std::vector<float>& prepared, uint64_t row) cons
 }
 
 float HnswGraph::CodeDistance(const QueryCode& query, uint64_t row) const {
-  return QueryToCode(space_->params, query, codes_->Row(row));
+  return CodeDist(space_->params, query, codes_->Row(row));
 }
 
 std::vector<uint64_t> HnswGraph::Rows() const {
@@ -319,7 +452,14 @@ Status HnswGraph::Add(const std::vector<const StoreEntry*>& order) {
   } catch (const std::exception& ex) {
     return Status::Internal(std::string("graph resize failed: ") + ex.what());
   }
-  // hnswlib's addPoint is thread-safe across labels: use every core for large batches.
+  // Inserts are thread-safe across labels: use every core for large batches. A new label
+  // goes in by Insert unless a deleted slot waits to be reused (no Forget runs beside Add,
+  // so once none waits, none will); the rest is hnswlib's addPoint.
+  bool reuse_slots;
+  {
+    std::lock_guard lock(graph_->deleted_elements_lock);
+    reuse_slots = !graph_->deleted_elements.empty();
+  }
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::string error;
@@ -336,7 +476,8 @@ Status HnswGraph::Add(const std::vector<const StoreEntry*>& order) {
           std::lock_guard lookup(graph_->label_lookup_lock);
           known = graph_->label_lookup_.count(label) > 0;
         }
-        graph_->addPoint(&row, label, /*replace_deleted=*/!known);
+        if (known || reuse_slots || !graph_->Insert(row, label))
+          graph_->addPoint(&row, label, /*replace_deleted=*/!known);
       } catch (const std::exception& ex) {
         std::lock_guard lock(error_mu);
         error = std::string("graph add failed: ") + ex.what();

@@ -16,6 +16,11 @@
 // Search's distances are then approximate (the caller reranks with Distance, which always
 // reads the float row), and the float rows are read only by Distance.
 //
+// Searches and inserts of new labels walk the layers with hnsw_graph.cc's own loop (rows
+// gathered and prefetched a node's neighbours at a time: the row behind a slot would
+// otherwise be a second dependent miss per distance); distances are float_kernels.h's.
+// Updates of a label the graph has, and the reuse of deleted slots, are hnswlib's addPoint.
+//
 // Thread-safety: Search and Distance may run concurrently with each other; Add may run
 // concurrently with itself across labels (hnswlib's locks) but not with Search, Build,
 // Load, Save or the column growing: VectorIndex's shared_mutex orders them.

@@ -214,6 +214,7 @@ TEST(QuantizedIndexTest, AnswersAndScoresAreTheFloatOnes) {
     }
     const double rp = static_cast<double>(found_plain) / (queries.size() * 10.0);
     const double rq = static_cast<double>(found_quant) / (queries.size() * 10.0);
+    EXPECT_GE(rp, 0.95) << MetricName(m);
     EXPECT_GE(rq, 0.95) << MetricName(m);
     EXPECT_GE(rq, rp - 0.02) << MetricName(m) << ": float " << rp << ", int8 " << rq;
     EXPECT_EQ((*quant)->Info()["quantization"], "int8");
