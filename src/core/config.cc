@@ -318,9 +318,10 @@ Status Config::Validate() const {
     return Status::InvalidArgument("embed.hash_dims must be 8..8192");
   if (validate_radius_miles < 1)
     return Status::InvalidArgument("validate.radius_miles must be >= 1");
-  if (vectors_workers_quantization != "none" && vectors_workers_quantization != "int8") {
+  if (vectors_workers_quantization != "none" && vectors_workers_quantization != "int8" &&
+      vectors_workers_quantization != "auto") {
     return Status::InvalidArgument(
-        fmt::format("vectors.workers_quantization '{}' is not one of none, int8",
+        fmt::format("vectors.workers_quantization '{}' is not one of auto, none, int8",
                     vectors_workers_quantization));
   }
   if (!(memory_update_threshold > 0 && memory_update_threshold <= 1))

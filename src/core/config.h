@@ -90,8 +90,9 @@ struct Config {
   std::string validate_forbidden_phrases;  // comma-separated, added to the built-in list
   // [vectors]
   // The workers index's storage (vector/quantize.h): none | int8 (int8 codes in memory, the
-  // graph on them, float rerank); a change rebuilds the index at the next start.
-  std::string vectors_workers_quantization = "none";
+  // graph on them, float rerank) | auto (int8 for a new index; an existing one keeps the
+  // storage it was built with); a change to none or int8 rebuilds the index at the next start.
+  std::string vectors_workers_quantization = "auto";
   // [memory]
   double memory_update_threshold = 0.7;  // cosine at which a subject's memory is updated, not added
   // [journal]

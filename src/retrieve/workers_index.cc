@@ -327,7 +327,7 @@ void WorkersIndexBuilder::StartIfMissing() {
       spdlog::warn(
           "the workers vector index was left unfinished by an interrupted build: "
           "building it again");
-    } else if (have != deps_.quantization) {
+    } else if (have != deps_.quantization && !deps_.keep_existing) {
       spdlog::warn(
           "the workers vector index is stored with quantization {}, vectors.workers_quantization "
           "says {}: building it again",

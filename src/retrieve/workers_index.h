@@ -38,8 +38,10 @@ struct WorkersIndexDeps {
   EmbedService* embed = nullptr;
   VectorStore* vectors = nullptr;
   //! The index's storage when it is built (vectors.workers_quantization); an existing
-  //! index declared otherwise is built again at start.
-  Quantization quantization = Quantization::kNone;
+  //! index stored otherwise is built again at start, unless `keep_existing` (`auto`: an
+  //! upgrade does not rebuild an index it finds).
+  Quantization quantization = Quantization::kInt8;
+  bool keep_existing = false;
 };
 
 //! The text a worker is embedded from.

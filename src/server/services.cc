@@ -288,10 +288,17 @@ QueryOptions Services::SqlOptions(std::optional<int64_t> limit) const {
 }
 
 WorkersIndexDeps WorkersIndexDepsOf(const Services& s) {
-  // Config::Validate admitted the name.
-  const auto quantization = ParseQuantization(s.config.vectors_workers_quantization);
-  return WorkersIndexDeps{s.query.get(), s.catalog.get(), s.embed.get(), s.vectors.get(),
-                          quantization.ok() ? *quantization : Quantization::kNone};
+  // Config::Validate admitted the name; `auto` builds int8 (a quarter of the float rows'
+  // bytes to walk, about half the build time, the same float scores after the rerank).
+  const std::string& declared = s.config.vectors_workers_quantization;
+  const bool keep = declared == "auto";
+  const auto quantization = ParseQuantization(keep ? "int8" : declared);
+  return WorkersIndexDeps{s.query.get(),
+                          s.catalog.get(),
+                          s.embed.get(),
+                          s.vectors.get(),
+                          quantization.ok() ? *quantization : Quantization::kInt8,
+                          keep};
 }
 
 }  // namespace lakehouse

@@ -126,10 +126,16 @@ TEST(WorkersIndexBuild, AnIndexLeftUnfinishedIsBuiltAgainOnStart) {
 
 // vectors.workers_quantization: the index is built with the declared storage, and one stored
 // otherwise is built again at start (then left alone); the int8 index answers a filtered
-// search with the float scores of the float index.
+// search with the float scores of the float index. `auto` (the default) builds int8 and
+// keeps an index it finds as it was stored.
 TEST(WorkersIndexBuild, TheDeclaredQuantizationIsBuiltAndAChangeRebuilds) {
   TempDir dir;
   auto s = OpenWithWorkers(dir, 300);
+  EXPECT_EQ(s->config.vectors_workers_quantization, "auto");
+  const auto by_default = WorkersIndexDepsOf(*s);
+  EXPECT_EQ(by_default.quantization, Quantization::kInt8);
+  EXPECT_TRUE(by_default.keep_existing);
+  s->config.vectors_workers_quantization = "none";
   ASSERT_TRUE(BuildWorkersIndex(WorkersIndexDepsOf(*s)).ok());
   auto plain = s->vectors->Get("workers");
   ASSERT_TRUE(plain.ok());
@@ -139,6 +145,9 @@ TEST(WorkersIndexBuild, TheDeclaredQuantizationIsBuiltAndAChangeRebuilds) {
   auto want = (*plain)->Search(query, 5, 0, *filter);
   ASSERT_TRUE(want.ok());
   plain->reset();
+  WorkersIndexBuilder kept(by_default);
+  kept.StartIfMissing();
+  EXPECT_FALSE(kept.running());  // auto: the float index stays
 
   s->config.vectors_workers_quantization = "int8";
   auto deps = WorkersIndexDepsOf(*s);
