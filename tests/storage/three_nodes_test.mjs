@@ -62,7 +62,13 @@ function supervise(label, cache) {
   node.ready = start();
   node.base = () => node.server.base;
   node.log = () => node.logs + (node.server ? node.server.log() : '');
-  node.stop = async () => { node.stopped = true; if (node.server.proc.exitCode === null) await node.server.stop(); };
+  // A restart in flight (the node exited 75 just before) is let finish, then stopped: else
+  // the restarted server would hold the lease after every node was stopped.
+  node.stop = async () => {
+    node.stopped = true;
+    await node.ready.catch(() => {});
+    if (node.server && node.server.proc.exitCode === null) await node.server.stop();
+  };
   node.kill = () => { node.stopped = true; node.server.proc.kill('SIGKILL'); };
   return node;
 }
