@@ -289,7 +289,7 @@ QueryOptions Services::SqlOptions(std::optional<int64_t> limit) const {
 
 WorkersIndexDeps WorkersIndexDepsOf(const Services& s) {
   // Config::Validate admitted the name; `auto` builds int8 (a quarter of the float rows'
-  // bytes to walk, about half the build time, the same float scores after the rerank).
+  // bytes to walk, ~0.73x the float build's time, the same float scores after the rerank).
   const std::string& declared = s.config.vectors_workers_quantization;
   const bool keep = declared == "auto";
   const auto quantization = ParseQuantization(keep ? "int8" : declared);
