@@ -483,7 +483,6 @@ const Role* FindRole(std::string_view name) {
 }
 
 double HaversineMiles(double lat1, double lon1, double lat2, double lon2) {
-  constexpr double kEarthRadiusMiles = 3958.8;
   constexpr double kRad = 3.14159265358979323846 / 180.0;
   const double dlat = (lat2 - lat1) * kRad, dlon = (lon2 - lon1) * kRad;
   const double a =

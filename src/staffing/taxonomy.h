@@ -37,6 +37,8 @@ std::span<const City> Cities();
 //! The role with this canonical name, or nullptr.
 const Role* FindRole(std::string_view name);
 
+//! The mean radius HaversineMiles assumes.
+inline constexpr double kEarthRadiusMiles = 3958.8;
 //! Great-circle distance in miles.
 double HaversineMiles(double lat1, double lon1, double lat2, double lon2);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <numbers>
 #include <optional>
 #include <set>
 
@@ -150,14 +151,20 @@ std::vector<FillCandidate> Validators::FillCandidates(const Roster& roster,
   std::vector<FillCandidate> out;
   const ShiftKind shift = ParseShift(order.shift);
   if (std::isnan(order.lat) || std::isnan(order.lon)) return out;
-  for (uint32_t i : roster.WorkersWithRole(order.role)) {
+  // Only the latitudes the radius spans can hold a candidate: a great-circle distance is
+  // never shorter than the meridian arc between the two latitudes. The band is widened a
+  // little (0.001 degrees, ~0.07 miles) so rounding never drops a worker on its edge.
+  constexpr double kMilesPerDegree = staffing::kEarthRadiusMiles * std::numbers::pi / 180.0;
+  const double span = options_.radius_miles / kMilesPerDegree + 0.001;
+  const Roster::RoleBand band = roster.WorkersWithRoleBetween(
+      order.role, std::max(-90.0, order.lat - span), std::min(90.0, order.lat + span));
+  for (size_t k = 0; k < band.workers.size(); ++k) {
+    const double miles = staffing::HaversineMiles(band.lat[k], band.lon[k], order.lat, order.lon);
+    if (!(miles <= options_.radius_miles)) continue;
+    const uint32_t i = band.workers[k];
     if (roster.StatusOf(i) != WorkerStatus::kActive || !roster.AvailableOf(i)) continue;
     const ShiftKind ws = roster.ShiftOf(i);
     if (ws != ShiftKind::kAny && ws != shift) continue;
-    const float lat = roster.LatOf(i), lon = roster.LonOf(i);
-    if (std::isnan(lat) || std::isnan(lon)) continue;
-    const double miles = staffing::HaversineMiles(lat, lon, order.lat, order.lon);
-    if (miles > options_.radius_miles) continue;
     bool certified = true;
     for (const auto& cert : order.required_certifications)
       certified = certified && roster.HasCertification(i, cert);

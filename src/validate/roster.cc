@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <future>
+#include <limits>
 #include <set>
 
 #include <fmt/format.h>
@@ -243,6 +245,24 @@ std::span<const uint32_t> Roster::WorkersWithRole(std::string_view role) const {
                                    role_begin_[*id + 1] - role_begin_[*id]);
 }
 
+Roster::RoleBand Roster::WorkersWithRoleBetween(std::string_view role, double lat_lo,
+                                                double lat_hi) const {
+  auto id = roles_.Find(role);
+  if (!id || !(lat_lo <= lat_hi)) return {};
+  const auto begin = role_lat_.begin() + role_begin_[*id],
+             end = role_lat_.begin() + role_begin_[*id + 1];
+  const size_t lo = static_cast<size_t>(
+      std::lower_bound(begin, end, lat_lo, [](float a, double b) { return a < b; }) -
+      role_lat_.begin());
+  const size_t hi = static_cast<size_t>(
+      std::upper_bound(begin, end, lat_hi, [](double a, float b) { return a < b; }) -
+      role_lat_.begin());
+  const size_t n = hi - lo;
+  return RoleBand{std::span<const uint32_t>(role_by_lat_.data() + lo, n),
+                  std::span<const float>(role_lat_.data() + lo, n),
+                  std::span<const float>(role_lon_.data() + lo, n)};
+}
+
 std::optional<uint32_t> Roster::WorkerByEmail(std::string_view email) const {
   const uint32_t key = EmailKey(email);
   auto [lo, hi] = std::equal_range(email_keys_.begin(), email_keys_.end(), key);
@@ -372,6 +392,25 @@ struct RosterBuilder {
     r.role_workers_.resize(r.role_.size());
     std::vector<uint32_t> next(r.role_begin_.begin(), r.role_begin_.end() - 1);
     for (uint32_t i = 0; i < r.role_.size(); ++i) r.role_workers_[next[r.role_[i]]++] = i;
+    // And by latitude within each role (workers without coordinates last).
+    r.role_by_lat_ = r.role_workers_;
+    auto lat_key = [&](uint32_t w) {
+      return std::isnan(r.lat_[w]) || std::isnan(r.lon_[w]) ? std::numeric_limits<float>::infinity()
+                                                            : r.lat_[w];
+    };
+    for (size_t role = 0; role + 1 < r.role_begin_.size(); ++role) {
+      std::sort(r.role_by_lat_.begin() + r.role_begin_[role],
+                r.role_by_lat_.begin() + r.role_begin_[role + 1], [&](uint32_t a, uint32_t b) {
+                  const float ka = lat_key(a), kb = lat_key(b);
+                  return ka != kb ? ka < kb : a < b;
+                });
+    }
+    r.role_lat_.resize(r.role_by_lat_.size());
+    r.role_lon_.resize(r.role_by_lat_.size());
+    for (size_t k = 0; k < r.role_by_lat_.size(); ++k) {
+      r.role_lat_[k] = lat_key(r.role_by_lat_[k]);
+      r.role_lon_[k] = r.lon_[r.role_by_lat_[k]];
+    }
     // Growth by doubling leaves up to half of each buffer unused: give it back.
     r.arena_.shrink_to_fit();
     r.name_pairs_.shrink_to_fit();
@@ -458,7 +497,8 @@ struct RosterBuilder {
          VecBytes(r.rating_) + VecBytes(r.reliability_) + VecBytes(r.pay_rate_) + VecBytes(r.lat_) +
          VecBytes(r.lon_) + VecBytes(r.cert_begin_) + VecBytes(r.cert_ids_) +
          VecBytes(r.email_keys_) + VecBytes(r.email_workers_) + VecBytes(r.phone_keys_) +
-         VecBytes(r.phone_workers_) + VecBytes(r.role_begin_) + VecBytes(r.role_workers_);
+         VecBytes(r.phone_workers_) + VecBytes(r.role_begin_) + VecBytes(r.role_workers_) +
+         VecBytes(r.role_by_lat_) + VecBytes(r.role_lat_) + VecBytes(r.role_lon_);
     b += r.names_.Bytes() + r.roles_.Bytes() + r.cities_.Bytes() + r.states_.Bytes() +
          r.certs_.Bytes();
     b += VecBytes(r.name_pairs_);

@@ -155,6 +155,15 @@ class Roster {
                       std::vector<std::string>* fill_ids = nullptr) const;
   //! Roster indexes of the workers whose role is `role`, ascending.
   std::span<const uint32_t> WorkersWithRole(std::string_view role) const;
+  //! The workers of `role` whose latitude lies in [lat_lo, lat_hi] (none without coordinates),
+  //! in latitude order, with their coordinates beside them: a radius search scans the band
+  //! its radius spans (a great-circle distance is never shorter than the latitude between
+  //! the two points) instead of every worker of the role, and reads it sequentially.
+  struct RoleBand {
+    std::span<const uint32_t> workers;
+    std::span<const float> lat, lon;
+  };
+  RoleBand WorkersWithRoleBetween(std::string_view role, double lat_lo, double lat_hi) const;
 
   // PII lookups for the Email validator.
   //! The worker whose roster email is `email` (case-insensitive).
@@ -193,6 +202,10 @@ class Roster {
   std::vector<uint32_t> phone_workers_;
   std::vector<uint64_t> name_pairs_;                 // hashes of lower-case "first last", sorted
   std::vector<uint32_t> role_begin_, role_workers_;  // CSR by role id
+  // The same CSR, each role sorted by latitude (no coordinates: +inf, last), with the
+  // coordinates in parallel arrays.
+  std::vector<uint32_t> role_by_lat_;
+  std::vector<float> role_lat_, role_lon_;
 
   std::vector<OrderRecord> orders_;  // sorted by order_id
   std::vector<FillRecord> fills_;    // sorted by worker (empty when `live_` answers)

@@ -2,6 +2,9 @@
 // fail, against the hand-written roster of roster_fixture.h (real ingest, real DuckDB).
 #include "validate/validators.h"
 
+#include <algorithm>
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "validate/roster_fixture.h"
@@ -147,6 +150,43 @@ TEST_F(ValidatorsTest, FillReportsEveryError) {
   EXPECT_EQ(
       v.ToJson()["errors"][2].dump(),
       R"({"Policy":{"field":"worker_ids[2]","reason":"worker W004 is on the do-not-return list"}})");
+}
+
+// FillCandidates scans only the latitude band its radius spans: at every radius it must
+// answer exactly the workers the Fill validator passes one by one, nearest first.
+TEST_F(ValidatorsTest, FillCandidatesAreTheWorkersTheFillRulesPass) {
+  size_t candidates_at_widest = 0, candidates_at_narrowest = 0;
+  for (double radius : {0.5, 5.0, 50.0, 300.0, 3000.0}) {
+    ValidatorOptions options;
+    options.radius_miles = radius;
+    const Validators v(options);
+    size_t total = 0;
+    for (const OrderRecord& order : roster().orders()) {
+      std::set<std::string> expected;
+      for (uint32_t w = 0; w < roster().worker_count(); ++w) {
+        const std::string id(roster().WorkerIdOf(w));
+        const Verdict verdict =
+            v.Fill(roster(), Json{{"order_id", order.order_id}, {"worker_ids", {id}}});
+        if (std::none_of(verdict.errors.begin(), verdict.errors.end(),
+                         [](const auto& e) { return e.field == "worker_ids[0]"; }))
+          expected.insert(id);
+      }
+      std::set<std::string> got;
+      double last = 0;
+      for (const FillCandidate& c : v.FillCandidates(roster(), order)) {
+        got.insert(std::string(roster().WorkerIdOf(c.worker)));
+        EXPECT_GE(c.miles, last) << order.order_id;
+        EXPECT_LE(c.miles, radius) << order.order_id;
+        last = c.miles;
+      }
+      EXPECT_EQ(got, expected) << order.order_id << " within " << radius << " miles";
+      total += got.size();
+    }
+    if (radius == 0.5) candidates_at_narrowest = total;
+    if (radius == 3000.0) candidates_at_widest = total;
+  }
+  // The radius decides something here: the widest finds workers the narrowest does not.
+  EXPECT_GT(candidates_at_widest, candidates_at_narrowest);
 }
 
 // ---- Email ----
