@@ -16,6 +16,13 @@ std::string AsciiLower(std::string_view s) {
   return out;
 }
 
+bool ContainsIgnoreCase(std::string_view text, std::string_view needle) {
+  if (needle.size() > text.size()) return false;
+  for (size_t at = 0; at + needle.size() <= text.size(); ++at)
+    if (EqualsIgnoreCase(text.substr(at, needle.size()), needle)) return true;
+  return false;
+}
+
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)

@@ -13,6 +13,8 @@ namespace lakehouse {
 std::string AsciiLower(std::string_view s);
 //! ASCII case-insensitive equality.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+//! ASCII case-insensitive: does `text` contain `needle` anywhere (an empty needle: yes)?
+bool ContainsIgnoreCase(std::string_view text, std::string_view needle);
 //! The media type of a Content-Type value, without parameters, trimmed and lower-cased:
 //! "Text/CSV; charset=utf-8" -> "text/csv".
 std::string MediaType(std::string_view content_type);

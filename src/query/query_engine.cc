@@ -15,6 +15,7 @@
 
 #include "core/json.h"
 #include "core/text.h"
+#include "core/thread_annotations.h"
 #include "query/duckdb_handle.h"
 #include "query/result_cache.h"
 #include "query/scan.h"
@@ -282,6 +283,17 @@ struct QueryEngine::Impl {
   std::unique_ptr<duck::Connection> admin;  // creates views; guarded by admin_mu
   std::mutex admin_mu;
   std::map<std::string, LiveOverlay> overlays;  // by dataset; guarded by admin_mu
+  //! SetLiveFlush's hooks by dataset; called with flush_mu shared (never with admin_mu).
+  SharedMutex flush_mu;
+  std::vector<std::pair<std::string, std::function<Status()>>> flushes LH_GUARDED_BY(flush_mu);
+
+  //! Runs the flush hook of every dataset `sql` names.
+  Status FlushLive(std::string_view sql) LH_EXCLUDES(flush_mu) {
+    ReaderLock lock(flush_mu);
+    for (const auto& [dataset, flush] : flushes)
+      if (ContainsIgnoreCase(sql, dataset)) LH_RETURN_IF_ERROR(flush());
+    return Status::OK();
+  }
   //! "name@vN" -> the SELECT its view was created with; guarded by admin_mu.
   std::unordered_map<std::string, std::string> version_views;
   std::string datasets_dir;
@@ -495,6 +507,13 @@ Status QueryEngine::AppendLive(const std::string& dataset,
   if (impl_->results) impl_->results->Invalidate(dataset);
   if (!ok) return Status::Internal("overlay " + table + ": " + error);
   return Status::OK();
+}
+
+void QueryEngine::SetLiveFlush(const std::string& dataset, std::function<Status()> flush) {
+  WriterLock lock(impl_->flush_mu);
+  auto& hooks = impl_->flushes;
+  std::erase_if(hooks, [&](const auto& h) { return h.first == dataset; });
+  if (flush) hooks.emplace_back(dataset, std::move(flush));
 }
 
 Status QueryEngine::ExecLive(const std::string& dataset, const std::string& sql) {
@@ -781,6 +800,9 @@ Result<QueryResult> QueryEngine::QueryOnce(const std::string& sql, const QueryOp
   if (sql.find_first_not_of(" \t\r\n;") == std::string::npos)
     return Status::InvalidArgument("sql is empty");
   if (now >= deadline) return exceeded("was not started");
+  // Rows an overlay's owner queued go in first: before the cache, so an answer stored
+  // without them is dropped by the append's invalidation (result_cache.h).
+  LH_RETURN_IF_ERROR(impl_->FlushLive(sql));
   ResultCache* cache =
       !impl_->results || !ResultCache::Cacheable(sql) ? nullptr : impl_->results.get();
   std::string cache_key;
@@ -856,6 +878,7 @@ Result<int64_t> QueryEngine::Scan(const std::string& sql, const ScanOptions& opt
                                   const ScanFn& fn) {
   const auto deadline = SteadyClock::now() + options.timeout;
   Lease lease(impl_.get());
+  LH_RETURN_IF_ERROR(impl_->FlushLive(sql));
   LH_RETURN_IF_ERROR(Prepare(sql, deadline, options.timeout, lease));
   PreparedHandle& prepared = lease.prepared;
   LH_RETURN_IF_ERROR(BindParams(prepared.p, options.params));

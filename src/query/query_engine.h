@@ -140,6 +140,12 @@ class QueryEngine {
   //! Appends rows (values in the table's column order) to `dataset`'s overlay table with
   //! DuckDB's appender: no statement to parse and plan for each commit.
   Status AppendLive(const std::string& dataset, const std::vector<std::vector<LiveValue>>& rows);
+  //! Called before any statement that names `dataset` (case-insensitive, anywhere in its
+  //! text, as the result cache matches) is looked up in the cache or run: the overlay's owner
+  //! puts the rows it has queued into the table then, so a write costs no DuckDB append of
+  //! its own and a reader still sees every write answered before it. Null: none. Setting
+  //! waits for flushes running now (the owner may then go away).
+  void SetLiveFlush(const std::string& dataset, std::function<Status()> flush);
   //! The versions of `dataset` that statements running now name (`"fills@v3"`): what the
   //! catalog's retention must not expire under them (Catalog::SetInUse).
   std::vector<int64_t> VersionsInUse(const std::string& dataset) const;

@@ -10,19 +10,6 @@
 namespace lakehouse {
 namespace {
 
-bool ContainsIgnoreCase(std::string_view hay, std::string_view needle_lower) {
-  if (needle_lower.size() > hay.size()) return false;
-  for (size_t i = 0; i + needle_lower.size() <= hay.size(); ++i) {
-    size_t j = 0;
-    while (j < needle_lower.size() &&
-           static_cast<char>(std::tolower(static_cast<unsigned char>(hay[i + j]))) ==
-               needle_lower[j])
-      ++j;
-    if (j == needle_lower.size()) return true;
-  }
-  return false;
-}
-
 Result<int32_t> DayParam(const std::string& name, const std::string& v) {
   auto ms = v.size() == 10 ? ParseRfc3339Millis(v) : std::nullopt;
   if (!ms)

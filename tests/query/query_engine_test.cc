@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "query/result_cache.h"
+#include "query/scan.h"
 #include "server/services.h"
 #include "staffing/generator.h"
 #include "support/test_support.h"
@@ -318,6 +319,63 @@ TEST(QueryEngineFetch, AStatementThatMeetsAnEvictedPartFetchesItAndRunsAgain) {
   EXPECT_EQ(Json::parse(r->rows_json)[0][0].get<int64_t>() > 0, true);
   EXPECT_EQ(asked, std::vector<std::string>{"datasets/clients/v1/part-0.parquet"});
   EXPECT_TRUE(std::filesystem::exists(part));
+}
+
+// A live overlay's owner queues rows and the engine asks for them before any statement
+// that names the dataset, cached answers included; other statements never ask.
+TEST(QueryEngineLive, TheFlushHookRunsBeforeEveryStatementNamingItsDataset) {
+  TempDir dir;
+  QueryEngineOptions qo;
+  qo.datasets_dir = dir.str();
+  qo.pool_size = 2;
+  qo.result_cache_bytes = 1 << 20;
+  auto opened = QueryEngine::Open(qo);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  QueryEngine& engine = **opened;
+  const LiveOverlay overlay{"things@live", "(id VARCHAR)",
+                            [](const DatasetVersion*, const std::string&) {
+                              return std::string("SELECT * FROM \"things@live\"");
+                            }};
+  ASSERT_TRUE(engine.SetLiveOverlay("things", overlay, nullptr).ok());
+  std::vector<std::vector<LiveValue>> queued;
+  int flushes = 0;
+  engine.SetLiveFlush("things", [&] {
+    ++flushes;
+    if (queued.empty()) return Status::OK();
+    Status st = engine.AppendLive("things", queued);
+    queued.clear();
+    return st;
+  });
+  auto count = [&](const std::string& sql) {
+    auto r = engine.Query(sql, QueryOptions{});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? Json::parse(r->rows_json)[0][0].get<int64_t>() : -1;
+  };
+  queued.push_back({std::string("a")});
+  EXPECT_EQ(count("SELECT count(*) FROM things"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM things"), 1);  // from the cache, still asked
+  EXPECT_EQ(flushes, 2);
+  queued.push_back({std::string("b")});
+  EXPECT_EQ(count("SELECT count(*) FROM things"), 2);  // the cached answer was dropped
+  EXPECT_EQ(count("SELECT count(*) FROM THINGS WHERE id <> 'z'"), 2);
+  EXPECT_EQ(flushes, 4);
+  EXPECT_EQ(count("SELECT 42"), 42);  // names no overlay: not asked
+  EXPECT_EQ(flushes, 4);
+  queued.push_back({std::string("c")});
+  std::vector<std::string> ids;
+  auto scanned =
+      engine.Scan("SELECT id FROM things ORDER BY id", ScanOptions{}, [&](const ScanBatch& b) {
+        for (size_t i = 0; i < b.rows(); ++i) ids.emplace_back(b[0].String(i));
+        return Status::OK();
+      });
+  ASSERT_TRUE(scanned.ok()) << scanned.status().ToString();
+  EXPECT_EQ(ids, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(flushes, 5);
+  // Cleared: never asked again (the owner may be gone).
+  engine.SetLiveFlush("things", nullptr);
+  queued.push_back({std::string("d")});
+  EXPECT_EQ(count("SELECT count(*) FROM things WHERE id >= 'a'"), 3);
+  EXPECT_EQ(flushes, 5);
 }
 
 }  // namespace

@@ -149,8 +149,14 @@ TEST(FillsLedger, ACommitIsAFactEverywhereAtOnce) {
                                     "'client cancelled'",
                                     fill)),
             1);
+  // The same statement before and after a commit (the first answer is cached; the commit's
+  // rows reach the overlay when the next statement names fills, and drop that answer).
+  const std::string active_on_2 = "order_id = 'O900002' AND status = 'active'";
+  EXPECT_EQ(SqlCount(c, active_on_2), 0);
+  EXPECT_EQ(SqlCount(c, active_on_2), 0);
   auto second = Commit(c, "O900002", {w0, w1});
   ASSERT_EQ(second.status, 201) << second.body;
+  EXPECT_EQ(SqlCount(c, active_on_2), 2);
   const std::string fill2 = second.json()["fill_id"];
 
   // End w1's placement early: free after ended_on, still booked before it.
