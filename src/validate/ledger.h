@@ -6,9 +6,11 @@
 //  1. under the commit lock (one writer at a time), the Fill validator judges the proposal
 //     against the roster, whose placements come from this ledger (PlacementSource), so
 //     two commits can never both pass on the same free slot or the same worker;
-//  2. a valid commit is appended to the log and applied in memory, and its rows go into
-//     the SQL overlay table `"fills@live"`: the `fills` view is the base minus the rows the
-//     overlay replaces plus the overlay (query_engine.h LiveOverlay), so /v1/sql sees it;
+//  2. a valid commit is appended to the log and applied in memory, and its rows are queued
+//     for the SQL overlay table `"fills@live"`, which takes them before the next statement
+//     naming `fills` (QueryEngine::SetLiveFlush): the `fills` view is the base minus the
+//     rows the overlay replaces plus the overlay (query_engine.h LiveOverlay), so /v1/sql
+//     sees it;
 //  3. the lock is released and the caller waits until the log is fsync'd (group commit:
 //     one fdatasync covers every record written before it), then answers 201.
 // Status changes (cancel, end) follow the same path. Every record carries a sequence
