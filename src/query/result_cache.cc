@@ -1,19 +1,10 @@
 #include "query/result_cache.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "core/metrics.h"
+#include "core/text.h"
 
 namespace lakehouse {
 namespace {
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 Counter& Hits() {
   static Counter& c = MetricsRegistry::Global().GetCounter(
@@ -30,7 +21,7 @@ Counter& Misses() {
 }  // namespace
 
 bool ResultCache::Cacheable(std::string_view sql) {
-  const std::string lower = Lower(sql);
+  const std::string lower = AsciiLower(sql);
   static const char* const kVolatile[] = {
       "now(",       "current_", "today(",     "random", "uuid",        "nextval",
       "currval",    "setseed",  "duckdb_",    "pragma", "get_current", "transaction_timestamp",
@@ -63,9 +54,8 @@ void ResultCache::Put(const std::string& key, const QueryResult& result, uint64_
   MutexLock lock(mu_);
   if (generation < cleared_at_ || index_.count(key)) return;
   if (generation != generation_) {
-    const std::string lower = Lower(key);
     for (const auto& [dataset, at] : invalidated_at_)
-      if (at > generation && lower.find(dataset) != std::string::npos) return;
+      if (at > generation && ContainsIgnoreCase(key, dataset)) return;
   }
   lru_.push_front(Entry{key, result, bytes});
   index_.emplace(lru_.front().key, lru_.begin());
@@ -78,11 +68,11 @@ void ResultCache::Put(const std::string& key, const QueryResult& result, uint64_
 }
 
 void ResultCache::Invalidate(std::string_view dataset) {
-  const std::string name = Lower(dataset);
+  const std::string name = AsciiLower(dataset);
   MutexLock lock(mu_);
   invalidated_at_[name] = ++generation_;
   for (auto it = lru_.begin(); it != lru_.end();) {
-    if (Lower(it->key).find(name) == std::string::npos) {
+    if (!ContainsIgnoreCase(it->key, name)) {
       ++it;
       continue;
     }

@@ -258,7 +258,7 @@ Roster::RoleBand Roster::WorkersWithRoleBetween(std::string_view role, double la
       std::upper_bound(begin, end, lat_hi, [](double a, float b) { return a < b; }) -
       role_lat_.begin());
   const size_t n = hi - lo;
-  return RoleBand{std::span<const uint32_t>(role_by_lat_.data() + lo, n),
+  return RoleBand{std::span<const uint32_t>(role_workers_.data() + lo, n),
                   std::span<const float>(role_lat_.data() + lo, n),
                   std::span<const float>(role_lon_.data() + lo, n)};
 }
@@ -392,24 +392,23 @@ struct RosterBuilder {
     r.role_workers_.resize(r.role_.size());
     std::vector<uint32_t> next(r.role_begin_.begin(), r.role_begin_.end() - 1);
     for (uint32_t i = 0; i < r.role_.size(); ++i) r.role_workers_[next[r.role_[i]]++] = i;
-    // And by latitude within each role (workers without coordinates last).
-    r.role_by_lat_ = r.role_workers_;
+    // Within each role by latitude (workers without coordinates last).
     auto lat_key = [&](uint32_t w) {
       return std::isnan(r.lat_[w]) || std::isnan(r.lon_[w]) ? std::numeric_limits<float>::infinity()
                                                             : r.lat_[w];
     };
     for (size_t role = 0; role + 1 < r.role_begin_.size(); ++role) {
-      std::sort(r.role_by_lat_.begin() + r.role_begin_[role],
-                r.role_by_lat_.begin() + r.role_begin_[role + 1], [&](uint32_t a, uint32_t b) {
+      std::sort(r.role_workers_.begin() + r.role_begin_[role],
+                r.role_workers_.begin() + r.role_begin_[role + 1], [&](uint32_t a, uint32_t b) {
                   const float ka = lat_key(a), kb = lat_key(b);
                   return ka != kb ? ka < kb : a < b;
                 });
     }
-    r.role_lat_.resize(r.role_by_lat_.size());
-    r.role_lon_.resize(r.role_by_lat_.size());
-    for (size_t k = 0; k < r.role_by_lat_.size(); ++k) {
-      r.role_lat_[k] = lat_key(r.role_by_lat_[k]);
-      r.role_lon_[k] = r.lon_[r.role_by_lat_[k]];
+    r.role_lat_.resize(r.role_workers_.size());
+    r.role_lon_.resize(r.role_workers_.size());
+    for (size_t k = 0; k < r.role_workers_.size(); ++k) {
+      r.role_lat_[k] = lat_key(r.role_workers_[k]);
+      r.role_lon_[k] = r.lon_[r.role_workers_[k]];
     }
     // Growth by doubling leaves up to half of each buffer unused: give it back.
     r.arena_.shrink_to_fit();
@@ -498,7 +497,7 @@ struct RosterBuilder {
          VecBytes(r.lon_) + VecBytes(r.cert_begin_) + VecBytes(r.cert_ids_) +
          VecBytes(r.email_keys_) + VecBytes(r.email_workers_) + VecBytes(r.phone_keys_) +
          VecBytes(r.phone_workers_) + VecBytes(r.role_begin_) + VecBytes(r.role_workers_) +
-         VecBytes(r.role_by_lat_) + VecBytes(r.role_lat_) + VecBytes(r.role_lon_);
+         VecBytes(r.role_lat_) + VecBytes(r.role_lon_);
     b += r.names_.Bytes() + r.roles_.Bytes() + r.cities_.Bytes() + r.states_.Bytes() +
          r.certs_.Bytes();
     b += VecBytes(r.name_pairs_);

@@ -153,7 +153,8 @@ class Roster {
   //! Distinct workers actively placed on an order; `fill_ids` (optional) gets their fills.
   int64_t FilledCount(std::string_view order_id,
                       std::vector<std::string>* fill_ids = nullptr) const;
-  //! Roster indexes of the workers whose role is `role`, ascending.
+  //! Roster indexes of the workers whose role is `role`, by latitude (workers without
+  //! coordinates last).
   std::span<const uint32_t> WorkersWithRole(std::string_view role) const;
   //! The workers of `role` whose latitude lies in [lat_lo, lat_hi] (none without coordinates),
   //! in latitude order, with their coordinates beside them: a radius search scans the band
@@ -200,11 +201,10 @@ class Roster {
   std::vector<uint32_t> email_keys_, email_workers_;
   std::vector<uint64_t> phone_keys_;
   std::vector<uint32_t> phone_workers_;
-  std::vector<uint64_t> name_pairs_;                 // hashes of lower-case "first last", sorted
-  std::vector<uint32_t> role_begin_, role_workers_;  // CSR by role id
-  // The same CSR, each role sorted by latitude (no coordinates: +inf, last), with the
+  std::vector<uint64_t> name_pairs_;  // hashes of lower-case "first last", sorted
+  // CSR by role id, each role sorted by latitude (no coordinates: +inf, last), with the
   // coordinates in parallel arrays.
-  std::vector<uint32_t> role_by_lat_;
+  std::vector<uint32_t> role_begin_, role_workers_;
   std::vector<float> role_lat_, role_lon_;
 
   std::vector<OrderRecord> orders_;  // sorted by order_id
