@@ -17,11 +17,13 @@
 // number; the ledger's rows carry the seq of the record that last changed them.
 //
 // Compaction folds the changes into a new `fills` version in the background (when
-// `compact_rows` changes are pending, at most once per min(10 s, compact_age_ms), or when
-// the oldest is `compact_age_ms` old; POST /v1/fills/compact forces one): the version
-// is written from a snapshot, committed through the catalog, and only then are the log's
-// records up to the snapshot's seq dropped (the version's max(ledger_seq) says which are
-// in it, so a crash between the two replays nothing twice). Old versions stay queryable
+// `compact_rows` changes are pending, at most once per min(10 s, compact_age_ms) and no
+// sooner than 20 times the last one's duration, or when the oldest is `compact_age_ms`
+// old; POST /v1/fills/compact forces one): the version is written from a snapshot (copied
+// a chunk of rows at a time: validations and commits wait for a chunk, not the ledger),
+// committed through the catalog, and only then are the log's records up to the snapshot's
+// seq dropped, by byte offset (the version's max(ledger_seq) says which are in it, so a
+// crash between the two replays nothing twice). Old versions stay queryable
 // as "fills@vN". A `fills` version ingested from outside replaces the base: the ledger
 // re-reads it and keeps the log's changes past its max(ledger_seq) on top.
 //
