@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "core/ids.h"
+#include "core/writeback.h"
 
 namespace lakehouse {
 namespace {
@@ -70,6 +71,8 @@ Status AppendToFile(const std::string& path, std::string_view bytes, bool sync) 
   }
   Status st = WriteAll(fd, bytes, path);
   if (st.ok() && sync && ::fdatasync(fd) != 0) st = Errno("fdatasync", path);
+  if (st.ok() && !sync)
+    StartWriteback(fd, static_cast<uint64_t>(before.st_size) + bytes.size(), bytes.size());
   if (!st.ok()) {
     // All or nothing: a write cut short (a full disk) must not leave part of the batch for
     // the next reader or for recovery to replay. Shrinking a file needs no free space.

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/metrics.h"
+#include "core/writeback.h"
 
 namespace lakehouse {
 
@@ -52,6 +53,9 @@ void KbLog::Append(KbSource id, const Json& record) {
     if (n != static_cast<ssize_t>(line.size())) {
       st = Status::IOError(fmt::format("append to _kb/{}.jsonl: {}", source,
                                        n < 0 ? std::strerror(errno) : "short write"));
+    } else if (const off_t end = ::lseek(*fd, 0, SEEK_CUR); end > 0) {
+      // The offset is the fd's, shared by every appender: near enough (core/writeback.h).
+      StartWriteback(*fd, static_cast<uint64_t>(end), line.size());
     }
   }
   if (!st.ok()) {

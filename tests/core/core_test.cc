@@ -9,12 +9,14 @@
 
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/file_io.h"
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/status.h"
 #include "core/systemd_notify.h"
+#include "core/writeback.h"
 
 namespace lakehouse {
 namespace {
@@ -211,6 +213,35 @@ TEST(SystemdNotify, SendsTheStateToTheNotifySocket) {
   EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "READY=1\nSTATUS=serving");
   unsetenv("NOTIFY_SOCKET");
   close(fd);
+  unlink(path.c_str());
+}
+
+// core/writeback.h: each append hands the kernel the whole MiB chunks it completed, once.
+TEST(Writeback, StartsTheChunksAnAppendCompleted) {
+  constexpr uint64_t kMiB = kWritebackChunkBytes;
+  char tmpl[] = "/tmp/lakehouse-writeback-XXXXXX";
+  const int fd = ::mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  const std::string path = tmpl;
+  // Appended through AppendToFile in pieces that straddle chunk ends: the bytes are intact.
+  std::string want;
+  for (int i = 0; i < 12; ++i) {
+    const std::string piece(300 * 1024, static_cast<char>('a' + i));
+    ASSERT_TRUE(AppendToFile(path, piece, /*sync=*/false).ok());
+    want += piece;
+  }
+  {
+    auto mapped = MappedFile::Open(path);
+    ASSERT_TRUE(mapped.ok());
+    EXPECT_TRUE(mapped->data() == want);
+  }
+  EXPECT_EQ(StartWriteback(fd, kMiB / 2, kMiB / 2), 0u);            // inside the first chunk
+  EXPECT_EQ(StartWriteback(fd, kMiB, kMiB / 2), kMiB);              // completes it
+  EXPECT_EQ(StartWriteback(fd, kMiB + 5, 10), kMiB);                // crosses its end
+  EXPECT_EQ(StartWriteback(fd, kMiB + 20, 10), 0u);                 // done already
+  EXPECT_EQ(StartWriteback(fd, 3 * kMiB + 1, 2 * kMiB), 2 * kMiB);  // two at once
+  EXPECT_EQ(StartWriteback(fd, 2 * kMiB, 5 * kMiB), 2 * kMiB);      // more than the file
+  ::close(fd);
   unlink(path.c_str());
 }
 
