@@ -386,17 +386,25 @@ struct FillLedger::Impl {
 
   // ---- compaction ----
 
-  //! Copies `rows` as of `through` (and the log's bytes up to it) for a new version. The
-  //! copy is taken a chunk at a time, each under the shared lock (a commit waits for one
-  //! chunk, not for the whole ledger: copying 200k rows at once held commits ~300 ms), then
+  //! What a compaction writes: the rows as of `through`, with the log's bytes up to it.
+  struct Snapshot {
+    std::vector<LedgerRow> rows;
+    int64_t through = 0;
+    uint64_t log_end = 0;
+    int64_t base_version = 0;  // the version the rows were read on top of
+  };
+
+  //! Copies `rows` for a new version. The copy is taken a chunk at a time, each under `mu`
+  //! (validations and commits wait for one chunk, not for the whole ledger: copying 200k
+  //! rows at once held them ~300 ms), then
   //! made consistent under one last hold: every row a record changed since the copy began
   //! carries that record's seq, so rows with a newer seq are copied again, rows appended
   //! since are copied, and nothing else differs. Rows are only ever appended or changed in
   //! place, except by a base reload, which changes base_version (checked last). Answers
   //! false when nothing is pending.
-  Result<bool> Snapshot(std::vector<LedgerRow>& out, int64_t& through, uint64_t& through_end)
-      LH_EXCLUDES(mu) {
+  Result<bool> TakeSnapshot(Snapshot& snap) LH_EXCLUDES(mu) {
     constexpr size_t kChunk = 1024;
+    std::vector<LedgerRow>& out = snap.rows;
     int64_t began_seq, began_version;
     {
       MutexLock m(mu);
@@ -429,8 +437,9 @@ struct FillLedger::Impl {
     for (size_t i = 0; i < out.size(); ++i)
       if (rows[i].seq > began_seq) out[i] = rows[i];
     out.insert(out.end(), rows.begin() + static_cast<ptrdiff_t>(out.size()), rows.end());
-    through = last_seq;
-    through_end = applied_log_end;
+    snap.through = last_seq;
+    snap.log_end = applied_log_end;
+    snap.base_version = began_version;
     return true;
   }
 
@@ -799,11 +808,11 @@ Result<int64_t> FillLedger::Compact() {
   // snapshot and the commit.
   LH_ASSIGN_OR_RETURN(auto writer,
                       DatasetWriter::Begin(*d.workspace, "fills", LedgerColumnSpecs()));
-  std::vector<LedgerRow> snapshot;
-  int64_t through = 0;
-  uint64_t through_end = 0;  // the log's bytes holding the records up to `through`
-  LH_ASSIGN_OR_RETURN(const bool any, d.Snapshot(snapshot, through, through_end));
+  Impl::Snapshot snap;
+  LH_ASSIGN_OR_RETURN(const bool any, d.TakeSnapshot(snap));
   if (!any) return int64_t{0};
+  const std::vector<LedgerRow>& snapshot = snap.rows;
+  const int64_t through = snap.through;
   auto text = [&](const std::string& s) {
     if (s.empty())
       writer->Null();
@@ -839,7 +848,16 @@ Result<int64_t> FillLedger::Compact() {
   (void)d.FlushQueued();
   {
     MutexLock c(d.commit_mu);
-    LH_RETURN_IF_ERROR(d.DropThrough(through_end));
+    {
+      // An ingest of `fills` since the commit above replaced the base (the listener
+      // reloaded it): the log is then its, not ours to cut.
+      MutexLock m(d.mu);
+      if (d.base_version != snap.base_version)
+        return Status::Conflict(
+            fmt::format("fills v{} appeared while the ledger compacted into v{}; the log is kept",
+                        d.base_version, v.version));
+    }
+    LH_RETURN_IF_ERROR(d.DropThrough(snap.log_end));
     {
       MutexLock m(d.mu);
       d.base_version = v.version;
