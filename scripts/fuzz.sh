@@ -10,7 +10,7 @@ mkdir -p "$OUT" "$OUT/corpus"
 CXX=${FUZZ_CXX:-clang++-14}
 SOURCES=(
   fuzz/parsers_fuzz.cc
-  src/core/status.cc src/core/json.cc src/core/crc32c.cc src/core/file_io.cc src/core/ids.cc
+  src/core/status.cc src/core/json.cc src/core/crc32c.cc src/core/file_io.cc src/core/writeback.cc src/core/ids.cc
   src/storage/record_log.cc src/vector/payload_filter.cc src/vector/payload_columns.cc
   src/gateway/http.cc
   src/embed/hash_embedder.cc
