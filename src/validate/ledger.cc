@@ -396,12 +396,11 @@ struct FillLedger::Impl {
 
   //! Copies `rows` for a new version. The copy is taken a chunk at a time, each under `mu`
   //! (validations and commits wait for one chunk, not for the whole ledger: copying 200k
-  //! rows at once held them ~300 ms), then
-  //! made consistent under one last hold: every row a record changed since the copy began
-  //! carries that record's seq, so rows with a newer seq are copied again, rows appended
-  //! since are copied, and nothing else differs. Rows are only ever appended or changed in
-  //! place, except by a base reload, which changes base_version (checked last). Answers
-  //! false when nothing is pending.
+  //! rows at once held them ~300 ms), then made consistent under one last hold: every row a
+  //! record changed since the copy began carries that record's seq, so rows with a newer
+  //! seq are copied again, rows appended since are copied, and nothing else differs. Rows
+  //! are only ever appended or changed in place, except by a base reload, which changes
+  //! base_version (checked last). Answers false when nothing is pending.
   Result<bool> TakeSnapshot(Snapshot& snap) LH_EXCLUDES(mu) {
     constexpr size_t kChunk = 1024;
     std::vector<LedgerRow>& out = snap.rows;
