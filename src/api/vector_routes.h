@@ -16,6 +16,7 @@ struct VectorDeps {
   VectorStore* vectors = nullptr;
   EmbedService* embed = nullptr;
   WorkersIndexDeps workers_index;
+  uint64_t populate_bytes = 0;  // vectors.populate_mb
 };
 
 std::unique_ptr<Module> NewVectorModule(VectorDeps deps);

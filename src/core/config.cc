@@ -91,6 +91,7 @@ const std::vector<Setting>& Settings() {
        &Config::ledger_compact_age_ms},
       {"vectors", "workers_quantization", "LAKEHOUSE_VECTORS_WORKERS_QUANTIZATION",
        &Config::vectors_workers_quantization},
+      {"vectors", "populate_mb", "LAKEHOUSE_VECTORS_POPULATE_MB", &Config::vectors_populate_mb},
       {"memory", "update_threshold", "LAKEHOUSE_MEMORY_UPDATE_THRESHOLD",
        &Config::memory_update_threshold},
       {"journal", "flush_interval_ms", "LAKEHOUSE_JOURNAL_FLUSH_INTERVAL_MS",
@@ -324,6 +325,7 @@ Status Config::Validate() const {
         fmt::format("vectors.workers_quantization '{}' is not one of auto, none, int8",
                     vectors_workers_quantization));
   }
+  if (vectors_populate_mb < 0) return Status::InvalidArgument("vectors.populate_mb must be >= 0");
   if (!(memory_update_threshold > 0 && memory_update_threshold <= 1))
     return Status::InvalidArgument("memory.update_threshold must be in (0, 1]");
   if (journal_flush_interval_ms < 0 || journal_flush_interval_ms > 10000)

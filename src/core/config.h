@@ -93,6 +93,10 @@ struct Config {
   // graph on them, float rerank) | auto (int8 for a new index; an existing one keeps the
   // storage it was built with); a change to none or int8 rebuilds the index at the next start.
   std::string vectors_workers_quantization = "auto";
+  // MB of the columns searches read (codes, else float rows), all indexes together, made
+  // resident before /readyz says 200 (VectorColumn::Populate); an index whose column does
+  // not fit what is left is skipped. 0: none (the first searches fault them in).
+  int64_t vectors_populate_mb = 512;
   // [memory]
   double memory_update_threshold = 0.7;  // cosine at which a subject's memory is updated, not added
   // [journal]

@@ -24,7 +24,8 @@ std::vector<std::unique_ptr<Module>> CreateModules(Services& s, const std::strin
   std::vector<std::unique_ptr<Module>> all;
   // First: its Start begins building the indexes' filter postings in the background, beside
   // the other modules' loading (the roster) rather than after it.
-  all.push_back(NewVectorModule({s.vectors.get(), s.embed.get(), WorkersIndexDepsOf(s)}));
+  all.push_back(NewVectorModule({s.vectors.get(), s.embed.get(), WorkersIndexDepsOf(s),
+                                 static_cast<uint64_t>(s.config.vectors_populate_mb) << 20}));
   all.push_back(NewCatalogModule({s.catalog.get()}));
   all.push_back(NewIcebergModule({s.catalog.get()}));
   all.push_back(NewChatModule({s.chat.get(), s.embed.get()}));

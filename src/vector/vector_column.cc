@@ -100,6 +100,11 @@ Status VectorColumn::Map(uint64_t bytes) {
   return Status::OK();
 }
 
+uint64_t VectorColumn::Populate(uint64_t budget) const {
+  if (!mapped_ || base_ == nullptr || mapped_bytes_ == 0 || mapped_bytes_ > budget) return 0;
+  return ::madvise(base_, mapped_bytes_, MADV_POPULATE_READ) == 0 ? mapped_bytes_ : 0;
+}
+
 Status VectorColumn::Open(uint64_t gen) {
   Unmap();
   if (fd_ >= 0) ::close(fd_);

@@ -421,6 +421,12 @@ void VectorIndex::Warm() const {
   postings_.Warm(store_);
 }
 
+uint64_t VectorIndex::Populate(uint64_t budget) const {
+  ReaderLock lock(mu_);  // the mapping moves only under the write lock
+  const VectorColumn* searched = store_.codes() != nullptr ? store_.codes() : &store_.column();
+  return searched->Populate(budget);
+}
+
 Status VectorIndex::Snapshot() {
   if (read_only_) return RefuseWrite();
   // No write can start (write_mu_), so the store and the graph hold still; searches only read

@@ -126,6 +126,9 @@ class VectorIndex {
   //! Builds what filtered searches read lazily (the postings of every payload field), so a
   //! server that opened or rebuilt the index is ready for them (Postings::Warm).
   void Warm() const;
+  //! Makes the column searches read resident (the codes of a quantized index, else the
+  //! float rows) when it fits `budget` bytes (VectorColumn::Populate); answers the bytes.
+  uint64_t Populate(uint64_t budget) const;
   //! Compacts the side store into store.snap and saves the graph.
   Status Snapshot();
   //! A read-only index (another process owns it): applies what the owner appended to

@@ -1,7 +1,10 @@
 // Tests of src/vector/vector_column: a column given a map limit is mapped while its file is
 // at most that size and read and written with pread/pwrite past it (as it grows, or at
-// open), and no row is lost or changed by the switch, for the owner or for a follower.
+// open), and no row is lost or changed by the switch, for the owner or for a follower; a
+// mapped column made resident (Populate) has its pages in the process's page tables.
+#include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -84,6 +87,55 @@ TEST(VectorColumnTest, AFollowerCoveringPastTheLimitReadsByRow) {
   ASSERT_TRUE(follower.Cover(6000).ok());
   EXPECT_FALSE(follower.mapped());
   ExpectRows(follower, 6000);
+}
+
+// The resident kB of the mapping holding `addr` (/proc/self/smaps), -1 when not found.
+int64_t ResidentKbAt(const void* addr) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<uintptr_t>(addr);
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    uintptr_t lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find(':') > 12) {
+      inside = lo <= at && at < hi;
+    } else if (inside && line.rfind("Rss:", 0) == 0) {
+      return std::stoll(line.substr(4));
+    }
+  }
+  return -1;
+}
+
+TEST(VectorColumnTest, PopulateMakesAMappedColumnResidentWithinItsBudget) {
+  TempDir dir;
+  constexpr uint64_t kRows = 4000;  // 6.2 MB
+  {
+    VectorColumn owner(dir.str(), "vectors", "f32", kStride, /*read_only=*/false);
+    ASSERT_TRUE(owner.Open(0).ok());
+    for (uint64_t r = 0; r < kRows; ++r) ASSERT_TRUE(owner.Write(r, RowBytes(r).data()).ok());
+    ASSERT_TRUE(owner.Sync(kRows).ok());
+  }
+  // A fresh mapping of the file: nothing in its page tables until read.
+  VectorColumn col(dir.str(), "vectors", "f32", kStride, /*read_only=*/true);
+  ASSERT_TRUE(col.Open(0).ok());
+  ASSERT_TRUE(col.mapped());
+  const uint64_t bytes = col.readable_rows() * kStride;
+  ASSERT_GE(col.readable_rows(), kRows);
+  const int64_t before = ResidentKbAt(col.Row(0));
+  ASSERT_GE(before, 0);
+  EXPECT_LT(before, 1024);
+  EXPECT_EQ(col.Populate(bytes - 1), 0u);  // over budget: left alone
+  EXPECT_LT(ResidentKbAt(col.Row(0)), 1024);
+  const uint64_t made = col.Populate(bytes + (1 << 20));
+  ASSERT_GE(made, bytes);
+  EXPECT_GE(ResidentKbAt(col.Row(0)), static_cast<int64_t>(bytes / 1024) - 4);
+  ExpectRows(col, kRows);
+
+  // A column read by row has nothing to make resident.
+  VectorColumn unmapped(dir.str(), "vectors", "f32", kStride, /*read_only=*/true, 1 << 20);
+  ASSERT_TRUE(unmapped.Open(0).ok());
+  ASSERT_FALSE(unmapped.mapped());
+  EXPECT_EQ(unmapped.Populate(UINT64_MAX), 0u);
 }
 
 }  // namespace
