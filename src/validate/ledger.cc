@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <deque>
 #include <filesystem>
 #include <set>
 
@@ -147,9 +146,7 @@ struct FillLedger::Impl {
   // The state below; held briefly (readers: every validation; a compaction's snapshot
   // holds it a chunk at a time).
   mutable Mutex mu;
-  // A deque: appending never moves the rows (a vector's growth moved every row under `mu`,
-  // 20-40 ms at 65k rows under load, while every validation waited).
-  std::deque<LedgerRow> rows LH_GUARDED_BY(mu);
+  std::vector<LedgerRow> rows LH_GUARDED_BY(mu);
   std::unordered_map<std::string, std::vector<uint32_t>> by_worker LH_GUARDED_BY(mu);
   std::unordered_map<std::string, std::vector<uint32_t>> by_order LH_GUARDED_BY(mu);
   std::unordered_map<std::string, std::vector<uint32_t>> by_fill LH_GUARDED_BY(mu);
@@ -323,11 +320,16 @@ struct FillLedger::Impl {
   //! LoadBase, then the log's records past compacted_seq.
   Status Load() LH_REQUIRES(mu) {
     LH_RETURN_IF_ERROR(LoadBase());
-    // Room for the next 64k keys of each index: a rehash relinks every entry under `mu`.
+    // Room for the next 64k keys of each index (a rehash relinks every entry under `mu`) and
+    // the next 256k rows: a vector's growth moved every row under `mu` (20-40 ms at 65k rows
+    // under load, every validation waiting). The room is address space until rows fill it.
+    // (A deque never moves rows, but scattered rows made the validations' walks of a
+    // worker's placements slower as the ledger grew: eleventh part of docs/BENCHMARKS.md.)
     const size_t room = rows.size() + 65536;
     by_worker.reserve(room);
     by_order.reserve(room);
     by_fill.reserve(room);
+    rows.reserve(rows.size() + 262144);
     last_seq = compacted_seq;
     auto apply = [&](std::string_view body) LH_REQUIRES(mu) -> Status {
       Json rec = Json::parse(body, nullptr, /*allow_exceptions=*/false);
