@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/clock.h"
 #include "embed/embed_service.h"
 #include "vector/vector_store.h"
 
@@ -160,22 +161,17 @@ class VectorModule final : public Module {
     // The columns searches read are made resident too (within vectors.populate_mb): the
     // first wave of searches after a start otherwise takes page faults by the thousand.
     warmer_ = std::thread([this] {
-      auto since = [](std::chrono::steady_clock::time_point t) {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now() - t)
-            .count();
-      };
       auto start = std::chrono::steady_clock::now();
       std::vector<std::shared_ptr<VectorIndex>> indexes;
       if (d_.vectors != nullptr) indexes = d_.vectors->List();
       for (const auto& index : indexes) index->Warm();
-      spdlog::info("vector indexes: filter postings built in {} ms", since(start));
+      spdlog::info("vector indexes: filter postings built in {} ms", MicrosSince(start) / 1000);
       start = std::chrono::steady_clock::now();
       uint64_t left = d_.populate_bytes;
       for (const auto& index : indexes) left -= index->Populate(left);
       if (left != d_.populate_bytes)
         spdlog::info("vector indexes: {} MB of searched columns made resident in {} ms",
-                     (d_.populate_bytes - left) >> 20, since(start));
+                     (d_.populate_bytes - left) >> 20, MicrosSince(start) / 1000);
       warmed_ = true;
     });
     return Status::OK();
