@@ -325,12 +325,41 @@ TEST(FillsLedger, CompactionsDuringCommitsAndCancelsLoseNothing) {
     for (const auto& row : answer["rows"]) out[{row[0], row[1]}] = row[2];
     return out;
   };
+  // The validations' own lists (a worker's placements, an order's active rows) and the
+  // active count agree with the rows. O949999 is never filled and falls on O940000's day:
+  // worker 1's placement there was cancelled (free that day), worker 0's was committed again
+  // (double-booked); worker 1's placement on O940001 still fills it.
+  std::vector<std::string> scene_workers;
+  auto judged = [&](HttpClient& c) {
+    auto all = c.Get("/v1/fills?limit=1").json();
+    auto active = c.PostJson("/v1/sql", {{"sql",
+                                          "SELECT count(*) FROM fills WHERE status = "
+                                          "'active'"}});
+    ASSERT_EQ(active.status, 200) << active.body;
+    EXPECT_EQ(all["ledger"]["active"], active.json()["rows"][0][0]) << all.dump();
+    auto check = [&](const std::string& order, const std::string& worker) {
+      return c.PostJson(
+          "/v1/validate",
+          {{"kind", "fill"}, {"payload", {{"order_id", order}, {"worker_ids", {worker}}}}});
+    };
+    auto freed = check("O949999", scene_workers[1]);
+    EXPECT_EQ(freed.status, 200) << freed.body;
+    auto booked = check("O949999", scene_workers[0]);
+    EXPECT_EQ(booked.status, 422) << booked.body;
+    EXPECT_NE(booked.body.find("double-booked: on order O940000"), std::string::npos)
+        << booked.body;
+    auto filled = check("O940001", scene_workers[1]);
+    EXPECT_EQ(filled.status, 422) << filled.body;
+    EXPECT_NE(filled.body.find("already filled on order O940001"), std::string::npos)
+        << filled.body;
+  };
   std::map<std::pair<std::string, std::string>, int64_t> before;
   {
     TestServer server(2000, 100, 42, adjust);
     auto c = server.Client();
     const Scene s = FindScene(c);
     ASSERT_GE(s.workers.size(), 3u);
+    scene_workers = s.workers;
     // One-day orders on distinct days, each filled by every worker of the scene: more rows
     // than two of the snapshot's chunks.
     const size_t n = std::min<size_t>(600, 2600 / s.workers.size() + 1);
@@ -340,7 +369,9 @@ TEST(FillsLedger, CompactionsDuringCommitsAndCancelsLoseNothing) {
           fmt::format("{}-{:02}-{:02}", 2029 + i / 336, (i % 336) / 28 + 1, i % 28 + 1);
       orders.emplace_back(fmt::format("O94{:04}", i), 100, day, day);
     }
-    AddOrders(c, s, orders);
+    auto with_spare = orders;
+    with_spare.emplace_back("O949999", 100, std::get<2>(orders[0]), std::get<3>(orders[0]));
+    AddOrders(c, s, with_spare);
     std::vector<std::string> fills;
     for (const auto& o : orders) {
       auto r = Commit(c, std::get<0>(o), s.workers);
@@ -372,11 +403,13 @@ TEST(FillsLedger, CompactionsDuringCommitsAndCancelsLoseNothing) {
     before = listed(c);
     EXPECT_GE(before.size(), n + n / 2);
     EXPECT_EQ(counted(c), before);
+    judged(c);
   }
   TestServer after(0, 0, 42, adjust);
   auto c = after.Client();
   EXPECT_EQ(listed(c), before);
   EXPECT_EQ(counted(c), before);
+  judged(c);
 }
 
 TEST(FillsLedger, AcknowledgedCommitsSurviveKillNineAndCompaction) {
