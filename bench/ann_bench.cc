@@ -14,16 +14,20 @@
 // 10,000; build time and the process's resident memory; a snapshot and a reopen; then recall
 // and QPS with a selective filter (`shard`, 1/SHARDS of the items) and without, against brute
 // force over regenerated vectors. The index stays for `lakehouse serve --root DIR`.
+// --plain also builds plain hnswlib (float, the same parameters, every core) on the same
+// vectors and measures it beside ours at every ef, with and without its own filter.
 //
 // Usage: build/bench/ann_bench [N=100000] [queries=1000]
-//        build/bench/ann_bench --scale N --dir DIR [--queries 200] [--shards 1000]
+//        build/bench/ann_bench --scale N --dir DIR [--queries 200] [--shards 1000] [--plain]
 #include <hnswlib/hnswlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -284,7 +288,58 @@ std::string Shard(uint64_t i, uint64_t shards) {
   return "s" + std::to_string(i % shards);
 }
 
-void Scale(size_t n, size_t nq, size_t shards, const fs::path& root, const Matrix& centers) {
+// Keeps the labels of one shard (label mod shards), for plain hnswlib's filtered search.
+class ShardFilter : public hnswlib::BaseFilterFunctor {
+ public:
+  ShardFilter(size_t shard, size_t shards) : shard_(shard), shards_(shards) {}
+  bool operator()(hnswlib::labeltype id) override { return id % shards_ == shard_; }
+
+ private:
+  size_t shard_, shards_;
+};
+
+// Plain hnswlib on the scale set: a float index, M=16, ef_construction=200, built on every
+// core from batches of 10,000 generated vectors (generation excluded from the time, as for
+// ours).
+std::unique_ptr<hnswlib::HierarchicalNSW<float>> BuildPlain(hnswlib::InnerProductSpace& space,
+                                                            size_t n, const Matrix& centers) {
+  auto plain = std::make_unique<hnswlib::HierarchicalNSW<float>>(&space, n, 16, 200, 100);
+  const unsigned nt = std::max(1u, std::thread::hardware_concurrency());
+  double add_s = 0;
+  const auto start = Clock::now();
+  constexpr size_t kBatch = 10000;
+  for (size_t from = 0; from < n; from += kBatch) {
+    const size_t to = std::min(n, from + kBatch);
+    Matrix batch(to - from);
+    {
+      std::vector<std::thread> threads;
+      for (unsigned t = 0; t < nt; ++t)
+        threads.emplace_back([&, t] {
+          for (size_t i = from + t; i < to; i += nt) batch[i - from] = ScaleVector(i, centers);
+        });
+      for (auto& th : threads) th.join();
+    }
+    const auto t = Clock::now();
+    std::atomic<size_t> next{from};
+    std::vector<std::thread> threads;
+    for (unsigned k = 0; k < nt; ++k)
+      threads.emplace_back([&] {
+        for (size_t i = next++; i < to; i = next++) plain->addPoint(batch[i - from].data(), i);
+      });
+    for (auto& th : threads) th.join();
+    add_s += Seconds(t);
+    if ((from / kBatch) % 50 == 49 || to >= n) {
+      std::printf("  plain hnswlib, %zu items: %.0f s adding (%.0f/s), %.0f s wall\n", to, add_s,
+                  static_cast<double>(to) / add_s, Seconds(start));
+      std::fflush(stdout);
+    }
+  }
+  std::printf("plain hnswlib build: %.0f s adding (%u threads; generating excluded)\n", add_s, nt);
+  return plain;
+}
+
+void Scale(size_t n, size_t nq, size_t shards, const fs::path& root, const Matrix& centers,
+           bool with_plain) {
   const size_t k = 10;
   const fs::path dir = root / "vectors" / "scale";
   std::printf("## scale: %zu clustered vectors x 384, int8, cosine, M=16, ef_construction=200\n",
@@ -393,35 +448,77 @@ void Scale(size_t n, size_t nq, size_t shards, const fs::path& root, const Matri
   }
   std::printf("brute-force truth: %.0f s\n", Seconds(t));
 
-  auto run = [&](size_t ef, bool filtered) {
-    std::vector<PayloadFilter> filters(nq);
-    if (filtered)
-      for (size_t q = 0; q < nq; ++q)
-        filters[q] = std::move(PayloadFilter::Compile({{"shard", Shard(q, shards)}})).value();
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> plain;
+  if (with_plain) {
+    const double before = Resident().first;
+    plain = BuildPlain(space, n, centers);
+    std::printf("plain hnswlib's index: %.2f GB resident (the process: %.2f GB)\n",
+                Resident().first - before, Resident().first);
+  }
+  // One point: the queries searched again and again for >= 1 s (single-thread QPS), recall
+  // from the first pass. `search(q, want)` runs query q and answers how many of its results
+  // are in `want` (null after the first pass: nothing is counted).
+  auto timed = [&](size_t ef, bool filtered, auto&& search) {
     size_t hit = 0, searches = 0;
     const auto start = Clock::now();
     do {
-      for (size_t q = 0; q < nq; ++q) {
-        auto r = index->Search(queries[q], k, ef, filters[q]);
-        ++searches;
-        if (searches > nq) continue;  // recall from the first pass
-        const auto& want = filtered ? filtered_truth[q] : truth[q];
-        for (const auto& h : *r)
-          hit += std::find(want.begin(), want.end(), std::stoul(h.id.substr(1))) != want.end();
+      for (size_t q = 0; q < nq; ++q, ++searches) {
+        const std::vector<size_t>* want = searches >= nq ? nullptr
+                                          : filtered     ? &filtered_truth[q]
+                                                         : &truth[q];
+        hit += search(q, want);
       }
     } while (Seconds(start) < 1.0);
     return Point{ef, static_cast<double>(hit) / static_cast<double>(nq * k),
                  static_cast<double>(searches) / Seconds(start)};
   };
+  auto in = [](const std::vector<size_t>& want, size_t id) -> size_t {
+    return std::find(want.begin(), want.end(), id) != want.end();
+  };
+  auto run = [&](size_t ef, bool filtered) {
+    std::vector<PayloadFilter> filters(nq);
+    if (filtered)
+      for (size_t q = 0; q < nq; ++q)
+        filters[q] = std::move(PayloadFilter::Compile({{"shard", Shard(q, shards)}})).value();
+    return timed(ef, filtered, [&](size_t q, const std::vector<size_t>* want) {
+      auto r = index->Search(queries[q], k, ef, filters[q]);
+      size_t hit = 0;
+      if (want != nullptr)
+        for (const auto& h : *r) hit += in(*want, std::stoul(h.id.substr(1)));
+      return hit;
+    });
+  };
+  // Plain hnswlib, its filtered search its own (a filter functor on the label's shard).
+  auto run_plain = [&](size_t ef, bool filtered) {
+    plain->setEf(ef);
+    return timed(ef, filtered, [&](size_t q, const std::vector<size_t>* want) {
+      ShardFilter filter(q % shards, shards);
+      auto r = plain->searchKnn(queries[q].data(), k, filtered ? &filter : nullptr);
+      size_t hit = 0;
+      if (want != nullptr)
+        for (; !r.empty(); r.pop()) hit += in(*want, r.top().second);
+      return hit;
+    });
+  };
   std::printf(
-      "\n| ef | recall@10 | QPS (1 thread) | recall@10, shard filter (1/%zu) | QPS "
-      "|\n|---:|---:|---:|---:|---:|\n",
-      shards);
+      "\n| ef | recall@10 | QPS (1 thread) | recall@10, shard filter (1/%zu) | QPS |%s\n"
+      "|---:|---:|---:|---:|---:|%s\n",
+      shards,
+      with_plain ? " hnswlib recall@10 | hnswlib QPS | hnswlib recall@10, filter | hnswlib QPS |"
+                 : "",
+      with_plain ? "---:|---:|---:|---:|" : "");
   for (size_t ef : {16, 32, 64, 128, 256, 512}) {
     const Point all = run(ef, false);
     const Point some = run(ef, true);
-    std::printf("| %zu | %.4f | %.0f | %.4f | %.0f |\n", ef, all.recall, all.qps, some.recall,
+    std::printf("| %zu | %.4f | %.0f | %.4f | %.0f |", ef, all.recall, all.qps, some.recall,
                 some.qps);
+    if (with_plain) {
+      const Point plain_all = run_plain(ef, false);
+      const Point plain_some = run_plain(ef, true);
+      std::printf(" %.4f | %.0f | %.4f | %.0f |", plain_all.recall, plain_all.qps,
+                  plain_some.recall, plain_some.qps);
+    }
+    std::printf("\n");
     std::fflush(stdout);
   }
   auto [rss, hwm] = Resident();
@@ -437,17 +534,24 @@ int main(int argc, char** argv) {
   if (argc > 2 && std::string(argv[1]) == "--scale") {
     size_t nq = 200, shards = 1000;
     std::string dir;
-    for (int i = 3; i + 1 < argc; i += 2) {
+    bool with_plain = false;
+    for (int i = 3; i < argc; ++i) {
       const std::string flag = argv[i];
+      if (flag == "--plain") {
+        with_plain = true;
+        continue;
+      }
+      if (i + 1 >= argc) break;
       if (flag == "--queries") nq = std::stoul(argv[i + 1]);
       if (flag == "--shards") shards = std::stoul(argv[i + 1]);
       if (flag == "--dir") dir = argv[i + 1];
+      ++i;
     }
     if (dir.empty()) {
       std::fprintf(stderr, "--scale needs --dir DIR\n");
       return 2;
     }
-    Scale(std::stoul(argv[2]), nq, shards, dir, Centers());
+    Scale(std::stoul(argv[2]), nq, shards, dir, Centers(), with_plain);
     return 0;
   }
   const size_t n = argc > 1 ? std::stoul(argv[1]) : 100000;
