@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/file_io.h"
+#include "core/stable_vector.h"
 #include "query/scan.h"
 #include "query/sql_text.h"
 #include "storage/record_log.h"
@@ -147,7 +148,10 @@ struct FillLedger::Impl {
   // The state below; held briefly (readers: every validation; a compaction's snapshot
   // holds it a chunk at a time).
   mutable Mutex mu;
-  std::vector<LedgerRow> rows LH_GUARDED_BY(mu);
+  // Rows never move as they grow (core/stable_vector.h): a vector's growth moved all of
+  // them under `mu` (~300 ms at 280k rows, bench/ledger_rows_bench), and the fill
+  // validations waiting for it on both I/O threads stopped every request class.
+  StableVector<LedgerRow> rows LH_GUARDED_BY(mu);
   std::unordered_map<std::string, std::vector<uint32_t>> by_worker LH_GUARDED_BY(mu);
   std::unordered_map<std::string, std::vector<uint32_t>> by_order LH_GUARDED_BY(mu);
   std::unordered_map<std::string, std::vector<uint32_t>> by_fill LH_GUARDED_BY(mu);
@@ -362,18 +366,14 @@ struct FillLedger::Impl {
   //! LoadBase, then the log's records past compacted_seq.
   Status Load() LH_REQUIRES(mu) {
     LH_RETURN_IF_ERROR(LoadBase());
-    // Room for the next 64k keys of each index (a rehash relinks every entry under `mu`) and
-    // the next 256k rows: a vector's growth moved every row under `mu` (20-40 ms at 65k rows
-    // under load, every validation waiting). The room is address space until rows fill it.
-    // (A deque never moves rows, but scattered rows made the validations' walks of a
-    // worker's placements slower as the ledger grew: eleventh part of docs/BENCHMARKS.md.)
+    // Room for the next 64k keys of each index (a rehash relinks every entry under `mu`).
+    // Rows need none: they grow a chunk at a time, never moved (`rows`).
     const size_t room = rows.size() + 65536;
     by_worker.reserve(room);
     by_order.reserve(room);
     by_fill.reserve(room);
     placed_by_worker.reserve(room);
     active_by_order.reserve(room);
-    rows.reserve(rows.size() + 262144);
     last_seq = compacted_seq;
     auto apply = [&](std::string_view body) LH_REQUIRES(mu) -> Status {
       Json rec = Json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -501,8 +501,7 @@ struct FillLedger::Impl {
         MutexLock m(mu);
         if (base_version != began_version) break;
         const size_t end = std::min(rows.size(), out.size() + kChunk);
-        out.insert(out.end(), rows.begin() + static_cast<ptrdiff_t>(out.size()),
-                   rows.begin() + static_cast<ptrdiff_t>(end));
+        for (size_t i = out.size(); i < end; ++i) out.push_back(rows[i]);
         if (end + kChunk >= rows.size()) break;  // the rest is copied under the last hold
       }
       // The mutex is not fair: a pause lets the validations and commits waiting go first.
@@ -522,7 +521,7 @@ struct FillLedger::Impl {
                       began_version));
     for (uint32_t i : touched)
       if (i < out.size()) out[i] = rows[i];
-    out.insert(out.end(), rows.begin() + static_cast<ptrdiff_t>(out.size()), rows.end());
+    for (size_t i = out.size(); i < rows.size(); ++i) out.push_back(rows[i]);
     snap.through = last_seq;
     snap.log_end = applied_log_end;
     snap.base_version = began_version;
