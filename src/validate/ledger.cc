@@ -452,7 +452,8 @@ struct FillLedger::Impl {
   //! other). Commits waited 20-180 ms for this (the DuckDB calls) when it ran under theirs.
   //! The queue is taken whole and its dropped rows freed without queue_mu, which every
   //! commit takes (QueueLive): late in a loadgen run it holds tens of thousands of rows,
-  //! and erasing them under that lock held commits 170-340 ms. live_mu, held throughout,
+  //! and erasing them under that lock held the commit queuing 58-240 ms, and the commits
+  //! behind its commit lock up to 340 ms. live_mu, held throughout,
   //! keeps a flush from seeing the queue while its kept rows are out of it.
   void TrimLive(int64_t covered) LH_EXCLUDES(live_mu, queue_mu) {
     std::vector<QueuedRow> queued;  // declared first: its dropped rows are freed after live_mu
