@@ -1,5 +1,7 @@
 #include "gateway/http_server.h"
 
+#include <pthread.h>
+
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -727,7 +729,10 @@ Status HttpServer::Start() {
   }
   s.work.emplace(s.ioc->get_executor());
   s.Accept();
-  for (int i = 0; i < s.opt.io_threads; ++i) s.threads.emplace_back([&s] { s.ioc->run(); });
+  for (int i = 0; i < s.opt.io_threads; ++i) {
+    s.threads.emplace_back([&s] { s.ioc->run(); });
+    pthread_setname_np(s.threads.back().native_handle(), fmt::format("http-io-{}", i).c_str());
+  }
   spdlog::info(
       "listening on {}://{}:{} ({} I/O threads; worker threads: {} interactive, {} query, {} "
       "bulk, {} waiting; queues of {})",

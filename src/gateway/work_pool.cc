@@ -1,6 +1,10 @@
 #include "gateway/work_pool.h"
 
+#include <pthread.h>
+
 #include <algorithm>
+
+#include <fmt/format.h>
 
 #include "core/metrics.h"
 
@@ -16,8 +20,13 @@ WorkPool::WorkPool(std::string name, size_t threads, size_t queue_capacity)
           "lakehouse_http_queue_rejected_total",
           "Requests refused with 503 because their class's queue was full", {"class"}, {name_})) {
   threads_.reserve(std::max<size_t>(1, threads));
-  for (size_t i = 0; i < std::max<size_t>(1, threads); ++i)
+  for (size_t i = 0; i < std::max<size_t>(1, threads); ++i) {
     threads_.emplace_back([this] { Run(); });
+    // Named by class ("query-2"), so top -H, gdb and /proc/PID/task tell the pools apart
+    // (Linux keeps 15 characters).
+    const std::string thread_name = fmt::format("{}-{}", name_, i);
+    pthread_setname_np(threads_.back().native_handle(), thread_name.substr(0, 15).c_str());
+  }
 }
 
 WorkPool::~WorkPool() {

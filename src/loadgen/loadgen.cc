@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/http_client.h"
+#include "loadgen/stall_watch.h"
 
 namespace lakehouse::loadgen {
 
@@ -430,10 +431,12 @@ Result<Json> RunLoadgen(const LoadgenOptions& opt) {
         if (s.first_failures.size() < 5) s.first_failures.push_back(std::move(f));
     }
   };
+  StallWatch watch;
   std::vector<std::thread> threads;
   for (int64_t i = 0; i < opt.concurrency; ++i) threads.emplace_back(worker, i);
   for (auto& t : threads) t.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  Json machine_stalls = watch.Report();
 
   Json by_class = Json::object();
   std::vector<double> all;
@@ -470,7 +473,8 @@ Result<Json> RunLoadgen(const LoadgenOptions& opt) {
                 {"p99_ms", Round3(Percentile(all, 0.99))},
                 {"max_ms", Round3(all.empty() ? 0 : *std::max_element(all.begin(), all.end()))},
                 {"failures", total_failures},
-                {"failure_pct", Round3(total ? 100.0 * total_failures / total : 0)}}}};
+                {"failure_pct", Round3(total ? 100.0 * total_failures / total : 0)}}},
+              {"machine_stalls", std::move(machine_stalls)}};
 }
 
 std::string ReportTable(const Json& r) {
@@ -485,6 +489,18 @@ std::string ReportTable(const Json& r) {
   };
   for (auto it = r["classes"].begin(); it != r["classes"].end(); ++it) row(it.key(), it.value());
   row("total", r["total"]);
+  if (r.contains("machine_stalls")) {
+    const Json& m = r["machine_stalls"];
+    out += fmt::format("machine stalls ({} probe, > {} ms late): {}", m["probe"].get<std::string>(),
+                       m["threshold_ms"].get<int64_t>(), m["count"].get<int64_t>());
+    if (m["count"].get<int64_t>() > 0) {
+      out += fmt::format(", longest {:.0f} ms, at", m["longest_ms"].get<double>());
+      for (const Json& st : m["stalls"])
+        out += fmt::format(" {:.1f} s ({:.0f} ms)", st["at_s"].get<double>(),
+                           st["late_ms"].get<double>());
+    }
+    out += "\n";
+  }
   for (auto it = r["classes"].begin(); it != r["classes"].end(); ++it)
     for (const auto& f : it.value()["first_failures"])
       out += fmt::format("  {} failed: {}\n", it.key(), f.get<std::string>());

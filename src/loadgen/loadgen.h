@@ -22,7 +22,8 @@
 //
 // Loopback only: the target must be 127.0.0.1, ::1 or localhost. Bounded by --duration and
 // by a scenario cap. The report: per class count, rate, p50/p95/p99/max latency of the
-// whole scenario, failure %, the first failures; a total line.
+// whole scenario, failure %, the first failures; a total line; the machine's own stalls
+// meanwhile (stall_watch.h), which explain a maximum the server did not cause.
 //
 // Thread-safety: RunLoadgen runs `concurrency` threads of its own; call it from one thread.
 #pragma once
@@ -55,7 +56,9 @@ Status CheckLoopbackTarget(const std::string& url);
 
 //! Runs the load; the report (loadgen_report.v1):
 //! {schema, target, concurrency, duration_s, classes: {name: {count, rate, p50_ms, p95_ms,
-//!  p99_ms, max_ms, failures, failure_pct, first_failures}}, total: {...}}
+//!  p99_ms, max_ms, failures, failure_pct, first_failures}}, total: {...},
+//!  machine_stalls: {probe, threshold_ms, count, longest_ms, total_ms, stalls: [{at_s,
+//!  late_ms}]}} (stall_watch.h: when the machine itself stopped, at_s since the load began)
 Result<Json> RunLoadgen(const LoadgenOptions& options);
 
 //! The report as a table for a terminal.

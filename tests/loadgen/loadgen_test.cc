@@ -49,6 +49,12 @@ TEST(Loadgen, EveryClassRunsAgainstARealServerWithoutFailures) {
   }
   EXPECT_EQ((*report)["schema"], "loadgen_report.v1");
   EXPECT_NE(loadgen::ReportTable(*report).find("total"), std::string::npos);
+  // The machine's own stalls meanwhile: how many is the machine's business, the fields are not.
+  const Json& m = (*report)["machine_stalls"];
+  EXPECT_EQ(m["threshold_ms"], 50) << m.dump();
+  EXPECT_EQ(m["count"].get<size_t>(), m["stalls"].size()) << m.dump();
+  EXPECT_NE(loadgen::ReportTable(*report).find("machine stalls (" + m["probe"].get<std::string>()),
+            std::string::npos);
 }
 
 // With auth required the load generator sends its key, and every class still passes: the
