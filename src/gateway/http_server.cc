@@ -1,7 +1,5 @@
 #include "gateway/http_server.h"
 
-#include <pthread.h>
-
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -27,6 +25,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/thread_name.h"
 #include "gateway/work_pool.h"
 
 namespace lakehouse {
@@ -731,7 +730,7 @@ Status HttpServer::Start() {
   s.Accept();
   for (int i = 0; i < s.opt.io_threads; ++i) {
     s.threads.emplace_back([&s] { s.ioc->run(); });
-    pthread_setname_np(s.threads.back().native_handle(), fmt::format("http-io-{}", i).c_str());
+    NameThread(s.threads.back(), fmt::format("http-io-{}", i));
   }
   spdlog::info(
       "listening on {}://{}:{} ({} I/O threads; worker threads: {} interactive, {} query, {} "

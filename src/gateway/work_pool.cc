@@ -1,12 +1,11 @@
 #include "gateway/work_pool.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 
 #include <fmt/format.h>
 
 #include "core/metrics.h"
+#include "core/thread_name.h"
 
 namespace lakehouse {
 
@@ -22,10 +21,7 @@ WorkPool::WorkPool(std::string name, size_t threads, size_t queue_capacity)
   threads_.reserve(std::max<size_t>(1, threads));
   for (size_t i = 0; i < std::max<size_t>(1, threads); ++i) {
     threads_.emplace_back([this] { Run(); });
-    // Named by class ("query-2"), so top -H, gdb and /proc/PID/task tell the pools apart
-    // (Linux keeps 15 characters).
-    const std::string thread_name = fmt::format("{}-{}", name_, i);
-    pthread_setname_np(threads_.back().native_handle(), thread_name.substr(0, 15).c_str());
+    NameThread(threads_.back(), fmt::format("{}-{}", name_, i));  // "query-2"
   }
 }
 

@@ -1,7 +1,6 @@
 #include "validate/ledger.h"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include "core/clock.h"
 #include "core/file_io.h"
 #include "core/stable_vector.h"
+#include "core/thread_name.h"
 #include "query/scan.h"
 #include "query/sql_text.h"
 #include "storage/record_log.h"
@@ -767,7 +767,7 @@ Result<std::unique_ptr<FillLedger>> FillLedger::Open(LedgerOptions options, Quer
 void FillLedger::StartCompactor() {
   if (!impl_->opt.writable || impl_->workspace == nullptr || impl_->compactor.joinable()) return;
   impl_->compactor = std::thread([this] { impl_->CompactorLoop(); });
-  pthread_setname_np(impl_->compactor.native_handle(), "fills-compactor");
+  NameThread(impl_->compactor, "fills-compactor");
 }
 
 Result<LedgerCommit> FillLedger::Commit(const Roster& roster, const Validators& validators,
