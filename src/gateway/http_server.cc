@@ -37,6 +37,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// How long Stop waits for connections accepted before it began to send their first request.
+constexpr std::chrono::milliseconds kFirstRequestWindow{1000};
+
 struct ServerMetrics {
   MetricsRegistry& reg = MetricsRegistry::Global();
   Gauge& in_flight =
@@ -85,21 +88,34 @@ struct HttpServer::Impl {
   // hanging on a connection nobody serves).
   std::unique_ptr<asio::io_context> ioc = std::make_unique<asio::io_context>();
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  std::unique_ptr<tcp::acceptor> acceptor = std::make_unique<tcp::acceptor>(*ioc);
+  // On a strand: its accept handler and Stop's close never run at the same time.
+  std::unique_ptr<tcp::acceptor> acceptor =
+      std::make_unique<tcp::acceptor>(asio::make_strand(*ioc));
   std::unique_ptr<asio::ssl::context> ssl;  // set when serving HTTPS
   std::array<std::unique_ptr<WorkPool>, kWorkClasses> pools;
   std::vector<std::thread> threads;
   std::atomic<int64_t> in_flight{0};
+  // Accepted connections whose first request has not arrived yet. Stop gives them a short
+  // window: a client that connected just before shutdown began gets its answer, not an EOF.
+  std::atomic<int64_t> opening{0};
   std::atomic<bool> stopping{false};
   std::atomic<bool> io_stopped{false};  // the I/O threads are gone: nothing posted runs
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stopped = false;
+  bool listener_closed = false;  // by Stop, with the connections it had queued (stop_mu)
   int bound_port = 0;
 
   Impl(HttpServerOptions o, const Router& r) : opt(std::move(o)), router(r) {}
 
   void Accept();
+  void StartSession(tcp::socket socket);
+  // Wakes Stop when a count it waits on changed (under its mutex, so no wake-up is lost).
+  void WakeStop() {
+    if (!stopping.load()) return;
+    { std::lock_guard lock(stop_mu); }
+    stop_cv.notify_all();
+  }
 };
 
 namespace {
@@ -111,9 +127,14 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
 
   Session(tcp::socket socket, HttpServer::Impl& server) requires(!kTls)
-      : stream_(std::move(socket)), server_(server) {}
+      : stream_(std::move(socket)), server_(server) {
+    server_.opening.fetch_add(1);
+  }
   Session(tcp::socket socket, HttpServer::Impl& server) requires(kTls)
-      : stream_(std::move(socket), *server.ssl), server_(server) {}
+      : stream_(std::move(socket), *server.ssl), server_(server) {
+    server_.opening.fetch_add(1);
+  }
+  ~Session() { Opened(); }
 
   void Start() {
     beast::error_code ec;
@@ -152,8 +173,16 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
         beast::bind_front_handler(&Session::OnHeader, this->shared_from_this()));
   }
 
+  // The first request arrived (or the connection ended without one).
+  void Opened() {
+    if (opened_) return;
+    opened_ = true;
+    if (server_.opening.fetch_sub(1) == 1) server_.WakeStop();
+  }
+
   void OnHeader(beast::error_code ec, std::size_t) {
     match_ = Router::Match{};
+    Opened();
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
         ec == asio::ssl::error::stream_truncated) {
@@ -592,8 +621,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if (!counted_) return;
     counted_ = false;
     Metrics().in_flight.Add(-1);
-    if (server_.in_flight.fetch_sub(1) == 1 && server_.stopping.load())
-      server_.stop_cv.notify_all();
+    if (server_.in_flight.fetch_sub(1) == 1) server_.WakeStop();
   }
 
   void Close() {
@@ -636,6 +664,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   std::unique_ptr<char[]> drain_;
   uint64_t drained_ = 0;
   bool linger_ = false;
+  bool opened_ = false;  // counted out of server_.opening
 
   beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
 
@@ -666,14 +695,18 @@ void HttpServer::Impl::Accept() {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
       spdlog::warn("accept failed: {}", ec.message());
     } else {
-      Metrics().connections.Inc();
-      if (ssl)
-        std::make_shared<Session<true>>(std::move(socket), *this)->Start();
-      else
-        std::make_shared<Session<false>>(std::move(socket), *this)->Start();
+      StartSession(std::move(socket));
     }
     if (acceptor->is_open()) Accept();
   });
+}
+
+void HttpServer::Impl::StartSession(tcp::socket socket) {
+  Metrics().connections.Inc();
+  if (ssl)
+    std::make_shared<Session<true>>(std::move(socket), *this)->Start();
+  else
+    std::make_shared<Session<false>>(std::move(socket), *this)->Start();
 }
 
 HttpServer::HttpServer(HttpServerOptions options, const Router& router)
@@ -752,14 +785,38 @@ void HttpServer::Stop() {
     s.stopped = true;
   }
   s.stopping.store(true);
-  asio::post(*s.ioc, [&s] {
+  asio::post(s.acceptor->get_executor(), [&s] {
+    // Connections the kernel completed but nobody accepted yet would be reset by the close:
+    // take them first, so they are served like any other.
     beast::error_code ec;
+    s.acceptor->non_blocking(true, ec);
+    while (!ec) {
+      tcp::socket socket(asio::make_strand(*s.ioc));
+      s.acceptor->accept(socket, ec);
+      if (!ec) s.StartSession(std::move(socket));
+    }
     s.acceptor->close(ec);
+    // An accept the reactor finished just before the close still has its handler queued on
+    // this strand: the connections are all counted once this runs.
+    asio::post(s.acceptor->get_executor(), [&s] {
+      {
+        std::lock_guard lock(s.stop_mu);
+        s.listener_closed = true;
+      }
+      s.stop_cv.notify_all();
+    });
   });
   {
+    // Requests being served get the whole grace period; connections still to send their
+    // first request get at most kFirstRequestWindow of it (a browser's idle pre-connection
+    // must not hold the shutdown).
+    const auto begun = std::chrono::steady_clock::now();
+    const auto grace = std::chrono::milliseconds(s.opt.shutdown_grace_ms);
     std::unique_lock lock(s.stop_mu);
-    s.stop_cv.wait_for(lock, std::chrono::milliseconds(s.opt.shutdown_grace_ms),
-                       [&s] { return s.in_flight.load() == 0; });
+    s.stop_cv.wait_until(lock, begun + grace, [&s] { return s.listener_closed; });
+    s.stop_cv.wait_until(lock, begun + std::min(grace, kFirstRequestWindow),
+                         [&s] { return s.in_flight.load() == 0 && s.opening.load() == 0; });
+    s.stop_cv.wait_until(lock, begun + grace, [&s] { return s.in_flight.load() == 0; });
   }
   if (s.in_flight.load() > 0)
     spdlog::warn("stopping with {} requests still in flight", s.in_flight.load());

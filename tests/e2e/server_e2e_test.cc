@@ -285,11 +285,40 @@ TEST(ServerShutdownTest, InFlightRequestsFinish) {
     return c.PostJson("/v1/sql",
                       {{"sql", "SELECT count(*) FROM range(150000000) t WHERE t.range % 3 = 1"}});
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Stop once the query is being served (the /metrics request itself is the other one).
+  HttpClient probe(port);
+  for (int i = 0; i < 600; ++i) {
+    if (probe.Get("/metrics").body.find("lakehouse_http_requests_in_flight 2\n") !=
+        std::string::npos)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   server->app().Stop();
   auto r = inflight.get();
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_THROW(HttpClient c(port), std::exception);  // no longer listening
+}
+
+// A client that connected before shutdown began and sends its request just after gets its
+// answer, not a closed connection; one that never sends does not hold the shutdown for the
+// whole grace period.
+TEST(ServerShutdownTest, ConnectionsOpenedBeforeStopAreServed) {
+  auto server =
+      std::make_unique<TestServer>(0, 0, 42, [](Config& c) { c.shutdown_grace_ms = 60000; });
+  const int port = server->port();
+  HttpClient late(port);
+  HttpClient silent(port);
+  auto stopped = std::async(std::launch::async, [&server] {
+    const auto begun = std::chrono::steady_clock::now();
+    server->app().Stop();
+    return std::chrono::steady_clock::now() - begun;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto r = late.Get("/healthz");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["connection"], "close");
+  // The silent connection is let go after the first-request window (1 s), far from 60 s.
+  EXPECT_LT(stopped.get(), std::chrono::seconds(30));
 }
 
 }  // namespace
