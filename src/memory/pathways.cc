@@ -126,34 +126,44 @@ Status PathwayStore::Apply(const Json& r) const {
 }
 
 Result<PathwayAppended> PathwayStore::Append(const std::string& order_id, const PathwayStep& step) {
+  LH_ASSIGN_OR_RETURN(auto stored, AppendSteps(order_id, {step}));
+  return PathwayAppended{order_id, std::move(stored.front())};
+}
+
+Result<std::vector<PathwayStepRecord>> PathwayStore::AppendSteps(
+    const std::string& order_id, const std::vector<PathwayStep>& steps) {
   LH_RETURN_IF_ERROR(CheckLabel("order_id", order_id, 64));
-  PathwayAppended out;
-  out.order_id = order_id;
+  std::vector<PathwayStepRecord> out;
+  out.reserve(steps.size());
   uint64_t written = 0;
   SharedRecordLog* log = nullptr;  // its SyncThrough is thread-safe
   {
     MutexLock lock(mu_);
     log = log_.get();
-    auto make = [&]() LH_REQUIRES(mu_) -> Result<std::string> {
-      auto it = traces_.find(order_id);  // caught up with every process's steps
-      PathwayStepRecord& r = out.step;
-      r.version = static_cast<int64_t>(it == traces_.end() ? 0 : it->second.size()) + 1;
-      r.step = step.step;
-      r.at = FormatRfc3339Millis(SystemClock::Get().NowMillis());
-      r.source = step.source;
-      r.request_id = step.request_id;
-      r.data = step.data;
-      return DumpJson(RecordJson(order_id, r));
-    };
-    LH_ASSIGN_OR_RETURN(written, log_->Append([this](std::string_view body)
-                                                  LH_REQUIRES(mu_) { return ApplyBody(body); },
-                                              make));
+    for (const PathwayStep& step : steps) {
+      auto make = [&]() LH_REQUIRES(mu_) -> Result<std::string> {
+        auto it = traces_.find(order_id);  // caught up with every process's steps
+        PathwayStepRecord& r = out.emplace_back();
+        r.version = static_cast<int64_t>(it == traces_.end() ? 0 : it->second.size()) + 1;
+        r.step = step.step;
+        r.at = FormatRfc3339Millis(SystemClock::Get().NowMillis());
+        r.source = step.source;
+        r.request_id = step.request_id;
+        r.data = step.data;
+        return DumpJson(RecordJson(order_id, r));
+      };
+      LH_ASSIGN_OR_RETURN(written, log_->Append([this](std::string_view body)
+                                                    LH_REQUIRES(mu_) { return ApplyBody(body); },
+                                                make));
+    }
   }
+  if (out.empty()) return out;
   // Outside the store's mutex: steps appended meanwhile share this sync.
   LH_RETURN_IF_ERROR(log->SyncThrough(written));
   if (kb_ != nullptr)
-    kb_->Append(KbSource::kPathwayTraces,
-                RecordJson(order_id, out.step, KbSchema(KbSource::kPathwayTraces)));
+    for (const PathwayStepRecord& r : out)
+      kb_->Append(KbSource::kPathwayTraces,
+                  RecordJson(order_id, r, KbSchema(KbSource::kPathwayTraces)));
   return out;
 }
 
@@ -181,6 +191,11 @@ size_t PathwayStore::size() const {
   MutexLock lock(mu_);
   if (Status st = CatchUp(); !st.ok()) spdlog::warn("pathways: {}", st.ToString());
   return traces_.size();
+}
+
+uint64_t PathwayStore::syncs() const {
+  MutexLock lock(mu_);
+  return log_->syncs();
 }
 
 }  // namespace lakehouse

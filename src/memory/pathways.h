@@ -10,7 +10,8 @@
 //
 // Durability: one CRC-framed record per step in `<dir>/pathways.log`, fdatasync'd before
 // it is acknowledged (steps appended at the same time share one fdatasync: a commit storm
-// is not one sync after another); a torn tail is cut at Open. In split-service mode the memory and
+// is not one sync after another; a run's own steps, proposed then validated, go in as one
+// AppendSteps with one sync); a torn tail is cut at Open. In split-service mode the memory and
 // validate services both append to it: it is a SharedRecordLog (flock per append, and
 // each process applies the others' steps before its own and before every read). Each step is also
 // written to
@@ -71,14 +72,20 @@ class PathwayStore final : public OrderStepLog {
 
   //! Appends one step durably, as the trace's next version.
   Result<PathwayAppended> Append(const std::string& order_id, const PathwayStep& step);
-  Status RecordStep(const std::string& order_id, const PathwayStep& step) override {
-    return Append(order_id, step).status();
+  //! Appends steps as the trace's next versions, in order, with one sync for them all;
+  //! answers them as stored.
+  Result<std::vector<PathwayStepRecord>> AppendSteps(const std::string& order_id,
+                                                     const std::vector<PathwayStep>& steps);
+  Status RecordSteps(const std::string& order_id, const std::vector<PathwayStep>& steps) override {
+    return AppendSteps(order_id, steps).status();
   }
   //! The trace, or its first `version` steps when given. 404 when the order has no trace
   //! (or `version` is beyond it).
   Result<PathwayTrace> Get(const std::string& order_id, std::optional<int64_t> version = {}) const;
   //! Orders with a trace.
   size_t size() const;
+  //! fdatasyncs of the log by this process (SharedRecordLog::syncs).
+  uint64_t syncs() const;
 
  private:
   explicit PathwayStore(KbLog* kb) : kb_(kb) {}

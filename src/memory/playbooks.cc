@@ -347,10 +347,7 @@ Result<Json> Playbooks::Replay(const Json& body, const std::string& request_id) 
                                {"playbook_errors", pv.errors.size()},
                                {"fill_errors", fv.errors.size()}},
                           "playbook_replay", request_id};
-    for (const PathwayStep* s : {&proposed, &validated}) {
-      auto r = pathways_->Append(order_id, *s);
-      if (!r.ok()) return r.status();
-    }
+    LH_RETURN_IF_ERROR(pathways_->RecordSteps(order_id, {proposed, validated}));
   }
   if (kb_ != nullptr) {
     Json line = Json::object();

@@ -174,8 +174,14 @@ Status SharedRecordLog::SyncThrough(uint64_t offset) {
   struct stat st {};
   if (::fstat(fd_, &st) != 0) return StatusFromErrno(errno, "fstat " + path_);
   if (::fdatasync(fd_) != 0) return StatusFromErrno(errno, "fdatasync " + path_);
+  ++syncs_;
   synced_ = std::max<uint64_t>(synced_, static_cast<uint64_t>(st.st_size));
   return Status::OK();
+}
+
+uint64_t SharedRecordLog::syncs() const {
+  MutexLock lock(sync_mu_);
+  return syncs_;
 }
 
 }  // namespace lakehouse

@@ -86,6 +86,8 @@ class SharedRecordLog {
   //! Durable through `offset` on return: one fdatasync, unless one that started after that
   //! offset was written already covered it. Thread-safe.
   Status SyncThrough(uint64_t offset) LH_EXCLUDES(sync_mu_);
+  //! fdatasyncs this handle issued (fewer than the appends when they were shared).
+  uint64_t syncs() const LH_EXCLUDES(sync_mu_);
 
  private:
   SharedRecordLog(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -93,8 +95,9 @@ class SharedRecordLog {
   std::string path_;
   int fd_;
   uint64_t applied_ = 0;  // bytes of the file applied so far
-  Mutex sync_mu_;
+  mutable Mutex sync_mu_;
   uint64_t synced_ LH_GUARDED_BY(sync_mu_) = 0;  // bytes known durable
+  uint64_t syncs_ LH_GUARDED_BY(sync_mu_) = 0;
 };
 
 }  // namespace lakehouse

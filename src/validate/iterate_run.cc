@@ -57,9 +57,7 @@ Status RecordSteps(OrderStepLog& steps, const IterateRequest& ir, const IterateR
                              {"attempts", result.attempts.size()},
                              {"errors", last.verdict.errors.size()}},
                         "iterate", request_id};
-  for (const PathwayStep* step : {&proposed, &validated})
-    LH_RETURN_IF_ERROR(steps.RecordStep(order_id, *step));
-  return Status::OK();
+  return steps.RecordSteps(order_id, {proposed, validated});
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/json.h"
 #include "core/status.h"
@@ -26,8 +27,13 @@ struct PathwayStep {
 class OrderStepLog {
  public:
   virtual ~OrderStepLog() = default;
-  //! Records one step of the order durably.
-  virtual Status RecordStep(const std::string& order_id, const PathwayStep& step) = 0;
+  //! Records the order's next steps durably, in order, as one write with one sync (a run's
+  //! "proposed" and "validated" do not wait for two device flushes).
+  virtual Status RecordSteps(const std::string& order_id,
+                             const std::vector<PathwayStep>& steps) = 0;
+  Status RecordStep(const std::string& order_id, const PathwayStep& step) {
+    return RecordSteps(order_id, {step});
+  }
 };
 
 }  // namespace lakehouse

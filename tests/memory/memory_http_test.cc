@@ -289,18 +289,27 @@ TEST_F(MemoryHttp, PlaybooksRecordAndReplayBySignature) {
 
 TEST_F(MemoryHttp, AnIterateFillWritesTheOrdersPathway) {
   HttpClient c = server_->Client();
+  // The suite's server is shared: another test may have replayed a playbook for this order.
+  auto before = c.Get("/v1/pathways/O900005");
+  const size_t had = before.status == 200 ? before.json()["steps"].size() : 0;
   Json run = Post(c, "/v1/iterate", {{"kind", "fill"}, {"task", {{"order_id", "O900005"}}}}, 200);
   ASSERT_EQ(run["valid"], true) << run.dump();
   Json trace = c.Get("/v1/pathways/O900005").json();
-  ASSERT_EQ(trace["steps"].size(), 2u) << trace.dump();
-  EXPECT_EQ(trace["steps"][0]["step"], "proposed");
-  EXPECT_EQ(trace["steps"][0]["source"], "iterate");
-  EXPECT_EQ(trace["steps"][0]["data"]["run_id"], run["run_id"]);
-  EXPECT_EQ(trace["steps"][0]["data"]["worker_ids"], run["final"]["worker_ids"]);
-  EXPECT_EQ(trace["steps"][1]["data"]["valid"], true);
+  ASSERT_EQ(trace["steps"].size(), had + 2) << trace.dump();
+  const Json& proposed = trace["steps"][had];
+  EXPECT_EQ(proposed["step"], "proposed");
+  EXPECT_EQ(proposed["version"], had + 1);
+  EXPECT_EQ(proposed["source"], "iterate");
+  EXPECT_EQ(proposed["data"]["run_id"], run["run_id"]);
+  EXPECT_EQ(proposed["data"]["worker_ids"], run["final"]["worker_ids"]);
+  EXPECT_EQ(trace["steps"][had + 1]["step"], "validated");
+  EXPECT_EQ(trace["steps"][had + 1]["data"]["valid"], true);
   // Other kinds, and unknown orders, leave no trace.
+  const std::string other = c.Get("/v1/pathways/O900006").body;
   Post(c, "/v1/iterate", {{"kind", "playbook"}, {"task", {{"order_id", "O900006"}}}}, 200);
-  EXPECT_EQ(c.Get("/v1/pathways/O900006").status, 404);
+  EXPECT_EQ(c.Get("/v1/pathways/O900006").body, other);
+  Post(c, "/v1/iterate", {{"kind", "fill"}, {"task", {{"order_id", "O404"}}}}, 200);
+  EXPECT_EQ(c.Get("/v1/pathways/O404").status, 404);
 }
 
 TEST_F(MemoryHttp, AFailedPlaybookIsNeverReplayed) {

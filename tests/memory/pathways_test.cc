@@ -65,6 +65,36 @@ TEST(PathwayStore, AppendsVersionsAndSurvivesReopenAndATornTail) {
   EXPECT_EQ(lines[0]["data"]["n"], 1);
 }
 
+// A run's steps go in as consecutive versions with one fdatasync for all of them.
+TEST(PathwayStore, StepsAppendedTogetherShareOneSync) {
+  testing::TempDir dir;
+  KbLog kb(dir.path() / "_kb");
+  auto store = PathwayStore::Open(dir.str() + "/memory", &kb);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->Append("O1", Step("retrieved")).ok());
+  const uint64_t before = (*store)->syncs();
+  EXPECT_EQ(before, 1u);
+  auto two = (*store)->AppendSteps("O1", {Step("proposed"), Step("validated", {{"valid", true}})});
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[0].version, 2);
+  EXPECT_EQ((*two)[1].version, 3);
+  EXPECT_EQ((*store)->syncs(), before + 1);
+  auto bad = (*store)->AppendSteps("bad\nid", {Step("proposed")});
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  store->reset();
+  auto reopened = PathwayStore::Open(dir.str() + "/memory", &kb);
+  ASSERT_TRUE(reopened.ok());
+  auto t = (*reopened)->Get("O1");
+  ASSERT_TRUE(t.ok());
+  ASSERT_EQ(t->steps.size(), 3u);
+  EXPECT_EQ(t->steps[2].step, "validated");
+  EXPECT_EQ(t->steps[2].data["valid"], true);
+  auto lines = testing::KbLines(dir.path(), "pathway_traces");
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[2]["version"], 3);
+}
+
 TEST(PathwayStore, ParseNamesTheSteps) {
   EXPECT_TRUE(ParsePathwayStep(Json{{"step", "emailed"}}).ok());
   auto bad = ParsePathwayStep(Json{{"step", "approved"}});
