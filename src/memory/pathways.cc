@@ -137,6 +137,7 @@ Result<std::vector<PathwayStepRecord>> PathwayStore::AppendSteps(
   out.reserve(steps.size());
   uint64_t written = 0;
   SharedRecordLog* log = nullptr;  // its SyncThrough is thread-safe
+  Status failed;                   // a step that could not be written (the ones before stand)
   {
     MutexLock lock(mu_);
     log = log_.get();
@@ -152,18 +153,27 @@ Result<std::vector<PathwayStepRecord>> PathwayStore::AppendSteps(
         r.data = step.data;
         return DumpJson(RecordJson(order_id, r));
       };
-      LH_ASSIGN_OR_RETURN(written, log_->Append([this](std::string_view body)
-                                                    LH_REQUIRES(mu_) { return ApplyBody(body); },
-                                                make));
+      auto end = log_->Append(
+          [this](std::string_view body) LH_REQUIRES(mu_) { return ApplyBody(body); }, make);
+      if (!end.ok()) {
+        failed = end.status();
+        if (out.size() > static_cast<size_t>(&step - steps.data())) out.pop_back();
+        break;
+      }
+      written = *end;
     }
   }
-  if (out.empty()) return out;
+  if (out.empty()) {
+    if (!failed.ok()) return failed;
+    return out;
+  }
   // Outside the store's mutex: steps appended meanwhile share this sync.
   LH_RETURN_IF_ERROR(log->SyncThrough(written));
   if (kb_ != nullptr)
     for (const PathwayStepRecord& r : out)
       kb_->Append(KbSource::kPathwayTraces,
                   RecordJson(order_id, r, KbSchema(KbSource::kPathwayTraces)));
+  if (!failed.ok()) return failed;
   return out;
 }
 

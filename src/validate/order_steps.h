@@ -27,8 +27,9 @@ struct PathwayStep {
 class OrderStepLog {
  public:
   virtual ~OrderStepLog() = default;
-  //! Records the order's next steps durably, in order, as one write with one sync (a run's
-  //! "proposed" and "validated" do not wait for two device flushes).
+  //! Records the order's next steps durably, in order, with one sync for them all (a run's
+  //! "proposed" and "validated" do not wait for two device flushes). When one cannot be
+  //! written, the ones before it are still made durable and the error is returned.
   virtual Status RecordSteps(const std::string& order_id,
                              const std::vector<PathwayStep>& steps) = 0;
   Status RecordStep(const std::string& order_id, const PathwayStep& step) {
