@@ -153,11 +153,12 @@ Result<std::vector<PathwayStepRecord>> PathwayStore::AppendSteps(
         r.data = step.data;
         return DumpJson(RecordJson(order_id, r));
       };
+      const size_t stored = out.size();
       auto end = log_->Append(
           [this](std::string_view body) LH_REQUIRES(mu_) { return ApplyBody(body); }, make);
       if (!end.ok()) {
         failed = end.status();
-        if (out.size() > static_cast<size_t>(&step - steps.data())) out.pop_back();
+        out.resize(stored);  // the record `make` started is not in the log
         break;
       }
       written = *end;
