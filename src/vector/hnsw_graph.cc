@@ -471,11 +471,18 @@ Status HnswGraph::Add(const std::vector<const StoreEntry*>& order) {
         const size_t label = order[i]->label;
         // A label the graph has is updated in place; a new one may take a deleted slot
         // (hnswlib's replace_deleted would give an existing label a second slot instead).
-        bool known;
+        // An element naming this row already keeps its links: a row is only ever named
+        // again for the same vector (SideStore::Upsert), and hnswlib's update would spend
+        // an insert's distances relinking it to the neighbours it has.
+        bool known, unchanged = false;
         {
           std::lock_guard lookup(graph_->label_lookup_lock);
-          known = graph_->label_lookup_.count(label) > 0;
+          auto found = graph_->label_lookup_.find(label);
+          known = found != graph_->label_lookup_.end();
+          unchanged = known && graph_->RowOf(found->second) == row &&
+                      !graph_->isMarkedDeleted(found->second);
         }
+        if (unchanged) continue;
         if (known || reuse_slots || !graph_->Insert(row, label))
           graph_->addPoint(&row, label, /*replace_deleted=*/!known);
       } catch (const std::exception& ex) {

@@ -68,7 +68,8 @@ class HnswGraph {
   //! Reads the graph only: safe beside searches (not beside writes).
   Status Save(const std::string& dir, uint64_t seq, size_t count) const;
   //! Adds (or replaces) entries, growing the graph as needed; uses every core for large
-  //! batches.
+  //! batches. An entry whose element names its row already is left as it is (the same
+  //! row is the same vector: SideStore::Upsert).
   Status Add(const std::vector<const StoreEntry*>& entries);
   //! Marks a label deleted (its slot is reused by a later Add).
   Status Forget(size_t label);

@@ -143,6 +143,10 @@ void CodeRow(const float* float_row, int dims, bool cosine, std::string* code) {
 Status SideStore::WriteRow(uint64_t row, const std::vector<float>& v) {
   std::vector<float> floats;
   FloatRow(v, cosine_, &floats);
+  return WriteFloatRow(row, floats);
+}
+
+Status SideStore::WriteFloatRow(uint64_t row, const std::vector<float>& floats) {
   LH_RETURN_IF_ERROR(OpenColumn(0));  // a new index's first write
   LH_RETURN_IF_ERROR(column_.Write(row, floats.data()));
   if (codes_) {
@@ -152,6 +156,12 @@ Status SideStore::WriteRow(uint64_t row, const std::vector<float>& v) {
   }
   rows_ = std::max(rows_, row + 1);
   return Status::OK();
+}
+
+bool SideStore::RowHolds(uint64_t row, const std::vector<float>& floats) const {
+  std::vector<float> stored(floats.size());
+  return column_open_ && row < rows_ && column_.Read(row, stored.data()).ok() &&
+         std::memcmp(stored.data(), floats.data(), floats.size() * sizeof(float)) == 0;
 }
 
 Status SideStore::EncodeRow(uint64_t row) {
@@ -333,10 +343,13 @@ Result<std::vector<const StoreEntry*>> SideStore::Upsert(std::vector<VectorItem>
   payloads.reserve(items.size());
   std::string batch, body;
   std::unordered_map<std::string, size_t> batch_labels;
+  std::vector<float> floats;
   for (auto& it : items) {
     StoreEntry e;
+    uint64_t current_row = kNoRow;
     if (auto found = id_to_label_.find(it.id); found != id_to_label_.end()) {
       e.label = found->second;
+      current_row = RowOf(e.label);
     } else if (auto b = batch_labels.find(it.id); b != batch_labels.end()) {
       e.label = b->second;
     } else {
@@ -344,8 +357,17 @@ Result<std::vector<const StoreEntry*>> SideStore::Upsert(std::vector<VectorItem>
       batch_labels.emplace(it.id, e.label);
     }
     LH_RETURN_IF_ERROR(payloads_.Admits(it.payload));
-    e.row = rows_;
-    LH_RETURN_IF_ERROR(WriteRow(e.row, it.vector));
+    // An unchanged vector keeps its row (a payload-only update, the same text embedded
+    // again): nothing is written to the column, and the graph, whose element names that
+    // row already, is left as it is (HnswGraph::Add). Rows are never rewritten otherwise,
+    // so "same row" means "same vector" for every reader, followers included.
+    FloatRow(it.vector, cosine_, &floats);
+    if (current_row != kNoRow && RowHolds(current_row, floats)) {
+      e.row = current_row;
+    } else {
+      e.row = rows_;
+      LH_RETURN_IF_ERROR(WriteFloatRow(e.row, floats));
+    }
     e.id = std::move(it.id);
     payloads.push_back(DumpJson(it.payload));
     e.version = ++seq_;

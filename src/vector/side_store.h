@@ -74,6 +74,8 @@ class SideStore {
   //! Assigns each item its label (its old one, or a new one) and the next sequence number,
   //! appends them as one batch (fdatasync'd when `sync`), then applies them. Answers the
   //! entries written, each label once (a batch may name an id twice: its last write wins).
+  //! A new vector takes a new row; an id written again with the very same vector keeps
+  //! its row.
   Result<std::vector<const StoreEntry*>> Upsert(std::vector<VectorItem> items, bool sync);
   //! Appends a delete; answers the label the id had, nullopt when it had none.
   Result<std::optional<size_t>> Delete(const std::string& id, bool sync);
@@ -143,6 +145,10 @@ class SideStore {
   Status ApplyRecord(std::string_view body, From from, Applied* applied = nullptr);
   //! Writes a vector into the column at `row` (owner), with 1/|v| for cosine, and its code.
   Status WriteRow(uint64_t row, const std::vector<float>& v);
+  //! The same with the row already laid out (FloatRow in side_store.cc).
+  Status WriteFloatRow(uint64_t row, const std::vector<float>& floats);
+  //! True when float row `row` holds exactly `floats` (an unchanged vector keeps its row).
+  bool RowHolds(uint64_t row, const std::vector<float>& floats) const;
   //! Writes the code of the float row `row`, read back from the float column.
   Status EncodeRow(uint64_t row);
   //! Maps generation `gen` unless a generation is mapped already (the snapshot's header

@@ -480,6 +480,7 @@ Json VectorIndex::Info() const {
   j["seq"] = store_.seq();
   j["graph"] = graph_origin_;
   j["graph_slots"] = graph_.slots();  // live + deleted, reusable
+  j["rows"] = store_.rows();          // live items' and older versions' until a compaction
   return j;
 }
 

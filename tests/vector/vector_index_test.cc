@@ -91,6 +91,60 @@ TEST(VectorIndexTest, UpsertGetDeleteAndReAdd) {
   EXPECT_EQ(index.Info()["count"], 2);
 }
 
+// An id written again with the same vector (a payload-only change, the same text embedded
+// again: a memory's NOOP, a fill's status) keeps its row, so the column does not grow and
+// the graph keeps the element's links; a changed vector takes a new row. Both survive a
+// reopen, and a follower applies both.
+TEST(VectorIndexTest, AnUnchangedVectorKeepsItsRow) {
+  testing::TempDir dir;
+  const int dims = 32;
+  const auto data = Clustered(300, dims, 3);
+  const auto path = dir.str() + "/t";
+  auto idx = VectorIndex::Create(path, Spec(dims));
+  ASSERT_TRUE(idx.ok()) << idx.status().ToString();
+  ASSERT_TRUE((*idx)->Upsert(Items(data)).ok());
+  EXPECT_EQ((*idx)->Info()["rows"], 300);
+  auto reader = VectorIndex::Open(path, /*read_only=*/true);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+
+  std::vector<VectorItem> again;
+  for (size_t i = 0; i < data.size(); ++i)
+    again.push_back({"id" + std::to_string(i), data[i], {{"round", 2}}, 0});
+  ASSERT_TRUE((*idx)->Upsert(std::move(again)).ok());
+  EXPECT_EQ((*idx)->Info()["rows"], 300);  // no row written
+  EXPECT_EQ((*idx)->Info()["seq"], 600);   // but every write recorded
+  EXPECT_EQ((*idx)->Count(), 300u);
+  ASSERT_TRUE((*idx)->Upsert({{"id7", data[100], {{"round", 3}}, 0}}).ok());
+  EXPECT_EQ((*idx)->Info()["rows"], 301);  // a changed vector: a new row
+
+  auto check = [&](const VectorIndex& index, const std::string& who) {
+    EXPECT_EQ(index.Get("id3")->payload["round"], 2) << who;
+    EXPECT_EQ(index.Get("id3")->vector, data[3]) << who;
+    EXPECT_EQ(index.Get("id7")->vector, data[100]) << who;
+    EXPECT_EQ(index.Get("id7")->payload["round"], 3) << who;
+    for (size_t i = 0; i < data.size(); i += 23) {
+      if (i == 7 || i == 100) continue;
+      auto hits = index.Search(data[i], 1, 0, PayloadFilter());
+      ASSERT_TRUE(hits.ok() && !hits->empty()) << who;
+      EXPECT_EQ((*hits)[0].id, "id" + std::to_string(i)) << who;
+      EXPECT_NEAR((*hits)[0].score, 1.0f, 1e-5) << who;
+    }
+    auto moved = index.Search(data[100], 2, 0, PayloadFilter());
+    ASSERT_TRUE(moved.ok() && moved->size() == 2) << who;
+    EXPECT_NEAR((*moved)[1].score, 1.0f, 1e-5) << who;  // id7 and id100 both hold it
+  };
+  check(**idx, "owner");
+  auto followed = (*reader)->FollowLog();
+  ASSERT_TRUE(followed.ok() && *followed) << followed.status().ToString();
+  check(**reader, "follower");
+  reader->reset();
+  idx->reset();
+  auto reopened = VectorIndex::Open(path);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ((*reopened)->Info()["rows"], 301);
+  check(**reopened, "reopened");
+}
+
 // Split-service mode: a read-only copy in another process follows the owner's appends in
 // place (adds, replacements, deletes, re-adds) and asks to be reopened after a compaction.
 TEST(VectorIndexTest, AReadOnlyCopyFollowsTheOwnersLog) {
