@@ -89,6 +89,8 @@ const std::vector<Setting>& Settings() {
        &Config::ledger_compact_rows},
       {"validate", "ledger_compact_age_ms", "LAKEHOUSE_LEDGER_COMPACT_AGE_MS",
        &Config::ledger_compact_age_ms},
+      {"validate", "ledger_compact_nice", "LAKEHOUSE_LEDGER_COMPACT_NICE",
+       &Config::ledger_compact_nice},
       {"vectors", "workers_quantization", "LAKEHOUSE_VECTORS_WORKERS_QUANTIZATION",
        &Config::vectors_workers_quantization},
       {"vectors", "populate_mb", "LAKEHOUSE_VECTORS_POPULATE_MB", &Config::vectors_populate_mb},
@@ -277,6 +279,8 @@ Status Config::Validate() const {
   if (ledger_compact_rows < 1) return Status::InvalidArgument("ledger_compact_rows must be >= 1");
   if (ledger_compact_age_ms < 1000)
     return Status::InvalidArgument("ledger_compact_age_ms must be >= 1000");
+  if (ledger_compact_nice < 0 || ledger_compact_nice > 19)
+    return Status::InvalidArgument("ledger_compact_nice must be 0..19");
   if (queue_depth < 0 || queue_depth > 100000)
     return Status::InvalidArgument("queue_depth must be 0..100000");
   if (sql_max_answer_bytes < 1024)

@@ -87,6 +87,9 @@ struct Config {
   // this many are pending, or when the oldest pending one is this old.
   int64_t ledger_compact_rows = 1000;
   int64_t ledger_compact_age_ms = 300000;
+  // The nice value a compaction writes its Parquet at (0: the compactor's own priority), so
+  // a compaction of a large ledger yields the cores to requests (core/background_thread.h).
+  int64_t ledger_compact_nice = 19;
   std::string validate_forbidden_phrases;  // comma-separated, added to the built-in list
   // [vectors]
   // The workers index's storage (vector/quantize.h): none | int8 (int8 codes in memory, the

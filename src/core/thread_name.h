@@ -3,7 +3,8 @@
 //
 // Linux keeps 15 characters: a longer name is cut there rather than refused.
 //
-// Thread-safety: call from the thread that owns `t`, while it is joinable.
+// Thread-safety: call from the thread that owns `t`, while it is joinable (or with
+// pthread_self(), from the thread itself).
 #pragma once
 
 #include <pthread.h>
@@ -14,9 +15,12 @@
 
 namespace lakehouse {
 
-inline void NameThread(std::thread& t, std::string_view name) {
+inline void NameThread(pthread_t t, std::string_view name) {
   const std::string kept(name.substr(0, 15));
-  pthread_setname_np(t.native_handle(), kept.c_str());
+  pthread_setname_np(t, kept.c_str());
+}
+inline void NameThread(std::thread& t, std::string_view name) {
+  NameThread(t.native_handle(), name);
 }
 
 }  // namespace lakehouse

@@ -38,6 +38,12 @@ std::string Workspace::StagingPath(std::string_view prefix, std::string_view suf
 
 Result<DatasetVersion> Workspace::Publish(duck::Connection& conn, PendingVersion& pending,
                                           const PublishSpec& spec) {
+  LH_ASSIGN_OR_RETURN(DatasetVersion written, WriteParts(conn, pending, spec));
+  return CommitParts(pending, written);
+}
+
+Result<DatasetVersion> Workspace::WriteParts(duck::Connection& conn, PendingVersion& pending,
+                                             const PublishSpec& spec) {
   const std::string& select_sql = spec.select_sql;
   const std::string dir = StagingPath("publish-" + pending.dataset(), "");
   struct DirCleanup {
@@ -131,7 +137,12 @@ Result<DatasetVersion> Workspace::Publish(duck::Connection& conn, PendingVersion
     LH_RETURN_IF_ERROR(store_.PutFile(key, dir + "/" + p));
     meta.files.push_back(key);
   }
-  LH_RETURN_IF_ERROR(catalog_.Commit(pending, meta));
+  return meta;
+}
+
+Result<DatasetVersion> Workspace::CommitParts(PendingVersion& pending,
+                                              const DatasetVersion& written) {
+  LH_RETURN_IF_ERROR(catalog_.Commit(pending, written));
   LH_ASSIGN_OR_RETURN(auto manifest, catalog_.Get(pending.dataset()));
   return *manifest.Current();
 }
@@ -166,6 +177,7 @@ struct DatasetWriter::Impl {
   Workspace* ws = nullptr;
   std::vector<ColumnSpec> columns;
   std::optional<PendingVersion> pending;
+  std::optional<DatasetVersion> written;  // WriteParts' version, until CommitWritten
   std::unique_ptr<duck::Connection> conn;
   std::string table;
   duckdb_appender appender = nullptr;
@@ -255,7 +267,18 @@ Status DatasetWriter::EndRow() {
 }
 
 Result<DatasetVersion> DatasetWriter::Commit(const std::string& source) {
+  LH_RETURN_IF_ERROR(WriteParts(source));
+  return CommitWritten();
+}
+
+Result<DatasetVersion> DatasetWriter::CommitWritten() {
+  if (!impl_->written) return Status::Internal("commit of " + impl_->table + " before its parts");
+  return impl_->ws->CommitParts(*impl_->pending, *impl_->written);
+}
+
+Status DatasetWriter::WriteParts(const std::string& source) {
   if (!impl_->error.ok()) return impl_->error;
+  if (impl_->written) return Status::Internal("the parts of " + impl_->table + " written twice");
   if (duckdb_appender_close(impl_->appender) == DuckDBError) {
     const char* e = duckdb_appender_error(impl_->appender);
     return Status::Internal(fmt::format("flush rows: {}", e ? e : "unknown error"));
@@ -277,9 +300,11 @@ Result<DatasetVersion> DatasetWriter::Commit(const std::string& source) {
   Workspace::PublishSpec spec;
   spec.select_sql = select;
   spec.source = source;
-  auto result = impl_->ws->Publish(*impl_->conn, *impl_->pending, spec);
+  auto written = impl_->ws->WriteParts(*impl_->conn, *impl_->pending, spec);
   (void)impl_->conn->Exec("DROP TABLE IF EXISTS " + duck::QuoteIdent(impl_->table));
-  return result;
+  if (!written.ok()) return written.status();
+  impl_->written = std::move(*written);
+  return Status::OK();
 }
 
 }  // namespace lakehouse

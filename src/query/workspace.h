@@ -57,9 +57,17 @@ class Workspace {
     //! immutable, so they are shared, not copied). The schemas must be equal.
     const DatasetVersion* append_to = nullptr;
   };
-  //! Writes the rows as the pending version and commits it.
+  //! Writes the rows as the pending version and commits it (WriteParts, then CommitParts).
   Result<DatasetVersion> Publish(duck::Connection& conn, PendingVersion& pending,
                                  const PublishSpec& spec);
+  //! Publish's heavy half: writes the rows as the pending version's parts and puts them in
+  //! the store, committing nothing; answers the version as CommitParts records it. Apart so
+  //! the two can run on different threads (the fills ledger writes at a lower priority and
+  //! commits, which runs the catalog's listeners, at its own: core/background_thread.h).
+  Result<DatasetVersion> WriteParts(duck::Connection& conn, PendingVersion& pending,
+                                    const PublishSpec& spec);
+  //! Commits what WriteParts wrote; answers the committed version.
+  Result<DatasetVersion> CommitParts(PendingVersion& pending, const DatasetVersion& written);
 
  private:
   Workspace(ObjectStore& store, Catalog& catalog, const WorkspaceOptions& options);
@@ -97,6 +105,10 @@ class DatasetWriter {
 
   //! Writes Parquet and publishes the version; `source` is recorded in the manifest.
   Result<DatasetVersion> Commit(const std::string& source);
+  //! Commit in two halves, for a caller that writes on one thread and commits on another
+  //! (Workspace::WriteParts): the rows' Parquet parts, put in the store; then the commit.
+  Status WriteParts(const std::string& source);
+  Result<DatasetVersion> CommitWritten();
 
  private:
   struct Impl;

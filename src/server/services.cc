@@ -139,9 +139,16 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
     // commits): compact within a second so the others see a fill about as soon.
     lo.compact_age_ms = s->shared_catalog ? std::min<int64_t>(config.ledger_compact_age_ms, 1000)
                                           : config.ledger_compact_age_ms;
+    lo.compact_nice = static_cast<int>(config.ledger_compact_nice);
+    if (s->plan.catalog_owner) {
+      // With DuckDB's default of a thread per core, the Parquet write would also run on a
+      // pool thread at normal priority; with one, it runs on the nice writer thread only.
+      WorkspaceOptions lw = wo;
+      lw.threads = 1;
+      LH_ASSIGN_OR_RETURN(s->ledger_workspace, Workspace::Open(*s->store, *s->catalog, lw));
+    }
     LH_ASSIGN_OR_RETURN(s->ledger,
-                        FillLedger::Open(lo, *s->query, *s->catalog,
-                                         s->plan.catalog_owner ? s->workspace.get() : nullptr));
+                        FillLedger::Open(lo, *s->query, *s->catalog, s->ledger_workspace.get()));
     s->roster->SetPlacements(s->ledger.get());
   }
   ValidatorOptions vo;

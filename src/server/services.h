@@ -50,6 +50,9 @@ struct Services {
   std::unique_ptr<Catalog> catalog;
   std::unique_ptr<QueryEngine> query;
   std::unique_ptr<Workspace> workspace;
+  //! The fills ledger's compactions write here: a DuckDB of one thread, which is the
+  //! compaction's own writer thread at its nice value (validate/ledger.h compact_nice).
+  std::unique_ptr<Workspace> ledger_workspace;
   std::unique_ptr<Ingestor> ingestor;
   std::unique_ptr<EmbedService> embed;
   std::unique_ptr<VectorStore> vectors;

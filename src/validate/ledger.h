@@ -21,11 +21,13 @@
 // sooner than 20 times the last one's duration, or when the oldest is `compact_age_ms`
 // old; POST /v1/fills/compact forces one): the version is written from a snapshot (copied
 // a chunk of rows at a time: validations and commits wait for a chunk, not the ledger),
-// committed through the catalog, and only then are the log's records up to the snapshot's
-// seq dropped, by byte offset (the version's max(ledger_seq) says which are in it, so a
-// crash between the two replays nothing twice). Old versions stay queryable
-// as "fills@vN". A `fills` version ingested from outside replaces the base: the ledger
-// re-reads it and keeps the log's changes past its max(ledger_seq) on top.
+// staged and written as Parquet on a thread of its own at `compact_nice` (so it takes the
+// CPU requests leave rather than a core of two), committed through the catalog, and only
+// then are the log's records up to the snapshot's seq dropped, by byte offset (the
+// version's max(ledger_seq) says which are in it, so a crash between the two replays
+// nothing twice). Old versions stay queryable as "fills@vN". A `fills` version ingested
+// from outside replaces the base: the ledger re-reads it and keeps the log's changes past
+// its max(ledger_seq) on top.
 //
 // Idempotency: a commit may name its fill (`fill_id`) or carry an Idempotency-Key; the
 // same key with the same order and workers answers the first commit again (replayed), with
@@ -82,6 +84,9 @@ struct LedgerOptions {
   bool writable = false;  // false: read the log (no recovery cut), refuse commits
   int64_t compact_rows = 1000;
   int64_t compact_age_ms = 300000;
+  //! The nice value (1-19) a compaction stages and writes its Parquet at, on a thread of its
+  //! own (core/background_thread.h); 0: on the compacting thread, at its priority.
+  int compact_nice = 0;
 };
 
 //! A commit as the ledger takes it.

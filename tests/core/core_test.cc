@@ -1,4 +1,6 @@
 // Tests of src/core: Status/Result, JSON helpers, clock formatting, config precedence, metrics.
+#include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -7,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/background_thread.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/file_io.h"
@@ -143,6 +146,35 @@ TEST(ConfigTest, RejectsUnknownKeysAndBadValues) {
   unsetenv("LAKEHOUSE_SQL_TIMEOUT_MS");
   cfg.port = 70000;
   EXPECT_FALSE(cfg.Validate().ok());
+}
+
+// A background job runs on a thread of its own, named, at the nice value asked, and answers
+// what it answers; the caller's priority is left as it was; nice 0 runs the job in place.
+TEST(BackgroundThread, RunsTheJobNicerOnItsOwnThreadAndLeavesTheCallerAsItWas) {
+  struct Seen {
+    pid_t tid;
+    int nice;
+    std::string name;
+  };
+  auto here = [] {
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    return Seen{gettid(), getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), name};
+  };
+  const Seen caller = here();
+  ASSERT_LT(caller.nice, 19);  // the test would prove nothing at 19 already
+  const Seen bg = RunInBackground("bg-test-thread-name-cut", 19, here);
+  EXPECT_NE(bg.tid, caller.tid);
+  EXPECT_EQ(bg.nice, 19);
+  EXPECT_EQ(bg.name, "bg-test-thread-");  // Linux keeps 15 characters
+  EXPECT_EQ(here().nice, caller.nice);
+  const Seen in_place = RunInBackground("unused", 0, here);
+  EXPECT_EQ(in_place.tid, caller.tid);
+  // A move-only answer (a Result) comes back whole.
+  Result<std::unique_ptr<int>> boxed = RunInBackground(
+      "bg-test", 10, [] { return Result<std::unique_ptr<int>>(std::make_unique<int>(7)); });
+  ASSERT_TRUE(boxed.ok());
+  EXPECT_EQ(**boxed, 7);
 }
 
 // The Prometheus text has HELP/TYPE lines, labels and cumulative histogram buckets.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -76,6 +77,40 @@ TEST(WorkspaceTest, AVersionLargerThanAPartIsSplitAndKeepsEveryRow) {
   const int64_t sum = static_cast<int64_t>(kRows) * (kRows - 1) / 2;
   EXPECT_EQ(Json::parse(r->rows_json),
             Json::parse(fmt::format("[[{0},{0},0,{1},{2}]]", kRows, kRows - 1, sum)));
+}
+
+// Commit in two halves (the fills ledger writes on a thread of lower priority and commits
+// from its own): the written parts are no version until CommitWritten, which may run on
+// another thread, and then read back whole.
+TEST(WorkspaceTest, WrittenPartsAreNoVersionUntilCommitted) {
+  testing::TempDir dir;
+  auto s = Services::Open(testing::TestConfig(dir.str()), /*with_vectors=*/false);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Workspace& ws = *(*s)->workspace;
+  auto w = DatasetWriter::Begin(ws, "halves", {{"n", ColumnKind::kInt}});
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ((*w)->CommitWritten().status().code(), ErrorCode::kInternal);  // nothing written
+  for (int i = 0; i < 1000; ++i) {
+    (*w)->Int(i);
+    ASSERT_TRUE((*w)->EndRow().ok());
+  }
+  Status wrote;
+  std::thread writer([&] { wrote = (*w)->WriteParts("two halves"); });
+  writer.join();
+  ASSERT_TRUE(wrote.ok()) << wrote.ToString();
+  auto before = ws.catalog().Get("halves");  // written, not committed
+  EXPECT_TRUE(!before.ok() || before->Current() == nullptr);
+  EXPECT_EQ((*w)->WriteParts("again").code(), ErrorCode::kInternal);
+  auto v = (*w)->CommitWritten();
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->row_count, 1000);
+  EXPECT_EQ(v->source, "two halves");
+  auto m = ws.catalog().Get("halves");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->current_version, v->version);
+  auto r = (*s)->query->Query("SELECT count(*), sum(n) FROM halves", QueryOptions{});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Json::parse(r->rows_json), Json::parse("[[1000,499500]]"));
 }
 
 }  // namespace
