@@ -25,7 +25,7 @@ Result<std::unique_ptr<Workspace>> Workspace::Open(ObjectStore& store, Catalog& 
   if (!options.memory_limit.empty())
     settings.emplace_back("memory_limit", duck::QuoteString(options.memory_limit));
   settings.emplace_back("temp_directory",
-                        duck::QuoteString((store.StagingDir() / "duckdb_tmp").string()));
+                        duck::QuoteString((store.StagingDir() / options.spill_dir).string()));
   settings.emplace_back("autoinstall_known_extensions", "false");
   settings.emplace_back("preserve_insertion_order", "true");
   LH_ASSIGN_OR_RETURN(ws->db_, duck::Database::OpenInMemory(settings));

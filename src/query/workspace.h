@@ -33,6 +33,10 @@ struct WorkspaceOptions {
   int64_t threads = 0;                    // 0: DuckDB default
   std::string memory_limit;               // empty: DuckDB default
   int64_t part_size_bytes = 256LL << 20;  // Parquet parts are split near this size
+  //! Where DuckDB spills, under the store's staging directory: one per workspace open at a
+  //! time (DuckDB names its spill files alike in every database, and a database that
+  //! created the directory removes it when it closes).
+  std::string spill_dir = "duckdb_tmp";
 };
 
 class Workspace {

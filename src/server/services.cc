@@ -145,6 +145,7 @@ Result<std::unique_ptr<Services>> Services::Open(const Config& config, const Com
       // pool thread at normal priority; with one, it runs on the nice writer thread only.
       WorkspaceOptions lw = wo;
       lw.threads = 1;
+      lw.spill_dir = "duckdb_tmp_ledger";  // not the shared workspace's (workspace.h)
       LH_ASSIGN_OR_RETURN(s->ledger_workspace, Workspace::Open(*s->store, *s->catalog, lw));
     }
     LH_ASSIGN_OR_RETURN(s->ledger,
