@@ -63,7 +63,8 @@ TEST(WorkspaceTest, AVersionLargerThanAPartIsSplitAndKeepsEveryRow) {
   auto s = Services::Open(cfg, /*with_vectors=*/false);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   WorkspaceOptions wo;
-  wo.part_size_bytes = 1 << 20;  // the version is several MB
+  wo.part_size_bytes = 1 << 20;       // the version is several MB
+  wo.spill_dir = "duckdb_tmp_split";  // not the services' workspace's (workspace.h)
   auto ws = Workspace::Open(*(*s)->store, *(*s)->catalog, wo);
   ASSERT_TRUE(ws.ok()) << ws.status().ToString();
   auto v = WriteNumbers(**ws, "numbers");
