@@ -117,9 +117,15 @@ struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
       std::priority_queue<std::pair<float, Id>, std::vector<std::pair<float, Id>>, CompareByFirst>;
   const VectorColumn* column = nullptr;  // float rows
   const VectorColumn* codes = nullptr;   // code rows: the graph is on them when set
+  // Slot i names row i, for every slot (see HnswGraph::Add): a walk then has a neighbour's
+  // row without reading its element, one dependent load fewer per distance. Elements hold
+  // their rows all the same (the truth: Save, Rows and a load's checks read them). Written
+  // only while no walk runs (Add before its threads and after, Build, TryLoad, RenumberRows).
+  bool aligned = false;
 
   //! The column row a slot names.
-  uint64_t RowOf(Id id) const { return ElementRow(getDataByInternalId(id)); }
+  uint64_t RowOf(Id id) const { return aligned ? id : StoredRow(id); }
+  uint64_t StoredRow(Id id) const { return ElementRow(getDataByInternalId(id)); }
   const RowParams& params() const { return *static_cast<const RowParams*>(dist_func_param_); }
 
   // A query against float rows: the first two lines are prefetched, the hardware's streamer
@@ -157,7 +163,8 @@ struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
   // Fills `rows` with the rows of `ids`, prefetched.
   template <class Rows>
   void Gather(const Rows& r, const Id* ids, size_t n, const char** rows) const {
-    for (size_t i = 0; i < n; ++i) __builtin_prefetch(getDataByInternalId(ids[i]));
+    if (!aligned)
+      for (size_t i = 0; i < n; ++i) __builtin_prefetch(getDataByInternalId(ids[i]));
     for (size_t i = 0; i < n; ++i) {
       rows[i] = r.Of(ids[i]);
       r.Prefetch(rows[i]);
@@ -276,17 +283,42 @@ struct HnswGraph::Graph : hnswlib::HierarchicalNSW<float> {
     return result;
   }
 
+  //! Whether each of `order` either is in the graph at its row already or is a new label
+  //! whose row is one of the next slots, the new ones' rows filling those slots exactly (in
+  //! any order; labels are distinct in every caller's order). If so, the slots are counted
+  //! in, for Insert(at_row) to fill.
+  bool ClaimRowSlots(const std::vector<const StoreEntry*>& order) {
+    const size_t base = cur_element_count;
+    std::vector<char> claimed(order.size(), 0);
+    size_t fresh = 0, end = base;
+    for (const StoreEntry* e : order) {
+      auto found = label_lookup_.find(e->label);
+      if (found != label_lookup_.end()) {
+        if (StoredRow(found->second) != e->row || isMarkedDeleted(found->second)) return false;
+        continue;
+      }
+      if (e->row < base || e->row - base >= order.size() || claimed[e->row - base]) return false;
+      claimed[e->row - base] = 1;
+      ++fresh;
+      end = std::max<size_t>(end, e->row + 1);
+    }
+    if (end != base + fresh || end > max_elements_) return false;
+    cur_element_count = end;
+    return true;
+  }
+
   //! Adds an element for `label` naming `row`: hnswlib's addPoint(data, label, -1) with the
-  //! walks above. False (nothing done) when the graph has the label already.
-  bool Insert(uint64_t row, hnswlib::labeltype label) {
+  //! walks above. False (nothing done) when the graph has the label already. `at_row`: the
+  //! element takes slot `row`, which Add counted in already (the graph stays aligned).
+  bool Insert(uint64_t row, hnswlib::labeltype label, bool at_row) {
     std::unique_lock label_lock(getLabelOpMutex(label));
     Id cur;
     {
       std::unique_lock table(label_lookup_lock);
       if (label_lookup_.count(label) > 0) return false;
-      if (cur_element_count >= max_elements_)
+      if ((at_row ? row : cur_element_count.load()) >= max_elements_)
         throw std::runtime_error("The number of elements exceeds the specified limit");
-      cur = static_cast<Id>(cur_element_count++);
+      cur = static_cast<Id>(at_row ? row : cur_element_count++);
       label_lookup_[label] = cur;
     }
     std::unique_lock element_lock(link_list_locks_[cur]);
@@ -429,7 +461,7 @@ float HnswGraph::CodeDistance(const QueryCode& query, uint64_t row) const {
 std::vector<uint64_t> HnswGraph::Rows() const {
   std::vector<uint64_t> rows(slots());
   for (size_t i = 0; i < rows.size(); ++i)
-    rows[i] = graph_->RowOf(static_cast<hnswlib::tableint>(i));
+    rows[i] = graph_->StoredRow(static_cast<hnswlib::tableint>(i));
   return rows;
 }
 
@@ -438,6 +470,11 @@ void HnswGraph::RenumberRows() {
     const uint64_t row = i;
     std::memcpy(graph_->getDataByInternalId(static_cast<hnswlib::tableint>(i)), &row, sizeof(row));
   }
+  if (graph_) graph_->aligned = true;
+}
+
+bool HnswGraph::aligned() const {
+  return graph_ != nullptr && graph_->aligned;
 }
 
 size_t HnswGraph::slots() const {
@@ -460,6 +497,13 @@ Status HnswGraph::Add(const std::vector<const StoreEntry*>& order) {
     std::lock_guard lock(graph_->deleted_elements_lock);
     reuse_slots = !graph_->deleted_elements.empty();
   }
+  // An aligned graph stays so when every new label's row is one of the next slots (rows are
+  // appended: a streamed build's batches, a new worker) and no label moves to another row:
+  // each new label then takes its row's slot. Anything else ends the alignment (until
+  // RenumberRows), and so does an insert that finds its label there after all.
+  const bool at_rows = graph_->aligned && !reuse_slots && graph_->ClaimRowSlots(order);
+  graph_->aligned = at_rows;
+  std::atomic<bool> misaligned{false};
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::string error;
@@ -483,8 +527,10 @@ Status HnswGraph::Add(const std::vector<const StoreEntry*>& order) {
                       !graph_->isMarkedDeleted(found->second);
         }
         if (unchanged) continue;
-        if (known || reuse_slots || !graph_->Insert(row, label))
+        if (known || reuse_slots || !graph_->Insert(row, label, at_rows)) {
+          misaligned = true;
           graph_->addPoint(&row, label, /*replace_deleted=*/!known);
+        }
       } catch (const std::exception& ex) {
         std::lock_guard lock(error_mu);
         error = std::string("graph add failed: ") + ex.what();
@@ -498,7 +544,8 @@ Status HnswGraph::Add(const std::vector<const StoreEntry*>& order) {
   for (unsigned t = 1; t < n_threads; ++t) threads.emplace_back(worker);
   worker();
   for (auto& t : threads) t.join();
-  if (failed) return Status::Internal(error);
+  if (failed) return Status::Internal(error);  // planned slots may be empty: see Add's doc
+  graph_->aligned = at_rows && !misaligned;
   return Status::OK();
 }
 
@@ -514,6 +561,7 @@ Status HnswGraph::Build(const std::vector<const StoreEntry*>& order) {
   }
   graph_->column = column_;
   graph_->codes = codes_;
+  graph_->aligned = true;  // no slot yet
   if (Status st = Add(order); !st.ok())
     return Status::Internal("graph rebuild failed: " + st.message());
   graph_->setEf(1);  // see Search: ef is chosen per query
@@ -554,19 +602,23 @@ Status HnswGraph::TryLoad(const std::string& dir, const SideStore& store, std::s
     if (g->size_data_per_element_ != g->size_links_level0_ + sizeof(uint64_t) + sizeof(size_t))
       throw std::runtime_error("element size mismatch");
     const uint64_t readable = (codes_ != nullptr ? codes_ : column_)->readable_rows();
+    bool aligned = true;
     for (size_t i = 0; i < g->getCurrentElementCount(); ++i) {
-      const uint64_t row = g->RowOf(static_cast<hnswlib::tableint>(i));
+      const uint64_t row = g->StoredRow(static_cast<hnswlib::tableint>(i));
       if (row >= readable) throw std::runtime_error(fmt::format("row {} is past the column", row));
+      aligned = aligned && row == i;
     }
     for (const auto& [label, e] : store.entries()) {
       auto found = g->label_lookup_.find(label);
-      const uint64_t row = found != g->label_lookup_.end() ? g->RowOf(found->second) : ~uint64_t{0};
+      const uint64_t row =
+          found != g->label_lookup_.end() ? g->StoredRow(found->second) : ~uint64_t{0};
       if (row != e.row || (found != g->label_lookup_.end() && g->isMarkedDeleted(found->second)))
         throw std::runtime_error("row mismatch for id " + e.id);
     }
     g->setEf(1);
     g->column = column_;
     g->codes = codes_;
+    g->aligned = aligned;
     graph_ = std::move(g);
     return Status::OK();
   } catch (const std::exception& ex) {

@@ -21,6 +21,13 @@
 // otherwise be a second dependent miss per distance); distances are float_kernels.h's.
 // Updates of a label the graph has, and the reuse of deleted slots, are hnswlib's addPoint.
 //
+// Aligned slots: while slot i names row i for every slot, a walk takes a neighbour's row
+// from its slot number instead of reading its element (one dependent load fewer per
+// distance). A fresh build keeps it so (new labels take their rows' slots: rows are
+// appended in step with the slots), and a compaction that drops old rows (RenumberRows)
+// restores it; an update that moves a label to a new row, or a reused slot, ends it until
+// then.
+//
 // Thread-safety: Search and Distance may run concurrently with each other; Add may run
 // concurrently with itself across labels (hnswlib's locks) but not with Search, Build,
 // Load, Save or the column growing: VectorIndex's shared_mutex orders them.
@@ -70,6 +77,8 @@ class HnswGraph {
   //! Adds (or replaces) entries, growing the graph as needed; uses every core for large
   //! batches. An entry whose element names its row already is left as it is (the same
   //! row is the same vector: SideStore::Upsert).
+  //! A failure leaves the graph to be built again (every caller does: new slots of an aligned
+  //! graph may have been counted in and not filled).
   Status Add(const std::vector<const StoreEntry*>& entries);
   //! Marks a label deleted (its slot is reused by a later Add).
   Status Forget(size_t label);
@@ -93,6 +102,8 @@ class HnswGraph {
   std::vector<uint64_t> Rows() const;
   //! After the column was rewritten in Rows() order: slot i names row i.
   void RenumberRows();
+  //! Whether slot i names row i for every slot (see the top of this file).
+  bool aligned() const;
   bool built() const { return graph_ != nullptr; }
 
  private:

@@ -57,7 +57,8 @@ float Int8Norm2(const char* row);
 //! The row decoded to floats (tests, and checks of the encoding).
 std::vector<float> DecodeInt8Row(const char* row, int dims);
 
-//! The integer kernels under Int8Dot (exposed for their tests against a plain loop).
+//! The integer kernels under Int8Dot (exposed for their tests against a plain loop). Codes
+//! are in [-127, 127], as EncodeInt8Row writes them (DotI8I8 relies on it).
 int32_t DotI16I8(const int16_t* q, const int8_t* c, size_t n);
 int32_t DotI8I8(const int8_t* a, const int8_t* b, size_t n);
 

@@ -479,8 +479,9 @@ Json VectorIndex::Info() const {
   j["count"] = store_.size();
   j["seq"] = store_.seq();
   j["graph"] = graph_origin_;
-  j["graph_slots"] = graph_.slots();  // live + deleted, reusable
-  j["rows"] = store_.rows();          // live items' and older versions' until a compaction
+  j["graph_slots"] = graph_.slots();      // live + deleted, reusable
+  j["graph_aligned"] = graph_.aligned();  // slot i names row i: walks skip a load
+  j["rows"] = store_.rows();              // live items' and older versions' until a compaction
   return j;
 }
 

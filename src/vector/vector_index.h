@@ -140,7 +140,7 @@ class VectorIndex {
   //! Saves the graph if it changed since it was last saved (on clean shutdown).
   Status Close();
   //! {name, dims, metric, m, ef_construction, ef_search, model, quantization, count, seq,
-  //! graph, graph_slots, rows}
+  //! graph, graph_slots, graph_aligned, rows}
   Json Info() const;
   //! After the index's files are removed: Close no longer writes.
   void MarkDropped() { dropped_ = true; }

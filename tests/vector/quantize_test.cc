@@ -29,7 +29,7 @@ std::vector<float> Random(size_t n, std::mt19937_64& rng, float scale = 1.0f) {
 TEST(QuantizeTest, KernelsEqualAPlainLoop) {
   std::mt19937_64 rng(1);
   std::uniform_int_distribution<int> i8(-127, 127), i16(-32767, 32767);
-  for (size_t n : {0, 1, 7, 15, 16, 17, 31, 33, 384, 385, 1000}) {
+  for (size_t n : {0, 1, 7, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 384, 385, 1000}) {
     std::vector<int8_t> a(n), b(n);
     std::vector<int16_t> q(n);
     for (size_t i = 0; i < n; ++i) {
@@ -46,6 +46,12 @@ TEST(QuantizeTest, KernelsEqualAPlainLoop) {
   std::vector<int16_t> q(384, 32767);
   std::vector<int8_t> c(384, -127);
   EXPECT_EQ(DotI16I8(q.data(), c.data(), 384), int64_t{384} * 32767 * -127);
+  // And two code rows at the ends of their range, every sign.
+  std::vector<int8_t> lo(384, -127), hi(384, 127);
+  EXPECT_EQ(DotI8I8(lo.data(), lo.data(), 384), 384 * 127 * 127);
+  EXPECT_EQ(DotI8I8(lo.data(), hi.data(), 384), 384 * 127 * -127);
+  EXPECT_EQ(DotI8I8(hi.data(), lo.data(), 384), 384 * 127 * -127);
+  EXPECT_EQ(DotI8I8(hi.data(), hi.data(), 384), 384 * 127 * 127);
 }
 
 // A code row decodes to within half a step of every component; its norm2 is the decoded

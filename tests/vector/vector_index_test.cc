@@ -145,6 +145,77 @@ TEST(VectorIndexTest, AnUnchangedVectorKeepsItsRow) {
   check(**reopened, "reopened");
 }
 
+// Slot i names row i while items are only added (batch by batch, in any order within a
+// batch, with unchanged rewrites between), so walks skip a load; a vector moved to a new
+// row, or a reused slot, ends that, and the dropping of old rows (or a reopen that finds the
+// saved graph aligned) restores it. Every answer is the same either way.
+TEST(VectorIndexTest, SlotsStayAlignedWithRowsUntilAVectorMoves) {
+  testing::TempDir dir;
+  const int dims = 16;
+  const auto data = Clustered(1600, dims, 5);
+  const auto path = dir.str() + "/t";
+  auto idx = VectorIndex::Create(path, Spec(dims));
+  ASSERT_TRUE(idx.ok()) << idx.status().ToString();
+  VectorIndex& index = **idx;
+  auto finds_each = [&](const std::vector<std::vector<float>>& vs, size_t first,
+                        const std::string& when) {
+    for (size_t i = first; i < vs.size(); i += 37) {
+      auto hits = index.Search(vs[i], 1, 0, PayloadFilter());
+      ASSERT_TRUE(hits.ok() && !hits->empty()) << when;
+      EXPECT_NEAR((*hits)[0].score, 1.0f, 1e-5) << when << " " << i;
+    }
+  };
+  // Batches of 1,200 (threaded inserts) and 100, then an unchanged rewrite.
+  auto items = Items(data);
+  std::vector<VectorItem> big(items.begin(), items.begin() + 1200);
+  std::reverse(big.begin(), big.end());
+  ASSERT_TRUE(index.Upsert(std::move(big)).ok());
+  ASSERT_TRUE(index.Upsert({items.begin() + 1200, items.begin() + 1300}).ok());
+  ASSERT_TRUE(index.Upsert({{"id3", data[3], {{"again", true}}, 0}}).ok());
+  EXPECT_EQ(index.Info()["graph_aligned"], true);
+  finds_each(std::vector(data.begin(), data.begin() + 1300), 0, "aligned");
+
+  // A moved vector (its label keeps its slot, names a new row) ends the alignment; so does
+  // the reuse of a deleted slot. New items still go in, and every answer holds.
+  ASSERT_TRUE(
+      index.Upsert({{"id5", data[1300], Json::object(), 0}, items[1301], items[1302]}).ok());
+  EXPECT_EQ(index.Info()["graph_aligned"], false);
+  auto moved = index.Search(data[1300], 1, 0, PayloadFilter());
+  ASSERT_TRUE(moved.ok() && !moved->empty());
+  EXPECT_EQ((*moved)[0].id, "id5");
+  EXPECT_NEAR((*moved)[0].score, 1.0f, 1e-5);
+  ASSERT_TRUE(index.Upsert({items.begin() + 1303, items.end()}).ok());
+  finds_each(data, 1303, "misaligned");
+
+  // Old rows dropped: the column rewritten in slot order, the graph aligned again, and a
+  // reopen finds it so.
+  for (int round = 0; round < 2; ++round) {
+    std::vector<VectorItem> changed;
+    for (size_t i = 0; i < 800; ++i) changed.push_back({"id" + std::to_string(i), data[i + 800]});
+    ASSERT_TRUE(index.Upsert(std::move(changed)).ok());
+    ASSERT_TRUE(index.Upsert({items.begin(), items.begin() + 800}).ok());
+  }
+  EXPECT_EQ(index.Info()["graph_aligned"], false);
+  ASSERT_TRUE(index.Snapshot().ok());
+  EXPECT_EQ(index.Info()["rows"], 1599);  // every id but id1300, never written
+  EXPECT_EQ(index.Info()["graph_aligned"], true);
+  finds_each(data, 0, "renumbered");
+  ASSERT_TRUE(index.Upsert({{"extra", data[7], Json::object(), 0}}).ok());
+  EXPECT_EQ(index.Info()["graph_aligned"], true);
+  ASSERT_TRUE(index.Snapshot().ok());
+  idx->reset();
+  auto reopened = VectorIndex::Open(path);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ((*reopened)->graph_origin(), "loaded");
+  EXPECT_EQ((*reopened)->Info()["graph_aligned"], true);
+  ASSERT_TRUE(*(*reopened)->Delete("id9"));
+  ASSERT_TRUE((*reopened)->Upsert({{"reuse", data[9], Json::object(), 0}}).ok());
+  EXPECT_EQ((*reopened)->Info()["graph_aligned"], false);  // "reuse" took id9's slot
+  auto reused = (*reopened)->Search(data[9], 1, 0, PayloadFilter());
+  ASSERT_TRUE(reused.ok() && !reused->empty());
+  EXPECT_EQ((*reused)[0].id, "reuse");
+}
+
 // Split-service mode: a read-only copy in another process follows the owner's appends in
 // place (adds, replacements, deletes, re-adds) and asks to be reopened after a compaction.
 TEST(VectorIndexTest, AReadOnlyCopyFollowsTheOwnersLog) {
