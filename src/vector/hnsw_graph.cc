@@ -544,7 +544,10 @@ Status HnswGraph::Add(const std::vector<const StoreEntry*>& order) {
   for (unsigned t = 1; t < n_threads; ++t) threads.emplace_back(worker);
   worker();
   for (auto& t : threads) t.join();
-  if (failed) return Status::Internal(error);  // planned slots may be empty: see Add's doc
+  if (failed) {
+    graph_->aligned = false;  // slots counted in may be empty: the caller builds it again
+    return Status::Internal(error);
+  }
   graph_->aligned = at_rows && !misaligned;
   return Status::OK();
 }
