@@ -16,9 +16,13 @@
 // force over regenerated vectors. The index stays for `lakehouse serve --root DIR`.
 // --plain also builds plain hnswlib (float, the same parameters, every core) on the same
 // vectors and measures it beside ours at every ef, with and without its own filter.
+// --filtered measures the filtered points only (no unfiltered truth: a minute less at 5M).
+// --populate-mb MB makes the searched rows resident first when they fit, as the server does
+// at start with `vectors.populate_mb` (VectorIndex::Populate); 0, the default, does not.
 //
 // Usage: build/bench/ann_bench [N=100000] [queries=1000]
 //        build/bench/ann_bench --scale N --dir DIR [--queries 200] [--shards 1000] [--plain]
+//                              [--filtered] [--populate-mb MB]
 #include <hnswlib/hnswlib.h>
 
 #include <atomic>
@@ -338,9 +342,18 @@ std::unique_ptr<hnswlib::HierarchicalNSW<float>> BuildPlain(hnswlib::InnerProduc
   return plain;
 }
 
-void Scale(size_t n, size_t nq, size_t shards, const fs::path& root, const Matrix& centers,
-           bool with_plain) {
-  const size_t k = 10;
+struct ScaleOptions {
+  size_t n = 0, queries = 200, shards = 1000;
+  fs::path dir;
+  bool plain = false;     // --plain
+  bool filtered = false;  // --filtered
+  uint64_t populate_mb = 0;
+};
+
+void Scale(const ScaleOptions& o, const Matrix& centers) {
+  const size_t k = 10, n = o.n, nq = o.queries, shards = o.shards;
+  const fs::path& root = o.dir;
+  const bool with_plain = o.plain;
   const fs::path dir = root / "vectors" / "scale";
   std::printf("## scale: %zu clustered vectors x 384, int8, cosine, M=16, ef_construction=200\n",
               n);
@@ -397,6 +410,13 @@ void Scale(size_t n, size_t nq, size_t shards, const fs::path& root, const Matri
   t = Clock::now();
   index->Warm();
   std::printf("postings warm-up: %.1f s, resident %.2f GB\n", Seconds(t), Resident().first);
+  if (o.populate_mb > 0) {
+    t = Clock::now();
+    const uint64_t bytes = index->Populate(o.populate_mb << 20);
+    std::printf("populate (budget %llu MB): %.0f MB resident in %.1f s, resident %.2f GB\n",
+                static_cast<unsigned long long>(o.populate_mb),
+                static_cast<double>(bytes) / (1 << 20), Seconds(t), Resident().first);
+  }
 
   // Truth: filtered from the shard's members, unfiltered from every vector (both threads).
   Matrix queries;
@@ -428,7 +448,7 @@ void Scale(size_t n, size_t nq, size_t shards, const fs::path& root, const Matri
     std::lock_guard lock(mu);
     for (size_t q = 0; q < nq; ++q) best[q].insert(best[q].end(), mine[q].begin(), mine[q].end());
   };
-  {
+  if (!o.filtered) {
     const size_t nt = std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::thread> threads;
     for (size_t i = 0; i < nt; ++i) threads.emplace_back(scan, i, nt);
@@ -436,7 +456,7 @@ void Scale(size_t n, size_t nq, size_t shards, const fs::path& root, const Matri
   }
   for (size_t q = 0; q < nq; ++q) {
     std::sort(best[q].begin(), best[q].end());
-    for (size_t j = 0; j < k; ++j) truth[q].push_back(best[q][j].second);
+    for (size_t j = 0; j < k && j < best[q].size(); ++j) truth[q].push_back(best[q][j].second);
     std::vector<std::pair<float, size_t>> members;
     for (size_t i = q % shards; i < n; i += shards)
       members.emplace_back(dist(ScaleVector(i, centers).data(), queries[q].data(), param), i);
@@ -508,12 +528,16 @@ void Scale(size_t n, size_t nq, size_t shards, const fs::path& root, const Matri
                  : "",
       with_plain ? "---:|---:|---:|---:|" : "");
   for (size_t ef : {16, 32, 64, 128, 256, 512}) {
-    const Point all = run(ef, false);
+    if (o.filtered) {
+      std::printf("| %zu | - | - |", ef);
+    } else {
+      const Point all = run(ef, false);
+      std::printf("| %zu | %.4f | %.0f |", ef, all.recall, all.qps);
+    }
     const Point some = run(ef, true);
-    std::printf("| %zu | %.4f | %.0f | %.4f | %.0f |", ef, all.recall, all.qps, some.recall,
-                some.qps);
+    std::printf(" %.4f | %.0f |", some.recall, some.qps);
     if (with_plain) {
-      const Point plain_all = run_plain(ef, false);
+      const Point plain_all = o.filtered ? Point{ef, 0, 0} : run_plain(ef, false);
       const Point plain_some = run_plain(ef, true);
       std::printf(" %.4f | %.0f | %.4f | %.0f |", plain_all.recall, plain_all.qps,
                   plain_some.recall, plain_some.qps);
@@ -532,26 +556,26 @@ int main(int argc, char** argv) {
   using namespace lakehouse;
   spdlog::set_level(spdlog::level::warn);
   if (argc > 2 && std::string(argv[1]) == "--scale") {
-    size_t nq = 200, shards = 1000;
-    std::string dir;
-    bool with_plain = false;
+    ScaleOptions o;
+    o.n = std::stoul(argv[2]);
     for (int i = 3; i < argc; ++i) {
       const std::string flag = argv[i];
-      if (flag == "--plain") {
-        with_plain = true;
+      if (flag == "--plain" || flag == "--filtered") {
+        (flag == "--plain" ? o.plain : o.filtered) = true;
         continue;
       }
       if (i + 1 >= argc) break;
-      if (flag == "--queries") nq = std::stoul(argv[i + 1]);
-      if (flag == "--shards") shards = std::stoul(argv[i + 1]);
-      if (flag == "--dir") dir = argv[i + 1];
+      if (flag == "--queries") o.queries = std::stoul(argv[i + 1]);
+      if (flag == "--shards") o.shards = std::stoul(argv[i + 1]);
+      if (flag == "--dir") o.dir = argv[i + 1];
+      if (flag == "--populate-mb") o.populate_mb = std::stoull(argv[i + 1]);
       ++i;
     }
-    if (dir.empty()) {
+    if (o.dir.empty()) {
       std::fprintf(stderr, "--scale needs --dir DIR\n");
       return 2;
     }
-    Scale(std::stoul(argv[2]), nq, shards, dir, Centers(), with_plain);
+    Scale(o, Centers());
     return 0;
   }
   const size_t n = argc > 1 ? std::stoul(argv[1]) : 100000;
