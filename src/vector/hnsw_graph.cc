@@ -454,6 +454,28 @@ float HnswGraph::Distance(const std::vector<float>& prepared, uint64_t row) cons
   return Between(space_->params, prepared.data(), buffer.data());
 }
 
+void HnswGraph::Distances(const std::vector<float>& prepared, const std::vector<uint64_t>& rows,
+                          float* out) const {
+  if (column_->mapped()) {
+    for (size_t i = 0; i < rows.size(); ++i)
+      if (rows[i] != kNoRow) out[i] = Distance(prepared, rows[i]);
+    return;
+  }
+  thread_local std::vector<float> buffer;
+  buffer.resize(static_cast<size_t>(dims_) + 1);
+  std::vector<size_t> waiting;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] == kNoRow) continue;
+    if (column_->ReadCached(rows[i], buffer.data())) {
+      out[i] = Between(space_->params, prepared.data(), buffer.data());
+    } else {
+      column_->WillNeed(rows[i]);
+      waiting.push_back(i);
+    }
+  }
+  for (size_t i : waiting) out[i] = Distance(prepared, rows[i]);
+}
+
 float HnswGraph::CodeDistance(const QueryCode& query, uint64_t row) const {
   return CodeDist(space_->params, query, codes_->Row(row));
 }

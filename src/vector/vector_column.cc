@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -160,6 +161,24 @@ Status VectorColumn::Read(uint64_t row, void* out) const {
   return WholeRow("read", Path(gen_), stride_, row * stride_, [&](size_t done, uint64_t at) {
     return ::pread(fd_, to + done, stride_ - done, static_cast<off_t>(at));
   });
+}
+
+bool VectorColumn::ReadCached(uint64_t row, void* out) const {
+  if (row >= readable_rows()) return false;
+  if (mapped_) {
+    std::memcpy(out, base_ + row * stride_, stride_);
+    return true;
+  }
+  iovec to{out, stride_};
+  // A short read (the row's first page cached, its second not) counts as a miss.
+  return ::preadv2(fd_, &to, 1, static_cast<off_t>(row * stride_), RWF_NOWAIT) ==
+         static_cast<ssize_t>(stride_);
+}
+
+void VectorColumn::WillNeed(uint64_t row) const {
+  if (mapped_ || fd_ < 0) return;
+  ::posix_fadvise(fd_, static_cast<off_t>(row * stride_), static_cast<off_t>(stride_),
+                  POSIX_FADV_WILLNEED);
 }
 
 Status VectorColumn::Cover(uint64_t rows) {

@@ -49,6 +49,18 @@ inline double SumOfSquares(const float* v, size_t n) {
   return sum;
 }
 
+//! Asks for the cache line holding `p`. An asm statement, not __builtin_prefetch: g++ 12 at
+//! -O2 deletes __builtin_prefetch calls in a region with branches of its own (a loop over a
+//! row's lines, or a conditional line), and took the whole prefetch out of the filtered scan
+//! (docs/BENCHMARKS.md, twenty-second part).
+inline void PrefetchLine(const char* p) {
+#if defined(__x86_64__) || defined(__i386__)
+  asm volatile("prefetcht0 %0" : : "m"(*p));
+#else
+  __builtin_prefetch(p);
+#endif
+}
+
 class VectorColumn {
  public:
   //! Rows of `row_bytes` in `<prefix>.<gen>.<suffix>` files of `dir`.
@@ -73,11 +85,26 @@ class VectorColumn {
   const char* Row(uint64_t row) const { return base_ + row * stride_; }
   //! Copies a row out, mapped or not (row_bytes into `out`).
   Status Read(uint64_t row, void* out) const;
-  //! Asks for a row's first cache lines ahead of reading it (scans over scattered rows).
+  //! Asks for a row's cache lines ahead of reading it (scans over scattered rows): a short
+  //! row (an int8 code row: 392 bytes at 384 dims, 7-8 lines) whole, a long one (a float
+  //! row, 1,540 bytes) its first 128 bytes, the hardware's streamer following the rest. Whole
+  //! code rows made a 5M filtered scan 1.3x faster than their first two lines
+  //! (docs/BENCHMARKS.md, twenty-second part).
   void Prefetch(uint64_t row) const {
-    __builtin_prefetch(base_ + row * stride_);
-    __builtin_prefetch(base_ + row * stride_ + 64);
+    const auto at = reinterpret_cast<uintptr_t>(base_ + row * stride_);
+    const uintptr_t last = at + (stride_ <= kWholeRowPrefetch ? stride_ : 128) - 1;
+    for (uintptr_t line = at & ~uintptr_t{63}; line <= last; line += 64)
+      PrefetchLine(reinterpret_cast<const char*>(line));
   }
+  static constexpr size_t kWholeRowPrefetch = 512;
+  //! Copies a row out only if that needs no disk read: always when mapped, else when the
+  //! page cache holds all of it (preadv2 with RWF_NOWAIT). False: not copied (not cached, in
+  //! part or at all, or the kernel cannot tell); Read then waits for the disk.
+  bool ReadCached(uint64_t row, void* out) const;
+  //! Asks the kernel to start reading a row of an unmapped column (a no-op when mapped): a
+  //! rerank's rows are scattered over a file larger than the page cache may hold, and read
+  //! one after another each waits for the disk. A system call: for rows ReadCached missed.
+  void WillNeed(uint64_t row) const;
   //! Rows below this can be read.
   uint64_t readable_rows() const { return (mapped_ ? mapped_bytes_ : file_bytes_) / stride_; }
   size_t stride() const { return stride_; }

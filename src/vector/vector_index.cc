@@ -342,9 +342,16 @@ std::vector<std::pair<float, size_t>> VectorIndex::ExactSearch(
 void VectorIndex::Rerank(const std::vector<float>& q, size_t k,
                          std::vector<std::pair<float, size_t>>* found) const {
   KeepBest(RerankCount(k), found);
-  for (auto& [dist, label] : *found)
-    if (const uint64_t row = store_.RowOf(label); row != SideStore::kNoRow)
-      dist = graph_.Distance(q, row);
+  std::vector<uint64_t> rows;
+  std::vector<float> dist;
+  rows.reserve(found->size());
+  for (const auto& [d, label] : *found) {
+    static_assert(SideStore::kNoRow == HnswGraph::kNoRow);
+    rows.push_back(store_.RowOf(label));
+    dist.push_back(d);
+  }
+  graph_.Distances(q, rows, dist.data());
+  for (size_t i = 0; i < found->size(); ++i) (*found)[i].first = dist[i];
   KeepBest(k, found);
 }
 

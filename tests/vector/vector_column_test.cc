@@ -1,11 +1,19 @@
 // Tests of src/vector/vector_column: a column given a map limit is mapped while its file is
 // at most that size and read and written with pread/pwrite past it (as it grows, or at
 // open), and no row is lost or changed by the switch, for the owner or for a follower; a
-// mapped column made resident (Populate) has its pages in the process's page tables.
+// mapped column made resident (Populate) has its pages in the process's page tables; an
+// unmapped column's row asked for ahead (WillNeed) is read into the page cache, and a row
+// is copied by ReadCached only once it is there.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -136,6 +144,63 @@ TEST(VectorColumnTest, PopulateMakesAMappedColumnResidentWithinItsBudget) {
   ASSERT_TRUE(unmapped.Open(0).ok());
   ASSERT_FALSE(unmapped.mapped());
   EXPECT_EQ(unmapped.Populate(UINT64_MAX), 0u);
+}
+
+// Whether the page of `file` holding byte `offset` is in the page cache (mincore on a
+// mapping of our own, which reads nothing).
+bool PageCached(const std::string& file, uint64_t offset) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t at = offset / page * page;
+  void* map = ::mmap(nullptr, page, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(at));
+  unsigned char in = 0;
+  const bool cached = map != MAP_FAILED && ::mincore(map, page, &in) == 0 && (in & 1) != 0;
+  if (map != MAP_FAILED) ::munmap(map, page);
+  ::close(fd);
+  return cached;
+}
+
+TEST(VectorColumnTest, ReadCachedWaitsForNoDiskAndWillNeedStartsTheRead) {
+  TempDir dir;
+  constexpr uint64_t kRows = 6000, kRow = 4321;
+  VectorColumn col(dir.str(), "vectors", "f32", kStride, /*read_only=*/false, 1 << 20);
+  ASSERT_TRUE(col.Open(0).ok());
+  for (uint64_t r = 0; r < kRows; ++r) ASSERT_TRUE(col.Write(r, RowBytes(r).data()).ok());
+  ASSERT_TRUE(col.Sync(kRows).ok());
+  ASSERT_FALSE(col.mapped());
+  const std::string file = dir.str() + "/" + col.FileName(0);
+  {
+    // Clean pages once synced: the kernel drops them when told.
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+    ::close(fd);
+  }
+  ASSERT_FALSE(PageCached(file, kRow * kStride));
+  std::string got(kStride, '\0');
+  EXPECT_FALSE(col.ReadCached(kRow, got.data()));  // not cached: not read, nothing waited for
+  col.WillNeed(kRow);
+  // The read runs in the background: waited for, up to 5 s.
+  bool cached = false;
+  for (int i = 0; i < 500 && !cached; ++i) {
+    cached = PageCached(file, kRow * kStride) && PageCached(file, (kRow + 1) * kStride - 1);
+    if (!cached) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(cached);
+  ASSERT_TRUE(col.ReadCached(kRow, got.data()));
+  EXPECT_EQ(got, RowBytes(kRow));
+  EXPECT_FALSE(col.ReadCached(kRows + 10, got.data()));  // past the end
+  ExpectRows(col, kRows);
+
+  // A mapped column is read through its mapping: nothing to ask for.
+  VectorColumn mapped(dir.str(), "vectors", "f32", kStride, /*read_only=*/true);
+  ASSERT_TRUE(mapped.Open(0).ok());
+  ASSERT_TRUE(mapped.mapped());
+  mapped.WillNeed(kRow);
+  ASSERT_TRUE(mapped.ReadCached(kRow + 1, got.data()));
+  EXPECT_EQ(got, RowBytes(kRow + 1));
+  ExpectRows(mapped, kRows);
 }
 
 }  // namespace
