@@ -103,7 +103,16 @@ Status VectorColumn::Map(uint64_t bytes) {
 
 uint64_t VectorColumn::Populate(uint64_t budget) const {
   if (!mapped_ || base_ == nullptr || mapped_bytes_ == 0 || mapped_bytes_ > budget) return 0;
-  return ::madvise(base_, mapped_bytes_, MADV_POPULATE_READ) == 0 ? mapped_bytes_ : 0;
+  if (::madvise(base_, mapped_bytes_, MADV_POPULATE_READ) != 0) return 0;
+  // Then a read of each page: on a virtual machine that backs its memory lazily (this one),
+  // a page's first touch costs microseconds in the hypervisor even once mapped here, and
+  // the first searches would pay it (docs/BENCHMARKS.md, twenty-second part).
+  const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  uint8_t sum = 0;
+  for (uint64_t at = 0; at < mapped_bytes_; at += page)
+    sum ^= static_cast<uint8_t>(*static_cast<const volatile char*>(base_ + at));
+  (void)sum;
+  return mapped_bytes_;
 }
 
 Status VectorColumn::Open(uint64_t gen) {

@@ -109,11 +109,11 @@ class VectorColumn {
   uint64_t readable_rows() const { return (mapped_ ? mapped_bytes_ : file_bytes_) / stride_; }
   size_t stride() const { return stride_; }
   bool mapped() const { return mapped_; }
-  //! Fills the mapping's page tables from the page cache (reading what is not there), when
-  //! the mapping takes at most `budget` bytes; answers the bytes made resident (0: not
-  //! mapped, over budget, or the kernel refused). A fresh server's first searches otherwise
-  //! fault the rows in one page at a time: ~2,400 faults and 52 ms for its first filtered
-  //! retrieve on 500k workers, 4 ms once warm (docs/BENCHMARKS.md, eleventh part).
+  //! Fills the mapping's page tables from the page cache (reading what is not there) and
+  //! touches each page once, when the mapping takes at most `budget` bytes; answers the bytes
+  //! made resident (0: not mapped, over budget, or the kernel refused). A fresh server's first
+  //! searches otherwise fault the rows in one page at a time: ~2,400 faults and 52 ms for its first
+  //! filtered retrieve on 500k workers, 4 ms once warm (docs/BENCHMARKS.md, eleventh part).
   uint64_t Populate(uint64_t budget) const;
   uint64_t gen() const { return gen_; }
   //! The rows a snapshot will name reach the disk; the file is cut to `rows` rows (it grows
