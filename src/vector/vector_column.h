@@ -88,7 +88,7 @@ class VectorColumn {
   //! Asks for a row's cache lines ahead of reading it (scans over scattered rows): a short
   //! row (an int8 code row: 392 bytes at 384 dims, 7-8 lines) whole, a long one (a float
   //! row, 1,540 bytes) its first 128 bytes, the hardware's streamer following the rest. Whole
-  //! code rows made a 5M filtered scan 1.3x faster than their first two lines
+  //! code rows (and the rerank's overlapped reads) made a 5M filtered scan 1.14-1.16x faster
   //! (docs/BENCHMARKS.md, twenty-second part).
   void Prefetch(uint64_t row) const {
     const auto at = reinterpret_cast<uintptr_t>(base_ + row * stride_);
@@ -111,9 +111,11 @@ class VectorColumn {
   bool mapped() const { return mapped_; }
   //! Fills the mapping's page tables from the page cache (reading what is not there) and
   //! touches each page once, when the mapping takes at most `budget` bytes; answers the bytes
-  //! made resident (0: not mapped, over budget, or the kernel refused). A fresh server's first
-  //! searches otherwise fault the rows in one page at a time: ~2,400 faults and 52 ms for its first
-  //! filtered retrieve on 500k workers, 4 ms once warm (docs/BENCHMARKS.md, eleventh part).
+  //! made resident (0: not mapped, over budget, or the kernel refused). A fresh server's
+  //! first searches otherwise fault the rows in one page at a time: ~2,400 faults and 52 ms
+  //! for its first filtered retrieve on 500k workers, 4 ms once warm (docs/BENCHMARKS.md,
+  //! eleventh part); at 5M, the pages mapped but not touched, the first filtered searches
+  //! ran at 108-119 QPS, touched 1,148-1,265 (twenty-second part).
   uint64_t Populate(uint64_t budget) const;
   uint64_t gen() const { return gen_; }
   //! The rows a snapshot will name reach the disk; the file is cut to `rows` rows (it grows
