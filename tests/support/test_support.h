@@ -34,6 +34,10 @@ class TempDir {
 //! Writes `text` to `path` (creating parents).
 void WriteFile(const std::filesystem::path& path, const std::string& text);
 std::string ReadFile(const std::filesystem::path& path);
+//! Drops `path`'s clean pages from the page cache (posix_fadvise DONTNEED after the writer's
+//! sync), so that the next read goes to the disk; false when the file cannot be opened or
+//! the kernel refused the advice.
+bool DropPageCache(const std::filesystem::path& path);
 
 struct HttpResult {
   int status = 0;

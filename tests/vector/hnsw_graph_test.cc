@@ -2,9 +2,6 @@
 // over a float column read from disk, cold (its pages dropped, so the reads are started
 // first and waited for after) or cached, and over a mapped one, it answers what Distance
 // answers row by row, and leaves rows named kNoRow alone.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -19,6 +16,7 @@
 namespace lakehouse {
 namespace {
 
+using testing::DropPageCache;
 using testing::TempDir;
 
 constexpr int kDims = 8;
@@ -35,13 +33,6 @@ void Fill(VectorColumn* col) {
   ASSERT_TRUE(col->Open(0).ok());
   for (uint64_t r = 0; r < kRows; ++r) ASSERT_TRUE(col->Write(r, RowOf(r).data()).ok());
   ASSERT_TRUE(col->Sync(kRows).ok());
-}
-
-void DropPages(const std::string& file) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
-  EXPECT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
-  ::close(fd);
 }
 
 // Distances against Distance, row by row, for rows scattered over the file and two holes.
@@ -71,7 +62,7 @@ TEST(HnswGraphTest, DistancesFromDiskColdOrCachedAreDistanceRowByRow) {
   Fill(&col);
   ASSERT_FALSE(col.mapped());
   const HnswGraph graph(kDims, Metric::kL2, 16, 100, &col, nullptr);
-  DropPages(dir.str() + "/" + col.FileName(0));
+  ASSERT_TRUE(DropPageCache(dir.path() / col.FileName(0)));
   ExpectDistancesAsOneByOne(graph);  // cold: the reads started, then waited for
   ExpectDistancesAsOneByOne(graph);  // cached now
 }

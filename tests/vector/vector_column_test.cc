@@ -24,6 +24,7 @@
 namespace lakehouse {
 namespace {
 
+using testing::DropPageCache;
 using testing::TempDir;
 
 constexpr size_t kStride = 1540;  // a 384-dim float row and its 1/|v|
@@ -170,13 +171,7 @@ TEST(VectorColumnTest, ReadCachedWaitsForNoDiskAndWillNeedStartsTheRead) {
   ASSERT_TRUE(col.Sync(kRows).ok());
   ASSERT_FALSE(col.mapped());
   const std::string file = dir.str() + "/" + col.FileName(0);
-  {
-    // Clean pages once synced: the kernel drops them when told.
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    ASSERT_GE(fd, 0);
-    ASSERT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
-    ::close(fd);
-  }
+  ASSERT_TRUE(DropPageCache(file));  // clean pages once synced: the kernel drops them
   ASSERT_FALSE(PageCached(file, kRow * kStride));
   std::string got(kStride, '\0');
   EXPECT_FALSE(col.ReadCached(kRow, got.data()));  // not cached: not read, nothing waited for
